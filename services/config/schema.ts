@@ -10,7 +10,6 @@ import { ConfigError } from '../core/errors.js';
 
 const pct = (def: number) => z.number().min(0).max(100).default(def);
 const positive = (def: number) => z.number().positive().default(def);
-const timeframe = z.enum(['30s', '1m', '3m', '5m', '15m', '1h', '4h']);
 
 export const MODES = ['standard', 'hf'] as const;
 export type Mode = (typeof MODES)[number];
@@ -74,8 +73,6 @@ export const entrySchema = z.strictObject({
   maxSpreadPct: positive(0.1),
   /** Minimum 24 h quote volume (USDT) when known. */
   minQuoteVolume24h: z.number().min(0).default(1_000_000),
-  /** Spot accounts cannot short; enable only for venues or modes that can. */
-  allowShorts: z.boolean().default(false),
   /** How entries are sent: market (taker, fills next tick) or limit at the signal price (maker). */
   orderType: z.enum(['market', 'limit']).default('market'),
   /** A limit entry not filled within this many 1m candles is cancelled. */
@@ -108,6 +105,8 @@ export const exitSchema = z.strictObject({
   stopBeyondLevelPct: positive(0.8),
   /** Move the stop to breakeven once the trade is up this percent. */
   breakevenAfterPct: positive(1),
+  /** "Breakeven" sits this percent above the entry so that the exit's taker fee and slippage are covered. */
+  breakevenBufferPct: z.number().min(0).max(1).default(0.1),
   /** Time stop in minutes: 240 standard, 30 HF. */
   timeStopMinutes: z.number().int().positive().default(240),
   /** A close through the level on volume above this multiple of average exits at once. */
@@ -165,11 +164,16 @@ export const backtestSchema = z
     takerFeePct: z.number().min(0).max(1).default(0.05),
     /** Slippage on market orders: a fixed part plus a part per percent of the candle's volume taken. */
     slippageBps: z.number().min(0).default(2),
-    impactBpsPerPctVolume: z.number().min(0).default(1),
+    impactBpsPerPctVolume: z.number().min(0).default(0.5),
     /** Time from decision to the order reaching the exchange. */
     latencyMs: z.number().int().min(0).default(250),
-    /** Price tick and lot step used when the market's precision is unknown (as fractions of price/qty). */
-    pricePrecisionSignificant: z.number().int().min(3).max(12).default(6),
+    /** A resting limit order fills at most this percent of a candle's volume (partial fills beyond). */
+    participationPct: z.number().gt(0).max(100).default(10),
+    /**
+     * The exchange's minimum order value (quote). Tick and lot sizes are inferred from the data:
+     * the finest decimal seen in its prices and volumes.
+     */
+    marketMinNotional: z.number().min(0).default(1),
   })
   .prefault({});
 

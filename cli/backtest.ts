@@ -1,0 +1,153 @@
+/**
+ * `npm run backtest -- --data <file or folder ...> --out <dir> [--mode standard|hf]
+ *   [--profile conservative|moderate|aggressive] [--config <file>] [--symbols A,B] [--log]`
+ *
+ * Replays real 1m candles through the strategy, risk engine and executor against the simulated
+ * exchange, and writes summary.json, trades.csv, equity.svg and report.html to <dir>.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runBacktest, type BacktestResult } from '../services/backtest/engine.js';
+import { computeSummary, type BacktestSummary } from '../services/analytics/index.js';
+import { createProgress, equityChartSvg, reportHtml, tradesToCsv } from '../services/report/index.js';
+import type { Config } from '../services/config/schema.js';
+import { loadConfig, UsageError } from './args.js';
+import { loadSeries } from './loadSeries.js';
+
+export const BACKTEST_USAGE = `usage: npm run backtest -- --data <file or folder ...> --out <dir>
+         [--mode standard|hf] [--profile conservative|moderate|aggressive]
+         [--config <file.json>] [--symbols BTCUSDT,ETHUSDT] [--log] [--quiet]
+
+  --data     candle files (.csv or .csv.gz, open_time,open,high,low,close,volume) or folders of them;
+             the symbol comes from the file or folder name (e.g. .../BTCUSDT/1m-2025-03.csv.gz)
+  --out      folder for summary.json, trades.csv, equity.svg and report.html (created if missing)
+  --mode     standard (1m/5m/15m) or hf (1m/3m/5m); default standard
+  --profile  risk profile; default conservative
+  --config   JSON file with config overrides (see README: Configuration)
+  --symbols  only these symbols from the data
+  --log      print every decision (entries, skips, exits)
+  --quiet    no progress lines`;
+
+export interface BacktestRun {
+  summary: BacktestSummary & Record<string, unknown>;
+  result: BacktestResult;
+  outDir: string;
+}
+
+/** Parses argv (without node and script), runs the backtest and writes the report files. */
+export async function backtestCommand(argv: readonly string[], out: { log: (s: string) => void; err: (s: string) => void }): Promise<BacktestRun> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        data: { type: 'string', multiple: true },
+        out: { type: 'string' },
+        mode: { type: 'string' },
+        profile: { type: 'string' },
+        config: { type: 'string' },
+        symbols: { type: 'string' },
+        log: { type: 'boolean', default: false },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    out.log(BACKTEST_USAGE);
+    throw new UsageError('');
+  }
+  // `--data a b c` is accepted: the positionals after it are more data paths.
+  const data = [...(v.data ?? []), ...parsed.positionals];
+  if (data.length === 0) throw new UsageError('--data is required: one or more candle files or folders');
+  if (!v.out) throw new UsageError('--out is required: the folder for the report files');
+  const config = loadConfig(v.config, { mode: v.mode, profile: v.profile });
+  const only = (v.symbols ?? '').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  return runAndWrite({ data, outDir: resolve(v.out), config, only: only.length ? only : config.symbols, log: v.log, quiet: v.quiet }, out);
+}
+
+export interface RunOptions {
+  data: string[];
+  outDir: string;
+  config: Config;
+  only: readonly string[];
+  log: boolean;
+  quiet: boolean;
+}
+
+/** Loads, runs and writes; shared by `npm run backtest` and `npm start`. */
+export async function runAndWrite(o: RunOptions, out: { log: (s: string) => void; err: (s: string) => void }): Promise<BacktestRun> {
+  const t0 = Date.now();
+  const loaded = loadSeries(o.data, o.only);
+  const total = loaded.series.reduce((n, s) => n + s.candles.length, 0);
+  out.err(`loaded ${loaded.files.length} file(s), ${total.toLocaleString('en-US')} candles of ${loaded.series.map((s) => s.symbol).join(', ')} in ${Date.now() - t0} ms`);
+  const progress = o.quiet ? null : createProgress({ total, label: 'backtest', write: (l) => out.err(l), now: () => Date.now(), intervalMs: 1000 });
+  const t1 = Date.now();
+  const result = await runBacktest({
+    series: loaded.series,
+    config: o.config,
+    progressEvery: 10_000,
+    onProgress: (done) => progress?.update(done),
+    ...(o.log ? { onEvent: (line: string) => out.log(line) } : {}),
+  });
+  progress?.done(result.candles);
+  const elapsedMs = Date.now() - t1;
+  const base = computeSummary({
+    initialBalance: result.initialBalance,
+    finalBalance: result.finalBalance,
+    candles: result.candles,
+    symbols: result.symbols,
+    startTime: result.start,
+    endTime: result.end,
+    elapsedMs,
+    buyAndHold: result.symbols.map((s) => ({ symbol: s, firstOpen: result.firstOpen[s] as number, lastClose: result.lastClose[s] as number })),
+    trades: result.trades,
+    equity: result.equity,
+  });
+  const summary = {
+    ...base,
+    mode: o.config.mode,
+    profile: o.config.risk.profile,
+    costs: { ...o.config.backtest },
+    riskRejections: result.rejections,
+    entryFunnel: result.funnel,
+    dataQuality: loaded.quality,
+  };
+  mkdirSync(o.outDir, { recursive: true });
+  writeFileSync(join(o.outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  writeFileSync(join(o.outDir, 'trades.csv'), tradesToCsv(result.trades));
+  const svg = equityChartSvg(result.equity, { title: `Equity and drawdown: ${result.symbols.join(', ')} (${o.config.mode}, ${o.config.risk.profile})`, currency: o.config.backtest.quoteAsset });
+  writeFileSync(join(o.outDir, 'equity.svg'), svg);
+  writeFileSync(
+    join(o.outDir, 'report.html'),
+    reportHtml(base, svg, result.trades, { mode: o.config.mode, profile: o.config.risk.profile, costs: o.config.backtest, dataQuality: loaded.quality, generatedAt: Date.now() }),
+  );
+  out.log(formatSummary(summary, o.outDir));
+  return { summary, result, outDir: o.outDir };
+}
+
+const pct = (x: number | null): string => (x === null ? 'n/a' : `${x.toFixed(2)}%`);
+const num = (x: number | null, d = 2): string => (x === null ? 'n/a' : x.toFixed(d));
+
+/** The human-readable block printed at the end of a run. */
+export function formatSummary(s: BacktestSummary & { mode: string; profile: string; riskRejections: Record<string, number> }, outDir: string): string {
+  const rej = Object.entries(s.riskRejections)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  return [
+    '',
+    `Backtest ${s.symbols.join(', ')}  ${s.start.slice(0, 10)} .. ${s.end.slice(0, 10)}  mode ${s.mode}, profile ${s.profile}`,
+    `  balance      ${s.initialBalance.toFixed(2)} -> ${s.finalBalance.toFixed(2)}  net ${s.netPnl.toFixed(2)} (${pct(s.netReturnPct)}) after ${s.fees.toFixed(2)} fees`,
+    `  trades       ${s.trades}  win rate ${pct(s.winRate)}  profit factor ${num(s.profitFactor)}  ${num(s.tradesPerDay)}/day`,
+    `  risk         max drawdown ${pct(s.maxDrawdownPct)}  sharpe ${num(s.sharpe)}  sortino ${num(s.sortino)}  exposure ${pct(s.exposurePct)}`,
+    `  buy & hold   ${pct(s.buyAndHoldReturnPct)}`,
+    `  refused      ${rej || 'none'}`,
+    `  speed        ${s.candles.toLocaleString('en-US')} candles in ${s.elapsedMs} ms (${(s.candlesPerSecond ?? 0).toLocaleString('en-US')} candles/s)`,
+    `  written to   ${outDir}/{summary.json, trades.csv, equity.svg, report.html}`,
+  ].join('\n');
+}

@@ -1,0 +1,133 @@
+/**
+ * File access for market data: reads candle and tick CSV files (plain or gzip) from disk and hands
+ * the text to the pure parsers in services/candles. Also finds data files under folders and takes
+ * the symbol from a path such as `candles/binance-spot/BTCUSDT/1m-2021-03-26_2021-04-30.csv.gz`.
+ */
+import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { DataValidationError } from '../core/errors.js';
+import { symbolId, type SymbolId } from '../core/types.js';
+import { parseCandleCsv, type ParsedCandles } from '../candles/candleCsv.js';
+import { parseQuotesCsv, parseTradesCsv, type TickReport } from '../candles/tickCsv.js';
+import type { BookTop, Trade } from '../core/types.js';
+
+const DATA_FILE_RE = /\.csv(\.gz)?$/i;
+
+/** Reads a .csv or .csv.gz file as UTF-8 text. Throws DataValidationError naming the path. */
+export function readDataFile(path: string): string {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (err) {
+    if (isNotFound(err)) throw new DataValidationError(`no such file or folder: ${path}`, { cause: err });
+    throw new DataValidationError(`${path}: cannot read file (${(err as Error).message})`, { cause: err });
+  }
+  // Decide by content, not name: gzip streams start with the magic bytes 1f 8b.
+  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+    try {
+      buf = gunzipSync(buf);
+    } catch (err) {
+      throw new DataValidationError(`${path}: not a valid gzip file (${(err as Error).message}; expected gzip-compressed CSV)`, { cause: err });
+    }
+  } else if (/\.gz$/i.test(path)) {
+    throw new DataValidationError(`${path}: not a gzip file (expected gzip-compressed CSV for a .gz name)`);
+  }
+  return buf.toString('utf8');
+}
+
+/** Options of loadCandleFile (see parseCandleCsv). */
+export interface LoadCandleOptions {
+  /** Drop and count bad rows instead of throwing. Default false (strict). */
+  repair?: boolean;
+  /** Bar interval for gap detection; inferred from the data when absent. */
+  intervalMs?: number;
+}
+
+/** Reads and parses a candle file; the path is the `source` in messages and in the report. */
+export function loadCandleFile(path: string, opts: LoadCandleOptions = {}): ParsedCandles {
+  return parseCandleCsv(readDataFile(path), { source: path, ...opts });
+}
+
+/** Reads and parses a trades file (`timestamp_ms,trade_id,price,quantity,buyer_maker`). */
+export function loadTradesFile(path: string, opts: { repair?: boolean } = {}): { trades: Trade[]; report: TickReport } {
+  return parseTradesCsv(readDataFile(path), { source: path, ...opts });
+}
+
+/** Reads and parses a top-of-book file (`timestamp_ms,bid,bid_size,ask,ask_size`). */
+export function loadQuotesFile(path: string, opts: { repair?: boolean } = {}): { quotes: BookTop[]; report: TickReport } {
+  return parseQuotesCsv(readDataFile(path), { source: path, ...opts });
+}
+
+// A symbol is a base asset (2-15 letters/digits) followed by a quote asset we trade against.
+const SYMBOL_TOKEN_RE = /^[A-Z0-9]{2,15}(USDT|USDC|BTC|ETH)$/i;
+
+/**
+ * Takes the symbol from a path: the file name is tried first (without its extensions), then the
+ * parent folders from the nearest up. Each name is split into alphanumeric tokens
+ * (`btcusdt-1m.csv` -> `btcusdt`, `1m`) and the first token that is a whole symbol wins, matched
+ * case-insensitively and returned upper-case. Throws DataValidationError when no name holds one.
+ */
+export function symbolFromPath(path: string): SymbolId {
+  const segments = path.split(/[\\/]+/).filter((s) => s.length > 0);
+  for (let i = segments.length - 1; i >= 0; i--) {
+    let name = segments[i]!;
+    if (i === segments.length - 1) name = name.replace(/(\.[a-z0-9]+)+$/i, '');
+    for (const token of name.split(/[^A-Za-z0-9]+/)) {
+      if (SYMBOL_TOKEN_RE.test(token)) return symbolId(token);
+    }
+  }
+  throw new DataValidationError(
+    `cannot tell the symbol from path "${path}" (expected a file or folder named like BTCUSDT: a base asset followed by USDT, USDC, BTC or ETH)`,
+  );
+}
+
+/**
+ * Expands files and folders into the candle/tick data files they hold: a folder is searched
+ * recursively for .csv and .csv.gz files (hidden entries skipped), a file is taken as is. The
+ * result is sorted and without duplicates. Throws DataValidationError for a missing path, a
+ * file that is not .csv/.csv.gz, or a folder with no data file.
+ */
+export function expandDataPaths(paths: readonly string[]): string[] {
+  const found = new Set<string>();
+  for (const p of paths) {
+    const st = statOrNull(p);
+    if (!st) throw new DataValidationError(`no such file or folder: ${p}`);
+    if (st.isDirectory()) {
+      const before = found.size;
+      walk(p, found);
+      if (found.size === before) throw new DataValidationError(`${p}: no .csv or .csv.gz files in this folder or below (expected candle files such as BTCUSDT/1m-2025-03-01_2025-03-15.csv.gz)`);
+    } else {
+      if (!DATA_FILE_RE.test(p)) throw new DataValidationError(`${p}: not a data file (expected a .csv or .csv.gz file)`);
+      found.add(p);
+    }
+  }
+  return [...found].sort();
+}
+
+// Folders nested deeper than this are not searched: a bound that also stops symlink cycles.
+const MAX_DEPTH = 32;
+
+function walk(dir: string, out: Set<string>, depth = 0): void {
+  if (depth > MAX_DEPTH) throw new DataValidationError(`${dir}: folders nested more than ${MAX_DEPTH} deep (a symlink cycle?)`);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.')) continue;
+    const full = join(dir, entry.name);
+    if (entry.isDirectory() || (entry.isSymbolicLink() && statOrNull(full)?.isDirectory())) walk(full, out, depth + 1);
+    else if (DATA_FILE_RE.test(entry.name)) out.add(full);
+  }
+}
+
+function statOrNull(p: string): Stats | null {
+  try {
+    return statSync(p);
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw new DataValidationError(`${p}: cannot read (${(err as Error).message})`, { cause: err });
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}

@@ -1,0 +1,84 @@
+/**
+ * The indicators the strategy reads, per symbol and timeframe, updated once per closed candle.
+ * All computation is delegated to the maintained streaming library `trading-signals`.
+ */
+import { ADX, ATR, BollingerBands, RSI, SMA } from 'trading-signals';
+import type { Candle } from '../core/types.js';
+import type { IndicatorsConfig } from '../config/schema.js';
+
+/** Values after the latest closed candle; null until the indicator has enough history. */
+export interface IndicatorValues {
+  rsi: number | null;
+  atr: number | null;
+  adx: number | null;
+  /** Directional indicators of the ADX: +DI above -DI means upward pressure. */
+  pdi: number | null;
+  mdi: number | null;
+  bbLower: number | null;
+  bbMiddle: number | null;
+  bbUpper: number | null;
+  /**
+   * Average volume of the `volumePeriod` candles BEFORE the latest one, so that "volume above
+   * 1.5x its average" compares the new candle with the history it is measured against.
+   */
+  volumeAvg: number | null;
+  /** Volume of the latest candle. */
+  volume: number;
+  close: number;
+  /** Number of candles seen. */
+  count: number;
+}
+
+export class IndicatorSet {
+  readonly values: IndicatorValues = {
+    rsi: null,
+    atr: null,
+    adx: null,
+    pdi: null,
+    mdi: null,
+    bbLower: null,
+    bbMiddle: null,
+    bbUpper: null,
+    volumeAvg: null,
+    volume: 0,
+    close: Number.NaN,
+    count: 0,
+  };
+  private readonly rsi: RSI;
+  private readonly atr: ATR;
+  private readonly adx: ADX;
+  private readonly bb: BollingerBands;
+  private readonly volSma: SMA;
+
+  constructor(cfg: IndicatorsConfig) {
+    this.rsi = new RSI(cfg.rsiPeriod);
+    this.atr = new ATR(cfg.atrPeriod);
+    this.adx = new ADX(cfg.adxPeriod);
+    this.bb = new BollingerBands(cfg.bollingerPeriod, cfg.bollingerStdDev);
+    this.volSma = new SMA(cfg.volumePeriod);
+  }
+
+  /** Feeds one closed candle and returns the updated values (the same object, mutated). */
+  update(c: Candle): IndicatorValues {
+    const v = this.values;
+    v.volumeAvg = this.volSma.getResult();
+    this.volSma.update(c.volume, false);
+    v.rsi = this.rsi.update(c.close, false);
+    v.atr = this.atr.update(c, false);
+    v.adx = this.adx.update(c, false);
+    if (v.adx !== null) {
+      v.pdi = this.adx.pdi ?? null;
+      v.mdi = this.adx.mdi ?? null;
+    }
+    const bands = this.bb.update(c.close, false);
+    if (bands) {
+      v.bbLower = bands.lower;
+      v.bbMiddle = bands.middle;
+      v.bbUpper = bands.upper;
+    }
+    v.volume = c.volume;
+    v.close = c.close;
+    v.count++;
+    return v;
+  }
+}

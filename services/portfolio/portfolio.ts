@@ -1,0 +1,114 @@
+/**
+ * The account as the core books it: quote cash and base holdings, in exact decimals.
+ *
+ * Spot only: buying spends quote and adds base; selling does the reverse. Fees are booked in the
+ * asset the venue charged them in (MEXC charges spot fees in the quote asset).
+ */
+import { Dec } from '../core/money.js';
+import type { SymbolId } from '../core/types.js';
+import type { Fill } from '../execution/types.js';
+
+export class Portfolio {
+  /** Free quote balance (not reserved by open buy orders). */
+  private cashRaw: Dec;
+  private readonly holdings = new Map<SymbolId, Dec>();
+  /** Float mirror of `holdings`, so equity can be sampled every candle without decimal work. */
+  private readonly holdingsApprox = new Map<SymbolId, number>();
+  private readonly marks = new Map<SymbolId, number>();
+  /** Quote reserved by open buy orders, by client order id. */
+  private readonly reserved = new Map<string, Dec>();
+  private feesPaid = Dec.ZERO;
+  private cashApprox: number;
+
+  constructor(
+    readonly quoteAsset: string,
+    initialCash: Dec,
+  ) {
+    if (initialCash.isNegative()) throw new RangeError('initial cash must not be negative');
+    this.cashRaw = initialCash;
+    this.cashApprox = initialCash.toNumber();
+  }
+
+  /** Quote balance including reservations. */
+  get cash(): Dec {
+    return this.cashRaw;
+  }
+
+  /** Quote that can be committed to a new order. */
+  get freeCash(): Dec {
+    let r = this.cashRaw;
+    for (const v of this.reserved.values()) r = r.sub(v);
+    return r;
+  }
+
+  get fees(): Dec {
+    return this.feesPaid;
+  }
+
+  holding(symbol: SymbolId): Dec {
+    return this.holdings.get(symbol) ?? Dec.ZERO;
+  }
+
+  /** Records the latest price of a symbol, used to mark holdings to market. */
+  mark(symbol: SymbolId, price: number): void {
+    this.marks.set(symbol, price);
+  }
+
+  lastPrice(symbol: SymbolId): number | undefined {
+    return this.marks.get(symbol);
+  }
+
+  /** Reserves quote for an open buy order so that concurrent entries cannot overspend. */
+  reserve(clientOrderId: string, amount: Dec): void {
+    this.reserved.set(clientOrderId, amount);
+  }
+
+  release(clientOrderId: string): void {
+    this.reserved.delete(clientOrderId);
+  }
+
+  /** Books a fill: moves quote and base, and the fee. */
+  applyFill(fill: Fill, base: string): void {
+    const notional = fill.price.mul(fill.quantity);
+    const held = this.holding(fill.symbol);
+    if (fill.side === 'buy') {
+      this.cashRaw = this.cashRaw.sub(notional);
+      this.holdings.set(fill.symbol, held.add(fill.quantity));
+      const r = this.reserved.get(fill.clientOrderId);
+      if (r) this.reserved.set(fill.clientOrderId, Dec.max(Dec.ZERO, r.sub(notional)));
+    } else {
+      this.cashRaw = this.cashRaw.add(notional);
+      this.holdings.set(fill.symbol, held.sub(fill.quantity));
+    }
+    if (fill.feeAsset === this.quoteAsset) this.cashRaw = this.cashRaw.sub(fill.fee);
+    else if (fill.feeAsset === base) this.holdings.set(fill.symbol, this.holding(fill.symbol).sub(fill.fee));
+    this.feesPaid = this.feesPaid.add(fill.feeAsset === this.quoteAsset ? fill.fee : fill.fee.mul(fill.price));
+    this.holdingsApprox.set(fill.symbol, this.holding(fill.symbol).toNumber());
+    this.cashApprox = this.cashRaw.toNumber();
+  }
+
+  /** Market value of a symbol's holding at its last mark. */
+  notional(symbol: SymbolId): Dec {
+    const p = this.marks.get(symbol);
+    const q = this.holding(symbol);
+    if (p === undefined || q.isZero()) return Dec.ZERO;
+    return q.mul(Dec.from(p));
+  }
+
+  /** Cash plus every holding marked to market. */
+  equity(): Dec {
+    let e = this.cashRaw;
+    for (const s of this.holdings.keys()) e = e.add(this.notional(s));
+    return e;
+  }
+
+  /** Same as equity() as a float, cheap enough to sample every candle. */
+  equityNumber(): number {
+    let e = this.cashApprox;
+    for (const [s, q] of this.holdingsApprox) {
+      const p = this.marks.get(s);
+      if (p !== undefined && q !== 0) e += q * p;
+    }
+    return e;
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * UTC calendar boundaries the risk limits reset on: the day (00:00 UTC) and the ISO week
+ * (Monday 00:00 UTC). Pure arithmetic on epoch milliseconds; no time zones, no Date objects.
+ */
+
+/** Milliseconds in a minute, a UTC day and a week. */
+export const MINUTE_MS = 60_000;
+export const DAY_MS = 86_400_000;
+export const WEEK_MS = 7 * DAY_MS;
+/** The epoch (1970-01-01) was a Thursday, 3 days after the Monday that starts its ISO week. */
+const EPOCH_DAYS_AFTER_MONDAY = 3;
+
+/** Non-negative remainder, so times before 1970 land in the right bucket too. */
+function mod(a: number, m: number): number {
+  return ((a % m) + m) % m;
+}
+
+/** Epoch ms of 00:00 UTC of the day containing `time`. */
+export function utcDayStart(time: number): number {
+  return time - mod(time, DAY_MS);
+}
+
+/** Epoch ms of Monday 00:00 UTC of the ISO week containing `time`. */
+export function isoWeekStart(time: number): number {
+  return time - mod(time + EPOCH_DAYS_AFTER_MONDAY * DAY_MS, WEEK_MS);
+}

@@ -1,0 +1,73 @@
+/**
+ * Intents: what the strategy wants, never how. The risk engine approves, resizes or rejects entries;
+ * the executor turns intents into orders. Backtest, paper and live share this contract.
+ */
+import type { Direction, SymbolId } from '../core/types.js';
+
+/** Why a position is (partly) closed. */
+export type ExitReason =
+  | 'stop' // fixed stop beyond the level
+  | 'breakeven' // stop after it was moved to the entry price
+  | 'target' // a scale-out target filled
+  | 'time' // time stop
+  | 'break' // high-volume break through the level
+  | 'halt' // risk halt or emergency stop
+  | 'end_of_data'; // backtest ran out of candles
+
+/** One of the three scale-out targets. */
+export interface TargetPlan {
+  readonly label: 'primary' | 'secondary' | 'aggressive';
+  readonly price: number;
+  /** Fraction of the position closed at this target (0.33 / 0.33 / 0.34 by default). */
+  readonly fraction: number;
+}
+
+/** The level an entry is taken at. */
+export interface LevelRef {
+  readonly price: number;
+  readonly touches: number;
+  readonly sources: readonly string[];
+}
+
+export interface EnterIntent {
+  readonly kind: 'enter';
+  /** Deterministic id: symbol, direction and decision time. Client order ids derive from it. */
+  readonly id: string;
+  readonly symbol: SymbolId;
+  readonly direction: Direction;
+  readonly time: number;
+  /** Price the decision was made at (the closing price of the signal candle). */
+  readonly price: number;
+  readonly stop: number;
+  /** Targets ordered from nearest to farthest. */
+  readonly targets: readonly TargetPlan[];
+  readonly level: LevelRef;
+  /** The opposite level the secondary target sits before, when there is one. */
+  readonly oppositeLevel: number | null;
+  /** Rules and confirmations that passed, for the decision log. */
+  readonly reasons: readonly string[];
+  /** Time stop, epoch ms. */
+  readonly expiresAt: number;
+}
+
+export interface MoveStopIntent {
+  readonly kind: 'move_stop';
+  readonly id: string;
+  readonly symbol: SymbolId;
+  readonly positionId: string;
+  readonly time: number;
+  readonly stop: number;
+  readonly reason: 'breakeven';
+}
+
+export interface ExitIntent {
+  readonly kind: 'exit';
+  readonly id: string;
+  readonly symbol: SymbolId;
+  readonly positionId: string;
+  readonly time: number;
+  readonly reason: ExitReason;
+  readonly detail: string;
+}
+
+export type Intent = EnterIntent | MoveStopIntent | ExitIntent;
