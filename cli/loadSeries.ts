@@ -26,8 +26,9 @@ export function loadSeries(paths: readonly string[], only: readonly string[] = [
   for (const file of files) {
     const symbol = symbolFromPath(file);
     if (only.length > 0 && !only.includes(symbol)) continue;
-    const { candles, report } = loadCandleFile(file, { repair: true, intervalMs: ONE_MINUTE });
-    quality[file] = qualityRow(symbol, report);
+    const parsed = loadCandleFile(file, { repair: true, intervalMs: ONE_MINUTE });
+    const candles = dropOffGrid(parsed.candles, file);
+    quality[file] = qualityRow(symbol, parsed.report, candles);
     const list = bySymbol.get(symbol) ?? [];
     list.push(candles);
     bySymbol.set(symbol, list);
@@ -58,13 +59,35 @@ export function loadSeries(paths: readonly string[], only: readonly string[] = [
   return { series, quality, files };
 }
 
-function qualityRow(symbol: string, r: DataQualityReport): Record<string, number | string | null> {
-  const row: Record<string, number | string | null> = { symbol, rows: r.rows, candles: r.candles };
+/**
+ * Drops candles whose open time is not a whole minute (e.g. 03:00:30 in a 1m file). The candle
+ * aggregator needs every 1m candle on the minute grid and threw on the first off-grid one, which
+ * aborted the whole run; the backtester repairs data, so they are dropped here and counted as
+ * `offGrid` instead. Returns the input array itself when every candle is on the grid.
+ */
+function dropOffGrid(candles: Candle[], file: string): Candle[] {
+  let offGrid = 0;
+  for (const c of candles) if (c.openTime % ONE_MINUTE !== 0) offGrid++;
+  if (offGrid === 0) return candles;
+  if (offGrid === candles.length) {
+    throw new DataValidationError(`${file}: no candle on the 1m grid: all ${offGrid} open times fall between whole minutes (expected 1m candles opening at hh:mm:00.000 UTC)`);
+  }
+  return candles.filter((c) => c.openTime % ONE_MINUTE === 0);
+}
+
+/** One file's row of the data-quality report; `kept` are the candles left after dropOffGrid. */
+function qualityRow(symbol: string, r: DataQualityReport, kept: readonly Candle[]): Record<string, number | string | null> {
+  const offGrid = r.candles - kept.length;
+  const row: Record<string, number | string | null> = { symbol, rows: r.rows, candles: kept.length };
   for (const [k, v] of Object.entries(r.dropped)) if (v > 0) row[`dropped ${k}`] = v;
+  row.offGrid = offGrid;
   row.duplicates = r.duplicates;
   row.reordered = r.reordered;
-  row.gaps = r.gaps;
-  row.missingBars = r.missingBars;
-  row.zeroVolumeBars = r.zeroVolumeBars;
+  // The parser counted gaps with the off-grid candles in place (a 1.5-minute step counts as a
+  // missing bar); count them again on what is kept.
+  const gaps = offGrid > 0 ? detectGaps(kept, ONE_MINUTE) : null;
+  row.gaps = gaps ? gaps.length : r.gaps;
+  row.missingBars = gaps ? gaps.reduce((n, g) => n + g.missingBars, 0) : r.missingBars;
+  row.zeroVolumeBars = offGrid > 0 ? kept.reduce((n, c) => n + (c.volume === 0 ? 1 : 0), 0) : r.zeroVolumeBars;
   return row;
 }

@@ -132,6 +132,17 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
   const start = Math.min(...series.map((s) => (s.candles[0] as Candle).openTime));
   let end = start;
 
+  /** Closes the symbol's position (if any) at market on a final tick at its last close. */
+  const liquidate = async (sym: SymbolId, last: Candle): Promise<void> => {
+    const p = executor.position(sym);
+    if (!p) return;
+    const t = last.openTime + ONE_MINUTE;
+    await executor.exit(p.id, 'end_of_data', 'end of data', t);
+    sim.beginCandle(sym, last);
+    sim.tick(sym, last.close, t + bt.latencyMs);
+    portfolio.mark(sym, last.close);
+  };
+
   for (;;) {
     // Next candle in time order across symbols (k is small, a linear scan beats a heap here).
     let k = -1;
@@ -155,9 +166,8 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
     }
 
     sim.beginCandle(sym, c);
-    const path = [c.open, c.low, c.high, c.close];
     for (let j = 0; j < 4; j++) {
-      const price = path[j] as number;
+      const price = j === 0 ? c.open : j === 1 ? c.low : j === 2 ? c.high : c.close;
       const time = c.openTime + (PATH_OFFSETS[j] as number);
       sim.tick(sym, price, time);
       const pending = executor.onPrice(sym, price, time);
@@ -180,17 +190,15 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
       for (const it of intents) if (it.kind === 'enter') log?.(`${iso(closeTime)} ENTER ${it.symbol} @ ${it.price} stop ${it.stop.toPrecision(8)}: ${it.reasons.join(', ')}`);
       await executor.handle(intents, closeTime);
     }
+    // A symbol whose data ends is liquidated at its last close: a position must not sit open
+    // across time the run has no prices for (symbols of different windows in one run).
+    if (idx[k] === s.candles.length) await liquidate(sym, c);
     done++;
     if (input.onProgress && done % every === 0) input.onProgress(done, total);
   }
 
-  // Liquidate what is still open at the last price, so the result is realised and comparable.
-  for (const id of executor.openPositionIds()) await executor.exit(id, 'end_of_data', 'end of data', end);
-  for (const s of series) {
-    const last = s.candles[s.candles.length - 1] as Candle;
-    sim.beginCandle(s.symbol, last);
-    sim.tick(s.symbol, last.close, end + bt.latencyMs);
-  }
+  // Anything still open (e.g. an entry resting at the very end) is closed at the last price.
+  for (const s of series) await liquidate(s.symbol, s.candles[s.candles.length - 1] as Candle);
   equity.push({ time: end, equity: portfolio.equityNumber() });
   input.onProgress?.(done, total);
 

@@ -11,6 +11,9 @@ export function decimalsOf(n: number): number {
     const dot = mantissa.indexOf('.');
     return Number(s.slice(e + 2)) + (dot >= 0 ? mantissa.length - dot - 1 : 0);
   }
+  // 1e21 and above print as "1.5e+21": an integer, but the characters after the dot are not
+  // decimals (counting them gave 5 for 1.5e21).
+  if (s.includes('e+')) return 0;
   const dot = s.indexOf('.');
   return dot >= 0 ? s.length - dot - 1 : 0;
 }

@@ -10,7 +10,8 @@
  *   against the order by the slippage model.
  * - A market order sent because a client-side stop triggered fills where a continuous market
  *   crossed the stop: at the stop price when the previous path price was on the other side of it,
- *   at the current price when the market gapped through it; then slippage.
+ *   at the current price when the market gapped through it (a candle's open is a gap from the
+ *   previous close: no trade happened in between); then slippage.
  * - A resting limit order fills only when the price trades through it (strictly beyond the limit),
  *   at the limit price, as maker; at most `participationPct` of the candle's volume is filled per
  *   candle across our orders (partial fills), so zero-volume candles fill nothing.
@@ -31,10 +32,15 @@ export interface SimExchangeOptions {
   participationPct: number;
 }
 
-const MAX_SLIPPAGE_BPS = 100;
+const MAX_SLIPPAGE_BPS = Dec.from(100);
+const HUNDRED = Dec.from(100);
+/** One in basis points: a price moved by `bps` is price x (BPS ± bps) / BPS. */
+const BPS = Dec.from(10_000);
 
 interface SimOrder {
   req: OrderRequest;
+  /** The limit price as a float, for cheap comparison on every tick. */
+  limit: number;
   exchangeOrderId: string;
   arrival: number;
   filled: Dec;
@@ -44,6 +50,11 @@ interface SymbolBook {
   market: MarketInfo;
   price: number | null;
   prevPrice: number | null;
+  /**
+   * The next tick is a candle's open. The move from the previous close to the open is a jump (no
+   * trade happened in between), so a stop crossed there fills at the open, not at the stop.
+   */
+  atOpen: boolean;
   candleVolume: number;
   budget: number;
   pendingMarket: SimOrder[];
@@ -55,6 +66,8 @@ export class SimExchange implements ExchangePort {
   private events: ExchangeEvents | null = null;
   private readonly makerFee: Dec;
   private readonly takerFee: Dec;
+  private readonly slippageBps: Dec;
+  private readonly impactBps: Dec;
   private now = 0;
   private seq = 0;
   private tradeSeq = 0;
@@ -68,9 +81,11 @@ export class SimExchange implements ExchangePort {
     private readonly opts: SimExchangeOptions,
   ) {
     for (const m of markets)
-      this.books.set(m.symbol, { market: m, price: null, prevPrice: null, candleVolume: 0, budget: 0, pendingMarket: [], resting: [] });
+      this.books.set(m.symbol, { market: m, price: null, prevPrice: null, atOpen: false, candleVolume: 0, budget: 0, pendingMarket: [], resting: [] });
     this.makerFee = Dec.from(opts.makerFeePct).div(Dec.from(100));
     this.takerFee = Dec.from(opts.takerFeePct).div(Dec.from(100));
+    this.slippageBps = Dec.from(opts.slippageBps);
+    this.impactBps = Dec.from(opts.impactBpsPerPctVolume);
   }
 
   subscribe(events: ExchangeEvents): void {
@@ -91,6 +106,7 @@ export class SimExchange implements ExchangePort {
   beginCandle(symbol: SymbolId, candle: Candle): void {
     const b = this.book(symbol);
     b.candleVolume = candle.volume;
+    b.atOpen = true;
     b.budget = (candle.volume * this.opts.participationPct) / 100;
   }
 
@@ -98,7 +114,11 @@ export class SimExchange implements ExchangePort {
   tick(symbol: SymbolId, price: number, time: number): void {
     this.now = time;
     const b = this.book(symbol);
-    b.prevPrice = b.price;
+    // Fix: the previous candle's close used to count as the open's predecessor, so a candle that
+    // opened below a sell stop filled the stop at the stop price (above any price traded), even
+    // for a position bought at that very open. A candle's open is a gap from the last close.
+    b.prevPrice = b.atOpen ? null : b.price;
+    b.atOpen = false;
     b.price = price;
     if (b.pendingMarket.length > 0) {
       const due = b.pendingMarket.filter((o) => o.arrival <= time);
@@ -126,14 +146,18 @@ export class SimExchange implements ExchangePort {
       this.events?.onOrderUpdate({ clientOrderId: req.clientOrderId, symbol: req.symbol, status: 'rejected', filledQuantity: Dec.ZERO, time: this.now, reason });
       return { clientOrderId: req.clientOrderId, exchangeOrderId, status: 'rejected', reason };
     };
-    if (this.seen.has(req.clientOrderId)) return reject('duplicate client order id');
+    // Fix: a duplicate is refused in the REST answer only, as on MEXC. An order update under that id
+    // would be read by the receiver as the end of the live order that owns the id.
+    if (this.seen.has(req.clientOrderId)) return { clientOrderId: req.clientOrderId, exchangeOrderId, status: 'rejected', reason: 'duplicate client order id' };
     if (!req.quantity.isPositive() || !req.quantity.floorTo(b.market.stepSize).eq(req.quantity)) return reject('quantity is not a positive multiple of the lot step');
     if (req.type === 'limit' && (!req.price || !req.price.isPositive())) return reject('limit order without a positive price');
     const refPrice = req.price ?? (b.price !== null ? Dec.from(b.price) : null);
     if (refPrice && req.quantity.mul(refPrice).lt(b.market.minNotional)) return reject('notional below the minimum');
     this.seen.add(req.clientOrderId);
     this.log.push({ time: this.now, clientOrderId: req.clientOrderId, type: req.type, side: req.side });
-    const order: SimOrder = { req, exchangeOrderId, arrival: this.now + this.opts.latencyMs, filled: Dec.ZERO };
+    // Number(string), not Dec.toNumber(): the latter may be an ulp off the float the candle parser
+    // made of the same decimal, and a limit of 590.33 must not count 590.33 as traded through.
+    const order: SimOrder = { req, limit: req.price ? Number(req.price.toString()) : Number.NaN, exchangeOrderId, arrival: this.now + this.opts.latencyMs, filled: Dec.ZERO };
     if (req.type === 'market') {
       if (req.stopPrice && b.price !== null) this.fillMarket(b, order, b.price);
       else b.pendingMarket.push(order);
@@ -166,34 +190,39 @@ export class SimExchange implements ExchangePort {
     return [...b.resting, ...b.pendingMarket].map((o) => o.req);
   }
 
-  private slippageFraction(b: SymbolBook, quantity: number): number {
-    const pctOfVolume = b.candleVolume > 0 ? (quantity / b.candleVolume) * 100 : 100;
-    const bps = Math.min(MAX_SLIPPAGE_BPS, this.opts.slippageBps + this.opts.impactBpsPerPctVolume * pctOfVolume);
-    return bps / 10_000;
+  /**
+   * Slippage in bps (see the file comment), exact. It used to be a float fraction applied to a float
+   * price: the product could land an ulp beyond a tick (2.4 x 0.999 = 2.3975999999999997) and the
+   * rounding against the order then cost a whole extra tick.
+   */
+  private slippage(b: SymbolBook, quantity: Dec): Dec {
+    const pctOfVolume = b.candleVolume > 0 ? quantity.mul(HUNDRED).div(Dec.from(b.candleVolume)) : HUNDRED;
+    return Dec.min(MAX_SLIPPAGE_BPS, this.slippageBps.add(this.impactBps.mul(pctOfVolume)));
   }
 
   private fillMarket(b: SymbolBook, o: SimOrder, price: number): void {
     const { req } = o;
-    let base = price;
+    let base: Dec | null = null;
     if (req.stopPrice) {
-      const stop = req.stopPrice.toNumber();
+      const stop = Number(req.stopPrice.toString());
       const prev = b.prevPrice;
       // Continuous crossing: the previous price was on the other side of the stop.
       const crossed = prev !== null && (req.side === 'sell' ? prev >= stop && price <= stop : prev <= stop && price >= stop);
-      if (crossed) base = stop;
+      if (crossed) base = req.stopPrice;
     }
+    base ??= Dec.from(price);
     const qty = req.quantity.sub(o.filled);
-    const slip = this.slippageFraction(b, qty.toNumber());
-    const raw = Dec.from(req.side === 'buy' ? base * (1 + slip) : base * (1 - slip));
+    const bps = this.slippage(b, qty);
+    const raw = base.mul(req.side === 'buy' ? BPS.add(bps) : BPS.sub(bps)).div(BPS);
     // Round against the order: a buy pays up to the next tick, a sell receives down to the tick.
     const fillPrice = req.side === 'buy' ? raw.ceilTo(b.market.tickSize) : Dec.max(b.market.tickSize, raw.floorTo(b.market.tickSize));
     this.fill(b, o, qty, fillPrice, 'taker');
   }
 
   private matchResting(b: SymbolBook, price: number): void {
-    for (const o of [...b.resting]) {
+    for (const o of b.resting.length === 1 ? b.resting : [...b.resting]) {
       const limit = o.req.price as Dec;
-      const lim = limit.toNumber();
+      const lim = o.limit;
       const through = o.req.side === 'buy' ? price < lim : price > lim;
       if (!through || b.budget <= 0) continue;
       const want = o.req.quantity.sub(o.filled);

@@ -228,14 +228,39 @@ const MODE_EXIT: Record<Mode, Partial<ExitConfig>> = {
   hf: { timeStopMinutes: 30 },
 };
 
-/** Formats zod issues as "path: message" lines. */
-function describeIssues(error: z.ZodError, prefix: string): string {
-  return error.issues
-    .map((i) => {
-      const path = i.path.map(String).join('.');
-      return `${prefix}${path || '(root)'}: ${i.message}`;
-    })
-    .join('; ');
+/**
+ * The keys the strict object at `path` inside `schema` accepts, for "unknown key" messages; empty
+ * when the path does not lead to an object. Default/prefault/optional wrappers are looked through.
+ */
+function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let s: z.ZodType | undefined = schema;
+  for (let i = 0; ; i++) {
+    while (s instanceof z.ZodDefault || s instanceof z.ZodPrefault || s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
+    if (!(s instanceof z.ZodObject)) return [];
+    if (i === path.length) return Object.keys(s.shape);
+    s = (s.shape as Record<string, z.ZodType | undefined>)[String(path[i])];
+  }
+}
+
+/**
+ * Formats zod issues as "path: message" lines, `prefix` being the path of `schema` in the config.
+ * An unknown key is reported at its own path with the keys that were expected: zod puts it at the
+ * parent's path, which for a nested typo read "entry.(root): Unrecognized key" and did not say
+ * what the valid spellings are.
+ */
+function describeIssues(error: z.ZodError, schema: z.ZodType, prefix: readonly string[]): string {
+  const lines: string[] = [];
+  for (const i of error.issues) {
+    const at = [...prefix, ...i.path.map(String)];
+    if (i.code === 'unrecognized_keys') {
+      const known = knownKeys(schema, i.path);
+      const expected = known.length ? ` (expected one of ${known.join(', ')})` : '';
+      for (const k of i.keys) lines.push(`${[...at, k].join('.')}: unknown key${expected}`);
+      continue;
+    }
+    lines.push(`${at.join('.') || '(root)'}: ${i.message}`);
+  }
+  return lines.join('; ');
 }
 
 /**
@@ -244,12 +269,12 @@ function describeIssues(error: z.ZodError, prefix: string): string {
  */
 export function parseConfig(input: unknown = {}, source = 'config'): Config {
   const parsed = configSchema.safeParse(input ?? {});
-  if (!parsed.success) throw new ConfigError(`invalid ${source}: ${describeIssues(parsed.error, '')}`, { cause: parsed.error });
+  if (!parsed.success) throw new ConfigError(`invalid ${source}: ${describeIssues(parsed.error, configSchema, [])}`, { cause: parsed.error });
   const raw = parsed.data;
   const entry = entrySchema.safeParse({ ...MODE_ENTRY[raw.mode], ...raw.entry });
-  if (!entry.success) throw new ConfigError(`invalid ${source}: ${describeIssues(entry.error, 'entry.')}`, { cause: entry.error });
+  if (!entry.success) throw new ConfigError(`invalid ${source}: ${describeIssues(entry.error, entrySchema, ['entry'])}`, { cause: entry.error });
   const exit = exitSchema.safeParse({ ...MODE_EXIT[raw.mode], ...raw.exit });
-  if (!exit.success) throw new ConfigError(`invalid ${source}: ${describeIssues(exit.error, 'exit.')}`, { cause: exit.error });
+  if (!exit.success) throw new ConfigError(`invalid ${source}: ${describeIssues(exit.error, exitSchema, ['exit'])}`, { cause: exit.error });
   const scaleSum = exit.data.scaleOut.reduce((a, b) => a + b, 0);
   if (Math.abs(scaleSum - 1) > 1e-9) throw new ConfigError(`invalid ${source}: exit.scaleOut: fractions must sum to 1, got ${scaleSum}`);
   if (exit.data.primaryTargetMinPct > exit.data.primaryTargetMaxPct)

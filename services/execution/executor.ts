@@ -19,6 +19,15 @@ import type { ExchangePort, Fill, MarketInfo, OrderAck, OrderRequest, OrderUpdat
 import type { ClosedTrade } from '../analytics/types.js';
 import type { EntryProposal, RiskAccount, RiskDecision, RiskReason } from '../risk/types.js';
 
+/**
+ * A price as the float that candles carry for the same decimal. Fix: `Dec.toNumber()` may be an ulp
+ * off (590.33 came out as 590.3299999999999), and a low of exactly 590.33 then did not reach a stop
+ * at 590.33. The stop is compared with market floats on every tick, so it must be the same float.
+ */
+function priceNumber(d: Dec): number {
+  return Number(d.toString());
+}
+
 /** What the executor needs from the risk engine. */
 export interface RiskGate {
   evaluate(proposal: EntryProposal, account: RiskAccount): RiskDecision;
@@ -208,7 +217,7 @@ export class Executor {
       exitProceeds: Dec.ZERO,
       exitFees: Dec.ZERO,
       exitFills: 0,
-      stop: stopPrice.toNumber(),
+      stop: priceNumber(stopPrice),
       stopDec: stopPrice,
       openedAt: now,
       breakevenMoved: false,
@@ -246,7 +255,7 @@ export class Executor {
     // A stop only ever moves in the trade's favour.
     if (!stopDec.gt(p.stopDec)) return;
     p.stopDec = stopDec;
-    p.stop = stopDec.toNumber();
+    p.stop = priceNumber(stopDec);
     p.breakevenMoved = true;
     this.emit({ type: 'stop_moved', time: now, positionId, symbol: p.symbol, stop: p.stop });
   }

@@ -29,6 +29,13 @@ export interface IndicatorValues {
   count: number;
 }
 
+/** Which optional indicators to compute; a consumer that never reads one saves its cost. */
+export interface IndicatorSelection {
+  readonly rsi?: boolean;
+  readonly atr?: boolean;
+  readonly bollinger?: boolean;
+}
+
 export class IndicatorSet {
   readonly values: IndicatorValues = {
     rsi: null,
@@ -44,17 +51,18 @@ export class IndicatorSet {
     close: Number.NaN,
     count: 0,
   };
-  private readonly rsi: RSI;
-  private readonly atr: ATR;
+  private readonly rsi: RSI | null;
+  private readonly atr: ATR | null;
   private readonly adx: ADX;
-  private readonly bb: BollingerBands;
+  private readonly bb: BollingerBands | null;
   private readonly volSma: SMA;
 
-  constructor(cfg: IndicatorsConfig) {
-    this.rsi = new RSI(cfg.rsiPeriod);
-    this.atr = new ATR(cfg.atrPeriod);
+  /** ADX and the volume average are always computed; RSI, ATR and Bollinger unless deselected. */
+  constructor(cfg: IndicatorsConfig, select: IndicatorSelection = {}) {
+    this.rsi = select.rsi === false ? null : new RSI(cfg.rsiPeriod);
+    this.atr = select.atr === false ? null : new ATR(cfg.atrPeriod);
     this.adx = new ADX(cfg.adxPeriod);
-    this.bb = new BollingerBands(cfg.bollingerPeriod, cfg.bollingerStdDev);
+    this.bb = select.bollinger === false ? null : new BollingerBands(cfg.bollingerPeriod, cfg.bollingerStdDev);
     this.volSma = new SMA(cfg.volumePeriod);
   }
 
@@ -63,14 +71,14 @@ export class IndicatorSet {
     const v = this.values;
     v.volumeAvg = this.volSma.getResult();
     this.volSma.update(c.volume, false);
-    v.rsi = this.rsi.update(c.close, false);
-    v.atr = this.atr.update(c, false);
+    if (this.rsi) v.rsi = this.rsi.update(c.close, false);
+    if (this.atr) v.atr = this.atr.update(c, false);
     v.adx = this.adx.update(c, false);
     if (v.adx !== null) {
       v.pdi = this.adx.pdi ?? null;
       v.mdi = this.adx.mdi ?? null;
     }
-    const bands = this.bb.update(c.close, false);
+    const bands = this.bb ? this.bb.update(c.close, false) : null;
     if (bands) {
       v.bbLower = bands.lower;
       v.bbMiddle = bands.middle;

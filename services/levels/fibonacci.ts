@@ -18,20 +18,25 @@ export interface Swing {
 }
 
 /**
- * Finds the swing of the first `n` candles. When the extreme price occurs more than once the
- * LATEST occurrence counts (the most recent test of the extreme is where the move ended). When the
+ * Finds the swing of `n` candles. When the extreme price occurs more than once the LATEST
+ * occurrence counts (the most recent test of the extreme is where the move ended). When the
  * high and low are the same candle, the swing is up if that candle closed in its upper half.
  * Returns null for an empty or flat window.
+ *
+ * The arrays may be a full ring buffer: with `start` > 0, the oldest candle is at `start` and
+ * the order wraps around the end (so `n` must then be the arrays' length). Returned indices are
+ * chronological positions (0 = oldest) either way.
  */
-export function findSwing(high: ArrayLike<number>, low: ArrayLike<number>, close: ArrayLike<number>, n: number): Swing | null {
+export function findSwing(high: ArrayLike<number>, low: ArrayLike<number>, close: ArrayLike<number>, n: number, start = 0): Swing | null {
   if (n <= 0) return null;
   let hi = -Infinity;
   let lo = Infinity;
   let hiIdx = -1;
   let loIdx = -1;
+  let slot = start;
   for (let i = 0; i < n; i++) {
-    const h = high[i] as number;
-    const l = low[i] as number;
+    const h = high[slot] as number;
+    const l = low[slot] as number;
     if (h >= hi) {
       hi = h;
       hiIdx = i;
@@ -40,9 +45,14 @@ export function findSwing(high: ArrayLike<number>, low: ArrayLike<number>, close
       lo = l;
       loIdx = i;
     }
+    slot = slot + 1 === n ? 0 : slot + 1;
   }
   if (!(hi > lo)) return null;
-  const up = hiIdx !== loIdx ? hiIdx > loIdx : (close[hiIdx] as number) >= (hi + lo) / 2;
+  let up = hiIdx > loIdx;
+  if (hiIdx === loIdx) {
+    const s = (start + hiIdx) % n;
+    up = (close[s] as number) >= (hi + lo) / 2;
+  }
   return { high: hi, low: lo, highIndex: hiIdx, lowIndex: loIdx, up };
 }
 

@@ -19,5 +19,5 @@ export { SWING_HIGH, SWING_LOW, SwingQueue, swingAt } from './extrema.js';
 export { buildVolumeProfile, volumeNodes, type VolumeNode, type VolumeProfile } from './volumeProfile.js';
 export { fibRetracements, findSwing, type Swing } from './fibonacci.js';
 export { PivotPeriodTracker, floorPivots, type FloorPivots } from './pivots.js';
-export { countTouches } from './touches.js';
-export { mergeCandidates } from './merge.js';
+export { countTouches, countTouchesSorted } from './touches.js';
+export { mergeCandidates, mergeSorted } from './merge.js';

@@ -42,11 +42,6 @@ export class LevelTracker {
   private readonly rLow: Float64Array;
   private readonly rClose: Float64Array;
   private readonly rVolume: Float64Array;
-  // The window laid out oldest first, rebuilt at each recompute (no allocation).
-  private readonly wHigh: Float64Array;
-  private readonly wLow: Float64Array;
-  private readonly wClose: Float64Array;
-  private readonly wVolume: Float64Array;
   // Candidate levels of one recompute: price, source bit, touches (parallel arrays).
   private readonly cPrice: Float64Array;
   private readonly cMask: Uint8Array;
@@ -91,10 +86,6 @@ export class LevelTracker {
     this.rLow = new Float64Array(n);
     this.rClose = new Float64Array(n);
     this.rVolume = new Float64Array(n);
-    this.wHigh = new Float64Array(n);
-    this.wLow = new Float64Array(n);
-    this.wClose = new Float64Array(n);
-    this.wVolume = new Float64Array(n);
     this.profileScratch = new Float64Array(cfg.volumeProfileBins);
     // Strict swings of one kind are more than `wing` candles apart, so this bound is never hit.
     const swingCap = Math.ceil(n / (this.wing + 1)) + 1;
@@ -125,8 +116,8 @@ export class LevelTracker {
 
   /**
    * Feeds one CLOSED candle. O(extremaWing), no allocation. Throws DataValidationError for a
-   * candle with non-finite or inconsistent prices, negative volume, or an openTime not after the
-   * previous candle's.
+   * candle with non-positive, non-finite or inconsistent prices, a negative or non-finite volume,
+   * or an openTime not after the previous candle's (the candle is then not applied).
    */
   update(c: Candle): void {
     const { openTime, open, high, low, close, volume } = c;
@@ -136,7 +127,7 @@ export class LevelTracker {
     if (
       !(low <= high) ||
       !(high < Infinity) ||
-      !(low > -Infinity) ||
+      !(low > 0) ||
       !(open >= low && open <= high) ||
       !(close >= low && close <= high) ||
       !(volume >= 0 && volume < Infinity)
@@ -220,16 +211,11 @@ export class LevelTracker {
   private recompute(): readonly Level[] {
     const n = Math.min(this.seen, this.lookback);
     if (n === 0) return EMPTY;
-    const { wHigh, wLow, wClose, wVolume, cPrice, cMask, cTouches, cfg } = this;
-    // Lay the window out oldest first.
-    let r = (this.seen - n) % this.lookback;
-    for (let k = 0; k < n; k++) {
-      wHigh[k] = this.rHigh[r] as number;
-      wLow[k] = this.rLow[r] as number;
-      wClose[k] = this.rClose[r] as number;
-      wVolume[k] = this.rVolume[r] as number;
-      r = r + 1 === this.lookback ? 0 : r + 1;
-    }
+    const { rHigh, rLow, rClose, rVolume, cPrice, cMask, cTouches, cfg } = this;
+    // The methods read the ring buffer in place. Until it is full, slots 0..n-1 hold the
+    // candles oldest first; once full, all slots are used and the oldest is at `head`. Only the
+    // swing search depends on the order; volume profile and touch counts do not.
+    const oldest = this.seen > this.lookback ? this.head : 0;
 
     // Gather every method's candidates into the scratch arrays.
     let m = 0;
@@ -244,7 +230,7 @@ export class LevelTracker {
       }
     }
     if (cfg.methods.volumeProfile) {
-      const profile = buildVolumeProfile(wHigh, wLow, wVolume, n, cfg.volumeProfileBins, this.profileScratch);
+      const profile = buildVolumeProfile(rHigh, rLow, rVolume, n, cfg.volumeProfileBins, this.profileScratch);
       if (profile) {
         for (const node of volumeNodes(profile, cfg.volumeProfileNodes)) {
           cPrice[m] = node.price;
@@ -253,7 +239,7 @@ export class LevelTracker {
       }
     }
     if (cfg.methods.fibonacci) {
-      const swing = findSwing(wHigh, wLow, wClose, n);
+      const swing = findSwing(rHigh, rLow, rClose, n, oldest);
       if (swing) {
         for (const p of fibRetracements(swing, cfg.fibRatios)) {
           cPrice[m] = p;
@@ -286,7 +272,7 @@ export class LevelTracker {
     }
 
     // Touches, then the min-touches filter (compacting in place keeps the order).
-    countTouchesSorted(cPrice, m, wHigh, wLow, n, cfg.touchTolerancePct, cTouches);
+    countTouchesSorted(cPrice, m, rHigh, rLow, n, cfg.touchTolerancePct, cTouches);
     let kept = 0;
     for (let k = 0; k < m; k++) {
       const t = cTouches[k] as number;
@@ -323,7 +309,7 @@ function outOfOrder(openTime: number, previous: number): DataValidationError {
 /** The error for a candle with unusable numbers. */
 function invalidCandle(c: Candle): DataValidationError {
   return new DataValidationError(
-    `LevelTracker.update: candle at ${c.openTime} has o=${c.open} h=${c.high} l=${c.low} c=${c.close} v=${c.volume}; expected finite prices with low <= open, close <= high and volume >= 0`,
+    `LevelTracker.update: candle at ${c.openTime} has o=${c.open} h=${c.high} l=${c.low} c=${c.close} v=${c.volume}; expected positive finite prices with low <= open, close <= high and a finite volume >= 0`,
   );
 }
 

@@ -45,6 +45,8 @@ export function mergeSorted(
   while (i < m) {
     const anchor = price[i] as number;
     const limit = anchor + Math.abs(anchor) * tol;
+    // Means are taken of the offsets from the anchor: exact for a group of one, and no
+    // precision is lost to the magnitude of the price.
     let weighted = 0;
     let weights = 0;
     let plain = 0;
@@ -55,13 +57,13 @@ export function mergeSorted(
       const p = price[j] as number;
       if (j > i && !(p < limit)) break;
       const t = touches[j] as number;
-      weighted += t * p;
+      weighted += t * (p - anchor);
       weights += t;
-      plain += p;
+      plain += p - anchor;
       bits |= mask[j] as number;
       if (t > best) best = t;
     }
-    out.push({ price: weights > 0 ? weighted / weights : plain / (j - i), sourceMask: bits, touches: best });
+    out.push({ price: anchor + (weights > 0 ? weighted / weights : plain / (j - i)), sourceMask: bits, touches: best });
     i = j;
   }
   return out;

@@ -80,12 +80,14 @@ export class SrStrategy {
       const higher = new Map<Timeframe, IndicatorSet>();
       const levels = new Map<Timeframe, LevelTracker>();
       for (const tf of this.higherTfs) {
-        higher.set(tf, new IndicatorSet(this.cfg.indicators));
+        // Higher timeframes feed the regime (ADX) and alignment (ADX, +DI/-DI) rules only.
+        higher.set(tf, new IndicatorSet(this.cfg.indicators, { rsi: false, atr: false, bollinger: false }));
         levels.set(tf, new LevelTracker(this.cfg.levels, tf));
       }
       s = {
         aggregator: new CandleAggregator('1m', [...this.higherTfs]),
-        base: new IndicatorSet(this.cfg.indicators),
+        // The base timeframe feeds the volume rule, RSI divergence and the break exit.
+        base: new IndicatorSet(this.cfg.indicators, { atr: false, bollinger: false }),
         higher,
         levels,
         divergence: new RsiDivergenceDetector(),
