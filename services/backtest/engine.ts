@@ -4,6 +4,7 @@
  * One portfolio and one risk engine are shared by every symbol.
  */
 import { Dec } from '../core/money.js';
+import { ConfigError } from '../core/errors.js';
 import type { Candle, SymbolId } from '../core/types.js';
 import { splitSymbol } from '../core/types.js';
 import type { Config } from '../config/schema.js';
@@ -69,6 +70,9 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
   if (series.length === 0) throw new RangeError('no candles to backtest');
   const symbols = series.map((s) => s.symbol);
   if (new Set(symbols).size !== symbols.length) throw new RangeError(`a symbol appears twice: ${symbols.join(', ')}`);
+  const maxPairs = cfg.modeSettings.maxPairs;
+  if (symbols.length > maxPairs)
+    throw new ConfigError(`mode ${cfg.mode} trades at most ${maxPairs} pairs, the data has ${symbols.length} (${symbols.join(', ')}): choose some with --symbols`);
 
   const bt = cfg.backtest;
   const sim = new SimExchange(

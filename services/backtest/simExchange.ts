@@ -164,7 +164,7 @@ export class SimExchange implements ExchangePort {
       return { clientOrderId: req.clientOrderId, exchangeOrderId, status: order.filled.eq(req.quantity) ? 'filled' : 'new' };
     }
     if (req.postOnly && b.price !== null && req.price) {
-      const crosses = req.side === 'buy' ? req.price.toNumber() >= b.price : req.price.toNumber() <= b.price;
+      const crosses = req.side === 'buy' ? order.limit >= b.price : order.limit <= b.price;
       if (crosses) return reject('post-only order would take liquidity');
     }
     b.resting.push(order);

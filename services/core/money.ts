@@ -61,14 +61,13 @@ export class Dec {
     // Bound the exponent: "1e-999999999" would otherwise build a 10^999999999 bigint and hang the
     // process. No price, quantity or balance is anywhere near 10^±1000 (a double ends at 10^±324).
     if (!(Math.abs(exp) <= MAX_EXPONENT)) throw new RangeError(`exponent out of range in "${value}" (expected at most ${MAX_EXPONENT} in magnitude)`);
-    let digits = BigInt(intPart + fracPart);
+    const digits = BigInt(intPart + fracPart);
     // value = digits * 10^(exp - fracLen); we want value * 10^18.
     const shift = exp - fracPart.length + DEC_SCALE;
     let raw: bigint;
     if (shift >= 0) raw = digits * 10n ** BigInt(shift);
     else raw = divRound(digits, 10n ** BigInt(-shift));
     if (sign === '-') raw = -raw;
-    digits = 0n;
     return new Dec(raw);
   }
 

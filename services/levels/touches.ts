@@ -20,12 +20,15 @@ export function countTouches(price: number, high: ArrayLike<number>, low: ArrayL
 
 /**
  * `countTouches` for many levels at once: `out[k]` becomes the touch count of `prices[k]`, for
- * the first `m` prices, which must be sorted ascending. `out` is a caller-owned scratch buffer.
+ * the first `m` prices, which must be sorted ascending. `out` is a caller-owned scratch buffer
+ * of at least `m + 1` entries.
  *
- * The levels one candle touches form a contiguous run of the sorted prices (those with
- * p * (1 + t) >= low and p * (1 - t) <= high, both monotone in p), so each candle costs two
- * binary searches plus two writes to a difference array: O(n log m + m) instead of O(n * m).
- * The comparisons are the very expressions of `countTouches`, so both agree exactly at the edges.
+ * The levels one candle touches form a contiguous run [from, to) of the sorted prices (those with
+ * p * (1 + t) >= low and p * (1 - t) <= high, both monotone in p), so each candle adds one run to
+ * a difference array. The run's ends are found by walking from the previous candle's ends:
+ * consecutive candles sit at nearly the same price, so that is a step or two, O(n + m) overall
+ * in practice (never worse than O(n * m)). The comparisons are the very expressions of
+ * `countTouches`, so both agree exactly at the edges.
  */
 export function countTouchesSorted(
   prices: ArrayLike<number>,
@@ -39,28 +42,18 @@ export function countTouchesSorted(
   const up = 1 + tolerancePct / 100;
   const down = 1 - tolerancePct / 100;
   out.fill(0, 0, m + 1);
+  let from = 0; // first k with prices[k] * up >= low
+  let to = 0; // first k with prices[k] * down > high
   for (let i = 0; i < n; i++) {
     const l = low[i] as number;
     const h = high[i] as number;
-    // First k with prices[k] * up >= l.
-    let lo = 0;
-    let hi = m;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((prices[mid] as number) * up >= l) hi = mid;
-      else lo = mid + 1;
-    }
-    const from = lo;
-    // First k with prices[k] * down > h: the run ends just before it.
-    hi = m;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((prices[mid] as number) * down > h) hi = mid;
-      else lo = mid + 1;
-    }
-    if (lo > from) {
+    while (from > 0 && (prices[from - 1] as number) * up >= l) from--;
+    while (from < m && (prices[from] as number) * up < l) from++;
+    while (to > 0 && (prices[to - 1] as number) * down > h) to--;
+    while (to < m && (prices[to] as number) * down <= h) to++;
+    if (to > from) {
       out[from] = (out[from] as number) + 1;
-      out[lo] = (out[lo] as number) - 1;
+      out[to] = (out[to] as number) - 1;
     }
   }
   let run = 0;

@@ -138,6 +138,31 @@ describe('LevelTracker: Fibonacci', () => {
     expect(t.levels().map((l) => l.touches)).toEqual([1, 2, 1, 1, 1]);
   });
 
+  it('follows the swing of the sliding window at every step of a random walk', () => {
+    // Reference: the retracements of the highest high and lowest low of the last 20 candles,
+    // computed from a plain slice (the tracker reads its ring buffer in place).
+    const ratios = [0.236, 0.382, 0.5, 0.618, 0.786];
+    const c = randomWalk(200, 5);
+    const t = new LevelTracker(levelsConfig({ lookback: 20, minTouches: 0, mergeTolerancePct: 1e-9 }, only('fibonacci')), '1m');
+    for (let now = 0; now < c.length; now++) {
+      t.update(c[now] as Candle);
+      const win = c.slice(Math.max(0, now - 19), now + 1);
+      let hi = 0;
+      let lo = 0;
+      win.forEach((x, i) => {
+        if (x.high >= (win[hi] as Candle).high) hi = i;
+        if (x.low <= (win[lo] as Candle).low) lo = i;
+      });
+      const H = (win[hi] as Candle).high;
+      const L = (win[lo] as Candle).low;
+      const up = hi > lo || (hi === lo && (win[hi] as Candle).close >= (H + L) / 2);
+      const expected = ratios.map((r) => (up ? H - r * (H - L) : L + r * (H - L))).sort((a, b) => a - b);
+      const got = t.levels().map((l) => l.price);
+      expect(got).toHaveLength(5);
+      got.forEach((p, i) => expect(p).toBeCloseTo(expected[i] as number, 9));
+    }
+  });
+
   it('drops the retracements with too few touches', () => {
     const t = feed(new LevelTracker(levelsConfig({ lookback: 10, minTouches: 2 }, only('fibonacci')), '1m'), candles);
     expect(prices(t.levels())).toEqual([103.82]);

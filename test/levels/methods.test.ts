@@ -132,6 +132,17 @@ describe('Fibonacci retracements', () => {
     [102.36, 103.82, 105, 106.18, 107.86].forEach((v, i) => expect(levels[i]).toBeCloseTo(v, 10));
   });
 
+  it('reads a full ring buffer in chronological order from its oldest slot', () => {
+    // Slots 0..3 hold highs/lows 110/108, 105/103, 101/100, 104/102. Read from slot 2 the order
+    // is 101/100, 104/102, 110/108, 105/103: low first (position 0), high later (2) -> up-swing.
+    const high = [110, 105, 101, 104];
+    const low = [108, 103, 100, 102];
+    const close = [109, 104, 100.5, 103];
+    expect(findSwing(high, low, close, 4, 2)).toMatchObject({ highIndex: 2, lowIndex: 0, up: true });
+    // Read from slot 0 the high (position 0) precedes the low (2): down-swing.
+    expect(findSwing(high, low, close, 4)).toMatchObject({ highIndex: 0, lowIndex: 2, up: false });
+  });
+
   it('uses the close of the candle when one candle holds both extremes, and the latest of equal extremes', () => {
     // Candle 1 spans 100-110 and closes at 108 (upper half): up-swing.
     expect(findSwing([105, 110, 106], [103, 100, 104], [104, 108, 105], 3)?.up).toBe(true);
