@@ -155,9 +155,9 @@ export class SimExchange implements ExchangePort {
     if (refPrice && req.quantity.mul(refPrice).lt(b.market.minNotional)) return reject('notional below the minimum');
     this.seen.add(req.clientOrderId);
     this.log.push({ time: this.now, clientOrderId: req.clientOrderId, type: req.type, side: req.side });
-    // Number(string), not Dec.toNumber(): the latter may be an ulp off the float the candle parser
-    // made of the same decimal, and a limit of 590.33 must not count 590.33 as traded through.
-    const order: SimOrder = { req, limit: req.price ? Number(req.price.toString()) : Number.NaN, exchangeOrderId, arrival: this.now + this.opts.latencyMs, filled: Dec.ZERO };
+    // Dec.toNumber() gives the same float the candle parser made of the same decimal, so a limit of
+    // 590.33 never counts a high of exactly 590.33 as traded through.
+    const order: SimOrder = { req, limit: req.price ? req.price.toNumber() : Number.NaN, exchangeOrderId, arrival: this.now + this.opts.latencyMs, filled: Dec.ZERO };
     if (req.type === 'market') {
       if (req.stopPrice && b.price !== null) this.fillMarket(b, order, b.price);
       else b.pendingMarket.push(order);
@@ -204,7 +204,7 @@ export class SimExchange implements ExchangePort {
     const { req } = o;
     let base: Dec | null = null;
     if (req.stopPrice) {
-      const stop = Number(req.stopPrice.toString());
+      const stop = req.stopPrice.toNumber();
       const prev = b.prevPrice;
       // Continuous crossing: the previous price was on the other side of the stop.
       const crossed = prev !== null && (req.side === 'sell' ? prev >= stop && price <= stop : prev <= stop && price >= stop);

@@ -156,9 +156,9 @@ export class Dec {
 
   /** Nearest float; for indicators, charts and ratios, never for booking. */
   toNumber(): number {
-    // Two roundings (bigint to float, then the division) leave at most ~2 ulp of error: fine for
-    // the uses above, and far cheaper than going through the decimal string.
-    return Number(this.raw) / 1e18;
+    // Through the decimal string, so the float is exactly the one a parser would give for the same
+    // decimal (590.33 stays 590.33): prices converted here are compared with candle prices.
+    return Number(this.toString());
   }
 
   /** Plain decimal string without trailing zeros, e.g. "-12.5". */

@@ -19,15 +19,6 @@ import type { ExchangePort, Fill, MarketInfo, OrderAck, OrderRequest, OrderUpdat
 import type { ClosedTrade } from '../analytics/types.js';
 import type { EntryProposal, RiskAccount, RiskDecision, RiskReason } from '../risk/types.js';
 
-/**
- * A price as the float that candles carry for the same decimal. Fix: `Dec.toNumber()` may be an ulp
- * off (590.33 came out as 590.3299999999999), and a low of exactly 590.33 then did not reach a stop
- * at 590.33. The stop is compared with market floats on every tick, so it must be the same float.
- */
-function priceNumber(d: Dec): number {
-  return Number(d.toString());
-}
-
 /** What the executor needs from the risk engine. */
 export interface RiskGate {
   evaluate(proposal: EntryProposal, account: RiskAccount): RiskDecision;
@@ -217,7 +208,7 @@ export class Executor {
       exitProceeds: Dec.ZERO,
       exitFees: Dec.ZERO,
       exitFills: 0,
-      stop: priceNumber(stopPrice),
+      stop: stopPrice.toNumber(),
       stopDec: stopPrice,
       openedAt: now,
       breakevenMoved: false,
@@ -255,7 +246,7 @@ export class Executor {
     // A stop only ever moves in the trade's favour.
     if (!stopDec.gt(p.stopDec)) return;
     p.stopDec = stopDec;
-    p.stop = priceNumber(stopDec);
+    p.stop = stopDec.toNumber();
     p.breakevenMoved = true;
     this.emit({ type: 'stop_moved', time: now, positionId, symbol: p.symbol, stop: p.stop });
   }
@@ -306,6 +297,12 @@ export class Executor {
     if (p.state !== 'closing') return; // a target filled completely meanwhile
     const remaining = p.filledQty.sub(p.exitQty);
     if (!remaining.isPositive()) return this.close(p, now);
+    // What is left may be worth less than the venue's minimum order value (after partial target
+    // fills, or a collapse in price): no exchange accepts that sell, and retrying forever would keep
+    // the position open for good. The dust is written off in the trade's PnL and stays in the
+    // account's holdings, where the equity still values it.
+    const mark = this.portfolio.lastPrice(p.symbol) ?? p.entryAvg;
+    if (remaining.mul(Dec.from(mark)).lt(p.market.minNotional)) return this.close(p, now);
     p.exitAttempts++;
     const clientOrderId = `${p.id}X${p.exitAttempts}`;
     this.track(clientOrderId, p.id, 'exit', remaining);
@@ -348,9 +345,15 @@ export class Executor {
     const o = this.orders.get(u.clientOrderId);
     if (!o) return;
     if (u.status === 'new' || u.status === 'partially_filled') return;
+    // A final status is handled once (it can arrive both as an event and in a submit's reply).
+    if (!o.open) return;
     o.open = false;
     const p = this.positions.get(o.positionId);
-    if (!p) return;
+    if (!p) {
+      // The position already closed (its last fill came before this update): forget the order.
+      this.orders.delete(o.clientOrderId);
+      return;
+    }
     if (o.role === 'entry') {
       this.portfolio.release(o.clientOrderId);
       if (p.state !== 'entering') return;
@@ -396,7 +399,7 @@ export class Executor {
   /**
    * Splits the filled quantity across the targets by their fractions, rounded down to the lot step;
    * the last target takes the remainder. A slice below the market's minimum notional is folded into
-   * the next one, so every resting order is valid.
+   * the next one (the remainder into the previous one), so every resting order is valid.
    */
   private targetQuantities(p: Position, targets: readonly TargetPlan[]): { plan: TargetPlan; quantity: Dec }[] {
     const out: { plan: TargetPlan; quantity: Dec }[] = [];
@@ -415,6 +418,14 @@ export class Executor {
       if (q.isPositive()) out.push({ plan, quantity: q });
       left = left.sub(q);
     });
+    // Fix: the remainder (last target) was never checked. When it is below the minimum notional the
+    // venue rejects it and that part of the position has no target at all; it joins the previous
+    // (nearer) target instead, which sells it earlier and lower, the conservative side.
+    const tail = out[out.length - 1];
+    const prev = out[out.length - 2];
+    if (tail && prev && tail.quantity.mul(Dec.from(tail.plan.price)).lt(p.market.minNotional)) {
+      out.splice(out.length - 2, 2, { plan: prev.plan, quantity: prev.quantity.add(tail.quantity) });
+    }
     return out;
   }
 
@@ -448,6 +459,11 @@ export class Executor {
     this.drop(p);
     for (const [id, o] of this.orders) if (o.positionId === p.id && !o.open) this.orders.delete(id);
     this.emit({ type: 'position_closed', time: now, trade });
+  }
+
+  /** Orders the executor still tracks (bounded: a closed position's orders are forgotten). */
+  get trackedOrders(): number {
+    return this.orders.size;
   }
 
   /** Ids of positions not yet closed (for end-of-run liquidation and emergency exits). */
