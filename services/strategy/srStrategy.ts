@@ -158,13 +158,13 @@ export class SrStrategy {
       f.warmup++;
       return null;
     }
-    if (ctx.quoteVolume24h !== undefined && ctx.quoteVolume24h < e.minQuoteVolume24h) {
+    if (ctx.quoteVolume24h !== undefined && ctx.quoteVolume24h <= e.minQuoteVolume24h) {
       f.quoteVolume++;
       return null;
     }
     if (ctx.book) {
       const mid = (ctx.book.bid + ctx.book.ask) / 2;
-      if (!(mid > 0) || ((ctx.book.ask - ctx.book.bid) / mid) * 100 > e.maxSpreadPct) {
+      if (!(mid > 0) || ((ctx.book.ask - ctx.book.bid) / mid) * 100 >= e.maxSpreadPct) {
         f.spread++;
         return null;
       }
