@@ -4,7 +4,7 @@
  * One portfolio and one risk engine are shared by every symbol.
  */
 import { Dec } from '../core/money.js';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, DataValidationError } from '../core/errors.js';
 import type { Candle, SymbolId } from '../core/types.js';
 import { splitSymbol } from '../core/types.js';
 import type { Config } from '../config/schema.js';
@@ -67,9 +67,9 @@ function marketFor(symbol: SymbolId, candles: readonly Candle[], cfg: Config): M
 export async function runBacktest(input: BacktestInput): Promise<BacktestResult> {
   const { config: cfg } = input;
   const series = input.series.filter((s) => s.candles.length > 0);
-  if (series.length === 0) throw new RangeError('no candles to backtest');
+  if (series.length === 0) throw new DataValidationError('no candles to backtest');
   const symbols = series.map((s) => s.symbol);
-  if (new Set(symbols).size !== symbols.length) throw new RangeError(`a symbol appears twice: ${symbols.join(', ')}`);
+  if (new Set(symbols).size !== symbols.length) throw new DataValidationError(`a symbol appears twice: ${symbols.join(', ')}`);
   const maxPairs = cfg.modeSettings.maxPairs;
   if (symbols.length > maxPairs)
     throw new ConfigError(`mode ${cfg.mode} trades at most ${maxPairs} pairs, the data has ${symbols.length} (${symbols.join(', ')}): choose some with --symbols`);
@@ -102,7 +102,7 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
     switch (e.type) {
       case 'position_closed':
         trades.push(e.trade);
-        risk.onTradeClosed({ symbol: e.trade.symbol as SymbolId, time: e.time, pnl: e.trade.netPnl, exitReason: e.trade.exitReason as never, equityAfter: portfolio.equity() });
+        risk.onTradeClosed({ symbol: e.trade.symbol as SymbolId, time: e.time, pnl: e.trade.netPnl, exitReason: e.reason, equityAfter: portfolio.equity() });
         log?.(`${iso(e.time)} CLOSE ${e.trade.symbol} ${e.trade.exitReason} net ${e.trade.netPnl.toFixed(2)} (${e.trade.returnPct.toFixed(2)}%)`);
         break;
       case 'entry_rejected':

@@ -45,7 +45,7 @@ export type ExecutorEvent =
   | { type: 'entry_expired'; time: number; positionId: string; symbol: SymbolId }
   | { type: 'stop_moved'; time: number; positionId: string; symbol: SymbolId; stop: number }
   | { type: 'exit_started'; time: number; positionId: string; symbol: SymbolId; reason: ExitReason; detail: string }
-  | { type: 'position_closed'; time: number; trade: ClosedTrade };
+  | { type: 'position_closed'; time: number; trade: ClosedTrade; reason: ExitReason };
 
 type Role = 'entry' | 'target' | 'exit';
 
@@ -458,7 +458,7 @@ export class Executor {
     }
     this.drop(p);
     for (const [id, o] of this.orders) if (o.positionId === p.id && !o.open) this.orders.delete(id);
-    this.emit({ type: 'position_closed', time: now, trade });
+    this.emit({ type: 'position_closed', time: now, trade, reason: p.exitReason ?? 'target' });
   }
 
   /** Orders the executor still tracks (bounded: a closed position's orders are forgotten). */
