@@ -1,4 +1,5 @@
 /** Loads candle files into one time-ordered series per symbol, with a data-quality report. */
+import { basename } from 'node:path';
 import { expandDataPaths, loadCandleFile, symbolFromPath } from '../services/adapters/candleFiles.js';
 import { detectGaps, type DataQualityReport } from '../services/candles/index.js';
 import { DataValidationError } from '../services/core/errors.js';
@@ -28,7 +29,9 @@ export function loadSeries(paths: readonly string[], only: readonly string[] = [
     if (only.length > 0 && !only.includes(symbol)) continue;
     const parsed = loadCandleFile(file, { repair: true, intervalMs: ONE_MINUTE });
     const candles = dropOffGrid(parsed.candles, file);
-    quality[file] = qualityRow(symbol, parsed.report, candles);
+    // Keyed by symbol and file name for a readable report; the full path only if two files share a name.
+    const key = `${symbol} ${basename(file)}`;
+    quality[key in quality ? file : key] = qualityRow(symbol, parsed.report, candles);
     const list = bySymbol.get(symbol) ?? [];
     list.push(candles);
     bySymbol.set(symbol, list);

@@ -80,9 +80,9 @@ function decText(d: Dec, decimals: number): string {
   return groupThousands(s);
 }
 
-/** "droppedRows" / "dropped_rows" -> "Dropped rows"; keys that are already text or all capitals (symbols) stay. */
+/** "droppedRows" / "dropped_rows" -> "Dropped rows"; keys that are already text, paths or all capitals (symbols) stay. */
 function humanKey(key: string): string {
-  if (/\s/.test(key) || !/[a-z]/.test(key)) return key;
+  if (/[\s/.]/.test(key) || !/[a-z]/.test(key)) return key;
   const spaced = key
     .replace(/[_-]+/g, ' ')
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')

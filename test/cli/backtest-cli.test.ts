@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -143,7 +143,7 @@ describe('backtest CLI: repair mode drops and counts bad rows', () => {
     const p = file('malformed/BTCUSDT-1m.csv', [HEADER, ...rows(30), ...bad].join('\n'));
     const { summary, quality } = runOk(p);
     // 30 good rows + 10 bad rows = 40 rows; 30 candles kept
-    expect(quality[p]).toMatchObject({
+    expect(quality[`BTCUSDT ${basename(p)}`]).toMatchObject({
       symbol: 'BTCUSDT',
       rows: 40,
       candles: 30,
@@ -169,7 +169,7 @@ describe('backtest CLI: repair mode drops and counts bad rows', () => {
     const order = [...Array.from({ length: 10 }, (_, i) => i), 12, 10, 11, ...Array.from({ length: 17 }, (_, i) => 13 + i), 5];
     const p = file('unsorted/BTCUSDT-1m.csv', [HEADER, ...order.map((i) => row(i))].join('\n'));
     const { summary, quality } = runOk(p);
-    expect(quality[p]).toMatchObject({ rows: 31, candles: 30, reordered: 3, duplicates: 1, gaps: 0, missingBars: 0 });
+    expect(quality[`BTCUSDT ${basename(p)}`]).toMatchObject({ rows: 31, candles: 30, reordered: 3, duplicates: 1, gaps: 0, missingBars: 0 });
     expect(summary.candles).toBe(30);
     // sorted: the run starts at minute 0's open and ends at minute 29's close (minute 30)
     expect(summary.start).toBe(new Date(T0).toISOString());
@@ -182,7 +182,7 @@ describe('backtest CLI: repair mode drops and counts bad rows', () => {
     lines[10] = row(10, T0 + 10 * MIN + 30_000);
     const p = file('offgrid/BTCUSDT-1m.csv', [HEADER, ...lines].join('\n'));
     const { summary, quality } = runOk(p);
-    expect(quality[p]).toMatchObject({ rows: 30, candles: 29, offGrid: 1, gaps: 1, missingBars: 1 });
+    expect(quality[`BTCUSDT ${basename(p)}`]).toMatchObject({ rows: 30, candles: 29, offGrid: 1, gaps: 1, missingBars: 1 });
     expect(summary.candles).toBe(29);
   });
 });
