@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { expandDataPaths, loadCandleFile, symbolFromPath } from '../services/adapters/candleFiles.js';
 import { detectGaps, type DataQualityReport } from '../services/candles/index.js';
 import { DataValidationError } from '../services/core/errors.js';
+import { MINUTE_MS } from '../services/core/timeframes.js';
 import type { Candle, SymbolId } from '../services/core/types.js';
 import type { SymbolSeries } from '../services/backtest/engine.js';
 
@@ -13,7 +14,6 @@ export interface LoadedData {
   readonly files: string[];
 }
 
-const ONE_MINUTE = 60_000;
 
 /**
  * Expands the paths, parses every file in repair mode (bad rows dropped and counted), and merges
@@ -27,7 +27,7 @@ export function loadSeries(paths: readonly string[], only: readonly string[] = [
   for (const file of files) {
     const symbol = symbolFromPath(file);
     if (only.length > 0 && !only.includes(symbol)) continue;
-    const parsed = loadCandleFile(file, { repair: true, intervalMs: ONE_MINUTE });
+    const parsed = loadCandleFile(file, { repair: true, intervalMs: MINUTE_MS });
     const candles = dropOffGrid(parsed.candles, file);
     // Keyed by symbol and file name for a readable report; the full path only if two files share a name.
     const key = `${symbol} ${basename(file)}`;
@@ -53,7 +53,7 @@ export function loadSeries(paths: readonly string[], only: readonly string[] = [
       }
     }
     if (parts.length > 1) {
-      const gaps = detectGaps(merged, ONE_MINUTE);
+      const gaps = detectGaps(merged, MINUTE_MS);
       quality[`${symbol} (merged)`] = { files: parts.length, candles: merged.length, overlappingCandlesDropped: overlaps, gaps: gaps.length, missingBars: gaps.reduce((n, g) => n + g.missingBars, 0) };
     }
     series.push({ symbol, candles: merged });
@@ -70,12 +70,12 @@ export function loadSeries(paths: readonly string[], only: readonly string[] = [
  */
 function dropOffGrid(candles: Candle[], file: string): Candle[] {
   let offGrid = 0;
-  for (const c of candles) if (c.openTime % ONE_MINUTE !== 0) offGrid++;
+  for (const c of candles) if (c.openTime % MINUTE_MS !== 0) offGrid++;
   if (offGrid === 0) return candles;
   if (offGrid === candles.length) {
     throw new DataValidationError(`${file}: no candle on the 1m grid: all ${offGrid} open times fall between whole minutes (expected 1m candles opening at hh:mm:00.000 UTC)`);
   }
-  return candles.filter((c) => c.openTime % ONE_MINUTE === 0);
+  return candles.filter((c) => c.openTime % MINUTE_MS === 0);
 }
 
 /** One file's row of the data-quality report; `kept` are the candles left after dropOffGrid. */
@@ -88,7 +88,7 @@ function qualityRow(symbol: string, r: DataQualityReport, kept: readonly Candle[
   row.reordered = r.reordered;
   // The parser counted gaps with the off-grid candles in place (a 1.5-minute step counts as a
   // missing bar); count them again on what is kept.
-  const gaps = offGrid > 0 ? detectGaps(kept, ONE_MINUTE) : null;
+  const gaps = offGrid > 0 ? detectGaps(kept, MINUTE_MS) : null;
   row.gaps = gaps ? gaps.length : r.gaps;
   row.missingBars = gaps ? gaps.reduce((n, g) => n + g.missingBars, 0) : r.missingBars;
   row.zeroVolumeBars = offGrid > 0 ? kept.reduce((n, c) => n + (c.volume === 0 ? 1 : 0), 0) : r.zeroVolumeBars;

@@ -11,8 +11,9 @@
  */
 
 import type { EquityPoint } from './types.js';
+import { DAY_MS } from '../core/timeframes.js';
 
-export const DAY_MS = 86_400_000;
+export { DAY_MS };
 /** Trading days per year for annualisation: crypto trades every calendar day. */
 export const DAYS_PER_YEAR = 365;
 

@@ -7,6 +7,7 @@ import { Dec } from '../core/money.js';
 import { ConfigError, DataValidationError } from '../core/errors.js';
 import type { Candle, SymbolId } from '../core/types.js';
 import { splitSymbol } from '../core/types.js';
+import { DAY_MS, MINUTE_MS } from '../core/timeframes.js';
 import type { Config } from '../config/schema.js';
 import { SrStrategy, type EntryFunnel } from '../strategy/srStrategy.js';
 import { Executor } from '../execution/executor.js';
@@ -52,8 +53,6 @@ export interface BacktestResult {
   readonly orderLog: readonly { time: number; clientOrderId: string; type: string; side: string }[];
 }
 
-const ONE_MINUTE = 60_000;
-const DAY_MS = 86_400_000;
 /** Offsets within a minute of the four path points (see SimExchange's file comment). */
 const PATH_OFFSETS = [1_000, 20_000, 40_000, 59_999] as const;
 
@@ -77,21 +76,14 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
   const bt = cfg.backtest;
   const sim = new SimExchange(
     series.map((s) => marketFor(s.symbol, s.candles, cfg)),
-    {
-      makerFeePct: bt.makerFeePct,
-      takerFeePct: bt.takerFeePct,
-      slippageBps: bt.slippageBps,
-      impactBpsPerPctVolume: bt.impactBpsPerPctVolume,
-      latencyMs: bt.latencyMs,
-      participationPct: bt.participationPct,
-    },
+    bt,
   );
   const initialBalance = Dec.from(bt.initialBalance);
   const portfolio = new Portfolio(bt.quoteAsset, initialBalance);
   const risk = new RiskEngine(cfg);
   const executor = new Executor(sim, portfolio, risk, {
     entryOrderType: cfg.entry.orderType,
-    limitEntryTimeoutMs: cfg.entry.limitTimeoutCandles * ONE_MINUTE,
+    limitEntryTimeoutMs: cfg.entry.limitTimeoutCandles * MINUTE_MS,
   });
   const strategy = new SrStrategy(cfg);
 
@@ -140,7 +132,7 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
   const liquidate = async (sym: SymbolId, last: Candle): Promise<void> => {
     const p = executor.position(sym);
     if (!p) return;
-    const t = last.openTime + ONE_MINUTE;
+    const t = last.openTime + MINUTE_MS;
     await executor.exit(p.id, 'end_of_data', 'end of data', t);
     sim.beginCandle(sym, last);
     sim.tick(sym, last.close, t + bt.latencyMs);
@@ -165,7 +157,7 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
     const sym = s.symbol;
 
     if (c.openTime !== minute) {
-      if (minute >= 0) equity.push({ time: minute + ONE_MINUTE, equity: portfolio.equityNumber() });
+      if (minute >= 0) equity.push({ time: minute + MINUTE_MS, equity: portfolio.equityNumber() });
       minute = c.openTime;
     }
 
@@ -177,7 +169,7 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
       const pending = executor.onPrice(sym, price, time);
       if (pending) await pending;
     }
-    const closeTime = c.openTime + ONE_MINUTE;
+    const closeTime = c.openTime + MINUTE_MS;
     end = closeTime;
     sim.setTime(closeTime);
     portfolio.mark(sym, c.close);
@@ -201,8 +193,6 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
     if (input.onProgress && done % every === 0) input.onProgress(done, total);
   }
 
-  // Anything still open (e.g. an entry resting at the very end) is closed at the last price.
-  for (const s of series) await liquidate(s.symbol, s.candles[s.candles.length - 1] as Candle);
   equity.push({ time: end, equity: portfolio.equityNumber() });
   input.onProgress?.(done, total);
 

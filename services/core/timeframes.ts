@@ -1,5 +1,9 @@
 /** Candle timeframes and their durations. */
 
+/** Milliseconds in a minute and in a UTC day. */
+export const MINUTE_MS = 60_000;
+export const DAY_MS = 86_400_000;
+
 export const TIMEFRAMES = ['30s', '1m', '3m', '5m', '15m', '1h', '4h'] as const;
 export type Timeframe = (typeof TIMEFRAMES)[number];
 

@@ -75,14 +75,14 @@ interface Position {
   exitProceeds: Dec;
   exitFees: Dec;
   exitFills: number;
-  stop: number;
+  /** The stop as booked (tick-rounded), and its float mirror for the comparison on every tick. */
   stopDec: Dec;
+  stop: number;
   openedAt: number;
   breakevenMoved: boolean;
   targetOrderIds: string[];
   exitAttempts: number;
   exitReason: ExitReason | null;
-  lastFillTime: number;
 }
 
 export interface ExecutorOptions {
@@ -215,7 +215,6 @@ export class Executor {
       targetOrderIds: [],
       exitAttempts: 0,
       exitReason: null,
-      lastFillTime: now,
     };
     this.positions.set(pos.id, pos);
     this.bySymbol.set(pos.symbol, pos);
@@ -324,7 +323,6 @@ export class Executor {
     if (!p) return;
     o.filled = o.filled.add(f.quantity);
     this.portfolio.applyFill(f, p.market.base);
-    p.lastFillTime = f.time;
     const feeQuote = f.feeAsset === p.market.quote ? f.fee : f.fee.mul(f.price);
     if (o.role === 'entry') {
       p.filledQty = p.filledQty.add(f.quantity);

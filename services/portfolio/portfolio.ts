@@ -9,7 +9,7 @@ import type { SymbolId } from '../core/types.js';
 import type { Fill } from '../execution/types.js';
 
 export class Portfolio {
-  /** Free quote balance (not reserved by open buy orders). */
+  /** Quote balance, including what open buy orders have reserved (see `freeCash`). */
   private cashRaw: Dec;
   private readonly holdings = new Map<SymbolId, Dec>();
   /** Float mirror of `holdings`, so equity can be sampled every candle without decimal work. */
@@ -18,6 +18,7 @@ export class Portfolio {
   /** Quote reserved by open buy orders, by client order id. */
   private readonly reserved = new Map<string, Dec>();
   private feesPaid = Dec.ZERO;
+  /** Float mirror of `cashRaw`, for the same reason as `holdingsApprox`. */
   private cashApprox: number;
 
   constructor(

@@ -3,9 +3,10 @@
  * (Monday 00:00 UTC). Pure arithmetic on epoch milliseconds; no time zones, no Date objects.
  */
 
-/** Milliseconds in a minute, a UTC day and a week. */
-export const MINUTE_MS = 60_000;
-export const DAY_MS = 86_400_000;
+import { DAY_MS, MINUTE_MS } from '../core/timeframes.js';
+
+export { DAY_MS, MINUTE_MS };
+/** Milliseconds in a week. */
 export const WEEK_MS = 7 * DAY_MS;
 /** The epoch (1970-01-01) was a Thursday, 3 days after the Monday that starts its ISO week. */
 const EPOCH_DAYS_AFTER_MONDAY = 3;

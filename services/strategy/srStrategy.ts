@@ -14,7 +14,7 @@
  * opposite level that places the secondary and aggressive targets.
  */
 import type { BookTop, Candle, SymbolId } from '../core/types.js';
-import { timeframeMs, type Timeframe } from '../core/timeframes.js';
+import { MINUTE_MS, type Timeframe } from '../core/timeframes.js';
 import type { Config } from '../config/schema.js';
 import { IndicatorSet } from '../indicators/indicatorSet.js';
 import { CandleAggregator } from '../candles/index.js';
@@ -51,11 +51,11 @@ interface SymbolState {
   readonly higher: Map<Timeframe, IndicatorSet>;
   /** Levels per level timeframe (every timeframe above the base). */
   readonly levels: Map<Timeframe, LevelTracker>;
-  readonly divergence: RsiDivergenceDetector;
+  /** Only kept when the RSI-divergence confirmation is on; it costs work on every candle. */
+  readonly divergence: RsiDivergenceDetector | null;
   prev: Candle | null;
 }
 
-const ONE_MINUTE = 60_000;
 
 export class SrStrategy {
   private readonly states = new Map<SymbolId, SymbolState>();
@@ -90,7 +90,7 @@ export class SrStrategy {
         base: new IndicatorSet(this.cfg.indicators, { atr: false, bollinger: false }),
         higher,
         levels,
-        divergence: new RsiDivergenceDetector(),
+        divergence: this.cfg.entry.confirmations.rsiDivergence ? new RsiDivergenceDetector() : null,
         prev: null,
       };
       this.states.set(symbol, s);
@@ -109,10 +109,10 @@ export class SrStrategy {
       s.levels.get(closed.tf)?.update(closed.candle);
     }
     const v = s.base.update(candle);
-    s.divergence.update(candle, v.rsi);
+    s.divergence?.update(candle, v.rsi);
     const prev = s.prev;
     s.prev = candle;
-    const closeTime = candle.openTime + ONE_MINUTE;
+    const closeTime = candle.openTime + MINUTE_MS;
     if (position) return position.state === 'open' ? this.manage(symbol, candle, closeTime, position, s) : [];
     const entry = this.evaluateEntry(symbol, candle, prev, closeTime, s, ctx);
     return entry ? [entry] : [];
@@ -192,7 +192,7 @@ export class SrStrategy {
         reasons.push(pattern);
       }
     }
-    if (cf.rsiDivergence && s.divergence.bullish()) {
+    if (s.divergence?.bullish()) {
       confirmed++;
       reasons.push('RSI divergence');
     }
@@ -229,7 +229,7 @@ export class SrStrategy {
       level: { price: level.price, touches: level.touches, sources: [...level.sources] },
       oppositeLevel: plan.opposite,
       reasons,
-      expiresAt: closeTime + this.cfg.exit.timeStopMinutes * ONE_MINUTE,
+      expiresAt: closeTime + this.cfg.exit.timeStopMinutes * MINUTE_MS,
     };
   }
 
@@ -287,6 +287,3 @@ export class SrStrategy {
     return { stop, targets, opposite };
   }
 }
-
-/** Milliseconds of one candle of the base timeframe (exported for the engine). */
-export const BASE_TIMEFRAME_MS = timeframeMs('1m');
