@@ -177,6 +177,52 @@ export const backtestSchema = z
   })
   .prefault({});
 
+/**
+ * The live order path's safety limits (SafeExchange, services/execution/safeExchange.ts; map with
+ * `safeExchangeOptionsFromConfig`). The backtest does not read them.
+ */
+export const executionSchema = z
+  .strictObject({
+    /** Client-side order rate limit (orders and cancels): tokens per second and the largest burst. */
+    rateLimit: z
+      .strictObject({
+        ordersPerSecond: z.number().positive().max(1000).default(5),
+        burst: z.number().int().min(1).max(1000).default(20),
+      })
+      .prefault({}),
+    /** Retries of retryable venue failures: backoff from baseMs doubling to maxMs, at most maxAttempts calls. */
+    retry: z
+      .strictObject({
+        baseMs: z.number().int().min(0).max(600_000).default(1000),
+        maxMs: z.number().int().min(0).max(600_000).default(30_000),
+        maxAttempts: z.number().int().min(1).max(10).default(5),
+      })
+      .prefault({}),
+    /** Circuit breaker per venue endpoint (defaults as in services/execution/circuitBreaker.ts). */
+    circuitBreaker: z
+      .strictObject({
+        failureThreshold: z.number().int().min(1).max(1000).default(5),
+        windowMs: z.number().int().positive().default(60_000),
+        openMs: z.number().int().min(0).default(30_000),
+        halfOpenMaxProbes: z.number().int().min(1).max(100).default(1),
+      })
+      .prefault({}),
+    /** An open entry or exit order without a fill for timeoutMs (0 = off) is cancelled, or cancelled and re-placed at the best price. */
+    stuckOrders: z
+      .strictObject({
+        timeoutMs: z.number().int().min(0).default(60_000),
+        policy: z.enum(['cancel', 'replace']).default('cancel'),
+      })
+      .prefault({}),
+    /** Emergency close: the aggressive limit sits this percent through the best bid. */
+    emergency: z
+      .strictObject({
+        throughBookPct: z.number().gt(0).lt(100).default(2),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   mode: z.enum(MODES).default('standard'),
   /** Symbols to trade; empty means every symbol in the data. */
@@ -188,6 +234,7 @@ export const configSchema = z.strictObject({
   exit: z.record(z.string(), z.unknown()).default({}),
   risk: riskSchema,
   backtest: backtestSchema,
+  execution: executionSchema,
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -198,6 +245,7 @@ export type LevelsConfig = z.output<typeof levelsSchema>;
 export type IndicatorsConfig = z.output<typeof indicatorsSchema>;
 export type RiskConfig = z.output<typeof riskSchema>;
 export type BacktestConfig = z.output<typeof backtestSchema>;
+export type ExecutionConfig = z.output<typeof executionSchema>;
 
 export interface ModeSettings {
   /** Timeframes the mode watches; the first is the base (entries are evaluated on its closes). */
@@ -279,6 +327,8 @@ export function parseConfig(input: unknown = {}, source = 'config'): Config {
   if (Math.abs(scaleSum - 1) > 1e-9) throw new ConfigError(`invalid ${source}: exit.scaleOut: fractions must sum to 1, got ${scaleSum}`);
   if (exit.data.primaryTargetMinPct > exit.data.primaryTargetMaxPct)
     throw new ConfigError(`invalid ${source}: exit.primaryTargetMinPct: must not exceed exit.primaryTargetMaxPct`);
+  if (raw.execution.retry.baseMs > raw.execution.retry.maxMs)
+    throw new ConfigError(`invalid ${source}: execution.retry.baseMs: must not exceed execution.retry.maxMs`);
   if (raw.risk.minNotional > raw.risk.maxNotional) throw new ConfigError(`invalid ${source}: risk.minNotional: must not exceed risk.maxNotional`);
   const riskProfile = { ...RISK_PROFILES[raw.risk.profile], ...raw.risk.overrides };
   return { ...raw, entry: entry.data, exit: exit.data, riskProfile, modeSettings: MODE_SETTINGS[raw.mode] };

@@ -195,3 +195,38 @@ describe('overrides', () => {
     expect(c.levels.methods).toEqual({ extrema: true, volumeProfile: true, fibonacci: false, pivots: true });
   });
 });
+
+describe('execution (safe order path, issue 3)', () => {
+  it('defaults from the brief: 5 orders/s burst 20; backoff 1 s to 30 s, 5 attempts; breaker 5 failures/60 s, open 30 s, 1 probe; stuck 60 s cancel; emergency 2%', () => {
+    expect(parseConfig().execution).toEqual({
+      rateLimit: { ordersPerSecond: 5, burst: 20 },
+      retry: { baseMs: 1000, maxMs: 30_000, maxAttempts: 5 },
+      circuitBreaker: { failureThreshold: 5, windowMs: 60_000, openMs: 30_000, halfOpenMaxProbes: 1 },
+      stuckOrders: { timeoutMs: 60_000, policy: 'cancel' },
+      emergency: { throughBookPct: 2 },
+    });
+  });
+
+  it('partial overrides keep the other defaults', () => {
+    const c = parseConfig({ execution: { stuckOrders: { policy: 'replace' }, retry: { maxAttempts: 3 } } });
+    expect(c.execution.stuckOrders).toEqual({ timeoutMs: 60_000, policy: 'replace' });
+    expect(c.execution.retry).toEqual({ baseMs: 1000, maxMs: 30_000, maxAttempts: 3 });
+    expect(c.execution.rateLimit).toEqual({ ordersPerSecond: 5, burst: 20 });
+  });
+
+  it('bad values name their path', () => {
+    expect(configError({ execution: { rateLimit: { burst: 0 } } }).message).toMatch(/execution\.rateLimit\.burst: .*>=1/);
+    expect(configError({ execution: { rateLimit: { ordersPerSecond: -5 } } }).message).toMatch(/execution\.rateLimit\.ordersPerSecond: .*>0/);
+    expect(configError({ execution: { retry: { maxAttempts: 2.5 } } }).message).toMatch(/execution\.retry\.maxAttempts: .*int/);
+    expect(configError({ execution: { stuckOrders: { policy: 'chase' } } }).message).toMatch(/execution\.stuckOrders\.policy: .*cancel.*replace/);
+    expect(configError({ execution: { emergency: { throughBookPct: 0 } } }).message).toMatch(/execution\.emergency\.throughBookPct: .*>0/);
+    expect(configError({ execution: { circuitBreaker: { halfOpenMaxProbes: 0 } } }).message).toMatch(/execution\.circuitBreaker\.halfOpenMaxProbes: .*>=1/);
+  });
+
+  it('unknown keys and the backoff order are rejected', () => {
+    expect(configError({ execution: { retry: { attempts: 3 } } }).message).toMatch(/execution\.retry\.attempts: unknown key .*maxAttempts/);
+    expect(configError({ execution: { rateLimit: { perSecond: 3 } } }).message).toMatch(/execution\.rateLimit\.perSecond: unknown key .*ordersPerSecond/);
+    // 40 s base above the 30 s default cap
+    expect(configError({ execution: { retry: { baseMs: 40_000 } } }).message).toMatch(/execution\.retry\.baseMs: must not exceed execution\.retry\.maxMs/);
+  });
+});
