@@ -1,0 +1,234 @@
+/**
+ * `npm run sim -- --data <file or folder ...> [--port <n>] [--speed <x>] [--faults <profile>]
+ *   [--api-key <key> --api-secret <secret>] [--symbols A,B] [--balance <USDT>]`
+ *
+ * Runs the MEXC spot simulator: real 1m candles replayed from now at the given speed through the
+ * matching engine, behind MEXC's REST and WebSocket protocol on loopback, with one funded account
+ * and optional fault injection. Runs until Ctrl-C.
+ */
+import { parseArgs } from 'node:util';
+import { simCcxtUrls, startSimServer, type SimServer } from '../services/adapters/mexcSim/server.js';
+import { ConfigError } from '../services/core/errors.js';
+import { Dec } from '../services/core/money.js';
+import { parseFaultProfile, type FaultProfile } from '../services/sim/faults.js';
+import { CandleReplay, simMarketFromCandles, type ReplaySeries } from '../services/sim/replay.js';
+import { DAY_MS } from '../services/core/timeframes.js';
+import { UsageError } from './args.js';
+import { loadSeries } from './loadSeries.js';
+
+/** Credentials of the demo account when none are given. Not secret: the simulator holds no money. */
+export const DEMO_API_KEY = 'mexc-sim-demo-key';
+export const DEMO_API_SECRET = 'mexc-sim-demo-secret';
+
+const STATUS_EVERY_MS = 10_000;
+
+export const SIM_USAGE = `usage: npm run sim -- --data <file or folder ...> [--port <n>] [--speed <x>]
+         [--faults <profile>] [--api-key <key> --api-secret <secret>]
+         [--symbols BTCUSDT,ETHUSDT] [--balance <USDT>] [--host <ip>]
+
+  --data        1m candle files (.csv or .csv.gz) or folders of them; the symbol comes from the
+                file or folder name, as for the backtest
+  --port        port to listen on; default 0 (a free port, printed at start)
+  --host        interface to listen on; default 127.0.0.1
+  --speed       replay speed: 1 = real time, 60 = one minute of data per second (default 60)
+  --faults      fault profile: none (default), flaky, chaos, rate-limit-storm, disconnects,
+                silent-stream, duplicates, server-errors, or a JSON object such as
+                '{"extends":"flaky","rateLimit":{"probability":0.2}}'; switch it while running
+                with POST /sim/faults
+  --fault-seed  seed of the fault generator, to repeat a faulty run (default 1)
+  --api-key, --api-secret
+                credentials of the simulated account (default: the demo key and secret, printed)
+  --symbols     only these symbols from the data
+  --balance     USDT deposited in the account (default 10000)
+
+  Admin: GET /sim/faults, POST /sim/faults (profile name, JSON, or {"once":{...}}),
+         GET /sim/orders (order log), GET /sim/stats, POST /sim/disconnect`;
+
+export interface SimCommandOptions {
+  /** Resolves when the simulator should stop (tests); SIGINT/SIGTERM stop it too. */
+  readonly stop?: Promise<void>;
+  /** Called once the server listens (tests read the URLs from it). */
+  readonly onStarted?: (server: SimServer) => void;
+  /** Wall clock; default Date.now. */
+  readonly now?: () => number;
+}
+
+/** The parsed command line. */
+export interface SimArgs {
+  data: string[];
+  port: number;
+  host: string;
+  speed: number;
+  faults: FaultProfile;
+  faultSeed: number;
+  apiKey: string;
+  apiSecret: string;
+  secretGiven: boolean;
+  symbols: string[];
+  balance: Dec;
+}
+
+/** Parses argv (without node and script); throws UsageError naming the bad flag. */
+export function parseSimArgs(argv: readonly string[], log: (s: string) => void): SimArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        data: { type: 'string', multiple: true },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        speed: { type: 'string' },
+        faults: { type: 'string' },
+        'fault-seed': { type: 'string' },
+        'api-key': { type: 'string' },
+        'api-secret': { type: 'string' },
+        symbols: { type: 'string' },
+        balance: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    log(SIM_USAGE);
+    throw new UsageError('');
+  }
+  const port = v.port === undefined ? 0 : Number(v.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`--port must be an integer from 0 to 65535, got "${v.port}"`);
+  const speed = v.speed === undefined ? 60 : Number(v.speed);
+  if (!Number.isFinite(speed) || speed <= 0 || speed > 1_000_000) throw new UsageError(`--speed must be a positive number (1 = real time, 60 = a minute per second), got "${v.speed}"`);
+  let faults: FaultProfile;
+  try {
+    faults = parseFaultProfile(v.faults ?? 'none');
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(`--faults: ${e.message}`);
+    throw e;
+  }
+  const faultSeed = v['fault-seed'] === undefined ? 1 : Number(v['fault-seed']);
+  if (!Number.isInteger(faultSeed)) throw new UsageError(`--fault-seed must be an integer, got "${v['fault-seed']}"`);
+  if ((v['api-key'] === undefined) !== (v['api-secret'] === undefined)) {
+    throw new UsageError(v['api-key'] === undefined ? '--api-secret needs --api-key too' : '--api-key needs --api-secret too');
+  }
+  if (v['api-key'] !== undefined && v['api-key'].trim() === '') throw new UsageError('--api-key must not be empty');
+  if (v['api-secret'] !== undefined && v['api-secret'] === '') throw new UsageError('--api-secret must not be empty');
+  let balance: Dec;
+  try {
+    balance = Dec.from(v.balance ?? '10000');
+  } catch {
+    throw new UsageError(`--balance must be a number of USDT, got "${v.balance}"`);
+  }
+  if (balance.isNegative()) throw new UsageError(`--balance must not be negative, got "${v.balance}"`);
+  const data = [...(v.data ?? []), ...parsed.positionals];
+  if (data.length === 0) throw new UsageError('--data is required: one or more candle files or folders');
+  const symbols = (v.symbols ?? '')
+    .split(',')
+    .map((s) => s.trim().toUpperCase())
+    .filter(Boolean);
+  return {
+    data,
+    port,
+    host: v.host ?? '127.0.0.1',
+    speed,
+    faults,
+    faultSeed,
+    apiKey: v['api-key'] ?? DEMO_API_KEY,
+    apiSecret: v['api-secret'] ?? DEMO_API_SECRET,
+    secretGiven: v['api-secret'] !== undefined,
+    symbols,
+    balance,
+  };
+}
+
+/** Runs the simulator until stopped (Ctrl-C, or `opts.stop`). */
+export async function simCommand(argv: readonly string[], out: { log: (s: string) => void; err: (s: string) => void }, opts: SimCommandOptions = {}): Promise<void> {
+  const a = parseSimArgs(argv, out.log);
+  const now = opts.now ?? Date.now;
+  const loaded = loadSeries(a.data, a.symbols);
+  const notes: string[] = [];
+  const series = alignSeries(loaded.series.map((s) => ({ symbol: s.symbol, candles: s.candles })), (n) => notes.push(n));
+  const start = now();
+  const replay = new CandleReplay(series, { shiftTo: start - (start % 60_000) });
+  const server = await startSimServer({
+    host: a.host,
+    port: a.port,
+    markets: series.map((s) => simMarketFromCandles(s.symbol, s.candles)),
+    accounts: [{ apiKey: a.apiKey, apiSecret: a.apiSecret, deposits: { USDT: a.balance } }],
+    replay,
+    speed: a.speed,
+    faults: a.faults,
+    faultSeed: a.faultSeed,
+    now,
+  });
+  opts.onStarted?.(server);
+  const totalMs = Math.max(...series.map((s) => (s.candles.length ? s.candles[s.candles.length - 1]!.openTime - s.candles[0]!.openTime + 60_000 : 0)));
+  const firstOpen = start - (start % 60_000);
+  out.log('mexc-sim: MEXC spot simulator');
+  out.log(`  REST       ${server.restUrl}`);
+  out.log(`  WebSocket  ${server.wsUrl}`);
+  for (const s of loaded.series) {
+    const first = s.candles[0];
+    const last = s.candles[s.candles.length - 1];
+    out.log(`  symbol     ${s.symbol}: ${s.candles.length} candles${first && last ? ` from ${iso(first.openTime)} to ${iso(last.openTime)}` : ''}`);
+  }
+  for (const n of notes) out.log(n);
+  out.log(`  replay     ${a.speed}x from ${iso(firstOpen)} (the data is shifted to start now)`);
+  out.log(`  faults     ${a.faults.name}`);
+  out.log(`  API key    ${a.apiKey}`);
+  // A secret the user typed is theirs: never echo it back. The demo secret is public by design.
+  out.log(`  API secret ${a.secretGiven ? '(as given, not shown)' : `${a.apiSecret} (demo default)`}`);
+  out.log(`  balance    ${a.balance.toString()} USDT`);
+  out.log(`  ccxt       new ccxt.mexc({ apiKey, secret, urls: ${JSON.stringify(simCcxtUrls(server))} }); ccxt.pro: await loadHttpProxyAgent() first`);
+  out.log('Ctrl-C to stop.');
+
+  let finishedReported = false;
+  const status = setInterval(() => {
+    const s = server.stats();
+    const pct = totalMs > 0 ? Math.min(100, ((s.marketTime - firstOpen) / totalMs) * 100) : 100;
+    out.log(
+      `[sim] market ${iso(s.marketTime)} (${pct.toFixed(1)}%) | orders ${s.ordersPlaced} placed, ${s.ordersRejected} rejected | connections ${s.connections}, subscriptions ${s.subscriptions} | requests ${s.requests} | faults ${server.faults.profile.name}`,
+    );
+    if (s.replayDone && !finishedReported) {
+      finishedReported = true;
+      out.log('[sim] replay finished: the server keeps running on the last market state');
+    }
+  }, STATUS_EVERY_MS);
+
+  let onSignal: () => void = () => undefined;
+  await new Promise<void>((resolve) => {
+    onSignal = resolve;
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    void opts.stop?.then(resolve);
+  });
+  process.removeListener('SIGINT', onSignal);
+  process.removeListener('SIGTERM', onSignal);
+  clearInterval(status);
+  await server.close();
+  out.log('mexc-sim stopped.');
+}
+
+/**
+ * The replay shifts every series by the same amount, which keeps symbols recorded together in
+ * step. A series that starts more than a day after the earliest one (another period, e.g. 2021
+ * BTC next to 2026 PEPE) would only begin after that long, so it is moved to start with the others.
+ */
+function alignSeries(series: ReplaySeries[], log: (s: string) => void): ReplaySeries[] {
+  const starts = series.filter((s) => s.candles.length > 0).map((s) => s.candles[0]!.openTime);
+  if (starts.length === 0) return series;
+  const earliest = Math.min(...starts);
+  return series.map((s) => {
+    const first = s.candles[0];
+    if (!first || first.openTime - earliest <= DAY_MS) return s;
+    const shift = first.openTime - earliest;
+    log(`  note       ${s.symbol} starts ${(shift / DAY_MS).toFixed(1)} days after the earliest series: replayed from the start as well`);
+    return { ...s, candles: s.candles.map((c) => ({ ...c, openTime: c.openTime - shift })) };
+  });
+}
+
+function iso(t: number): string {
+  return Number.isFinite(t) ? new Date(t).toISOString().replace('.000Z', 'Z') : '-';
+}
