@@ -139,7 +139,8 @@ export function isUnknownOutcome(err: unknown, operation: ExchangeOperation): bo
 type ErrorClass = new (message: string, options?: ExchangeErrorOptions) => ExchangeError;
 
 /**
- * MEXC body codes → error classes, from PROTOCOL.md §1.5 (only codes listed there). Where ours
+ * MEXC body codes → error classes, from PROTOCOL.md §1.5 and four more from ccxt's MEXC table
+ * (30001, 30010, 30029, 30041). Where ours
  * differs from ccxt: 700006 (IP not whitelisted) is an AuthenticationError, since the fix is the
  * key's configuration; 10007/30016/30000 are one SymbolNotTradableError; -2011/-2013 mean the order
  * is unknown to the venue.
@@ -164,6 +165,10 @@ const MEXC_CODES: ReadonlyMap<number, ErrorClass> = new Map<number, ErrorClass>(
   [30003, InvalidOrderError], // above the maximum amount
   [10096, InvalidOrderError], // amount has too many decimal places
   [30087, InvalidOrderError], // price outside the allowed range
+  [30001, InvalidOrderError], // the order's direction is not allowed on this pair (ccxt's table)
+  [30010, InvalidOrderError], // no valid trade price (ccxt's table)
+  [30029, InvalidOrderError], // cannot exceed the maximum number of open orders (ccxt's table)
+  [30041, InvalidOrderError], // the order type cannot be placed now (ccxt's table); the simulator's post-only refusal
   [30019, ExchangeRequestError], // API market orders disabled
   [30051, ExchangeRequestError], // "api market order is disabled" (confirmed, hummingbot #6932)
 ]);

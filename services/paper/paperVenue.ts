@@ -326,8 +326,8 @@ export class PaperVenue implements VenueClient {
 
 /**
  * A matching-engine refusal as the ExchangeError class the live adapter would raise for MEXC's
- * answer with the same code (classifyMexcError). Codes it does not list (30010 post-only would
- * take, 30011 duplicate client id, 30029 too many open orders, 700004 bad parameter) come out as
+ * answer with the same code (classifyMexcError). Codes it does not list (30011 duplicate client id,
+ * 700004 bad parameter) come out as
  * ExchangeRequestError: not retryable, which is right for each of them.
  */
 export function toExchangeError(err: SimRejectError): ExchangeError {

@@ -7,8 +7,8 @@
  * simulation fills orders"), all on the conservative side:
  *
  * - Market orders fill fully, at once, as taker: a buy at the best ask, a sell at the best bid (of
- *   the last book event; the last trade price when no book arrived yet; refused with 30016 "no
- *   market data" when neither did), moved against the order by slippageBps + impactBpsPerPctVolume
+ *   the last book event; the last trade price when no book arrived yet; refused with 30010 "no valid
+ *   trade price" when neither did), moved against the order by slippageBps + impactBpsPerPctVolume
  *   x (quantity as a percent of the recent public volume), capped at 100 bps, then rounded to the
  *   tick against the order. "Recent volume" is the sum of the public trade quantities of the last
  *   60 s up to the order's time (100% when there is none). A market order by quote amount
@@ -22,7 +22,8 @@
  *   prints strictly through it (buy: trade < limit; sell: trade > limit); each trade fills at most
  *   participationPct of its quantity across all our orders it goes through, best price first, then
  *   oldest first (partial fills). Book moves alone never fill a resting order.
- * - post_only is refused (30010) when it would take: buy price >= ask, sell price <= bid (the last
+ * - post_only is refused (30041, MEXC's "current order type can not place order"; MEXC's real
+ *   answer to a crossing LIMIT_MAKER is not documented, this code is the simulator's choice) when it would take: buy price >= ask, sell price <= bid (the last
  *   trade price stands in for both when no book arrived yet).
  * - Fees are charged in the quote asset at the market's maker/taker percent. A buy locks quote: a
  *   limit price x qty plus the taker fee (a marketable limit pays taker); a market buy by quantity
@@ -230,7 +231,7 @@ export class SimMatchingEngine implements MatchingEngine {
     if (req.type === 'post_only') {
       const q = quotes(md);
       const crosses = req.side === 'buy' ? q.ask !== undefined && (req.price as Dec).toNumber() >= q.ask : q.bid !== undefined && (req.price as Dec).toNumber() <= q.bid;
-      if (crosses) throw new SimRejectError(30010, `post-only order would take liquidity: ${req.side} at ${(req.price as Dec).toString()} crosses the book`);
+      if (crosses) throw new SimRejectError(30041, `post-only (LIMIT_MAKER) order would take liquidity: ${req.side} at ${(req.price as Dec).toString()} crosses the book`);
     }
 
     const acct = this.account(account);
@@ -378,9 +379,8 @@ export class SimMatchingEngine implements MatchingEngine {
   private marketPlan(spec: SimMarketSpec, md: SymbolData, req: VenueOrderRequest, now: number): MarketPlan {
     const q = quotes(md);
     const ref = req.side === 'buy' ? q.ask : q.bid;
-    // 30016 ("trading disabled") rather than a parameter error: the order is fine, the market cannot
-    // price it yet; the paper venue maps it to SymbolNotTradableError, which is not retried blindly.
-    if (ref === undefined) throw new SimRejectError(30016, `no market data for ${req.symbol} yet: a market order needs a book or a trade to price it`);
+    // MEXC's 30010 is "no valid trade price": exactly this case (ccxt maps it to InvalidOrder).
+    if (ref === undefined) throw new SimRejectError(30010, `no valid trade price: no market data for ${req.symbol} yet, a market order needs a book or a trade to price it`);
     const refPrice = Dec.from(ref);
     const estimate = req.quantity ?? (req.quoteAmount as Dec).div(refPrice);
     const bps = this.slippage(md, estimate, now);

@@ -92,7 +92,8 @@ export interface MatchingEngine {
   /**
    * Places an order. Throws SimRejectError: 10007 not API-tradable, 30016 paused/offline, 30002 below
    * minimum (quantity or notional), 30003 above maximum, 10096 too many decimals, 10101 insufficient
-   * balance, 30010 post-only would take liquidity, 30011 duplicate client order id, 700004 bad
+   * balance, 30041 post-only would take liquidity (the
+   * simulator's choice: MEXC does not document its answer), 30010 a market order with no price yet, 30011 duplicate client order id, 700004 bad
    * parameter. A marketable part fills at once (taker); events are emitted before it returns.
    */
   place(account: string, req: VenueOrderRequest, now: number): VenueOrder;

@@ -326,14 +326,14 @@ describe('account and orders', () => {
     expect(bal(await venue.fetchBalances(), 'USDT').free.toString()).toBe('37986');
   });
 
-  it('rests a post-only order that does not cross, and rejects one that would take (MEXC 30010)', async () => {
+  it('rests a post-only order that does not cross, and rejects one that would take (the simulator’s 30041)', async () => {
     const ok = await venue.createOrder({ clientOrderId: 'po-ok', symbol: BTC, side: 'buy', type: 'post_only', quantity: d('0.001'), price: d('55999') });
     expect(ok.type).toBe('post_only');
     const e = await venue.createOrder({ clientOrderId: 'po-x', symbol: BTC, side: 'buy', type: 'post_only', quantity: d('0.001'), price: d('56001') }).catch((x: unknown) => x);
-    // 30010 is not in the classifier's table: a refused request, not retryable.
-    expect(e).toBeInstanceOf(ExchangeRequestError);
-    expect((e as ExchangeRequestError).code).toBe(30010);
-    expect((e as ExchangeRequestError).retryable).toBe(false);
+    // 30041 ("current order type can not place order") is an invalid order: not retryable.
+    expect(e).toBeInstanceOf(InvalidOrderError);
+    expect((e as InvalidOrderError).code).toBe(30041);
+    expect((e as InvalidOrderError).retryable).toBe(false);
     // Both reached the engine as LIMIT_MAKER orders.
     expect(server.orderLog().map((l) => [l.clientOrderId, l.type, l.outcome])).toEqual([
       ['po-ok', 'post_only', 'placed'],

@@ -182,7 +182,7 @@ describe('handleErrors: failed MEXC replies become classified errors', () => {
     { name: 'insufficient balance', status: 400, body: '{"code":10101,"msg":"Insufficient balance"}', cls: InsufficientBalanceError, code: 10101 },
     { name: 'symbol not for API', status: 400, body: '{"code":10007,"msg":"symbol not support api"}', cls: SymbolNotTradableError, code: 10007 },
     { name: 'WAF 403 with HTML', status: 403, body: '<html>blocked</html>', cls: ExchangeRequestError },
-    { name: 'unmapped code', status: 400, body: '{"code":30010,"msg":"post only order would take liquidity"}', cls: ExchangeRequestError, code: 30010 },
+    { name: 'unmapped code', status: 400, body: '{"code":33333,"msg":"Not support transfer"}', cls: ExchangeRequestError, code: 33333 },
   ];
   for (const c of cases) {
     it(`ccxt call answered with ${c.name} → ${c.cls.name}`, async () => {

@@ -126,9 +126,9 @@ describe('PaperVenue on a replay of real BTCUSDT candles', () => {
   it('maps every engine refusal to the ExchangeError class MEXC answers give', async () => {
     const { data, venue } = setup();
     await venue.loadMarkets();
-    // No data yet: a market order cannot be priced (30016, "no market data").
+    // No data yet: a market order cannot be priced (30010, "no valid trade price").
     const early = await failure(venue.createOrder({ clientOrderId: 'e', symbol: BTC, side: 'buy', type: 'market', quantity: dec('0.01') }));
-    expect([early.constructor, early.code]).toEqual([SymbolNotTradableError, 30016]);
+    expect([early.constructor, early.code]).toEqual([InvalidOrderError, 30010]);
     data.advanceTo(T0 + MIN);
     const req = (r: Partial<VenueOrderRequest> & { clientOrderId: string }): VenueOrderRequest => ({ symbol: BTC, side: 'buy', type: 'limit', quantity: dec('0.01'), price: dec('56000'), ...r });
     const cases: [VenueOrderRequest, unknown, number][] = [
@@ -141,7 +141,7 @@ describe('PaperVenue on a replay of real BTCUSDT candles', () => {
       // Selling BTC the account does not have.
       [req({ clientOrderId: 'i2', side: 'sell', price: dec('57000') }), InsufficientBalanceError, 10101],
       // Post-only at the ask (56,377.81) would take.
-      [req({ clientOrderId: 'p', type: 'post_only', price: dec('56377.81') }), ExchangeRequestError, 30010],
+      [req({ clientOrderId: 'p', type: 'post_only', price: dec('56377.81') }), InvalidOrderError, 30041],
       [req({ clientOrderId: 'q', quantity: undefined }), ExchangeRequestError, 700004],
     ];
     for (const [r, cls, code] of cases) {

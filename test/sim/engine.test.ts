@@ -173,10 +173,10 @@ describe('SimMatchingEngine validation (codes in the MatchingEngine doc comment,
     expect(r.place({ clientOrderId: 'x', side: 'buy', type: 'limit', quantity: '0.0002', price: '40000' }).status).toBe('new');
   });
 
-  it('30010: a post-only order that would cross the book; one that does not cross rests', () => {
+  it('30041: a post-only order that would cross the book; one that does not cross rests', () => {
     const r = rig();
-    expect(r.code(() => r.place({ clientOrderId: 'a', side: 'buy', type: 'post_only', quantity: '0.1', price: '50001' }))).toBe(30010);
-    expect(r.code(() => r.place({ clientOrderId: 'b', side: 'sell', type: 'post_only', quantity: '0.1', price: '50000' }))).toBe(30010);
+    expect(r.code(() => r.place({ clientOrderId: 'a', side: 'buy', type: 'post_only', quantity: '0.1', price: '50001' }))).toBe(30041);
+    expect(r.code(() => r.place({ clientOrderId: 'b', side: 'sell', type: 'post_only', quantity: '0.1', price: '50000' }))).toBe(30041);
     const o = r.place({ clientOrderId: 'c', side: 'buy', type: 'post_only', quantity: '0.1', price: '50000.99' });
     expect(o.status).toBe('new');
     // Even a trade-through fills it only as maker, at its price.
@@ -185,7 +185,7 @@ describe('SimMatchingEngine validation (codes in the MatchingEngine doc comment,
     expect(f.map((x) => [x.liquidity, x.price.toString(), x.quantity.toString()])).toEqual([['maker', '50000.99', '0.1']]);
   });
 
-  it('30016 with "no market data" for a market order before any book or trade', () => {
+  it('30010 "no valid trade price" for a market order before any book or trade', () => {
     const r = rig({ book: false });
     let err: unknown;
     try {
@@ -194,7 +194,7 @@ describe('SimMatchingEngine validation (codes in the MatchingEngine doc comment,
       err = e;
     }
     expect(err).toBeInstanceOf(SimRejectError);
-    expect((err as SimRejectError).code).toBe(30016);
+    expect((err as SimRejectError).code).toBe(30010);
     expect((err as SimRejectError).message).toMatch(/no market data/);
   });
 
