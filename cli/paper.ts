@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CcxtMexcVenue } from '../services/adapters/mexc/ccxtMexcVenue.js';
 import { Dec } from '../services/core/money.js';
 import { MINUTE_MS } from '../services/core/timeframes.js';
-import { symbolId, type SymbolId } from '../services/core/types.js';
+import { symbolId, type Candle, type SymbolId } from '../services/core/types.js';
 import { NetworkError, TimeoutError, ExchangeError } from '../services/execution/exchangeErrors.js';
 import { SafeExchange, safeExchangeOptionsFromConfig } from '../services/execution/safeExchange.js';
 import { TradingSession } from '../services/live/tradingSession.js';
@@ -144,7 +144,17 @@ export async function paperCommand(argv: readonly string[], out: Out): Promise<v
   const session = new TradingSession({ config, exchange: safe, portfolio, now, log: (l) => out.log(l) });
 
   for (const s of symbols) {
-    const history = await paper.fetchKlines(s, '1m', marketNow - warmupMinutes * MINUTE_MS, warmupMinutes);
+    // MEXC serves at most 500 klines a request: page forward from the start of the warm-up window.
+    const history: Candle[] = [];
+    const nowMinute = marketNow - (marketNow % MINUTE_MS);
+    let since = nowMinute - warmupMinutes * MINUTE_MS;
+    for (let page = 0; page < 10; page++) {
+      const rows = await paper.fetchKlines(s, '1m', since, 500);
+      for (const c of rows) if (c.openTime >= since) history.push(c);
+      const last = rows[rows.length - 1];
+      if (!last || last.openTime + MINUTE_MS >= nowMinute) break;
+      since = last.openTime + MINUTE_MS;
+    }
     const closed = history.filter((c) => c.openTime + MINUTE_MS <= marketNow);
     session.warmUp(s, closed);
     const last = closed[closed.length - 1];

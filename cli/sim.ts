@@ -40,6 +40,8 @@ export const SIM_USAGE = `usage: npm run sim -- --data <file or folder ...> [--p
                 credentials of the simulated account (default: the demo key and secret, printed)
   --symbols     only these symbols from the data
   --balance     USDT deposited in the account (default 10000)
+  --history     minutes of the data replayed at once at start, so clients can load history
+                (default 1000, what npm run paper warms up with); the live replay starts after them
 
   Admin: GET /sim/faults, POST /sim/faults (profile name, JSON, or {"once":{...}}),
          GET /sim/orders (order log), GET /sim/stats, POST /sim/disconnect`;
@@ -66,6 +68,8 @@ export interface SimArgs {
   secretGiven: boolean;
   symbols: string[];
   balance: Dec;
+  /** Minutes of data replayed at once at start (history for clients). */
+  history: number;
 }
 
 /** Parses argv (without node and script); throws UsageError naming the bad flag. */
@@ -86,6 +90,7 @@ export function parseSimArgs(argv: readonly string[], log: (s: string) => void):
         'api-secret': { type: 'string' },
         symbols: { type: 'string' },
         balance: { type: 'string' },
+        history: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -122,6 +127,8 @@ export function parseSimArgs(argv: readonly string[], log: (s: string) => void):
     throw new UsageError(`--balance must be a number of USDT, got "${v.balance}"`);
   }
   if (balance.isNegative()) throw new UsageError(`--balance must not be negative, got "${v.balance}"`);
+  const history = v.history === undefined ? 1000 : Number(v.history);
+  if (!Number.isInteger(history) || history < 0 || history > 100_000) throw new UsageError(`--history must be a whole number of minutes from 0 to 100000, got "${v.history}"`);
   const data = [...(v.data ?? []), ...parsed.positionals];
   if (data.length === 0) throw new UsageError('--data is required: one or more candle files or folders');
   const symbols = (v.symbols ?? '')
@@ -140,6 +147,7 @@ export function parseSimArgs(argv: readonly string[], log: (s: string) => void):
     secretGiven: v['api-secret'] !== undefined,
     symbols,
     balance,
+    history,
   };
 }
 
@@ -151,7 +159,10 @@ export async function simCommand(argv: readonly string[], out: { log: (s: string
   const notes: string[] = [];
   const series = alignSeries(loaded.series.map((s) => ({ symbol: s.symbol, candles: s.candles })), (n) => notes.push(n));
   const start = now();
-  const replay = new CandleReplay(series, { shiftTo: start - (start % 60_000) });
+  const firstOpen = start - (start % 60_000);
+  // The data is shifted so that its first `history` minutes lie in the past: they are replayed at
+  // once (REST klines serve them), and the live replay begins now.
+  const replay = new CandleReplay(series, { shiftTo: firstOpen - a.history * 60_000 });
   const server = await startSimServer({
     host: a.host,
     port: a.port,
@@ -162,10 +173,10 @@ export async function simCommand(argv: readonly string[], out: { log: (s: string
     faults: a.faults,
     faultSeed: a.faultSeed,
     now,
+    startAt: firstOpen,
   });
   opts.onStarted?.(server);
   const totalMs = Math.max(...series.map((s) => (s.candles.length ? s.candles[s.candles.length - 1]!.openTime - s.candles[0]!.openTime + 60_000 : 0)));
-  const firstOpen = start - (start % 60_000);
   out.log('mexc-sim: MEXC spot simulator');
   out.log(`  REST       ${server.restUrl}`);
   out.log(`  WebSocket  ${server.wsUrl}`);
@@ -175,7 +186,7 @@ export async function simCommand(argv: readonly string[], out: { log: (s: string
     out.log(`  symbol     ${s.symbol}: ${s.candles.length} candles${first && last ? ` from ${iso(first.openTime)} to ${iso(last.openTime)}` : ''}`);
   }
   for (const n of notes) out.log(n);
-  out.log(`  replay     ${a.speed}x from ${iso(firstOpen)} (the data is shifted to start now)`);
+  out.log(`  replay     ${a.speed}x from ${iso(firstOpen)}, with the first ${a.history} minutes of the data as history before it`);
   out.log(`  faults     ${a.faults.name}`);
   out.log(`  API key    ${a.apiKey}`);
   // A secret the user typed is theirs: never echo it back. The demo secret is public by design.
@@ -187,7 +198,7 @@ export async function simCommand(argv: readonly string[], out: { log: (s: string
   let finishedReported = false;
   const status = setInterval(() => {
     const s = server.stats();
-    const pct = totalMs > 0 ? Math.min(100, ((s.marketTime - firstOpen) / totalMs) * 100) : 100;
+    const pct = totalMs > 0 ? Math.min(100, ((s.marketTime - (firstOpen - a.history * 60_000)) / totalMs) * 100) : 100;
     out.log(
       `[sim] market ${iso(s.marketTime)} (${pct.toFixed(1)}%) | orders ${s.ordersPlaced} placed, ${s.ordersRejected} rejected | connections ${s.connections}, subscriptions ${s.subscriptions} | requests ${s.requests} | faults ${server.faults.profile.name}`,
     );

@@ -58,6 +58,12 @@ export interface SimServerOptions {
   readonly replay?: ReplaySource;
   /** Replay speed: 1 = real time, 60 = a minute per second; 0 or undefined = manual (advanceReplayTo). */
   readonly speed?: number;
+  /**
+   * With a replay: everything before this time is replayed at once when the server starts, so REST
+   * klines serve that much history (a client can warm up its indicators), then the replay runs at
+   * `speed` from here.
+   */
+  readonly startAt?: number;
   /** A FaultProfile, or a profile name / JSON text (see parseFaultProfile). Default none. */
   readonly faults?: FaultProfile | string;
   /** Seed of the fault PRNG (default 1), so a faulty run can be repeated. */
@@ -314,6 +320,7 @@ class SimServerImpl implements SimServer {
     this.wsUrl = `ws://${h}:${this.port}/ws`;
     this.housekeeping = setInterval(() => this.sweep(), 1_000);
     this.housekeeping.unref();
+    if (this.replay && this.options.startAt !== undefined) this.advanceReplayTo(this.options.startAt);
     const speed = this.options.speed ?? 0;
     if (this.replay && speed > 0) {
       const wallStart = this.now();
