@@ -65,15 +65,31 @@ export const MAX_ACCOUNT_UPDATES = 1000;
  * The channel id (second `@` part of a push's channel) ccxt handles on spot, with the body field the
  * push must carry and whether the push must name a symbol. PROTOCOL.md §2, §3.
  */
-const SPOT_CHANNELS: Readonly<Record<string, { readonly body: string; readonly needsSymbol: boolean }>> = {
-  'public.kline.v3.api.pb': { body: 'publicSpotKline', needsSymbol: true },
-  'public.aggre.deals.v3.api.pb': { body: 'publicAggreDeals', needsSymbol: true },
-  'public.aggre.bookTicker.v3.api.pb': { body: 'publicAggreBookTicker', needsSymbol: true },
+const SPOT_CHANNELS: Readonly<Record<string, ChannelSpec>> = {
+  'public.kline.v3.api.pb': { body: 'publicSpotKline', needsSymbol: true, fast: true },
+  'public.aggre.deals.v3.api.pb': { body: 'publicAggreDeals', needsSymbol: true, fast: true },
+  'public.aggre.bookTicker.v3.api.pb': { body: 'publicAggreBookTicker', needsSymbol: true, fast: true },
   'public.aggre.depth.v3.api.pb': { body: 'publicAggreDepths', needsSymbol: true },
   'private.account.v3.api.pb': { body: 'privateAccount', needsSymbol: false },
   'private.deals.v3.api.pb': { body: 'privateDeals', needsSymbol: true },
   'private.orders.v3.api.pb': { body: 'privateOrders', needsSymbol: true },
 };
+
+/** What a push on a channel must carry; `fast`: it may go to the public push sink (see ProMexc.handleMessage). */
+interface ChannelSpec {
+  readonly body: string;
+  readonly needsSymbol: boolean;
+  readonly fast?: boolean;
+}
+
+/**
+ * Receives a decoded public push (kline, aggregated deals, book ticker) in place of ccxt's handler.
+ * Returns true when it consumed the push; false hands it to ccxt as usual.
+ */
+export type PublicPushSink = (channel: string, push: Record<string, unknown>) => boolean;
+
+/** Channels remembered by isRoutablePush at most. */
+const CHANNEL_CACHE_LIMIT = 1000;
 
 /** JSON text channels ccxt's handleMessage dispatches (the legacy JSON and swap feeds). */
 const JSON_CHANNELS = new Set([
@@ -103,6 +119,10 @@ export class ProMexc extends MexcProClient {
   private disposed = false;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly accountUpdates: RawAccountUpdate[] = [];
+  /** Channel → its handler spec (null: not one ccxt handles), see isRoutablePush. */
+  private readonly channelSpecs = new Map<string, ChannelSpec | null>();
+  /** Set by the stream manager on public connections; see handleMessage. */
+  publicPushSink: PublicPushSink | undefined;
 
   /** Counts and routes one frame; never throws (see the file comment). */
   override handleMessage(client: WsClient, message: unknown): void {
@@ -130,6 +150,11 @@ export class ProMexc extends MexcProClient {
           this.frameStats.unexpected++;
           return;
         }
+        // Public market data goes straight to the stream manager when it asked for it: ccxt's
+        // handlers (ticker math, caches, futures) were 60% of a frame's cost in bench/feed.ts and
+        // the manager only needs the pushed fields. Decoding stays ccxt's.
+        const sink = this.publicPushSink;
+        if (sink !== undefined && this.channelSpecs.get(decoded['channel'] as string)?.fast === true && sink(decoded['channel'] as string, decoded)) return;
         this.handleProtobufMessage(client, decoded);
         return;
       }
@@ -160,8 +185,15 @@ export class ProMexc extends MexcProClient {
     if (!isRecord(decoded)) return false;
     const channel = decoded['channel'];
     if (typeof channel !== 'string') return false;
-    const spec = SPOT_CHANNELS[channel.split('@')[1] ?? ''];
-    if (spec === undefined) return false;
+    let spec = this.channelSpecs.get(channel);
+    if (spec === undefined) {
+      // Channels are a handful of strings per subscription; splitting each frame's channel showed
+      // up in the feed profile, so the lookup is remembered (bounded: a flood of made-up channel
+      // names cannot grow it past CHANNEL_CACHE_LIMIT).
+      spec = SPOT_CHANNELS[channel.split('@')[1] ?? ''] ?? null;
+      if (this.channelSpecs.size < CHANNEL_CACHE_LIMIT) this.channelSpecs.set(channel, spec);
+    }
+    if (spec === null) return false;
     if (!isRecord(decoded[spec.body])) return false;
     if (spec.needsSymbol) {
       const symbol = decoded['symbol'];
@@ -182,6 +214,15 @@ export class ProMexc extends MexcProClient {
     if (msg.includes('@')) {
       for (const ch of msg.split(',')) this.hooks.onSubscribed?.(ch.trim());
     }
+  }
+
+  /**
+   * ccxt's handleTicker also parses every best-bid/ask push a second time for watchBidsAsks, which
+   * the adapter never calls (on MEXC's protobuf feed it never resolves, PROTOCOL.md §2). Skipping
+   * that unused parse cuts the cost of a book frame by about 40% (bench/feed.ts profile).
+   */
+  override handleBidAsk(): void {
+    // nothing watches bids/asks on this client
   }
 
   /** Keeps each account push (ccxt keeps only the merged balance) so none is lost in a burst. */

@@ -88,6 +88,11 @@ export interface StreamManagerOptions {
   readonly tickMs: number;
   /** Capacity of each de-duplication set (trades per stream, fills). */
   readonly dedupCapacity: number;
+  /**
+   * `start` resolves once every stream is subscribed (acknowledged or delivering), or after this
+   * long: an order placed right after `start` must not fill before its private stream listens.
+   */
+  readonly readyTimeoutMs: number;
   /** REST fill polls start this long before the latest fill seen (late reports, clock differences). */
   readonly fillPollLookbackMs: number;
   /** Symbols whose orders and fills are polled while the private connection is down; default: the public streams' symbols. */
@@ -113,6 +118,7 @@ export const DEFAULT_STREAM_MANAGER_OPTIONS: StreamManagerOptions = {
   klineCloseGraceMs: 3_000,
   tickMs: 1_000,
   dedupCapacity: 5_000,
+  readyTimeoutMs: 5_000,
   fillPollLookbackMs: 60_000,
   random: () => randomInt(0, 1_000_000) / 1_000_000,
   onError: () => undefined,
@@ -127,7 +133,7 @@ export function resolveStreamOptions(partial: Partial<StreamManagerOptions> = {}
   };
   const positive: (keyof StreamManagerOptions)[] = [
     'maxSubscriptionsPerConnection', 'rotateAfterMs', 'rotationOverlapMaxMs', 'pollIntervalMs', 'reconnectBaseMs',
-    'reconnectMaxMs', 'maxReconnectAttempts', 'klineBackfillLimit', 'klineBackfillAttempts', 'tickMs', 'dedupCapacity',
+    'reconnectMaxMs', 'maxReconnectAttempts', 'klineBackfillLimit', 'klineBackfillAttempts', 'tickMs', 'dedupCapacity', 'readyTimeoutMs',
   ];
   for (const k of positive) {
     const v = o[k];
@@ -500,6 +506,35 @@ function intOf(v: unknown): number | undefined {
   return typeof n === 'number' && Number.isSafeInteger(n) ? n : undefined;
 }
 
+/** A number from a decoded protobuf field (ccxt's decoder gives decimals and int64 as strings). */
+function num(v: unknown): number {
+  return typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
+}
+
+/**
+ * A decoded public push (PROTOCOL.md §2) → the shape ccxt's watch call would have returned, so one
+ * validation path (toCandle, toTrade, toBookTop) serves both: a kline → `[[openMs, o, h, l, c, v]]`;
+ * aggregated deals → trades `{ timestamp, price, amount, info: { tradeType } }`; a book ticker →
+ * `{ bid, ask, bidVolume, askVolume, timestamp }` (sendTime). Missing fields become NaN and fail
+ * validation (counted as malformed).
+ */
+export function resultFromPush(kind: StreamKind, push: Record<string, unknown>): unknown {
+  if (kind === 'kline') {
+    const k = isRecord(push['publicSpotKline']) ? push['publicSpotKline'] : {};
+    return [[num(k['windowStart']) * 1000, num(k['openingPrice']), num(k['highestPrice']), num(k['lowestPrice']), num(k['closingPrice']), num(k['volume'])]];
+  }
+  if (kind === 'trades') {
+    const body = isRecord(push['publicAggreDeals']) ? push['publicAggreDeals'] : {};
+    const deals = Array.isArray(body['deals']) ? (body['deals'] as unknown[]) : [];
+    return deals.map((d) => {
+      const r = isRecord(d) ? d : {};
+      return { timestamp: num(r['time']), price: num(r['price']), amount: num(r['quantity']), info: { tradeType: r['tradeType'] } };
+    });
+  }
+  const b = isRecord(push['publicAggreBookTicker']) ? push['publicAggreBookTicker'] : {};
+  return { bid: num(b['bidPrice']), ask: num(b['askPrice']), bidVolume: num(b['bidQuantity']), askVolume: num(b['askQuantity']), timestamp: num(push['sendTime']) };
+}
+
 /** A ccxt OHLCV row → Candle: finite, positive prices, low ≤ open/close ≤ high, volume ≥ 0, open time on the interval grid. */
 export function toCandle(row: unknown, intervalMsValue: number): Candle | undefined {
   if (!Array.isArray(row) || row.length < 6) return undefined;
@@ -798,7 +833,14 @@ export class MexcStreamManager {
       this.scheduleReconnect(shard, 'connection could not be opened');
     }));
     this.tickTimer = setInterval(() => this.tick(), this.opts.tickMs);
+    // Bounded by a count of short sleeps, not by `now`, which a test may hold still.
+    for (let waited = 0; waited < this.opts.readyTimeoutMs && !this.closed && !this.allSubscribed(); waited += 10) await this.sleep(10);
     return { close: () => this.close(), stats: () => this.stats() };
+  }
+
+  /** Every stream of every connected shard is acknowledged or delivering (a shard that could not connect does not hold `start`). */
+  private allSubscribed(): boolean {
+    return this.shards.every((sh) => sh.current === undefined || sh.subs.every((x) => x.failed || sh.current!.ready.has(x.key)));
   }
 
   /**
@@ -879,6 +921,22 @@ export class MexcStreamManager {
       onSubscriptionRejected: (msg) => this.opts.onError(new StreamSubscriptionRefusedError(`shard ${shard.id}: subscription refused: ${msg}`), 'subscribe'),
     };
     if (shard.isPrivate && adoptKey !== undefined) pro.adoptListenKey(adoptKey);
+    if (!shard.isPrivate) {
+      // Public pushes come straight from the decoded frame (ProMexc.handleMessage): the watch loops
+      // below still subscribe and notice a closed connection, but ccxt's handlers stay idle.
+      const byChannel = new Map(shard.subs.map((x) => [x.channel, x] as const));
+      pro.publicPushSink = (channel, push) => {
+        const s = byChannel.get(channel);
+        if (s === undefined || s.failed || !run.active || this.closed) return false;
+        try {
+          this.onData(run, s, resultFromPush(s.sub.kind, push));
+        } catch (err) {
+          this.malformed++;
+          this.opts.onError(err, `stream ${s.key}: handling a push`);
+        }
+        return true;
+      };
+    }
     const now = this.now();
     for (const s of shard.subs) {
       if (s.failed) continue;
@@ -922,7 +980,10 @@ export class MexcStreamManager {
       case 'kline':
         return pro.watchOHLCV(this.ccxtSymbol(pro, sub.symbol), sub.interval, s.kline?.sinceCursor());
       case 'trades':
-        return pro.watchTrades(this.ccxtSymbol(pro, sub.symbol), s.lastTradeTime);
+        // No `since`: ccxt then hands back only the trades new since the last call, while a
+        // `since` makes it scan its whole trade cache on every frame (a tenth of the feed's CPU
+        // in bench/feed.ts). The bounded de-duplication below still drops any repeat.
+        return pro.watchTrades(this.ccxtSymbol(pro, sub.symbol));
       case 'book':
         return pro.watchTicker(this.ccxtSymbol(pro, sub.symbol));
       case 'orders':
