@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --data-root <folder>] [--out <file>]`: throughput and memory of the full
+ * `npm run bench [-- --data-root <folder>] [--out <file>]`: two benchmarks, one after the other.
+ * 1. The backtest (this file): throughput and memory of the full
  * strategy (candles, indicators, levels, strategy, risk, executor, simulated exchange) on real
  * 50,000-candle files, for one symbol and for four at once, in both modes. Writes JSON to
  * bench/results/backtest.json (or --out) and prints it.
@@ -59,3 +60,6 @@ mkdirSync(dirname(outFile), { recursive: true });
 writeFileSync(outFile, JSON.stringify(report, null, 2) + '\n');
 console.log(JSON.stringify(report, null, 2));
 console.error(`written to ${outFile}`);
+
+// 2. The MEXC feed (bench/feed.ts): frames per core and frame-to-order latency, bench/results/feed.json.
+execFileSync(process.execPath, ['--import', 'tsx', 'bench/feed.ts'], { stdio: 'inherit' });

@@ -9,6 +9,7 @@ import { ConfigError } from '../../services/core/errors.js';
 import { Dec } from '../../services/core/money.js';
 import { symbolId, type Candle } from '../../services/core/types.js';
 import {
+  resultFromPush,
   BoundedDedup,
   KlineTracker,
   StaleTracker,
@@ -351,5 +352,38 @@ describe('resolveStreamOptions', () => {
     expect(o.staleAfterMs.fills).toBeUndefined();
     expect(() => resolveStreamOptions({ pollIntervalMs: 0 })).toThrow(/pollIntervalMs/);
     expect(() => resolveStreamOptions({ maxSubscriptionsPerConnection: 2.5 })).toThrow(ConfigError);
+  });
+});
+
+describe('resultFromPush (public pushes that skip ccxt’s handlers)', () => {
+  // Field names and numbers from PROTOCOL.md §2; the values are what a MEXC push carries.
+  const long = (n: number) => ({ toNumber: () => n });
+
+  it('a kline push becomes the OHLCV row ccxt would give, from toJSON strings or from Long objects', () => {
+    const body = { interval: 'Min1', openingPrice: '56378.62', closingPrice: '56377.8', highestPrice: '56458.25', lowestPrice: '56373.1', volume: '45.942988', amount: '1', windowEnd: '1618783680' };
+    const expected = [1618783620000, 56378.62, 56458.25, 56373.1, 56377.8, 45.942988];
+    expect(resultFromPush('kline', { publicSpotKline: { ...body, windowStart: '1618783620' } })).toEqual([expected]);
+    expect(resultFromPush('kline', { publicSpotKline: { ...body, windowStart: long(1618783620) } })).toEqual([expected]);
+    const candle = toCandle((resultFromPush('kline', { publicSpotKline: { ...body, windowStart: 1618783620 } }) as unknown[])[0], 60_000);
+    expect(candle).toEqual({ openTime: 1618783620000, open: 56378.62, high: 56458.25, low: 56373.1, close: 56377.8, volume: 45.942988 });
+  });
+
+  it('a kline push without prices fails validation instead of becoming a candle of NaN', () => {
+    const row = (resultFromPush('kline', { publicSpotKline: { windowStart: '1618783620' } }) as unknown[])[0];
+    expect(toCandle(row, 60_000)).toBeUndefined();
+  });
+
+  it('aggregated deals become trades with MEXC’s side (1 buy, 2 sell)', () => {
+    const push = { publicAggreDeals: { deals: [{ price: '0.2345', quantity: '100', tradeType: 1, time: long(1700000000123) }, { price: '0.2344', quantity: '50', tradeType: 2, time: '1700000000456' }] } };
+    const trades = (resultFromPush('trades', push) as unknown[]).map((t) => toTrade(t)?.trade);
+    expect(trades).toEqual([
+      { time: 1700000000123, price: 0.2345, quantity: 100, buyerMaker: false },
+      { time: 1700000000456, price: 0.2344, quantity: 50, buyerMaker: true },
+    ]);
+  });
+
+  it('a book ticker becomes a book top timed by the push’s sendTime', () => {
+    const push = { sendTime: long(1700000000999), publicAggreBookTicker: { bidPrice: '0.2344', bidQuantity: '1200', askPrice: '0.2345', askQuantity: '800' } };
+    expect(toBookTop(resultFromPush('book', push), 5)).toEqual({ time: 1700000000999, bid: 0.2344, bidSize: 1200, ask: 0.2345, askSize: 800 });
   });
 });

@@ -18,6 +18,8 @@
  * (`handleProtobufMessage`) are ccxt's own methods, called unchanged.
  */
 import ccxt from 'ccxt';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { MexcProClient, mexcCcxtConfig, type MexcClientOptions } from './restClient.js';
 
 /** ccxt's WebSocket client object, as handleMessage receives it. */
@@ -88,6 +90,27 @@ interface ChannelSpec {
  */
 export type PublicPushSink = (channel: string, push: Record<string, unknown>) => boolean;
 
+/** The decoder part of ccxt's bundled MEXC protobuf module that the fast path needs. */
+interface PushDecoder {
+  decode(bytes: Uint8Array): Record<string, unknown> & { toJSON(): Record<string, unknown> };
+}
+
+/**
+ * ccxt's own compiled MEXC protobuf module (the one its `decodeProtoMsg` uses), loaded by path
+ * because ccxt does not export it. With it, a public push is decoded once without ccxt's `toJSON`
+ * copy (a quarter of a frame's remaining cost); when a ccxt release moves the file, the fast path
+ * simply falls back to `decodeProtoMsg`.
+ */
+const PUSH_DECODER: PushDecoder | undefined = (() => {
+  try {
+    const req = createRequire(import.meta.url);
+    const mod = req(join(dirname(req.resolve('ccxt')), '..', 'js', 'src', 'protobuf', 'mexc', 'compiled.cjs')) as { PushDataV3ApiWrapper?: PushDecoder };
+    return typeof mod.PushDataV3ApiWrapper?.decode === 'function' ? mod.PushDataV3ApiWrapper : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
 /** Channels remembered by isRoutablePush at most. */
 const CHANNEL_CACHE_LIMIT = 1000;
 
@@ -145,16 +168,20 @@ export class ProMexc extends MexcProClient {
         return;
       }
       if (this.isBinaryMessage(message)) {
-        const decoded: unknown = this.decodeProtoMsg(message);
+        // Public market data goes straight to the stream manager when it asked for it: ccxt's
+        // handlers (ticker math, caches, futures) were 60% of a frame's cost in bench/feed.ts and
+        // the manager only needs the pushed fields. Decoding stays ccxt's (its compiled module).
+        const sink = this.publicPushSink;
+        const raw = sink !== undefined && PUSH_DECODER !== undefined && message instanceof Uint8Array ? PUSH_DECODER.decode(message) : undefined;
+        if (raw !== undefined && sink !== undefined && this.isRoutablePush(raw) && this.channelSpecs.get(raw['channel'] as string)?.fast === true) {
+          if (sink(raw['channel'] as string, raw)) return;
+        }
+        const decoded: unknown = raw !== undefined ? raw.toJSON() : this.decodeProtoMsg(message);
         if (!this.isRoutablePush(decoded)) {
           this.frameStats.unexpected++;
           return;
         }
-        // Public market data goes straight to the stream manager when it asked for it: ccxt's
-        // handlers (ticker math, caches, futures) were 60% of a frame's cost in bench/feed.ts and
-        // the manager only needs the pushed fields. Decoding stays ccxt's.
-        const sink = this.publicPushSink;
-        if (sink !== undefined && this.channelSpecs.get(decoded['channel'] as string)?.fast === true && sink(decoded['channel'] as string, decoded)) return;
+        if (raw === undefined && sink !== undefined && this.channelSpecs.get(decoded['channel'] as string)?.fast === true && sink(decoded['channel'] as string, decoded)) return;
         this.handleProtobufMessage(client, decoded);
         return;
       }

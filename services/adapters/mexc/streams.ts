@@ -506,9 +506,15 @@ function intOf(v: unknown): number | undefined {
   return typeof n === 'number' && Number.isSafeInteger(n) ? n : undefined;
 }
 
-/** A number from a decoded protobuf field (ccxt's decoder gives decimals and int64 as strings). */
+/**
+ * A number from a decoded protobuf field: decimals are strings, int64 values are strings (after
+ * ccxt's toJSON), protobufjs Long objects (straight from the decoder) or plain numbers.
+ */
 function num(v: unknown): number {
-  return typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') return v.trim() !== '' ? Number(v) : Number.NaN;
+  if (typeof v === 'object' && v !== null && typeof (v as { toNumber?: unknown }).toNumber === 'function') return (v as { toNumber(): number }).toNumber();
+  return Number.NaN;
 }
 
 /**
