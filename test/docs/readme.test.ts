@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RISK_REASONS } from '../../services/risk/index.js';
 import { RISK_PROFILES } from '../../services/config/schema.js';
+import { FAULT_PROFILES } from '../../services/sim/faults.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
@@ -26,6 +27,12 @@ describe('README', () => {
       const cells = (row as string).split('|').map((c) => c.trim());
       expect(cells.slice(2, 6)).toEqual([`${p.riskPerTradePct}%`, `${p.maxPositions}`, `${p.dailyLossLimitPct}%`, `${p.weeklyLossLimitPct}%`]);
     }
+  });
+
+  it('describes every fault profile the simulator accepts, and no other', () => {
+    const section = readme.slice(readme.indexOf('### Fault profiles'), readme.indexOf('## Paper trading'));
+    const named = [...section.matchAll(/^\| `([a-z-]+)` \| /gm)].map((m) => m[1]);
+    expect(named.sort()).toEqual(Object.keys(FAULT_PROFILES).sort());
   });
 
   it('gives the test command CI runs', () => {
