@@ -203,19 +203,21 @@ async function latency(): Promise<Record<string, unknown>> {
     const session = new TradingSession({ config, exchange: safe, portfolio, now: Date.now });
     let book = 56_000;
     server.pushMarketData({ type: 'book', symbol: S, book: { time: Date.now(), bid: book, bidSize: 50, ask: book + 0.01, askSize: 50 } });
-    const handle = await venue.stream([{ kind: 'trades', symbol: S }, { kind: 'orders' }, { kind: 'fills' }], (e) => {
-      if (e.type === 'trade' && frameAt === 0) frameAt = lastFrame;
-      session.push(e);
-    });
     // Every frame passes ProMexc.handleMessage (ccxt's entry point for a received message) before
-    // it is decoded: a wrapper on the prototype stamps its arrival. During a measurement the
-    // trigger is the only frame in flight (the private streams are quiet until the exit fills).
+    // it is decoded: a wrapper on the prototype stamps its arrival. It is installed before the
+    // connections open, because ccxt binds the handler to each connection when it opens. During a
+    // measurement the trigger is the only frame in flight (the private streams are quiet until the
+    // exit fills).
     // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with .call(this)
     const original = ProMexc.prototype.handleMessage;
     ProMexc.prototype.handleMessage = function (this: InstanceType<typeof ProMexc>, client, message) {
       lastFrame = performance.now();
       return original.call(this, client, message);
     };
+    const handle = await venue.stream([{ kind: 'trades', symbol: S }, { kind: 'orders' }, { kind: 'fills' }], (e) => {
+      if (e.type === 'trade' && frameAt === 0) frameAt = lastFrame;
+      session.push(e);
+    });
     await sleep(500);
     const samples: number[] = [];
     for (let i = 0; i < CYCLES; i++) {

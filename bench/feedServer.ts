@@ -17,16 +17,29 @@ const candles = loadCandleFile('test/fixtures/candles/BTCUSDT/1m-2021-04-18_2021
 const names = Array.from({ length: n }, (_, i) => symbolId(`B${String.fromCharCode(65 + (i % 26))}${i}USDT`));
 const server = await startSimServer({ markets: names.map((s) => simMarketFromCandles(s, candles)), accounts: [] });
 
-function event(i: number, symbol: SymbolId, t: number): MarketDataEvent {
+// Event times never repeat, across blasts too: the client de-duplicates trades by time, price,
+// size and side (MEXC's aggregated trades carry no id), so a repeated synthetic trade would be
+// dropped rather than handled, and the benchmark would flatter the client.
+let clock = Date.now();
+/** Per symbol: the kline window being built and its volume so far (klines grow within a window). */
+const windows = new Map<SymbolId, { start: number; volume: number }>();
+
+function event(i: number, symbol: SymbolId): MarketDataEvent {
   const c = candles[i % candles.length]!;
+  const t = ++clock;
   switch (i % 3) {
     case 0:
       return { type: 'trade', symbol, trade: { time: t, price: c.close, quantity: 0.01 + (i % 7) * 0.001, buyerMaker: i % 2 === 0 } };
     case 1:
-      return { type: 'book', symbol, book: { time: t, bid: c.close, bidSize: 1.5, ask: c.close + 0.01, askSize: 2 } };
-    default:
-      // Kline updates of the current minute: the window moves every 60 events per symbol.
-      return { type: 'kline', symbol, interval: '1m', candle: { ...c, openTime: t - (t % 60_000) }, closed: false, time: t };
+      // The bid moves every event, so no book top repeats the one before it.
+      return { type: 'book', symbol, book: { time: t, bid: c.close + (i % 97) * 0.01, bidSize: 1.5, ask: c.close + (i % 97) * 0.01 + 0.01, askSize: 2 } };
+    default: {
+      const start = t - (t % 60_000);
+      const w = windows.get(symbol);
+      const volume = w && w.start === start ? w.volume + 0.5 : 0.5;
+      windows.set(symbol, { start, volume });
+      return { type: 'kline', symbol, interval: '1m', candle: { openTime: start, open: c.open, high: c.high, low: c.low, close: c.close, volume }, closed: false, time: t };
+    }
   }
 }
 
@@ -39,10 +52,9 @@ process.on('message', (m: { cmd: string; events?: number }) => {
   const total = m.events ?? 0;
   const before = server.stats().framesSent;
   let i = 0;
-  const t0 = Date.now();
   const batch = (): void => {
     const end = Math.min(total, i + 500);
-    for (; i < end; i++) server.pushMarketData(event(i, names[i % n]!, t0 + i));
+    for (; i < end; i++) server.pushMarketData(event(i, names[i % n]!));
     if (i < total) setImmediate(batch);
     else process.send?.({ done: true, framesSent: server.stats().framesSent - before });
   };

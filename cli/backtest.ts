@@ -20,7 +20,8 @@ export const BACKTEST_USAGE = `usage: npm run backtest -- --data <file or folder
          [--config <file.json>] [--symbols BTCUSDT,ETHUSDT] [--log] [--quiet]
 
   --data     candle files (.csv or .csv.gz, open_time,open,high,low,close,volume) or folders of them;
-             the symbol comes from the file or folder name (e.g. .../BTCUSDT/1m-2025-03.csv.gz)
+             the symbol comes from the file or folder name (e.g. .../BTCUSDT/1m-2025-03.csv.gz),
+             or is given explicitly: BTCUSDT=path/to/candles.csv
   --out      folder for summary.json, trades.csv, equity.svg and report.html (created if missing)
   --mode     standard (1m/5m/15m) or hf (1m/3m/5m); default standard
   --profile  risk profile; default conservative

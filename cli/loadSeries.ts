@@ -4,7 +4,7 @@ import { expandDataPaths, loadCandleFile, symbolFromPath } from '../services/ada
 import { detectGaps, type DataQualityReport } from '../services/candles/index.js';
 import { DataValidationError } from '../services/core/errors.js';
 import { MINUTE_MS } from '../services/core/timeframes.js';
-import type { Candle, SymbolId } from '../services/core/types.js';
+import { symbolId, type Candle, type SymbolId } from '../services/core/types.js';
 import type { SymbolSeries } from '../services/backtest/engine.js';
 
 export interface LoadedData {
@@ -15,17 +15,30 @@ export interface LoadedData {
 }
 
 
+/** `BTCUSDT=some/file.csv.gz`: an explicit symbol for the files of a path. */
+const EXPLICIT_SYMBOL_RE = /^([A-Za-z0-9]{2,20})=(.+)$/;
+
 /**
- * Expands the paths, parses every file in repair mode (bad rows dropped and counted), and merges
+ * Expands the paths (`SYMBOL=path` gives the symbol explicitly), parses every file in repair mode (bad rows dropped and counted), and merges
  * files of the same symbol in time order. Overlapping candles keep the first file's copy and are
  * counted; the gaps between files are reported, never filled with invented prices.
  */
 export function loadSeries(paths: readonly string[], only: readonly string[] = []): LoadedData {
-  const files = expandDataPaths(paths);
+  // `SYMBOL=path` names the symbol of every file under the path; otherwise the path tells it.
+  const given = new Map<string, SymbolId>();
+  const plain = paths.map((p) => {
+    const m = EXPLICIT_SYMBOL_RE.exec(p);
+    if (!m) return p;
+    // The pattern only admits what symbolId accepts (2-20 letters or digits).
+    const symbol = symbolId(m[1] as string);
+    for (const f of expandDataPaths([m[2] as string])) given.set(f, symbol);
+    return m[2] as string;
+  });
+  const files = expandDataPaths(plain);
   const bySymbol = new Map<SymbolId, Candle[][]>();
   const quality: LoadedData['quality'] = {};
   for (const file of files) {
-    const symbol = symbolFromPath(file);
+    const symbol = given.get(file) ?? symbolFromPath(file);
     if (only.length > 0 && !only.includes(symbol)) continue;
     const parsed = loadCandleFile(file, { repair: true, intervalMs: MINUTE_MS });
     const candles = dropOffGrid(parsed.candles, file);

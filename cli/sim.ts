@@ -27,7 +27,7 @@ export const SIM_USAGE = `usage: npm run sim -- --data <file or folder ...> [--p
          [--symbols BTCUSDT,ETHUSDT] [--balance <USDT>] [--host <ip>]
 
   --data        1m candle files (.csv or .csv.gz) or folders of them; the symbol comes from the
-                file or folder name, as for the backtest
+                file or folder name, as for the backtest, or explicitly: DOGEUSDT=my-candles.csv
   --port        port to listen on; default 0 (a free port, printed at start)
   --host        interface to listen on; default 127.0.0.1
   --speed       replay speed: 1 = real time, 60 = one minute of data per second (default 60)
