@@ -40,7 +40,7 @@ async function session(): Promise<{ session: TradingSession; portfolio: Portfoli
 describe('health verdict', () => {
   const base = { mode: 'paper', venue: 'paper', killSwitch: 'RUNNING', startedAt: 1_000_000, symbols: [S], equity: Dec.from(1), startupGraceMs: 60_000 } as const;
   const inputs = (now: number, last: Record<string, number>): StatusInputs =>
-    ({ ...base, now, feed: feed(last), requiredStreams: { 'trades:BTCUSDT': 30_000 }, session: undefined as never }) as StatusInputs;
+    ({ ...base, now, feed: feed(last), requiredStreams: { 'trades:BTCUSDT': 30_000 }, session: undefined as never });
 
   it('is healthy during the start-up grace even before the first event', () => {
     expect(healthOf(inputs(1_000_000 + 59_999, {}))).toEqual({ ok: true, reasons: [] });
