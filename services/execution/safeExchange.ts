@@ -272,6 +272,11 @@ interface Tracked {
   fillQuote: Dec;
   /** The latest venue report's filled quote (MEXC cummulativeQuoteQty). */
   venueQuote: Dec | undefined;
+  /**
+   * The venue's time of the latest report or fill: order updates carry it, so the executor books
+   * venue time (a replay at 60x, or a late report, would otherwise get the local clock's time).
+   */
+  venueTime: number | undefined;
   /** Root only: the status last reported to the executor. */
   reported: OrderStatus | undefined;
   reason: string | undefined;
@@ -1034,6 +1039,7 @@ export class SafeExchange implements ExchangePort {
       lastActivityAt: now,
       fillQuote: Dec.ZERO,
       venueQuote: undefined,
+      venueTime: undefined,
       reported: undefined,
       reason: undefined,
       busy: false,
@@ -1110,6 +1116,7 @@ export class SafeExchange implements ExchangePort {
     }
     if (this.apply(t, { type: 'resolved', status: vo.status, filledQuantity: vo.filledQuantity, exchangeOrderId: vo.exchangeOrderId })) {
       t.venueQuote = vo.filledQuote;
+      if (Number.isFinite(vo.updateTime) && vo.updateTime > 0) t.venueTime = Math.max(t.venueTime ?? 0, vo.updateTime);
       // The venue has it: an earlier "outcome unknown" no longer describes the order.
       if (t.reason?.startsWith('outcome unknown') === true) t.reason = undefined;
     }
@@ -1133,6 +1140,7 @@ export class SafeExchange implements ExchangePort {
     if (t) {
       this.apply(t, { type: 'fill', tradeId: vf.tradeId, quantity: vf.quantity });
       t.fillQuote = t.fillQuote.add(vf.price.mul(vf.quantity));
+      if (Number.isFinite(vf.time) && vf.time > 0) t.venueTime = Math.max(t.venueTime ?? 0, vf.time);
       t.lastActivityAt = this.deps.now();
     }
     // Delivered even when the state machine objected: the fill happened, and the books must show it.
@@ -1194,7 +1202,7 @@ export class SafeExchange implements ExchangePort {
       symbol: root.symbol,
       status: v.status,
       filledQuantity: v.filled,
-      time: this.deps.now(),
+      time: last?.venueTime ?? root.venueTime ?? this.deps.now(),
       ...(reason !== undefined ? { reason } : {}),
     });
   }
