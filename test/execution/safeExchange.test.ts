@@ -272,6 +272,17 @@ describe('venue events and reconciliation', () => {
     expect(r.safe.stats().duplicateFillsDropped).toBe(1);
   });
 
+  it('order updates carry the venue’s time, not the local clock (a replay runs ahead of it)', async () => {
+    const r = rig();
+    await r.safe.submit(buyLimit('E9E', 100, '0.19'));
+    r.venue.fillResting('E9E', dec(100), dec('0.19'));
+    const fill = { ...r.venue.trades[0]!, time: T0 + 3_600_000 };
+    r.safe.onVenueEvent({ type: 'fill', fill, receivedAt: r.clock.now() });
+    const filled = r.updates.find((u) => u.clientOrderId === 'E9E' && u.status === 'filled');
+    expect(r.clock.now()).toBeLessThan(T0 + 3_600_000);
+    expect(filled?.time).toBe(T0 + 3_600_000);
+  });
+
   it('reconcileOrder delivers a fill the stream missed, exactly once, then the final status', async () => {
     const r = rig();
     await r.safe.submit(buyLimit('E2E', 100, '0.19'));
