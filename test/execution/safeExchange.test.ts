@@ -275,9 +275,12 @@ describe('venue events and reconciliation', () => {
   it('order updates carry the venue’s time, not the local clock (a replay runs ahead of it)', async () => {
     const r = rig();
     await r.safe.submit(buyLimit('E9E', 100, '0.19'));
+    // The venue's own events are held back; the test delivers the fill stamped an hour ahead.
+    r.venue.streamConnected = false;
     r.venue.fillResting('E9E', dec(100), dec('0.19'));
     const fill = { ...r.venue.trades[0]!, time: T0 + 3_600_000 };
     r.safe.onVenueEvent({ type: 'fill', fill, receivedAt: r.clock.now() });
+    r.safe.onVenueEvent({ type: 'order', order: { ...r.venue.orders.get('E9E')!, updateTime: T0 + 3_600_000 }, receivedAt: r.clock.now() });
     const filled = r.updates.find((u) => u.clientOrderId === 'E9E' && u.status === 'filled');
     expect(r.clock.now()).toBeLessThan(T0 + 3_600_000);
     expect(filled?.time).toBe(T0 + 3_600_000);
