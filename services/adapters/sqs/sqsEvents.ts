@@ -45,6 +45,7 @@ import {
   type QueueProblem,
   type ReceivedEvent,
 } from '../../events/types.js';
+import { isTransientAwsError } from '../awsErrors.js';
 
 /** Attempts per publish, the first included, unless configured. */
 export const DEFAULT_PUBLISH_ATTEMPTS = 4;
@@ -68,18 +69,10 @@ const TRANSIENT_NAMES = new Set([
   'TimeoutError',
   'SqsTimeoutError',
 ]);
-/** Node network error codes after which another attempt can succeed. */
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
 
 /** Whether an SQS call's error is throttling, a 5xx or a network fault (worth another attempt). */
 export function isTransientSqsError(e: unknown): boolean {
-  if (typeof e !== 'object' || e === null) return false;
-  const err = e as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
-  if (typeof err.name === 'string' && TRANSIENT_NAMES.has(err.name)) return true;
-  if (typeof err.code === 'string' && NETWORK_CODES.has(err.code)) return true;
-  if (err.$retryable !== undefined) return true;
-  const status = err.$metadata?.httpStatusCode;
-  return status !== undefined && status >= 500;
+  return isTransientAwsError(e, TRANSIENT_NAMES);
 }
 
 function describe(e: unknown): string {

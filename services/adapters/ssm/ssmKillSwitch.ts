@@ -20,24 +20,17 @@ import {
   type KillSwitchSource,
   type KillSwitchState,
 } from '../../control/killSwitch.js';
+import { isTransientAwsError } from '../awsErrors.js';
 
 /** SSM's limit on a parameter description; longer reasons are cut. */
 export const MAX_SSM_DESCRIPTION = 1024;
 
 /** Error names SSM (and the SDK) use for throttling and transient server faults. */
 const TRANSIENT_NAMES = new Set(['ThrottlingException', 'TooManyUpdates', 'InternalServerError', 'ServiceUnavailable', 'RequestTimeout', 'TimeoutError', 'SsmTimeoutError', 'AbortError']);
-/** Node network error codes after which another attempt can succeed. */
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
 
 /** Whether an SSM call's error is throttling, a 5xx or a network fault (worth reading again later). */
 export function isTransientSsmError(e: unknown): boolean {
-  if (typeof e !== 'object' || e === null) return false;
-  const err = e as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
-  if (typeof err.name === 'string' && TRANSIENT_NAMES.has(err.name)) return true;
-  if (typeof err.code === 'string' && NETWORK_CODES.has(err.code)) return true;
-  if (err.$retryable !== undefined) return true;
-  const status = err.$metadata?.httpStatusCode;
-  return status !== undefined && status >= 500;
+  return isTransientAwsError(e, TRANSIENT_NAMES);
 }
 
 /** Default bound on one SSM call: the hot path polls every 5 s and must not wait on a hung request. */
