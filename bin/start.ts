@@ -1,14 +1,11 @@
 /**
- * `npm start`: for now, a backtest of the bundled real sample (data/sample: DOGEUSDT from MEXC and
- * BTCUSDT from Binance) through the full strategy, risk engine and executor, with a readable
- * summary and the report in out/start/. Paper trading replaces this when the hot path lands.
- * Extra flags are passed to the backtest (e.g. `npm start -- --mode hf --log`).
+ * `npm start`: paper trading on a local embedded setup (fargate/main.ts): public MEXC data when it
+ * can be reached, otherwise the simulator in process replaying the bundled sample, with the state in
+ * data/local/state, the kill switch in data/local/kill-switch.json and /health, /status on port 8787.
+ * `npm start -- --help` lists the flags. The backtest of the sample is `npm run backtest -- --data data/sample --out out/start`.
  */
-import { backtestCommand, BACKTEST_USAGE } from '../cli/backtest.js';
 import { runMain } from '../cli/main.js';
+import { runtimeMain, START_USAGE } from '../fargate/main.js';
 
-const extra = process.argv.slice(2);
-const args = ['--data', 'data/sample', '--out', 'out/start', ...extra];
-console.log('mexc-sr-scalper: backtest of the bundled real sample (data/sample), net of fees and slippage.');
-console.log('Paper trading on live data arrives with the hot-path runtime; see README.\n');
-await runMain(() => backtestCommand(args, { log: (s) => console.log(s), err: (s) => console.error(s) }), BACKTEST_USAGE);
+console.log('mexc-sr-scalper: the hot-path runtime, paper trading (simulated fills) unless --live. Ctrl-C stops gracefully.');
+await runMain(() => runtimeMain(process.argv.slice(2), { log: (s) => console.log(s), err: (s) => console.error(s) }), START_USAGE);

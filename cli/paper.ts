@@ -9,7 +9,6 @@
  * seen), so a replay at 60x behaves like the market it replays; request pacing, retries and
  * stuck-order checks run on the wall clock, because they are about the venue's real limits.
  */
-import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CcxtMexcVenue } from '../services/adapters/mexc/ccxtMexcVenue.js';
@@ -17,7 +16,7 @@ import { Dec } from '../services/core/money.js';
 import { MINUTE_MS } from '../services/core/timeframes.js';
 import { symbolId, type Candle, type SymbolId } from '../services/core/types.js';
 import { NetworkError, TimeoutError, ExchangeError } from '../services/execution/exchangeErrors.js';
-import { DEFAULT_BACKOFF, retryDelayMs, shouldRetry } from '../services/execution/backoff.js';
+import { withStartupRetries } from '../fargate/startupRetry.js';
 import { SafeExchange, safeExchangeOptionsFromConfig } from '../services/execution/safeExchange.js';
 import { TradingSession } from '../services/live/tradingSession.js';
 import { PaperVenue } from '../services/paper/paperVenue.js';
@@ -42,25 +41,6 @@ export const PAPER_USAGE = `usage: npm run paper -- --symbols DOGEUSDT,PEPEUSDT 
 interface Out {
   log(s: string): void;
   err(s: string): void;
-}
-
-/**
- * Runs a start-up request with the venue's retry rules (backoff from 1 s, Retry-After honoured, at
- * most 5 attempts): a rate limit or a 5xx while starting must not end the session. A connection
- * that cannot be made at all is not retried when `unreachableIsFinal`: the venue is not there.
- */
-async function withRetries<T>(what: string, fn: () => Promise<T>, out: Out, unreachableIsFinal = false): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (e) {
-      const unreachable = e instanceof NetworkError && !e.requestSent;
-      if ((unreachable && unreachableIsFinal) || !shouldRetry(e, attempt, 'query')) throw e;
-      const ms = retryDelayMs(e, attempt, { ...DEFAULT_BACKOFF, jitter: randomInt(0, 500_000) / 1_000_000 });
-      out.err(`warning: ${what} failed (${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}); retrying in ${(ms / 1000).toFixed(1)} s`);
-      await sleep(ms);
-    }
-  }
 }
 
 function positiveNumber(flag: string, raw: string | undefined, dflt: number): number {
@@ -129,7 +109,7 @@ export async function paperCommand(argv: readonly string[], out: Out): Promise<v
   const paper = new PaperVenue({ publicData, deposits: { [config.backtest.quoteAsset]: Dec.from(balance) }, now });
   out.log(`paper trading ${symbols.join(', ')} on ${source}, ${config.mode} mode, ${config.risk.profile} profile, ${balance} ${config.backtest.quoteAsset} (simulated fills, no API keys)`);
   try {
-    await withRetries('loading the markets', () => paper.loadMarkets(), out, true);
+    await withStartupRetries('loading the markets', () => paper.loadMarkets(), (l) => out.err(l), true);
   } catch (e) {
     if (e instanceof NetworkError || e instanceof TimeoutError) {
       throw new ConfigError(
@@ -170,7 +150,7 @@ export async function paperCommand(argv: readonly string[], out: Out): Promise<v
     const nowMinute = marketNow - (marketNow % MINUTE_MS);
     let since = nowMinute - warmupMinutes * MINUTE_MS;
     for (let page = 0; page < 10; page++) {
-      const rows = await withRetries(`loading ${s} history`, () => paper.fetchKlines(s, '1m', since, 500), out);
+      const rows = await withStartupRetries(`loading ${s} history`, () => paper.fetchKlines(s, '1m', since, 500), (l) => out.err(l));
       for (const c of rows) if (c.openTime >= since) history.push(c);
       const last = rows[rows.length - 1];
       if (!last || last.openTime + MINUTE_MS >= nowMinute) break;

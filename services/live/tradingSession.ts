@@ -15,6 +15,7 @@ import { DAY_MS, MINUTE_MS } from '../core/timeframes.js';
 import type { BookTop, Candle, SymbolId } from '../core/types.js';
 import { Executor, type ExecutorEvent } from '../execution/executor.js';
 import type { ExchangePort } from '../execution/types.js';
+import type { EnterIntent } from '../strategy/intents.js';
 import type { Portfolio } from '../portfolio/portfolio.js';
 import { RiskEngine } from '../risk/index.js';
 import { SrStrategy } from '../strategy/srStrategy.js';
@@ -34,6 +35,11 @@ export interface TradingSessionOptions {
   readonly log?: (line: string) => void;
   /** Market-data events waiting for the consumer (default 10,000). */
   readonly maxQueuedEvents?: number;
+  /**
+   * Asked before each entry the strategy proposes: a reason refuses it (the kill switch's PAUSED,
+   * a lease lost). Exits and stop moves always pass, so open positions are still managed.
+   */
+  readonly entryGate?: (intent: EnterIntent, now: number) => string | undefined;
 }
 
 /** Counters for status lines and tests. */
@@ -45,6 +51,8 @@ export interface SessionCounters {
   droppedMarketEvents: number;
   entriesSubmitted: number;
   entriesRejected: number;
+  /** Entries the entry gate refused (e.g. while PAUSED). */
+  entriesGated: number;
   positionsOpened: number;
   positionsClosed: number;
   /** Errors thrown while handling an event: counted and logged, never allowed to stop the loop. */
@@ -65,6 +73,7 @@ export class TradingSession {
     droppedMarketEvents: 0,
     entriesSubmitted: 0,
     entriesRejected: 0,
+    entriesGated: 0,
     positionsOpened: 0,
     positionsClosed: 0,
     handlerErrors: 0,
@@ -208,10 +217,22 @@ export class TradingSession {
     this.risk.onPrice(symbol, closeTime, c.close);
     const book = this.books.get(symbol);
     const quoteVolume24h = this.quoteVolume.get(symbol);
-    const intents = this.strategy.onCandle(symbol, c, this.executor.position(symbol), {
+    const proposed = this.strategy.onCandle(symbol, c, this.executor.position(symbol), {
       ...(book ? { book } : {}),
       ...(quoteVolume24h !== undefined ? { quoteVolume24h } : {}),
     });
+    if (proposed.length === 0) return;
+    const gate = this.opts.entryGate;
+    const intents = gate
+      ? proposed.filter((it) => {
+          if (it.kind !== 'enter') return true;
+          const refused = gate(it, now);
+          if (refused === undefined) return true;
+          this.counters.entriesGated++;
+          this.log(`${iso(now)} SKIP  ${it.symbol} ${refused}`);
+          return false;
+        })
+      : proposed;
     if (intents.length === 0) return;
     for (const it of intents) if (it.kind === 'enter') this.log(`${iso(now)} ENTER ${it.symbol} @ ${it.price} stop ${it.stop.toPrecision(8)}: ${it.reasons.join(', ')}`);
     await this.executor.handle(intents, now);

@@ -69,3 +69,25 @@ describe('trading session on the paper venue over a real replay', () => {
     expect(lines.some((l) => l.includes(' CLOSE BTCUSDT'))).toBe(true);
   });
 });
+
+describe('entry gate', () => {
+  it('refuses every entry it is asked about and lets the rest of the session run', async () => {
+    const publicData = new ReplayMarketData([{ symbol: S, candles }]);
+    const now = (): number => publicData.time ?? candles[0]!.openTime;
+    const venue = new PaperVenue({ publicData, deposits: { USDT: Dec.from('10000') }, now });
+    await venue.loadMarkets();
+    const safe = new SafeExchange(venue, { now, sleep: () => Promise.resolve(), random: () => 0 });
+    const lines: string[] = [];
+    const session = new TradingSession({ config: parseConfig({}), exchange: safe, portfolio: new Portfolio('USDT', Dec.from('10000')), now, log: (l) => lines.push(l), entryGate: () => 'paused for the test' });
+    const handle = await venue.stream([{ kind: 'kline', symbol: S, interval: '1m' }, { kind: 'trades', symbol: S }], (e) => session.push(e));
+    while (publicData.step()) await session.idle();
+    await handle.close();
+    expect(session.counters.candlesClosed).toBe(candles.length);
+    // Ungated, the strategy enters 23 times on these candles (the test above); gated, every
+    // proposal is refused, so more are proposed (no cooldowns or open positions in the way).
+    expect(session.counters.entriesGated).toBeGreaterThanOrEqual(23);
+    expect(session.counters.entriesSubmitted).toBe(0);
+    expect(session.counters.positionsOpened).toBe(0);
+    expect(lines.filter((l) => l.includes('SKIP  BTCUSDT paused for the test'))).toHaveLength(session.counters.entriesGated);
+  });
+});

@@ -1,0 +1,187 @@
+/**
+ * The runtime's process entry: flags and environment, the offline fallback (the simulator in
+ * process on the bundled sample when MEXC's public API cannot be reached), signals, exit.
+ *
+ * `npm start` (bin/start.ts) calls `runtimeMain` with the command line. SIGINT or SIGTERM (Ctrl-C,
+ * ECS stopping the task) runs the runtime's graceful shutdown; the process then exits 0.
+ */
+import { parseArgs } from 'node:util';
+import { UsageError } from '../cli/args.js';
+import { loadSeries } from '../cli/loadSeries.js';
+import { startSimServer, type SimServer } from '../services/adapters/mexcSim/server.js';
+import { ConfigError } from '../services/core/errors.js';
+import { Dec } from '../services/core/money.js';
+import { CandleReplay, simMarketFromCandles } from '../services/sim/replay.js';
+import { Runtime, type RuntimeOutput } from './runtime.js';
+import { parseRuntimeConfig, type RuntimeConfigInput } from './runtimeConfig.js';
+
+export const START_USAGE = `usage: npm start -- [--exchange-url <url>] [--data-dir <dir>] [--status-port <n>] [--symbols A,B]
+         [--speed <x>] [--balance <USDT>] [--mode standard|hf] [--profile conservative|moderate|aggressive]
+         [--on-shutdown flat|leave] [--status-every <seconds>] [--duration <seconds>] [--live]
+
+Paper trading on a local embedded setup (state in <data-dir>/state, kill switch <data-dir>/kill-switch.json,
+npm run pause|resume|stop). Public MEXC data when it can be reached; otherwise the simulator in process
+replaying the bundled sample (data/sample).
+
+  --exchange-url   a MEXC-compatible REST base (env MEXC_EXCHANGE_URL), e.g. the simulator of npm run sim
+  --data-dir       state and kill-switch folder (default data/local)
+  --status-port    port of /health and /status on 127.0.0.1 (env STATUS_PORT, default 8787; 0 = any free port)
+  --symbols        pairs to trade (default: the sample's DOGEUSDT,PEPEUSDT)
+  --speed          replay speed of the offline simulator (default 600: ten minutes of data a second)
+  --balance        paper USDT balance (default 10000)
+  --on-shutdown    flat: close open positions on Ctrl-C (paper default); leave: keep them
+  --status-every   seconds between status lines (default 30)
+  --duration       stop by itself after this many seconds
+  --live           real orders on MEXC: needs MEXC_API_KEY and MEXC_API_SECRET in the environment
+
+  env MEXC_PING_URL: the URL probed to tell whether MEXC can be reached (default ${'https://api.mexc.com/api/v3/ping'})`;
+
+/** Where MEXC's public API answers a ping. */
+export const MEXC_PING_URL = 'https://api.mexc.com/api/v3/ping';
+const SAMPLE_DIR = 'data/sample';
+const HISTORY_MINUTES = 1000;
+
+export interface MainOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  /** Resolves to stop (tests); SIGINT and SIGTERM stop too. */
+  readonly stop?: Promise<void>;
+  /** The URL probed to tell whether MEXC can be reached (tests). */
+  readonly pingUrl?: string;
+}
+
+function num(flag: string, raw: string | undefined, ok: (n: number) => boolean, expected: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new UsageError(`--${flag} must be ${expected}, got "${raw}"`);
+  return n;
+}
+
+/** Whether `url` answers within 5 s; the reason when it does not. */
+async function reachable(url: string): Promise<{ ok: true } | { ok: false; why: string }> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    await res.body?.cancel();
+    return res.ok ? { ok: true } : { ok: false, why: `HTTP ${res.status}` };
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    return { ok: false, why: cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e)) };
+  }
+}
+
+/** Parses the command line and environment, runs the runtime until a signal (or --duration). */
+export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, opts: MainOptions = {}): Promise<void> {
+  const env = opts.env ?? process.env;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        'exchange-url': { type: 'string' },
+        'data-dir': { type: 'string' },
+        'status-port': { type: 'string' },
+        symbols: { type: 'string' },
+        speed: { type: 'string' },
+        balance: { type: 'string' },
+        mode: { type: 'string' },
+        profile: { type: 'string' },
+        'on-shutdown': { type: 'string' },
+        'status-every': { type: 'string' },
+        duration: { type: 'string' },
+        live: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    out.log(START_USAGE);
+    throw new UsageError('');
+  }
+  const statusPort = num('status-port', v['status-port'] ?? (env.STATUS_PORT || undefined), (n) => Number.isInteger(n) && n >= 0 && n <= 65_535, 'an integer from 0 to 65535');
+  const speed = num('speed', v.speed, (n) => n > 0 && n <= 100_000, 'a positive number') ?? 600;
+  const balance = num('balance', v.balance, (n) => n > 0, 'a positive number');
+  const statusEvery = num('status-every', v['status-every'], (n) => n > 0, 'a positive number of seconds');
+  const duration = num('duration', v.duration, (n) => n > 0, 'a positive number of seconds');
+  const onShutdown = v['on-shutdown'];
+  if (onShutdown !== undefined && onShutdown !== 'flat' && onShutdown !== 'leave') throw new UsageError(`--on-shutdown must be flat or leave, got "${onShutdown}"`);
+  let exchangeUrl = v['exchange-url'] ?? (env.MEXC_EXCHANGE_URL || undefined);
+  const live = v.live === true;
+  const apiKey = env.MEXC_API_KEY;
+  const secret = env.MEXC_API_SECRET;
+  if (live && (!apiKey || !secret)) {
+    // Never echo the secret: say only which variable is missing.
+    throw new UsageError(`--live needs ${[!apiKey ? 'MEXC_API_KEY' : '', !secret ? 'MEXC_API_SECRET' : ''].filter(Boolean).join(' and ')} in the environment; refusing to trade live without keys`);
+  }
+  let symbols = (v.symbols ?? '').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+
+  let sim: SimServer | undefined;
+  try {
+    if (exchangeUrl === undefined) {
+      const probe = await reachable(opts.pingUrl ?? (env.MEXC_PING_URL || MEXC_PING_URL));
+      if (!probe.ok) {
+        if (live) throw new ConfigError(`MEXC's public API cannot be reached (${probe.why}); live trading needs it`);
+        out.log(`MEXC's public API cannot be reached (${probe.why}): replaying the bundled sample (${SAMPLE_DIR}) through the simulator in process at ${speed}x instead.`);
+        const started = await startSampleSim(speed, symbols);
+        sim = started.server;
+        exchangeUrl = sim.restUrl;
+        if (symbols.length === 0) symbols = started.symbols;
+      }
+    }
+    if (symbols.length === 0) symbols = ['DOGEUSDT', 'PEPEUSDT'];
+    const input: RuntimeConfigInput = {
+      mode: live ? 'live' : 'paper',
+      symbols,
+      ...(exchangeUrl !== undefined ? { exchangeUrl } : {}),
+      dataDir: v['data-dir'] ?? 'data/local',
+      ...(statusPort !== undefined ? { statusPort } : {}),
+      ...(balance !== undefined ? { balance } : {}),
+      ...(statusEvery !== undefined ? { statusEverySec: statusEvery } : {}),
+      ...(onShutdown !== undefined ? { onShutdown } : {}),
+      ...(v.mode !== undefined ? { strategyMode: v.mode as 'standard' } : {}),
+      ...(v.profile !== undefined ? { profile: v.profile as 'moderate' } : {}),
+    };
+    const config = parseRuntimeConfig(input);
+    const rt = await Runtime.start(config, { out, liveSwitch: live, ...(live && apiKey && secret ? { credentials: { apiKey, secret } } : {}) });
+    out.log(`status ${rt.statusServer?.url ?? '-'}/status (Ctrl-C stops gracefully)`);
+    let reason = 'stop requested';
+    await new Promise<void>((resolve) => {
+      const onSignal = (sig: NodeJS.Signals): void => {
+        reason = sig;
+        resolve();
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      if (duration !== undefined) {
+        setTimeout(() => {
+          reason = `--duration ${duration} s`;
+          resolve();
+        }, duration * 1000).unref();
+      }
+      void opts.stop?.then(resolve);
+      void rt.stopped.then(resolve);
+    });
+    await rt.stop(reason);
+  } finally {
+    await sim?.close();
+  }
+}
+
+/** The simulator on the bundled sample: 1000 minutes of history, then the replay at `speed`. */
+async function startSampleSim(speed: number, only: readonly string[]): Promise<{ server: SimServer; symbols: string[] }> {
+  const loaded = loadSeries([SAMPLE_DIR], only);
+  const series = loaded.series.map((s) => ({ symbol: s.symbol, candles: s.candles }));
+  const now = Date.now();
+  const firstOpen = now - (now % 60_000);
+  const replay = new CandleReplay(series, { shiftTo: firstOpen - HISTORY_MINUTES * 60_000 });
+  const server = await startSimServer({
+    markets: series.map((s) => simMarketFromCandles(s.symbol, s.candles)),
+    // Paper trading sends no orders to it; the account only makes it a complete exchange.
+    accounts: [{ apiKey: 'mexc-sim-demo-key', apiSecret: 'mexc-sim-demo-secret', deposits: { USDT: Dec.from(10_000) } }],
+    replay,
+    speed,
+    startAt: firstOpen,
+  });
+  return { server, symbols: series.map((s) => s.symbol as string) };
+}

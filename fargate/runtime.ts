@@ -1,0 +1,623 @@
+/**
+ * The hot-path runtime: wires a venue (paper: PaperVenue over public MEXC data; live: MEXC with
+ * keys), SafeExchange, the TradingSession, the state store (DynamoDB; dynalite locally), the kill
+ * switch (SSM; a file locally), the event queues (SQS; in process locally) and the status server,
+ * and runs the timers around them: kill-switch watch, leases, heartbeat, status lines.
+ *
+ * Clocks: the session decides on the market clock (the newest event time seen, as in paper
+ * trading, so a replay at 600x behaves like the market it replays); leases, heartbeats, timers and
+ * the shutdown bound run on the wall clock, because other processes and the operator share it.
+ *
+ * Not here yet (issue 4): crash recovery and reconciliation with the exchange on start. State is
+ * written (leases, heartbeats, closed trades, daily stats) but not read back to resume positions.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CcxtMexcVenue } from '../services/adapters/mexc/ccxtMexcVenue.js';
+import { createDynamoStore, createTable } from '../services/adapters/dynamo/dynamoStore.js';
+import { startLocalDynamo, type LocalDynamo } from '../services/adapters/dynamo/localDynamo.js';
+import { FileKillSwitchSource, killSwitchFilePath } from '../services/adapters/file/fileKillSwitch.js';
+import { parseConfig, type Config } from '../services/config/schema.js';
+import { KillSwitch, type KillSwitchSource, type KillSwitchState } from '../services/control/killSwitch.js';
+import { ConfigError, DomainError } from '../services/core/errors.js';
+import { Dec } from '../services/core/money.js';
+import { MINUTE_MS } from '../services/core/timeframes.js';
+import { symbolId, type Candle, type SymbolId } from '../services/core/types.js';
+import { tradeClosedEvent, type EventPublisher } from '../services/events/types.js';
+import { MemoryEventQueues } from '../services/events/memoryQueue.js';
+import { NetworkError, TimeoutError } from '../services/execution/exchangeErrors.js';
+import type { ExecutorEvent } from '../services/execution/executor.js';
+import { SafeExchange, safeExchangeOptionsFromConfig, type EmergencyCloseReport } from '../services/execution/safeExchange.js';
+import { buildStatus, healthOf, type RuntimeStatus, type StatusInputs } from '../services/live/status.js';
+import { TradingSession } from '../services/live/tradingSession.js';
+import { PaperVenue } from '../services/paper/paperVenue.js';
+import { Portfolio } from '../services/portfolio/portfolio.js';
+import { LeaseHeldError, utcDayOf, type DailyStatsRecord, type StateStore } from '../services/state/types.js';
+import type { ClosedTrade } from '../services/analytics/types.js';
+import type { StreamHandle, StreamSubscription, VenueClient, VenueEvent } from '../services/venue/types.js';
+import { startStatusServer, type StatusServer } from './statusServer.js';
+import type { RuntimeConfig } from './runtimeConfig.js';
+import { withStartupRetries } from './startupRetry.js';
+
+/** Where the runtime writes its lines. */
+export interface RuntimeOutput {
+  log(line: string): void;
+  err(line: string): void;
+}
+
+/** Refused to start (live without the switch or keys, nothing tradable, ...). */
+export class RuntimeStartError extends DomainError {}
+
+export interface RuntimeDeps {
+  readonly out: RuntimeOutput;
+  /** Strategy, risk and execution config; default: parseConfig with the runtime's mode and profile. */
+  readonly strategy?: Config;
+  /** API keys, for live mode only (from the environment or Secrets Manager; never logged). */
+  readonly credentials?: { readonly apiKey: string; readonly secret: string };
+  /** Live trading also needs this explicit switch (`--live`). */
+  readonly liveSwitch?: boolean;
+  /** The lease and heartbeat owner; default `runtime-<pid>-<random>`. */
+  readonly owner?: string;
+  /** Default: the file under dataDir. */
+  readonly killSwitchSource?: KillSwitchSource;
+  /** Default: in-process queues. */
+  readonly events?: EventPublisher;
+  /** Wall clock (default Date.now). */
+  readonly wallClock?: () => number;
+  /** A local DynamoDB started by the caller (tests), used instead of starting one; not closed by the runtime. */
+  readonly dynamo?: LocalDynamo;
+}
+
+type Phase = 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** The hot-path process; see the file comment. Build with `Runtime.start`. */
+export class Runtime {
+  readonly owner: string;
+  readonly config: RuntimeConfig;
+  readonly strategy: Config;
+  readonly killSwitch: KillSwitch;
+  readonly events: EventPublisher;
+  session!: TradingSession;
+  safe!: SafeExchange;
+  venue!: VenueClient;
+  portfolio!: Portfolio;
+  store!: StateStore;
+  statusServer: StatusServer | undefined;
+  /** Symbols this runtime holds the lease of and trades. */
+  readonly trading = new Set<SymbolId>();
+  /** Symbols refused at start (another owner's lease) or dropped later (lease lost). */
+  readonly refused = new Map<SymbolId, string>();
+  /** Latched once EMERGENCY_STOP was seen: nothing is traded again until a restart. */
+  halted = false;
+  /** Resolves when the emergency procedure has finished (undefined before one started). */
+  emergency: Promise<void> | undefined;
+  killState: KillSwitchState | undefined;
+  /** Counters for tests and the status line. */
+  readonly stats = { heartbeats: 0, tradesPersisted: 0, tradeEventsPublished: 0, leaseRenewals: 0, persistErrors: 0 };
+  readonly startedAt: number;
+
+  private phase: Phase = 'starting';
+  private marketNow: number;
+  private readonly out: RuntimeOutput;
+  private readonly wall: () => number;
+  private dynamo: LocalDynamo | undefined;
+  private publicData: CcxtMexcVenue | undefined;
+  private handle: StreamHandle | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  /** Writes not yet finished (persisting trades, heartbeats, renewals), awaited on shutdown. */
+  private readonly inflight = new Set<Promise<unknown>>();
+  private stopping: Promise<void> | undefined;
+  /**
+   * Wall time of the last event per stream (`kline:SYM:1m`, `trades:SYM`, `book:SYM`): the health
+   * check's input. The paper venue stamps events with the market clock, which runs ahead at replay
+   * speed and stands still when the feed dies, so the runtime keeps its own wall-clock stamps.
+   */
+  private readonly lastSeen: Record<string, number> = {};
+  private readonly stoppedDeferred: { promise: Promise<void>; resolve: () => void };
+
+  private constructor(config: RuntimeConfig, private readonly deps: RuntimeDeps) {
+    this.config = config;
+    this.out = deps.out;
+    this.wall = deps.wallClock ?? Date.now;
+    this.startedAt = this.wall();
+    this.marketNow = this.startedAt;
+    this.owner = deps.owner ?? `runtime-${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.strategy = deps.strategy ?? parseConfig({ ...(config.strategyMode ? { mode: config.strategyMode } : {}), ...(config.profile ? { risk: { profile: config.profile } } : {}) });
+    this.killSwitch = new KillSwitch(deps.killSwitchSource ?? new FileKillSwitchSource(killSwitchFilePath(config.dataDir)), {
+      now: this.wall,
+      minReadIntervalMs: config.killSwitchPollMs,
+      onProblem: (p) => this.out.err(`kill switch: ${p.kind}${'detail' in p ? `: ${p.detail}` : ''}${'treatedAs' in p ? ` (treated as ${p.treatedAs})` : ''}`),
+    });
+    this.events = deps.events ?? new MemoryEventQueues({ now: this.wall });
+    let resolve: () => void = () => undefined;
+    const promise = new Promise<void>((r) => (resolve = r));
+    this.stoppedDeferred = { promise, resolve };
+  }
+
+  /** The market clock (see the file comment). */
+  now(): number {
+    return this.marketNow;
+  }
+
+  /** Resolves once `stop` has finished. */
+  get stopped(): Promise<void> {
+    return this.stoppedDeferred.promise;
+  }
+
+  get paused(): boolean {
+    return this.killState !== 'RUNNING' && this.killState !== undefined;
+  }
+
+  /**
+   * Starts everything in order: refuses live without the switch and keys; opens the state store;
+   * loads markets; takes the leases; warms up; streams; starts the timers and the status server.
+   * On failure, whatever was started is closed again before the error is thrown.
+   */
+  static async start(config: RuntimeConfig, deps: RuntimeDeps): Promise<Runtime> {
+    if (config.mode === 'live') {
+      if (deps.liveSwitch !== true) throw new RuntimeStartError('live trading needs the explicit --live switch; without it only paper trading runs');
+      if (!deps.credentials?.apiKey || !deps.credentials.secret) throw new RuntimeStartError('live trading needs MEXC_API_KEY and MEXC_API_SECRET in the environment; refusing to start');
+    }
+    const rt = new Runtime(config, deps);
+    try {
+      await rt.boot();
+    } catch (e) {
+      // Leases taken before the failure are given back at once rather than left to expire.
+      await rt.releaseLeases().catch(() => undefined);
+      await rt.close().catch(() => undefined);
+      throw e;
+    }
+    return rt;
+  }
+
+  private log(line: string): void {
+    this.out.log(line);
+  }
+
+  private async boot(): Promise<void> {
+    const cfg = this.config;
+    // State.
+    let dynamo = this.deps.dynamo;
+    if (!dynamo) {
+      dynamo = await startLocalDynamo(cfg.stateStorage === 'disk' ? { path: join(cfg.dataDir, 'state') } : {});
+      this.dynamo = dynamo;
+    }
+    await createTable(dynamo.client, cfg.tableName);
+    this.store = createDynamoStore({
+      client: dynamo.client,
+      tableName: cfg.tableName,
+      clock: this.wall,
+      onQuarantine: (r) => this.out.err(`state: quarantined an item: ${JSON.stringify(r).slice(0, 300)}`),
+    });
+    this.killState = await this.killSwitch.current();
+    this.killSwitch.onChange((c) => this.log(`${this.iso()} KILL  kill switch ${c.from ?? '-'} -> ${c.to} (${c.cause})`));
+    if (this.killState !== 'RUNNING') this.log(`${this.iso()} KILL  kill switch is ${this.killState} at start`);
+
+    // Venue.
+    const restUrl = cfg.exchangeUrl;
+    const wsUrl = cfg.wsUrl ?? (restUrl ? `${restUrl.replace(/^http/, 'ws').replace(/\/$/, '')}/ws` : undefined);
+    const source = restUrl ?? 'MEXC (api.mexc.com)';
+    const quote = this.strategy.backtest.quoteAsset;
+    const mexc = new CcxtMexcVenue({
+      ...(restUrl ? { restUrl } : {}),
+      ...(wsUrl ? { wsUrl } : {}),
+      ...(cfg.mode === 'live' && this.deps.credentials ? { apiKey: this.deps.credentials.apiKey, secret: this.deps.credentials.secret } : {}),
+      onWarning: (m) => this.out.err(`warning: ${m}`),
+    });
+    this.publicData = mexc;
+    this.venue = cfg.mode === 'paper' ? new PaperVenue({ publicData: mexc, deposits: { [quote]: Dec.from(cfg.balance) }, now: () => this.marketNow }) : mexc;
+    try {
+      await this.withRetries('loading the markets', () => this.venue.loadMarkets(), true);
+    } catch (e) {
+      if (e instanceof NetworkError || e instanceof TimeoutError) throw new RuntimeStartError(`cannot reach ${source} for market data (${e.name}: ${e.message})`, { cause: e });
+      throw e;
+    }
+    const wanted: SymbolId[] = [];
+    for (const name of cfg.symbols) {
+      const s = symbolId(name);
+      let m;
+      try {
+        m = this.venue.market(s);
+      } catch {
+        throw new ConfigError(`symbols: ${s} is not listed by ${source}`);
+      }
+      if (!m.tradable) throw new ConfigError(`symbols: ${s} cannot be traded through the API: ${m.notTradableReason ?? 'not tradable'}`);
+      wanted.push(s);
+    }
+
+    // Leases: one per symbol before trading it; another owner's live lease keeps us off it.
+    for (const s of wanted) {
+      try {
+        await this.store.acquireLease(s, this.owner, cfg.leaseTtlMs, this.wall());
+        this.trading.add(s);
+        this.log(`${this.iso()} LEASE ${s} acquired by ${this.owner} for ${cfg.leaseTtlMs / 1000} s`);
+      } catch (e) {
+        if (!(e instanceof LeaseHeldError)) throw e;
+        this.refused.set(s, `lease held by ${e.holder ?? 'another owner'} until ${new Date(e.expiresAt).toISOString()}`);
+        this.log(`${this.iso()} LEASE ${s} refused: held by ${e.holder ?? 'another owner'} until ${new Date(e.expiresAt).toISOString()}; not trading it`);
+      }
+    }
+    if (this.trading.size === 0) throw new RuntimeStartError(`no symbol to trade: every lease is held by another owner (${[...this.refused.entries()].map(([s, w]) => `${s}: ${w}`).join('; ')})`);
+
+    // Exchange layer and session.
+    this.safe = new SafeExchange(
+      this.venue,
+      {
+        now: this.wall,
+        sleep: (ms) => sleep(ms),
+        random: Math.random,
+        onEvent: (e) => {
+          if (e.type !== 'duplicate_fill') this.log(`${this.iso()} EXCH  ${JSON.stringify(e, (_k, val: unknown) => (val instanceof Dec ? val.toString() : val))}`);
+        },
+      },
+      safeExchangeOptionsFromConfig(this.strategy.execution),
+    );
+    // Paper: the configured balance. Live: the venue's free quote balance (holdings the state does
+    // not know of are not adopted here: reconciliation on start is still to come, issue 4).
+    let cash = Dec.from(cfg.balance);
+    if (cfg.mode === 'live') {
+      const balances = await this.withRetries('loading the balances', () => this.venue.fetchBalances());
+      cash = balances.find((b) => b.asset === quote)?.free ?? Dec.ZERO;
+      this.log(`${this.iso()} live balance: ${cash.toString()} ${quote} free`);
+    }
+    this.portfolio = new Portfolio(quote, cash);
+    this.session = new TradingSession({
+      config: this.strategy,
+      exchange: this.safe,
+      portfolio: this.portfolio,
+      now: () => this.marketNow,
+      log: (l) => this.log(l),
+      // PAUSED refuses new entries only: exits, time stops and stop moves go on.
+      entryGate: () => (this.paused ? `kill switch ${this.killState ?? 'PAUSED'}: no new entries` : undefined),
+    });
+    this.session.executor.on((e) => this.onExecutorEvent(e));
+    const symbols = [...this.trading];
+    for (const s of symbols) await this.warmUp(s);
+    await this.refreshVolumes();
+
+    const subs: StreamSubscription[] = [
+      ...symbols.flatMap((symbol): StreamSubscription[] => [
+        { kind: 'kline', symbol, interval: '1m' },
+        { kind: 'trades', symbol },
+        { kind: 'book', symbol },
+      ]),
+      { kind: 'orders' },
+      { kind: 'fills' },
+      { kind: 'balances' },
+    ];
+    this.handle = await this.venue.stream(subs, (e) => this.onVenueEvent(e));
+
+    this.statusServer = await startStatusServer({ port: cfg.statusPort, status: () => this.status(), health: () => healthOf(this.statusInputs()) });
+    this.log(`status server ${this.statusServer.url} (GET /health, /status)`);
+
+    const every = (ms: number, fn: () => void): void => {
+      this.timers.push(setInterval(fn, ms));
+    };
+    every(cfg.killSwitchPollMs, () => void this.pollKillSwitch());
+    every(cfg.heartbeatMs, () => this.track(this.heartbeat()));
+    every(Math.max(1000, Math.floor(cfg.leaseTtlMs / 3)), () => this.track(this.renewLeases()));
+    every(cfg.statusEverySec * 1000, () => this.log(this.statusLine()));
+    every(15_000, () => this.track(this.safe.checkStuck(this.wall()).catch((e: unknown) => this.out.err(`stuck-order check failed: ${String(e)}`))));
+    every(5 * 60_000, () => this.track(this.refreshVolumes()));
+    this.phase = 'running';
+    this.track(this.heartbeat());
+    this.log(
+      `${this.iso()} running ${cfg.mode} on ${source}: ${symbols.join(', ')} (owner ${this.owner}, shutdown ${cfg.onShutdown}, ` +
+        `kill switch ${this.killState}, data ${cfg.dataDir}). One line per decision and trade, a status line every ${cfg.statusEverySec} s.`,
+    );
+    if (this.killState === 'EMERGENCY_STOP') this.startEmergency();
+  }
+
+  /** Bounded start-up retries (see startupRetry.ts). */
+  private withRetries<T>(what: string, fn: () => Promise<T>, unreachableIsFinal = false): Promise<T> {
+    return withStartupRetries(what, fn, (l) => this.out.err(l), unreachableIsFinal);
+  }
+
+  /** Paged 1m history (MEXC serves at most 500 klines a request), as paper trading does. */
+  private async warmUp(s: SymbolId): Promise<void> {
+    const minutes = this.config.warmupMinutes;
+    if (minutes === 0) return;
+    const history: Candle[] = [];
+    const nowMinute = this.marketNow - (this.marketNow % MINUTE_MS);
+    let since = nowMinute - minutes * MINUTE_MS;
+    for (let page = 0; page < 10; page++) {
+      const rows = await this.withRetries(`loading ${s} history`, () => this.venue.fetchKlines(s, '1m', since, 500));
+      for (const c of rows) if (c.openTime >= since) history.push(c);
+      const last = rows[rows.length - 1];
+      if (!last || last.openTime + MINUTE_MS >= nowMinute) break;
+      since = last.openTime + MINUTE_MS;
+    }
+    const closed = history.filter((c) => c.openTime + MINUTE_MS <= this.marketNow);
+    this.session.warmUp(s, closed);
+    this.log(`warm-up ${s}: ${closed.length} closed 1m candles`);
+  }
+
+  private async refreshVolumes(): Promise<void> {
+    try {
+      for (const t of await this.venue.fetchTickers24h([...this.trading])) this.session.setQuoteVolume24h(t.symbol, t.quoteVolume);
+    } catch (e) {
+      this.out.err(`warning: 24h tickers unavailable (${e instanceof Error ? e.name : String(e)}); the volume rule is skipped until they are`);
+    }
+  }
+
+  /**
+   * The gate in front of the session. Private events (orders, fills, balances) always pass: a fill
+   * must be booked whatever the state. Market data passes only for symbols whose lease we hold and
+   * while not halted. While PAUSED everything still flows: the session's entry gate refuses new
+   * entries, and open positions keep their stops, targets, time stops and break exits.
+   */
+  private onVenueEvent(e: VenueEvent): void {
+    const t = e.type === 'trade' ? e.trade.time : e.type === 'book' ? e.book.time : e.type === 'kline' ? (e.closed ? e.candle.openTime + MINUTE_MS : e.candle.openTime) : 0;
+    if (t > this.marketNow) this.marketNow = t;
+    if (e.type === 'kline' || e.type === 'trade' || e.type === 'book') {
+      this.lastSeen[e.type === 'kline' ? `kline:${e.symbol}:${e.interval}` : e.type === 'trade' ? `trades:${e.symbol}` : `book:${e.symbol}`] = this.wall();
+      if (this.halted || this.phase !== 'running' || !this.trading.has(e.symbol)) return;
+    }
+    this.session.push(e);
+  }
+
+  private async pollKillSwitch(): Promise<void> {
+    if (this.phase !== 'running') return;
+    this.killState = await this.killSwitch.current();
+    if (this.killState === 'EMERGENCY_STOP' && !this.halted) this.startEmergency();
+  }
+
+  private startEmergency(): void {
+    this.halted = true;
+    this.log(`${this.iso()} HALT  EMERGENCY_STOP: halt latched (until a restart); cancelling every open order and closing every position`);
+    this.emergency = this.emergencyFlatten('emergency stop');
+    this.track(this.emergency);
+  }
+
+  /**
+   * Cancels every open order and closes every position: first through the executor (its exit
+   * cancels the targets and sells at market, and books the trade), then, for what is still held
+   * after a bounded wait, SafeExchange.emergencyClose with a tag per position.
+   */
+  private async emergencyFlatten(why: string): Promise<void> {
+    const t0 = this.wall();
+    const ex = this.session.executor;
+    const symbols = [...this.trading];
+    const positions = symbols.flatMap((s) => {
+      const p = ex.position(s);
+      return p ? [p] : [];
+    });
+    await this.session.idle();
+    for (const p of positions) {
+      try {
+        await ex.exit(p.id, 'halt', why, this.marketNow);
+      } catch (e) {
+        this.out.err(`${this.iso()} HALT  exit of ${p.symbol} failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    await this.waitFor(() => positions.every((p) => !ex.position(p.symbol)), 3000);
+    let cancelled = 0;
+    for (const s of symbols) {
+      try {
+        for (const o of await this.venue.fetchOpenOrders(s)) {
+          await this.safe.cancel(s, o.clientOrderId).catch((e: unknown) => this.out.err(`${this.iso()} HALT  cancel ${o.clientOrderId} failed: ${String(e)}`));
+          cancelled++;
+        }
+      } catch (e) {
+        this.out.err(`${this.iso()} HALT  cannot list the open orders of ${s}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    const reports: EmergencyCloseReport[] = [];
+    for (const s of symbols) {
+      const held = this.portfolio.holding(s);
+      if (!held.isPositive()) continue;
+      const pid = positions.find((p) => p.symbol === s)?.id ?? s;
+      reports.push(await this.safe.emergencyClose(s, held, `ES-${pid}`));
+    }
+    const ms = this.wall() - t0;
+    const closedByExecutor = positions.filter((p) => !ex.position(p.symbol)).length;
+    this.log(
+      `${this.iso()} HALT  ${why} done in ${ms} ms: ${positions.length} position(s), ${closedByExecutor} closed by the executor, ` +
+        `${cancelled} open order(s) cancelled, ${reports.length} emergency close(s)` +
+        reports.map((r) => ` [${r.symbol} sold ${r.sold.toString()} remainder ${r.remainder.toString()}${r.closed ? ' closed' : ' NOT closed'}${r.aborted ? ` aborted: ${r.aborted}` : ''}]`).join(''),
+    );
+  }
+
+  /** Polls `cond` every 20 ms for at most `ms` (wall clock); true when it held. */
+  private async waitFor(cond: () => boolean, ms: number): Promise<boolean> {
+    const until = this.wall() + ms;
+    while (!cond()) {
+      if (this.wall() >= until) return false;
+      await sleep(20);
+    }
+    return true;
+  }
+
+  private onExecutorEvent(e: ExecutorEvent): void {
+    if (e.type === 'position_closed') this.track(this.persistTrade(e.trade, e.time));
+  }
+
+  /**
+   * Persists a closed trade: stored once (putClosedTradeOnce), its trade_closed event published
+   * (at-least-once: a repeat carries the same event id), and the day's stats updated through
+   * applyEvent with the trade id as the event id, so calling this twice for one trade counts it once.
+   * Never throws: a failure is logged and counted.
+   */
+  async persistTrade(trade: ClosedTrade, time: number): Promise<void> {
+    try {
+      const fresh = await this.store.putClosedTradeOnce(trade);
+      await this.events.publish(tradeClosedEvent(trade, time));
+      const equity = this.portfolio.equity();
+      const day = utcDayOf(trade.exitTime);
+      await this.store.applyEvent('day', day, `trade:${trade.id}`, (cur): DailyStatsRecord => {
+        const start = cur?.startEquity ?? equity.sub(trade.netPnl);
+        return {
+          day,
+          startEquity: start,
+          endEquity: equity,
+          realizedPnl: (cur?.realizedPnl ?? Dec.ZERO).add(trade.netPnl),
+          fees: (cur?.fees ?? Dec.ZERO).add(trade.fees),
+          trades: (cur?.trades ?? 0) + 1,
+          wins: (cur?.wins ?? 0) + (trade.netPnl.isPositive() ? 1 : 0),
+          losses: (cur?.losses ?? 0) + (trade.netPnl.isPositive() ? 0 : 1),
+          updatedAt: this.wall(),
+        };
+      });
+      // Counted once every write is done, so a reader of the counters sees the whole record.
+      if (fresh) this.stats.tradesPersisted++;
+      this.stats.tradeEventsPublished++;
+      this.log(`${this.iso()} SAVED trade ${trade.id} ${trade.symbol} net ${trade.netPnl.toFixed(2)}${fresh ? '' : ' (already stored)'}`);
+    } catch (e) {
+      this.stats.persistErrors++;
+      this.out.err(`${this.iso()} ERROR persisting trade ${trade.id}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    }
+  }
+
+  private async heartbeat(detail?: string): Promise<void> {
+    try {
+      const open = [...this.trading].filter((s) => this.session.executor.position(s)).length;
+      await this.store.putHeartbeat({ owner: this.owner, at: this.wall(), mode: this.config.mode, openPositions: open, ...(detail ? { detail } : {}) });
+      this.stats.heartbeats++;
+      this.log(`${this.iso()} BEAT  ${this.owner} ${this.config.mode}, open ${open}, kill switch ${this.killState ?? '-'}${this.halted ? ', HALTED' : ''}${detail ? `, ${detail}` : ''}`);
+    } catch (e) {
+      this.out.err(`heartbeat failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private async renewLeases(): Promise<void> {
+    for (const s of [...this.trading]) {
+      try {
+        await this.store.renewLease(s, this.owner, this.config.leaseTtlMs, this.wall());
+        this.stats.leaseRenewals++;
+      } catch (e) {
+        if (e instanceof LeaseHeldError) {
+          this.trading.delete(s);
+          this.refused.set(s, `lease lost (holder ${e.holder ?? 'none'})`);
+          this.log(`${this.iso()} LEASE ${s} LOST (holder ${e.holder ?? 'none'}): no longer feeding it`);
+        } else {
+          this.out.err(`lease renewal of ${s} failed: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+    }
+  }
+
+  private track<T>(p: Promise<T>): void {
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p)).catch(() => undefined);
+  }
+
+  private statusInputs(): StatusInputs {
+    const feed = { ...(this.handle?.stats() ?? { frames: 0, malformed: 0, duplicates: 0, reconnects: 0, connections: 0 }), lastEventAt: { ...this.lastSeen } };
+    const required: Record<string, number> = {};
+    for (const s of this.trading) required[`kline:${s}:1m`] = 5 * MINUTE_MS;
+    return {
+      mode: this.config.mode,
+      venue: this.venue.name,
+      killSwitch: this.halted ? 'EMERGENCY_STOP (halted)' : (this.killState ?? 'unknown'),
+      startedAt: this.startedAt,
+      now: this.wall(),
+      symbols: [...this.trading],
+      session: this.session,
+      equity: this.portfolio.equity(),
+      feed,
+      requiredStreams: required,
+      startupGraceMs: 2 * MINUTE_MS,
+    };
+  }
+
+  /** The `/status` document. */
+  status(): RuntimeStatus {
+    return buildStatus(this.statusInputs());
+  }
+
+  /** One readable status line. */
+  statusLine(): string {
+    const st = this.handle?.stats();
+    const c = this.session.counters;
+    const open = [...this.trading].filter((s) => this.session.executor.position(s)).length;
+    return (
+      `status ${new Date(this.marketNow).toISOString().slice(0, 19)} equity ${this.portfolio.equity().toFixed(2)} ${this.portfolio.quoteAsset}, open ${open}, ` +
+      `closed trades ${c.positionsClosed}, candles ${c.candlesClosed}, kill switch ${this.halted ? 'HALTED' : (this.killState ?? '-')}, ` +
+      `frames ${st?.frames ?? 0}, reconnects ${st?.reconnects ?? 0}, heartbeats ${this.stats.heartbeats}`
+    );
+  }
+
+  private iso(): string {
+    return new Date(this.marketNow).toISOString().slice(0, 19).replace('T', ' ');
+  }
+
+  /**
+   * Graceful shutdown: no new entries, timers stopped, in-flight work awaited, positions flattened
+   * or left (per `onShutdown`), a final heartbeat, leases released, connections closed; bounded by
+   * `shutdownTimeoutMs` (what the bound cut short is logged). Safe to call more than once.
+   */
+  stop(reason: string): Promise<void> {
+    this.stopping ??= this.doStop(reason);
+    return this.stopping;
+  }
+
+  private async doStop(reason: string): Promise<void> {
+    const t0 = this.wall();
+    const wasRunning = this.phase === 'running';
+    this.phase = 'stopping';
+    this.log(`${this.iso()} STOP  ${reason}: no new entries; shutting down (policy ${this.config.onShutdown}, bound ${this.config.shutdownTimeoutMs / 1000} s)`);
+    for (const t of this.timers) clearInterval(t);
+    this.timers.length = 0;
+    const steps: string[] = [];
+    const bounded = async (name: string, ms: number, fn: () => Promise<unknown>): Promise<void> => {
+      const left = this.config.shutdownTimeoutMs - (this.wall() - t0);
+      const budget = Math.max(0, Math.min(ms, left));
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), budget)));
+      try {
+        const r = await Promise.race([fn().then(() => 'ok' as const), timeout]);
+        if (r === 'timeout') {
+          steps.push(name);
+          this.out.err(`${this.iso()} STOP  ${name} cut short after ${budget} ms (shutdown bound)`);
+        }
+      } catch (e) {
+        this.out.err(`${this.iso()} STOP  ${name} failed: ${e instanceof Error ? e.message : String(e)}`);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    if (wasRunning) {
+      await bounded('waiting for the session', 5000, () => this.session.idle());
+      await bounded('waiting for in-flight writes', 5000, () => Promise.allSettled([...this.inflight]));
+      const open = [...this.trading].filter((s) => this.session.executor.position(s));
+      if (this.config.onShutdown === 'flat' && !this.halted) {
+        if (open.length > 0) await bounded('closing open positions', 10_000, () => this.emergencyFlatten('shutdown (flat)'));
+      } else if (open.length > 0) {
+        this.log(
+          `${this.iso()} STOP  leaving ${open.length} open position(s) (${open.join(', ')}): MEXC spot has no stop orders, so the executor's stops do not protect them while the process is down`,
+        );
+      }
+      await bounded('waiting for in-flight writes', 3000, () => Promise.allSettled([...this.inflight]));
+      await bounded('final heartbeat', 2000, () => this.heartbeat(`stopped: ${reason}`));
+      await bounded('releasing the leases', 2000, () => this.releaseLeases());
+    }
+    await bounded('closing connections', 3000, () => this.close());
+    this.phase = 'stopped';
+    this.log(`${this.iso()} STOP  stopped in ${this.wall() - t0} ms${steps.length ? `; cut short: ${steps.join(', ')}` : ''}`);
+    this.stoppedDeferred.resolve();
+  }
+
+  /** Gives back every lease this runtime holds. */
+  private async releaseLeases(): Promise<void> {
+    if (!this.store) return;
+    for (const s of this.trading) if (await this.store.releaseLease(s, this.owner)) this.log(`${this.iso()} LEASE ${s} released`);
+  }
+
+  /** Closes every connection this runtime opened (idempotent). */
+  private async close(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers.length = 0;
+    const h = this.handle;
+    this.handle = undefined;
+    await h?.close().catch(() => undefined);
+    const s = this.statusServer;
+    this.statusServer = undefined;
+    await s?.close().catch(() => undefined);
+    if (this.venue && this.venue !== this.publicData) await this.venue.close().catch(() => undefined);
+    await this.publicData?.close().catch(() => undefined);
+    const d = this.dynamo;
+    this.dynamo = undefined;
+    await d?.close().catch(() => undefined);
+  }
+}

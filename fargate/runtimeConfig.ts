@@ -1,0 +1,63 @@
+/**
+ * The runtime's options, validated once at start with zod (strict: unknown keys are rejected,
+ * defaults are declared here and nowhere else). A bad value fails with a ConfigError that names the
+ * field and says what was expected.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../services/core/errors.js';
+
+/** What to do with open positions on a graceful shutdown. */
+export type ShutdownPolicy = 'flat' | 'leave';
+
+const symbolName = z.string().regex(/^[A-Z0-9]{2,20}$/, 'expected an upper-case symbol such as BTCUSDT');
+const url = z.string().regex(/^(https?|wss?):\/\/\S+$/, 'expected an http(s) or ws(s) URL');
+
+export const runtimeConfigSchema = z
+  .object({
+    /** paper: simulated fills on public data, no keys. live: real orders, needs keys and an explicit switch. */
+    mode: z.enum(['paper', 'live']).default('paper'),
+    symbols: z.array(symbolName).min(1, 'at least one symbol').max(15),
+    /** A MEXC-compatible REST base (the simulator); default MEXC itself. */
+    exchangeUrl: url.optional(),
+    /** Its WebSocket URL; default derived from exchangeUrl (…/ws). */
+    wsUrl: url.optional(),
+    /** Local state (DynamoDB files under `state/`) and the kill-switch file live here. */
+    dataDir: z.string().min(1).default('data/local'),
+    /** `disk` under dataDir/state (npm start), `memory` (tests). */
+    stateStorage: z.enum(['disk', 'memory']).default('disk'),
+    tableName: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name').default('mexc-sr-scalper-local'),
+    /** Port of /health and /status on 127.0.0.1; 0 = any free port. */
+    statusPort: z.number().int().min(0).max(65_535).default(8787),
+    /** Default: flat for paper, leave for live (a restart reconciles). */
+    onShutdown: z.enum(['flat', 'leave']).optional(),
+    /** Bound on the whole graceful shutdown (ECS gives 30 s). */
+    shutdownTimeoutMs: z.number().int().min(1000).max(120_000).default(25_000),
+    leaseTtlMs: z.number().int().min(3000).max(3_600_000).default(60_000),
+    heartbeatMs: z.number().int().min(100).max(600_000).default(15_000),
+    /** The kill switch is read at most this often (the KillSwitch caches in between). */
+    killSwitchPollMs: z.number().int().min(50).max(60_000).default(5000),
+    /** Seconds between status lines. */
+    statusEverySec: z.number().positive().max(86_400).default(30),
+    /** Paper USDT balance. */
+    balance: z.number().positive().default(10_000),
+    warmupMinutes: z.number().int().min(0).max(1000).default(1000),
+    /** Strategy mode and risk profile (services/config). */
+    strategyMode: z.enum(['standard', 'hf']).optional(),
+    profile: z.enum(['conservative', 'moderate', 'aggressive']).optional(),
+  })
+  .strict();
+
+export type RuntimeConfigInput = z.input<typeof runtimeConfigSchema>;
+export type RuntimeConfig = z.output<typeof runtimeConfigSchema> & { readonly onShutdown: ShutdownPolicy };
+
+/** Validates the options; throws ConfigError naming the field. */
+export function parseRuntimeConfig(input: unknown): RuntimeConfig {
+  const r = runtimeConfigSchema.safeParse(input);
+  if (!r.success) {
+    const msg = r.error.issues.map((i) => `runtime config ${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ConfigError(msg);
+  }
+  const symbols = new Set(r.data.symbols);
+  if (symbols.size !== r.data.symbols.length) throw new ConfigError('runtime config symbols: a symbol is listed twice');
+  return { ...r.data, onShutdown: r.data.onShutdown ?? (r.data.mode === 'paper' ? 'flat' : 'leave') };
+}

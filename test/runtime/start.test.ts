@@ -1,0 +1,56 @@
+/**
+ * `npm start` as a process: with MEXC unreachable (the probe points at a closed loopback port) it
+ * says so on one line, starts the simulator in process on the bundled sample, paper-trades it,
+ * prints its status URL and status lines, answers /health and /status, and exits 0 after SIGINT
+ * with the leases released. Waits are bounded polls on the output, never fixed delays.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+let child: ChildProcess | undefined;
+let dir: string | undefined;
+
+afterAll(async () => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function until(what: string, cond: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('npm start', () => {
+  it('falls back to the simulator on the sample, shows status, and stops gracefully on SIGINT', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'npm-start-'));
+    const env = { ...process.env, MEXC_PING_URL: 'http://127.0.0.1:9/api/v3/ping', MEXC_EXCHANGE_URL: '', STATUS_PORT: '', MEXC_API_KEY: '', MEXC_API_SECRET: '' };
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'bin/start.ts', '--status-port', '0', '--data-dir', dir, '--status-every', '1'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+
+    await until('the offline message', () => /MEXC's public API cannot be reached .*simulator in process/.test(out), 15_000);
+    await until('the status URL', () => /status server (http:\/\/127\.0\.0\.1:\d+)/.test(out), 20_000);
+    const url = /status server (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
+    await until('a status line', () => /^status \d{4}-\d\d-\d\dT.* equity [\d.]+ USDT/m.test(out), 10_000);
+    expect(out).toMatch(/LEASE DOGEUSDT acquired/);
+    expect(out).toMatch(/warm-up DOGEUSDT: \d+ closed 1m candles/);
+    const status = (await (await fetch(`${url}/status`)).json()) as { mode: string };
+    expect(status.mode).toBe('paper');
+
+    proc.kill('SIGINT');
+    const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000))]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/STOP {2}SIGINT/);
+    expect(out).toMatch(/LEASE DOGEUSDT released/);
+    expect(out).toMatch(/STOP {2}stopped in \d+ ms/);
+  }, 60_000);
+});
