@@ -14,14 +14,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CcxtMexcVenue } from '../services/adapters/mexc/ccxtMexcVenue.js';
 import { Dec } from '../services/core/money.js';
 import { MINUTE_MS } from '../services/core/timeframes.js';
-import { symbolId, type Candle, type SymbolId } from '../services/core/types.js';
+import { symbolId, type SymbolId } from '../services/core/types.js';
 import { NetworkError, TimeoutError, ExchangeError } from '../services/execution/exchangeErrors.js';
-import { withStartupRetries } from '../fargate/startupRetry.js';
+import { loadClosedHistory, tradingSubscriptions, withStartupRetries } from '../fargate/startup.js';
 import { SafeExchange, safeExchangeOptionsFromConfig } from '../services/execution/safeExchange.js';
 import { TradingSession } from '../services/live/tradingSession.js';
 import { PaperVenue } from '../services/paper/paperVenue.js';
 import { Portfolio } from '../services/portfolio/portfolio.js';
-import type { StreamSubscription, VenueEvent } from '../services/venue/types.js';
+import type { VenueEvent } from '../services/venue/types.js';
 import { ConfigError } from '../services/core/errors.js';
 import { loadConfig, UsageError } from './args.js';
 
@@ -145,21 +145,8 @@ export async function paperCommand(argv: readonly string[], out: Out): Promise<v
   const session = new TradingSession({ config, exchange: safe, portfolio, now, log: (l) => out.log(l) });
 
   for (const s of symbols) {
-    // MEXC serves at most 500 klines a request: page forward from the start of the warm-up window.
-    const history: Candle[] = [];
-    const nowMinute = marketNow - (marketNow % MINUTE_MS);
-    let since = nowMinute - warmupMinutes * MINUTE_MS;
-    for (let page = 0; page < 10; page++) {
-      const rows = await withStartupRetries(`loading ${s} history`, () => paper.fetchKlines(s, '1m', since, 500), (l) => out.err(l));
-      for (const c of rows) if (c.openTime >= since) history.push(c);
-      const last = rows[rows.length - 1];
-      if (!last || last.openTime + MINUTE_MS >= nowMinute) break;
-      since = last.openTime + MINUTE_MS;
-    }
-    const closed = history.filter((c) => c.openTime + MINUTE_MS <= marketNow);
+    const closed = await loadClosedHistory(paper, s, warmupMinutes, marketNow, (l) => out.err(l));
     session.warmUp(s, closed);
-    const last = closed[closed.length - 1];
-    if (last && last.openTime + MINUTE_MS > marketNow) marketNow = last.openTime + MINUTE_MS;
     out.log(`warm-up ${s}: ${closed.length} closed 1m candles`);
   }
   const refreshVolumes = async (): Promise<void> => {
@@ -171,16 +158,7 @@ export async function paperCommand(argv: readonly string[], out: Out): Promise<v
   };
   await refreshVolumes();
 
-  const subs: StreamSubscription[] = [
-    ...symbols.flatMap((symbol): StreamSubscription[] => [
-      { kind: 'kline', symbol, interval: '1m' },
-      { kind: 'trades', symbol },
-      { kind: 'book', symbol },
-    ]),
-    { kind: 'orders' },
-    { kind: 'fills' },
-    { kind: 'balances' },
-  ];
+  const subs = tradingSubscriptions(symbols);
   const handle = await paper.stream(subs, (e) => {
     advance(e);
     session.push(e);

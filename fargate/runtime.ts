@@ -23,7 +23,7 @@ import { KillSwitch, type KillSwitchSource, type KillSwitchState } from '../serv
 import { ConfigError, DomainError } from '../services/core/errors.js';
 import { Dec } from '../services/core/money.js';
 import { MINUTE_MS } from '../services/core/timeframes.js';
-import { symbolId, type Candle, type SymbolId } from '../services/core/types.js';
+import { symbolId, type SymbolId } from '../services/core/types.js';
 import { tradeClosedEvent, type EventPublisher } from '../services/events/types.js';
 import { MemoryEventQueues } from '../services/events/memoryQueue.js';
 import { NetworkError, TimeoutError } from '../services/execution/exchangeErrors.js';
@@ -35,10 +35,10 @@ import { PaperVenue } from '../services/paper/paperVenue.js';
 import { Portfolio } from '../services/portfolio/portfolio.js';
 import { LeaseHeldError, utcDayOf, type DailyStatsRecord, type StateStore } from '../services/state/types.js';
 import type { ClosedTrade } from '../services/analytics/types.js';
-import type { StreamHandle, StreamSubscription, VenueClient, VenueEvent } from '../services/venue/types.js';
+import type { StreamHandle, VenueClient, VenueEvent } from '../services/venue/types.js';
 import { startStatusServer, type StatusServer } from './statusServer.js';
 import type { RuntimeConfig } from './runtimeConfig.js';
-import { withStartupRetries } from './startupRetry.js';
+import { loadClosedHistory, tradingSubscriptions, withStartupRetries } from './startup.js';
 
 /** Where the runtime writes its lines. */
 export interface RuntimeOutput {
@@ -276,16 +276,7 @@ export class Runtime {
     for (const s of symbols) await this.warmUp(s);
     await this.refreshVolumes();
 
-    const subs: StreamSubscription[] = [
-      ...symbols.flatMap((symbol): StreamSubscription[] => [
-        { kind: 'kline', symbol, interval: '1m' },
-        { kind: 'trades', symbol },
-        { kind: 'book', symbol },
-      ]),
-      { kind: 'orders' },
-      { kind: 'fills' },
-      { kind: 'balances' },
-    ];
+    const subs = tradingSubscriptions(symbols);
     this.handle = await this.venue.stream(subs, (e) => this.onVenueEvent(e));
 
     this.statusServer = await startStatusServer({ port: cfg.statusPort, status: () => this.status(), health: () => healthOf(this.statusInputs()) });
@@ -309,26 +300,14 @@ export class Runtime {
     if (this.killState === 'EMERGENCY_STOP') this.startEmergency();
   }
 
-  /** Bounded start-up retries (see startupRetry.ts). */
+  /** Bounded start-up retries (see startup.ts). */
   private withRetries<T>(what: string, fn: () => Promise<T>, unreachableIsFinal = false): Promise<T> {
     return withStartupRetries(what, fn, (l) => this.out.err(l), unreachableIsFinal);
   }
 
   /** Paged 1m history (MEXC serves at most 500 klines a request), as paper trading does. */
   private async warmUp(s: SymbolId): Promise<void> {
-    const minutes = this.config.warmupMinutes;
-    if (minutes === 0) return;
-    const history: Candle[] = [];
-    const nowMinute = this.marketNow - (this.marketNow % MINUTE_MS);
-    let since = nowMinute - minutes * MINUTE_MS;
-    for (let page = 0; page < 10; page++) {
-      const rows = await this.withRetries(`loading ${s} history`, () => this.venue.fetchKlines(s, '1m', since, 500));
-      for (const c of rows) if (c.openTime >= since) history.push(c);
-      const last = rows[rows.length - 1];
-      if (!last || last.openTime + MINUTE_MS >= nowMinute) break;
-      since = last.openTime + MINUTE_MS;
-    }
-    const closed = history.filter((c) => c.openTime + MINUTE_MS <= this.marketNow);
+    const closed = await loadClosedHistory(this.venue, s, this.config.warmupMinutes, this.marketNow, (l) => this.out.err(l));
     this.session.warmUp(s, closed);
     this.log(`warm-up ${s}: ${closed.length} closed 1m candles`);
   }

@@ -21,6 +21,7 @@ import {
   bodyPreview,
   checkDelayMs,
   checkReceiveArgs,
+  guardedReporter,
   parseEventBody,
   queueFor,
   serialiseEvent,
@@ -107,15 +108,7 @@ export class MemoryEventQueue implements EventQueue {
     this.maxReceives = positiveInt('maxReceives', options.maxReceives ?? DEFAULT_MAX_RECEIVES);
     this.maxLength = positiveInt('maxLength', options.maxLength ?? DEFAULT_MAX_LENGTH);
     this.maxDeadLetters = positiveInt('maxDeadLetters', options.maxDeadLetters ?? DEFAULT_MAX_DEAD_LETTERS);
-    const report = options.onProblem;
-    // A throwing reporter must not break a receive: the message is dead-lettered either way.
-    this.onProblem = (p) => {
-      try {
-        report?.(p);
-      } catch {
-        /* the reporter's own failure is its concern */
-      }
-    };
+    this.onProblem = guardedReporter(options.onProblem);
   }
 
   /** Validates and stores an event on this queue (no routing). Throws EventValidationError or QueueFullError. */

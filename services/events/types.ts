@@ -273,3 +273,17 @@ export function checkReceiveArgs(max: number, visibilityMs: number): void {
 export function checkDelayMs(what: string, ms: number): void {
   if (!(Number.isFinite(ms) && ms >= 0 && ms <= MAX_VISIBILITY_MS)) throw new EventValidationError(`${what} must be from 0 to ${MAX_VISIBILITY_MS} ms, got ${ms}`);
 }
+
+/**
+ * The queues' problem reporter, made safe: a reporter that throws must not break a receive (the
+ * message is dead-lettered either way); its own failure is its concern.
+ */
+export function guardedReporter(report: ((problem: QueueProblem) => void) | undefined): (problem: QueueProblem) => void {
+  return (p) => {
+    try {
+      report?.(p);
+    } catch {
+      /* see above */
+    }
+  };
+}

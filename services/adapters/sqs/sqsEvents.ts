@@ -36,6 +36,7 @@ import {
   bodyPreview,
   checkDelayMs,
   checkReceiveArgs,
+  guardedReporter,
   parseEventBody,
   serialiseEvent,
   type DomainEvent,
@@ -214,15 +215,7 @@ export class SqsEventQueue implements EventQueue {
     this.name = options.name ?? options.queueUrl.slice(options.queueUrl.lastIndexOf('/') + 1);
     this.waitTimeSeconds = wait;
     this.timeoutMs = positiveMs('timeoutMs', options.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
-    const report = options.onProblem;
-    // A throwing reporter must not break a receive: the message is dead-lettered either way.
-    this.onProblem = (p) => {
-      try {
-        report?.(p);
-      } catch {
-        /* the reporter's own failure is its concern */
-      }
-    };
+    this.onProblem = guardedReporter(options.onProblem);
   }
 
   /**

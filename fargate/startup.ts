@@ -1,0 +1,70 @@
+/**
+ * What the runtime and paper trading both do when they start: venue requests with the retry rules,
+ * the warm-up history, the stream subscriptions of a trading session.
+ *
+ * Start-up requests follow the venue's retry rules (backoff from 1 s to 30 s with jitter,
+ * Retry-After honoured, at most 5 attempts): a rate limit or a 5xx while starting must not end the
+ * process. A venue that cannot be reached at all is not retried when `unreachableIsFinal`: it is
+ * not there, and the caller has a better thing to say (or do) than wait.
+ */
+import { randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_BACKOFF, retryDelayMs, shouldRetry } from '../services/execution/backoff.js';
+import { NetworkError } from '../services/execution/exchangeErrors.js';
+import { MINUTE_MS } from '../services/core/timeframes.js';
+import type { Candle, SymbolId } from '../services/core/types.js';
+import type { StreamSubscription, VenueClient } from '../services/venue/types.js';
+
+/** Runs `fn`, retrying retryable venue errors; `warn` receives one line per retry. */
+export async function withStartupRetries<T>(what: string, fn: () => Promise<T>, warn: (line: string) => void, unreachableIsFinal = false): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const unreachable = e instanceof NetworkError && !e.requestSent;
+      if ((unreachable && unreachableIsFinal) || !shouldRetry(e, attempt, 'query')) throw e;
+      const ms = retryDelayMs(e, attempt, { ...DEFAULT_BACKOFF, jitter: randomInt(0, 500_000) / 1_000_000 });
+      warn(`warning: ${what} failed (${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}); retrying in ${(ms / 1000).toFixed(1)} s`);
+      await sleep(ms);
+    }
+  }
+}
+
+/**
+ * The closed 1m candles of the `minutes` before `now`, oldest first, for warming up the strategy.
+ * MEXC serves at most 500 klines a request, so it pages forward from the start of the window
+ * (at most 10 pages); each request is retried as above.
+ */
+export async function loadClosedHistory(
+  venue: Pick<VenueClient, 'fetchKlines'>,
+  symbol: SymbolId,
+  minutes: number,
+  now: number,
+  warn: (line: string) => void,
+): Promise<Candle[]> {
+  const history: Candle[] = [];
+  const nowMinute = now - (now % MINUTE_MS);
+  let since = nowMinute - minutes * MINUTE_MS;
+  for (let page = 0; page < 10 && minutes > 0; page++) {
+    const rows = await withStartupRetries(`loading ${symbol} history`, () => venue.fetchKlines(symbol, '1m', since, 500), warn);
+    for (const c of rows) if (c.openTime >= since) history.push(c);
+    const last = rows[rows.length - 1];
+    if (!last || last.openTime + MINUTE_MS >= nowMinute) break;
+    since = last.openTime + MINUTE_MS;
+  }
+  return history.filter((c) => c.openTime + MINUTE_MS <= now);
+}
+
+/** What a trading session streams: 1m klines, trades and the book of each symbol, and the account's orders, fills and balances. */
+export function tradingSubscriptions(symbols: readonly SymbolId[]): StreamSubscription[] {
+  return [
+    ...symbols.flatMap((symbol): StreamSubscription[] => [
+      { kind: 'kline', symbol, interval: '1m' },
+      { kind: 'trades', symbol },
+      { kind: 'book', symbol },
+    ]),
+    { kind: 'orders' },
+    { kind: 'fills' },
+    { kind: 'balances' },
+  ];
+}
