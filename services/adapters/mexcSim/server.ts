@@ -471,56 +471,41 @@ class SimServerImpl implements SimServer {
     }
   }
 
-  private pushDeals(st: SymbolState, price: number, qty: number, buyerMaker: boolean, time: number): void {
+  /**
+   * Pushes one aggregated public update (`spot@<stream>@<speed>@<symbol>`) to the subscribers of
+   * each speed MEXC offers (100ms and 10ms); `data` builds the body for a speed's channel.
+   */
+  private pushAggregated(st: SymbolState, stream: string, body: PushFrame['body'], time: number, data: (eventType: string) => Record<string, unknown>): void {
     for (const speed of ['100ms', '10ms']) {
-      const channel = `spot@public.aggre.deals.v3.api.pb@${speed}@${st.spec.symbol}`;
+      const channel = `spot@${stream}@${speed}@${st.spec.symbol}`;
       const subs = this.channelSubs.get(channel);
       if (!subs || subs.size === 0) continue;
-      this.broadcast(subs, {
-        channel,
-        symbol: st.spec.symbol,
-        createTime: time,
-        sendTime: time,
-        body: 'publicAggreDeals',
-        // tradeType 1 = the aggressor bought, 2 = sold (buyer was the maker).
-        data: { deals: [{ price: num(price), quantity: num(qty), tradeType: buyerMaker ? 2 : 1, time }], eventType: 'spot@public.aggre.deals.v3.api.pb@' + speed },
-      });
+      this.broadcast(subs, { channel, symbol: st.spec.symbol, createTime: time, sendTime: time, body, data: data(`spot@${stream}@${speed}`) });
     }
   }
 
+  private pushDeals(st: SymbolState, price: number, qty: number, buyerMaker: boolean, time: number): void {
+    // tradeType 1 = the aggressor bought, 2 = sold (buyer was the maker).
+    this.pushAggregated(st, 'public.aggre.deals.v3.api.pb', 'publicAggreDeals', time, (eventType) => ({
+      deals: [{ price: num(price), quantity: num(qty), tradeType: buyerMaker ? 2 : 1, time }],
+      eventType,
+    }));
+  }
+
   private pushBook(st: SymbolState, bid: number, bidSize: number, ask: number, askSize: number, time: number): void {
-    for (const speed of ['100ms', '10ms']) {
-      const channel = `spot@public.aggre.bookTicker.v3.api.pb@${speed}@${st.spec.symbol}`;
-      const subs = this.channelSubs.get(channel);
-      if (!subs || subs.size === 0) continue;
-      this.broadcast(subs, {
-        channel,
-        symbol: st.spec.symbol,
-        createTime: time,
-        sendTime: time,
-        body: 'publicAggreBookTicker',
-        data: { bidPrice: num(bid), bidQuantity: num(bidSize), askPrice: num(ask), askQuantity: num(askSize) },
-      });
-    }
-    for (const speed of ['100ms', '10ms']) {
-      const channel = `spot@public.aggre.depth.v3.api.pb@${speed}@${st.spec.symbol}`;
-      const subs = this.channelSubs.get(channel);
-      if (!subs || subs.size === 0) continue;
-      // One level a side: the new best, and a zero quantity to delete the old best when it moved.
-      const bids = [{ price: num(bid), quantity: num(bidSize) }];
-      if (st.prevBid !== undefined && st.prevBid !== bid) bids.push({ price: num(st.prevBid), quantity: '0' });
-      const asks = [{ price: num(ask), quantity: num(askSize) }];
-      if (st.prevAsk !== undefined && st.prevAsk !== ask) asks.push({ price: num(st.prevAsk), quantity: '0' });
-      const v = String(st.bookVersion);
-      this.broadcast(subs, {
-        channel,
-        symbol: st.spec.symbol,
-        createTime: time,
-        sendTime: time,
-        body: 'publicAggreDepths',
-        data: { asks, bids, eventType: 'spot@public.aggre.depth.v3.api.pb@' + speed, fromVersion: v, toVersion: v },
-      });
-    }
+    this.pushAggregated(st, 'public.aggre.bookTicker.v3.api.pb', 'publicAggreBookTicker', time, () => ({
+      bidPrice: num(bid),
+      bidQuantity: num(bidSize),
+      askPrice: num(ask),
+      askQuantity: num(askSize),
+    }));
+    // Depth: one level a side, the new best, and a zero quantity to delete the old best when it moved.
+    const bids = [{ price: num(bid), quantity: num(bidSize) }];
+    if (st.prevBid !== undefined && st.prevBid !== bid) bids.push({ price: num(st.prevBid), quantity: '0' });
+    const asks = [{ price: num(ask), quantity: num(askSize) }];
+    if (st.prevAsk !== undefined && st.prevAsk !== ask) asks.push({ price: num(st.prevAsk), quantity: '0' });
+    const v = String(st.bookVersion);
+    this.pushAggregated(st, 'public.aggre.depth.v3.api.pb', 'publicAggreDepths', time, (eventType) => ({ asks, bids, eventType, fromVersion: v, toVersion: v }));
   }
 
   private onEngineEvent(e: EngineEvent): void {
