@@ -14,10 +14,12 @@ import { Dec } from '../services/core/money.js';
 import { CandleReplay, simMarketFromCandles } from '../services/sim/replay.js';
 import { Runtime, type RuntimeOutput } from './runtime.js';
 import { parseRuntimeConfig, type RuntimeConfigInput } from './runtimeConfig.js';
+import { cloudWiring } from './cloud.js';
 
 export const START_USAGE = `usage: npm start -- [--exchange-url <url>] [--data-dir <dir>] [--status-port <n>] [--symbols A,B]
          [--speed <x>] [--balance <USDT>] [--mode standard|hf] [--profile conservative|moderate|aggressive]
          [--on-shutdown flat|leave] [--status-every <seconds>] [--duration <seconds>] [--live]
+         [--state-endpoint <url>] [--owner <id>] [--lease-ttl <s>] [--unknown-orders cancel|adopt]
 
 Paper trading on a local embedded setup (state in <data-dir>/state, kill switch <data-dir>/kill-switch.json,
 npm run pause|resume|stop). Public MEXC data when it can be reached; otherwise the simulator in process
@@ -33,6 +35,10 @@ replaying the bundled sample (data/sample).
   --status-every   seconds between status lines (default 30)
   --duration       stop by itself after this many seconds
   --live           real orders on MEXC: needs MEXC_API_KEY and MEXC_API_SECRET in the environment
+  --state-endpoint a DynamoDB endpoint for the state (env STATE_ENDPOINT; e.g. a dynalite); STATE_TABLE names the table
+  --owner          lease and heartbeat owner (env RUNTIME_OWNER; default runtime-<pid>-<random>)
+  --lease-ttl      seconds a symbol's lease lasts without renewal (default 60)
+  --unknown-orders cancel|adopt: orders open on the exchange that the state does not know, found at start (default cancel)
 
   env MEXC_PING_URL: the URL probed to tell whether MEXC can be reached (default ${'https://api.mexc.com/api/v3/ping'})`;
 
@@ -88,6 +94,10 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
         'status-every': { type: 'string' },
         duration: { type: 'string' },
         live: { type: 'boolean', default: false },
+        'state-endpoint': { type: 'string' },
+        owner: { type: 'string' },
+        'lease-ttl': { type: 'string' },
+        'unknown-orders': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -104,6 +114,11 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
   const balance = num('balance', v.balance, (n) => n > 0, 'a positive number');
   const statusEvery = num('status-every', v['status-every'], (n) => n > 0, 'a positive number of seconds');
   const duration = num('duration', v.duration, (n) => n > 0, 'a positive number of seconds');
+  const leaseTtl = num('lease-ttl', v['lease-ttl'], (n) => n >= 3 && n <= 3600, 'a number of seconds from 3 to 3600');
+  const unknownOrders = v['unknown-orders'];
+  if (unknownOrders !== undefined && unknownOrders !== 'cancel' && unknownOrders !== 'adopt') throw new UsageError(`--unknown-orders must be cancel or adopt, got "${unknownOrders}"`);
+  const owner = v.owner ?? (env.RUNTIME_OWNER || undefined);
+  const cloud = cloudWiring({ ...env, ...(v['state-endpoint'] ? { STATE_ENDPOINT: v['state-endpoint'] } : {}) });
   const onShutdown = v['on-shutdown'];
   if (onShutdown !== undefined && onShutdown !== 'flat' && onShutdown !== 'leave') throw new UsageError(`--on-shutdown must be flat or leave, got "${onShutdown}"`);
   let exchangeUrl = v['exchange-url'] ?? (env.MEXC_EXCHANGE_URL || undefined);
@@ -141,9 +156,20 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       ...(onShutdown !== undefined ? { onShutdown } : {}),
       ...(v.mode !== undefined ? { strategyMode: v.mode as 'standard' } : {}),
       ...(v.profile !== undefined ? { profile: v.profile as 'moderate' } : {}),
+      ...(leaseTtl !== undefined ? { leaseTtlMs: Math.round(leaseTtl * 1000) } : {}),
+      ...(unknownOrders !== undefined ? { unknownOrders } : {}),
+      ...cloud.config,
     };
     const config = parseRuntimeConfig(input);
-    const rt = await Runtime.start(config, { out, liveSwitch: live, ...(live && apiKey && secret ? { credentials: { apiKey, secret } } : {}) });
+    for (const line of cloud.described) out.log(line);
+    const rt = await Runtime.start(config, {
+      out,
+      liveSwitch: live,
+      ...(live && apiKey && secret ? { credentials: { apiKey, secret } } : {}),
+      ...(owner ? { owner } : {}),
+      ...(cloud.killSwitchSource ? { killSwitchSource: cloud.killSwitchSource } : {}),
+      ...(cloud.events ? { events: cloud.events } : {}),
+    });
     out.log(`status ${rt.statusServer?.url ?? '-'}/status (Ctrl-C stops gracefully)`);
     let reason = 'stop requested';
     await new Promise<void>((resolve) => {

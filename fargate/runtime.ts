@@ -8,13 +8,15 @@
  * trading, so a replay at 600x behaves like the market it replays); leases, heartbeats, timers and
  * the shutdown bound run on the wall clock, because other processes and the operator share it.
  *
- * Not here yet (issue 4): crash recovery and reconciliation with the exchange on start. State is
- * written (leases, heartbeats, closed trades, daily stats) but not read back to resume positions.
+ * Crash-only: every order is journaled before it is sent (services/recovery/journal.ts) and every
+ * start reconciles the journal with the exchange before trading (services/recovery/recover.ts), so
+ * a process killed at any moment resumes its positions, and never sends a client order id twice.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CcxtMexcVenue } from '../services/adapters/mexc/ccxtMexcVenue.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoStore, createTable } from '../services/adapters/dynamo/dynamoStore.js';
 import { startLocalDynamo, type LocalDynamo } from '../services/adapters/dynamo/localDynamo.js';
 import { FileKillSwitchSource, killSwitchFilePath } from '../services/adapters/file/fileKillSwitch.js';
@@ -39,6 +41,9 @@ import type { StreamHandle, VenueClient, VenueEvent } from '../services/venue/ty
 import { startStatusServer, type StatusServer } from './statusServer.js';
 import type { RuntimeConfig } from './runtimeConfig.js';
 import { loadClosedHistory, tradingSubscriptions, withStartupRetries } from './startup.js';
+import { PositionJournal } from '../services/recovery/journal.js';
+import { JournaledExchange } from '../services/recovery/journaledExchange.js';
+import { describeRecovery, recoverOnStart, type RecoveryReport } from '../services/recovery/recover.js';
 
 /** Where the runtime writes its lines. */
 export interface RuntimeOutput {
@@ -83,6 +88,10 @@ export class Runtime {
   venue!: VenueClient;
   portfolio!: Portfolio;
   store!: StateStore;
+  journal!: PositionJournal;
+  exchange!: JournaledExchange;
+  /** What the start-up reconciliation found and did. */
+  recovery: RecoveryReport | undefined;
   statusServer: StatusServer | undefined;
   /** Symbols this runtime holds the lease of and trades. */
   readonly trading = new Set<SymbolId>();
@@ -102,6 +111,7 @@ export class Runtime {
   private readonly out: RuntimeOutput;
   private readonly wall: () => number;
   private dynamo: LocalDynamo | undefined;
+  private dynamoClient: DynamoDBClient | undefined;
   private publicData: CcxtMexcVenue | undefined;
   private handle: StreamHandle | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -178,14 +188,21 @@ export class Runtime {
   private async boot(): Promise<void> {
     const cfg = this.config;
     // State.
-    let dynamo = this.deps.dynamo;
-    if (!dynamo) {
-      dynamo = await startLocalDynamo(cfg.stateStorage === 'disk' ? { path: join(cfg.dataDir, 'state') } : {});
-      this.dynamo = dynamo;
+    let client: DynamoDBClient;
+    if (this.deps.dynamo) client = this.deps.dynamo.client;
+    else if (cfg.stateStorage === 'dynamodb') {
+      // AWS (the task role's credentials, the region from the environment), or a given endpoint.
+      client = new DynamoDBClient(
+        cfg.stateEndpoint ? { endpoint: cfg.stateEndpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 } : { maxAttempts: 1 },
+      );
+      this.dynamoClient = client;
+    } else {
+      this.dynamo = await startLocalDynamo(cfg.stateStorage === 'disk' ? { path: join(cfg.dataDir, 'state') } : {});
+      client = this.dynamo.client;
     }
-    await createTable(dynamo.client, cfg.tableName);
+    if (cfg.stateStorage !== 'dynamodb' || cfg.createTable) await createTable(client, cfg.tableName);
     this.store = createDynamoStore({
-      client: dynamo.client,
+      client,
       tableName: cfg.tableName,
       clock: this.wall,
       onQuarantine: (r) => this.out.err(`state: quarantined an item: ${JSON.stringify(r).slice(0, 300)}`),
@@ -226,18 +243,42 @@ export class Runtime {
       wanted.push(s);
     }
 
-    // Leases: one per symbol before trading it; another owner's live lease keeps us off it.
+    // The market clock starts at the venue's newest candle (a replay can run ahead of the wall clock).
+    try {
+      const latest = await this.withRetries('reading the market clock', () => this.venue.fetchKlines(wanted[0] as SymbolId, '1m', undefined, 1));
+      const last = latest[latest.length - 1];
+      if (last && last.openTime > this.marketNow) this.marketNow = last.openTime;
+    } catch (e) {
+      this.out.err(`warning: the venue's clock could not be read (${e instanceof Error ? e.name : String(e)}); using the local clock`);
+    }
+
+    // Leases: one per symbol before trading it; another owner's live lease keeps us off it. A lease
+    // left by a killed process is waited for until it expires (bounded by leaseWaitMs).
+    const waitUntil = this.wall() + (cfg.leaseWaitMs ?? cfg.leaseTtlMs + 5000);
     for (const s of wanted) {
-      try {
-        await this.store.acquireLease(s, this.owner, cfg.leaseTtlMs, this.wall());
-        this.trading.add(s);
-        this.log(`${this.iso()} LEASE ${s} acquired by ${this.owner} for ${cfg.leaseTtlMs / 1000} s`);
-      } catch (e) {
-        if (!(e instanceof LeaseHeldError)) throw e;
-        this.refused.set(s, `lease held by ${e.holder ?? 'another owner'} until ${new Date(e.expiresAt).toISOString()}`);
-        this.log(`${this.iso()} LEASE ${s} refused: held by ${e.holder ?? 'another owner'} until ${new Date(e.expiresAt).toISOString()}; not trading it`);
+      for (;;) {
+        try {
+          await this.store.acquireLease(s, this.owner, cfg.leaseTtlMs, this.wall());
+          this.trading.add(s);
+          this.log(`${this.iso()} LEASE ${s} acquired by ${this.owner} for ${cfg.leaseTtlMs / 1000} s`);
+          break;
+        } catch (e) {
+          if (!(e instanceof LeaseHeldError)) throw e;
+          if (e.expiresAt < waitUntil && this.phase === 'starting') {
+            const ms = Math.max(200, Math.min(e.expiresAt - this.wall() + 100, waitUntil - this.wall()));
+            this.log(`${this.iso()} LEASE ${s} held by ${e.holder ?? 'another owner'} until ${new Date(e.expiresAt).toISOString()}; waiting ${(ms / 1000).toFixed(1)} s for it to expire`);
+            await sleep(ms);
+            continue;
+          }
+          this.refused.set(s, `lease held by ${e.holder ?? 'another owner'} until ${new Date(e.expiresAt).toISOString()}`);
+          this.log(`${this.iso()} LEASE ${s} refused: held by ${e.holder ?? 'another owner'} until ${new Date(e.expiresAt).toISOString()}; not trading it`);
+          break;
+        }
       }
     }
+    // Renewed from now on, not only once running: a start-up longer than the lease (retries, a
+    // long recovery) must not lose it.
+    this.timers.push(setInterval(() => this.track(this.renewLeases()), Math.max(1000, Math.floor(cfg.leaseTtlMs / 3))));
     if (this.trading.size === 0) throw new RuntimeStartError(`no symbol to trade: every lease is held by another owner (${[...this.refused.entries()].map(([s, w]) => `${s}: ${w}`).join('; ')})`);
 
     // Exchange layer and session.
@@ -262,9 +303,16 @@ export class Runtime {
       this.log(`${this.iso()} live balance: ${cash.toString()} ${quote} free`);
     }
     this.portfolio = new Portfolio(quote, cash);
+    this.journal = new PositionJournal({
+      store: this.store,
+      now: () => this.marketNow,
+      mode: cfg.mode,
+      onProblem: (what, e) => this.out.err(`${this.iso()} JOURNAL ${what} failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`),
+    });
+    this.exchange = new JournaledExchange(this.safe, this.journal, (line) => this.out.err(`${this.iso()} JOURNAL ${line}`), () => this.marketNow);
     this.session = new TradingSession({
       config: this.strategy,
-      exchange: this.safe,
+      exchange: this.exchange,
       portfolio: this.portfolio,
       now: () => this.marketNow,
       log: (l) => this.log(l),
@@ -275,6 +323,14 @@ export class Runtime {
     const symbols = [...this.trading];
     for (const s of symbols) await this.warmUp(s);
     await this.refreshVolumes();
+
+    // Crash-only start: the journal against the exchange, before anything is traded.
+    this.recovery = await recoverOnStart(
+      symbols,
+      { mode: cfg.mode, unknownOrders: cfg.unknownOrders, fillLookbackMs: cfg.fillLookbackHours * 3_600_000 },
+      { store: this.store, venue: this.venue, safe: this.safe, executor: this.session.executor, journal: this.journal, portfolio: this.portfolio, quoteAsset: quote, now: () => this.marketNow, wall: this.wall, log: (l) => this.log(`${this.iso()} ${l}`) },
+    );
+    this.log(`${this.iso()} ${describeRecovery(this.recovery)}`);
 
     const subs = tradingSubscriptions(symbols);
     this.handle = await this.venue.stream(subs, (e) => this.onVenueEvent(e));
@@ -287,7 +343,6 @@ export class Runtime {
     };
     every(cfg.killSwitchPollMs, () => void this.pollKillSwitch());
     every(cfg.heartbeatMs, () => this.track(this.heartbeat()));
-    every(Math.max(1000, Math.floor(cfg.leaseTtlMs / 3)), () => this.track(this.renewLeases()));
     every(cfg.statusEverySec * 1000, () => this.log(this.statusLine()));
     every(15_000, () => this.track(this.safe.checkStuck(this.wall()).catch((e: unknown) => this.out.err(`stuck-order check failed: ${String(e)}`))));
     every(5 * 60_000, () => this.track(this.refreshVolumes()));
@@ -408,8 +463,44 @@ export class Runtime {
     return true;
   }
 
+  /** Journals what the executor does (see services/recovery/journal.ts) and persists closed trades. */
   private onExecutorEvent(e: ExecutorEvent): void {
-    if (e.type === 'position_closed') this.track(this.persistTrade(e.trade, e.time));
+    const ex = this.session.executor;
+    switch (e.type) {
+      case 'entry_submitted':
+        this.journal.noteIntent(e.intent);
+        break;
+      case 'position_opened':
+      case 'stop_moved':
+      case 'exit_started':
+      case 'fill_booked': {
+        const snap = ex.snapshot(e.positionId);
+        if (snap) this.journal.saveSnapshot(snap);
+        break;
+      }
+      case 'entry_expired':
+        this.track(this.journal.closePosition(e.positionId, e.time, 'entry not filled in time'));
+        break;
+      case 'entry_rejected':
+        // Only an entry the journal knows has a record to close (a risk refusal never got one).
+        this.track(this.journal.closePosition(e.intent.id, e.time, `entry rejected: ${e.reason}`));
+        break;
+      case 'position_closed': {
+        const t = e.trade;
+        const exitQuantity = t.exitPrice.isZero() ? Dec.ZERO : t.quantity;
+        this.track(
+          this.journal.closePosition(t.id, e.time, t.exitReason, {
+            entryQuantity: t.quantity,
+            entryCost: t.entryPrice.mul(t.quantity),
+            exitQuantity,
+            exitProceeds: t.exitPrice.mul(exitQuantity),
+            fees: t.fees,
+          }),
+        );
+        this.track(this.persistTrade(t, e.time));
+        break;
+      }
+    }
   }
 
   /**
@@ -567,7 +658,7 @@ export class Runtime {
           `${this.iso()} STOP  leaving ${open.length} open position(s) (${open.join(', ')}): MEXC spot has no stop orders, so the executor's stops do not protect them while the process is down`,
         );
       }
-      await bounded('waiting for in-flight writes', 3000, () => Promise.allSettled([...this.inflight]));
+      await bounded('waiting for in-flight writes', 3000, () => Promise.allSettled([...this.inflight, this.journal.flush()]));
       await bounded('final heartbeat', 2000, () => this.heartbeat(`stopped: ${reason}`));
       await bounded('releasing the leases', 2000, () => this.releaseLeases());
     }
@@ -598,5 +689,7 @@ export class Runtime {
     const d = this.dynamo;
     this.dynamo = undefined;
     await d?.close().catch(() => undefined);
+    this.dynamoClient?.destroy();
+    this.dynamoClient = undefined;
   }
 }

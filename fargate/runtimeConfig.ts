@@ -23,8 +23,15 @@ export const runtimeConfigSchema = z
     wsUrl: url.optional(),
     /** Local state (DynamoDB files under `state/`) and the kill-switch file live here. */
     dataDir: z.string().min(1).default('data/local'),
-    /** `disk` under dataDir/state (npm start), `memory` (tests). */
-    stateStorage: z.enum(['disk', 'memory']).default('disk'),
+    /**
+     * `disk`: dynalite under dataDir/state (npm start); `memory`: dynalite in memory (tests);
+     * `dynamodb`: a DynamoDB service (AWS, with the task role's credentials; or `stateEndpoint`).
+     */
+    stateStorage: z.enum(['disk', 'memory', 'dynamodb']).default('disk'),
+    /** A DynamoDB endpoint (a dynalite of another process); with stateStorage dynamodb. */
+    stateEndpoint: url.optional(),
+    /** With stateStorage dynamodb: create the table when missing (local endpoints; the CDK creates it on AWS). */
+    createTable: z.boolean().default(true),
     tableName: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name').default('mexc-sr-scalper-local'),
     /** Port of /health and /status on 127.0.0.1; 0 = any free port. */
     statusPort: z.number().int().min(0).max(65_535).default(8787),
@@ -33,6 +40,15 @@ export const runtimeConfigSchema = z
     /** Bound on the whole graceful shutdown (ECS gives 30 s). */
     shutdownTimeoutMs: z.number().int().min(1000).max(120_000).default(25_000),
     leaseTtlMs: z.number().int().min(3000).max(3_600_000).default(60_000),
+    /**
+     * How long start waits for a lease another owner holds (a task killed without releasing it
+     * holds it until it expires). Default: the lease ttl plus 5 s.
+     */
+    leaseWaitMs: z.number().int().min(0).max(3_660_000).optional(),
+    /** Orders open on the exchange that the state does not know, found at start: cancelled or adopted. */
+    unknownOrders: z.enum(['cancel', 'adopt']).default('cancel'),
+    /** At start the fill ledger is completed from the exchange's fills of this many hours. */
+    fillLookbackHours: z.number().positive().max(168).default(24),
     heartbeatMs: z.number().int().min(100).max(600_000).default(15_000),
     /** The kill switch is read at most this often (the KillSwitch caches in between). */
     killSwitchPollMs: z.number().int().min(50).max(60_000).default(5000),

@@ -45,17 +45,58 @@ export type ExecutorEvent =
   | { type: 'entry_expired'; time: number; positionId: string; symbol: SymbolId }
   | { type: 'stop_moved'; time: number; positionId: string; symbol: SymbolId; stop: number }
   | { type: 'exit_started'; time: number; positionId: string; symbol: SymbolId; reason: ExitReason; detail: string }
-  | { type: 'position_closed'; time: number; trade: ClosedTrade; reason: ExitReason };
+  | { type: 'position_closed'; time: number; trade: ClosedTrade; reason: ExitReason }
+  /** A fill was booked on a position (for the journal: the position's record changed). */
+  | { type: 'fill_booked'; time: number; positionId: string; symbol: SymbolId; clientOrderId: string };
 
-type Role = 'entry' | 'target' | 'exit';
+export type Role = 'entry' | 'target' | 'exit';
 
 interface TrackedOrder {
   readonly clientOrderId: string;
   readonly positionId: string;
   readonly role: Role;
   readonly quantity: Dec;
+  /** Limit price (targets), for the journal. */
+  readonly price?: Dec;
   filled: Dec;
   open: boolean;
+}
+
+/**
+ * A position as the journal persists it (services/recovery/): the intent, the stop, the counters
+ * and the orders, taken at one moment. Enough to rebuild the position after a restart, where the
+ * fills themselves are read again from the venue.
+ */
+export interface PositionSnapshot {
+  readonly id: string;
+  readonly symbol: SymbolId;
+  readonly intent: EnterIntent;
+  readonly state: 'entering' | 'open' | 'closing';
+  readonly filledQty: Dec;
+  readonly entryCost: Dec;
+  readonly entryFees: Dec;
+  readonly exitQty: Dec;
+  readonly exitProceeds: Dec;
+  readonly exitFees: Dec;
+  readonly stop: Dec;
+  readonly breakevenMoved: boolean;
+  readonly openedAt: number;
+  readonly entrySubmittedAt: number;
+  readonly exitAttempts: number;
+  readonly exitReason: ExitReason | null;
+  readonly orders: readonly { clientOrderId: string; role: Role; quantity: Dec; price?: Dec; filled: Dec; open: boolean }[];
+}
+
+/** What a restart gives `Executor.restore`: the persisted decisions, without fills (they are replayed). */
+export interface RestoredPosition {
+  readonly intent: EnterIntent;
+  readonly stop: Dec;
+  readonly breakevenMoved: boolean;
+  readonly openedAt: number;
+  readonly entrySubmittedAt: number;
+  readonly exitReason: ExitReason | null;
+  /** Every order placed (or about to be placed) for the position before the restart. */
+  readonly orders: readonly { clientOrderId: string; role: Role; quantity: Dec; price?: Dec }[];
 }
 
 interface Position {
@@ -230,8 +271,8 @@ export class Executor {
     this.afterAck(ack, now);
   }
 
-  private track(clientOrderId: string, positionId: string, role: Role, quantity: Dec): void {
-    this.orders.set(clientOrderId, { clientOrderId, positionId, role, quantity, filled: Dec.ZERO, open: true });
+  private track(clientOrderId: string, positionId: string, role: Role, quantity: Dec, price?: Dec): void {
+    this.orders.set(clientOrderId, { clientOrderId, positionId, role, quantity, ...(price ? { price } : {}), filled: Dec.ZERO, open: true });
   }
 
   private afterAck(ack: OrderAck, now: number): void {
@@ -335,8 +376,9 @@ export class Executor {
       p.exitFees = p.exitFees.add(feeQuote);
       p.exitFills++;
       if (o.role === 'target' && p.state === 'open') p.exitReason = 'target';
-      if (!p.filledQty.sub(p.exitQty).isPositive() && p.state !== 'entering') this.close(p, f.time);
     }
+    this.emit({ type: 'fill_booked', time: f.time, positionId: p.id, symbol: p.symbol, clientOrderId: f.clientOrderId });
+    if (o.role !== 'entry' && !p.filledQty.sub(p.exitQty).isPositive() && p.state !== 'entering') this.close(p, f.time);
   }
 
   private onOrderUpdate(u: OrderUpdate): void {
@@ -385,11 +427,12 @@ export class Executor {
     for (const { plan, quantity } of plans) {
       i++;
       const clientOrderId = `${p.id}T${i}`;
-      this.track(clientOrderId, p.id, 'target', quantity);
+      const price = Dec.from(plan.price).roundTo(p.market.tickSize);
+      this.track(clientOrderId, p.id, 'target', quantity, price);
       p.targetOrderIds.push(clientOrderId);
       // Fire and forget is safe here: the order is tracked before it is sent, fills are matched by id.
       void this.exchange
-        .submit({ clientOrderId, symbol: p.symbol, side: 'sell', type: 'limit', quantity, price: Dec.from(plan.price).roundTo(p.market.tickSize) })
+        .submit({ clientOrderId, symbol: p.symbol, side: 'sell', type: 'limit', quantity, price })
         .then((ack) => this.afterAck(ack, now));
     }
   }
@@ -462,6 +505,79 @@ export class Executor {
   /** Orders the executor still tracks (bounded: a closed position's orders are forgotten). */
   get trackedOrders(): number {
     return this.orders.size;
+  }
+
+  /** The position's persistable state (see PositionSnapshot); undefined when it is not open. */
+  snapshot(positionId: string): PositionSnapshot | undefined {
+    const p = this.positions.get(positionId);
+    if (!p || p.state === 'closed') return undefined;
+    const orders: PositionSnapshot['orders'][number][] = [];
+    for (const o of this.orders.values()) {
+      if (o.positionId !== p.id) continue;
+      orders.push({ clientOrderId: o.clientOrderId, role: o.role, quantity: o.quantity, ...(o.price ? { price: o.price } : {}), filled: o.filled, open: o.open });
+    }
+    return {
+      id: p.id,
+      symbol: p.symbol,
+      intent: p.intent,
+      state: p.state,
+      filledQty: p.filledQty,
+      entryCost: p.entryCost,
+      entryFees: p.entryFees,
+      exitQty: p.exitQty,
+      exitProceeds: p.exitProceeds,
+      exitFees: p.exitFees,
+      stop: p.stopDec,
+      breakevenMoved: p.breakevenMoved,
+      openedAt: p.openedAt,
+      entrySubmittedAt: p.entrySubmittedAt,
+      exitAttempts: p.exitAttempts,
+      exitReason: p.exitReason,
+      orders,
+    };
+  }
+
+  /**
+   * Rebuilds a position after a restart, before any fill: it starts as 'entering' with nothing
+   * filled, its orders tracked again (open), its stop, breakeven flag and exit attempts as they
+   * were. The caller then replays the venue's fills and order statuses (entry first), which move it
+   * through the usual paths: opened (targets re-requested under the same client ids, which the
+   * exchange layer recognises), partly exited, or closed with the real PnL.
+   * @throws InvalidStateError (a plain Error) when the symbol already has a position.
+   */
+  restore(r: RestoredPosition): void {
+    const intent = r.intent;
+    if (this.bySymbol.has(intent.symbol)) throw new Error(`restore: ${intent.symbol} already has a position`);
+    const market = this.exchange.market(intent.symbol);
+    const entry = r.orders.find((o) => o.role === 'entry');
+    const pos: Position = {
+      id: intent.id,
+      intent,
+      symbol: intent.symbol,
+      market,
+      state: 'entering',
+      entryOrderId: entry?.clientOrderId ?? `${intent.id}E`,
+      entrySubmittedAt: r.entrySubmittedAt,
+      filledQty: Dec.ZERO,
+      entryCost: Dec.ZERO,
+      entryAvg: intent.price,
+      entryFees: Dec.ZERO,
+      exitQty: Dec.ZERO,
+      exitProceeds: Dec.ZERO,
+      exitFees: Dec.ZERO,
+      exitFills: 0,
+      stopDec: r.stop,
+      stop: r.stop.toNumber(),
+      openedAt: r.openedAt,
+      breakevenMoved: r.breakevenMoved,
+      targetOrderIds: [],
+      exitAttempts: r.orders.filter((o) => o.role === 'exit').length,
+      exitReason: r.exitReason,
+    };
+    this.positions.set(pos.id, pos);
+    this.bySymbol.set(pos.symbol, pos);
+    for (const o of r.orders) this.track(o.clientOrderId, pos.id, o.role, o.quantity, o.price);
+    if (entry && entry.price) this.portfolio.reserve(entry.clientOrderId, entry.quantity.mul(entry.price));
   }
 
   /** Ids of positions not yet closed (for end-of-run liquidation and emergency exits). */

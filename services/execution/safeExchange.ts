@@ -265,7 +265,8 @@ interface Tracked {
   readonly rootId: string;
   /** Root only: the replacement legs in order (ids). */
   readonly legs: string[];
-  readonly createdAt: number;
+  /** Placement time; an adopted order's comes from the journal (fills are looked up from it). */
+  createdAt: number;
   /** Last placement or fill (local clock): what the stuck detection measures from. */
   lastActivityAt: number;
   /** Quote value of the fills delivered. */
@@ -512,6 +513,35 @@ export class SafeExchange implements ExchangePort {
     }
     this.report(root);
     return { clientOrderId: root.id, venueStatus: status, fillsDelivered: delivered };
+  }
+
+  /**
+   * Takes over an order placed before a restart: the journal knows its client id, the venue may or
+   * may not have it. It is tracked in the 'unknown' state until `reconcileOrder` asks the venue (an
+   * order that never reached the venue then ends as cancelled, not resent), and a submit with the
+   * same client id sends nothing. `legs` are the ids of its stuck-order replacements, oldest first.
+   * Adopting an id that is already tracked does nothing.
+   */
+  adopt(o: { clientOrderId: string; symbol: SymbolId; side: 'buy' | 'sell'; type: VenueOrderType; quantity: Dec; createdAt: number; legs?: readonly string[] }): void {
+    if (this.tracked.has(o.clientOrderId)) return;
+    const adoptOne = (id: string): Tracked => {
+      const t = this.track(id, o.clientOrderId, o.symbol, o.side, o.type, o.quantity);
+      t.createdAt = o.createdAt;
+      t.order = transition(transition(t.order, { type: 'sent' }), { type: 'outcome_unknown' });
+      t.reason = 'outcome unknown (adopted after a restart)';
+      return t;
+    };
+    const root = adoptOne(o.clientOrderId);
+    for (const leg of o.legs ?? []) {
+      if (this.tracked.has(leg)) continue;
+      adoptOne(leg);
+      root.legs.push(leg);
+    }
+  }
+
+  /** True when the client id is tracked (placed in this run, or adopted). */
+  isTracked(clientOrderId: string): boolean {
+    return this.tracked.has(clientOrderId);
   }
 
   // -------------------------------------------------------------------------------------------

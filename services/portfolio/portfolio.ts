@@ -59,6 +59,23 @@ export class Portfolio {
     return this.marks.get(symbol);
   }
 
+  /**
+   * Replaces cash and holdings with the venue's balances (free + locked), keeping reservations,
+   * marks and the fee tally: after a restart the exchange is the truth, and the fills replayed to
+   * rebuild positions must not count twice.
+   */
+  resetBalances(cash: Dec, holdings: ReadonlyMap<SymbolId, Dec>): void {
+    if (cash.isNegative()) throw new RangeError('cash must not be negative');
+    this.cashRaw = cash;
+    this.cashApprox = cash.toNumber();
+    this.holdings.clear();
+    this.holdingsApprox.clear();
+    for (const [s, q] of holdings) {
+      this.holdings.set(s, q);
+      this.holdingsApprox.set(s, q.toNumber());
+    }
+  }
+
   /** Reserves quote for an open buy order so that concurrent entries cannot overspend. */
   reserve(clientOrderId: string, amount: Dec): void {
     this.reserved.set(clientOrderId, amount);

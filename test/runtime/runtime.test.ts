@@ -252,7 +252,11 @@ describe('fargate runtime (paper, simulator, dynalite in memory)', () => {
     const { rt, ks, lines } = await start({ onShutdown: 'leave' });
     await openPosition(rt);
     const venue = rt.venue;
-    expect((await venue.fetchOpenOrders(BTC)).length).toBeGreaterThan(0); // the targets rest on the book
+    // The targets rest on the book once their journal entries are written.
+    let resting = 0;
+    const deadline = Date.now() + 10_000;
+    while ((resting = (await venue.fetchOpenOrders(BTC)).length) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(resting).toBeGreaterThan(0);
     await ks.write('EMERGENCY_STOP', 'test');
     await until('the emergency to start', () => rt.emergency !== undefined);
     await rt.emergency;

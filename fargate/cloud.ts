@@ -1,0 +1,53 @@
+/**
+ * The runtime's AWS wiring, chosen by environment variables the CDK stack sets on the task
+ * (lib/): the state table, the kill-switch parameter, the event queues. Each is optional, so a
+ * local run can use any of them against a stand-in (`STATE_ENDPOINT` for a dynalite of another
+ * process); without them the runtime uses its local equivalents.
+ */
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { SqsEventPublisher } from '../services/adapters/sqs/sqsEvents.js';
+import { SsmKillSwitchSource } from '../services/adapters/ssm/ssmKillSwitch.js';
+import { ConfigError } from '../services/core/errors.js';
+import type { KillSwitchSource } from '../services/control/killSwitch.js';
+import type { EventPublisher } from '../services/events/types.js';
+import type { RuntimeConfigInput } from './runtimeConfig.js';
+
+export interface CloudWiring {
+  /** Runtime options the environment decides (state backend, table). */
+  readonly config: Partial<RuntimeConfigInput>;
+  readonly killSwitchSource?: KillSwitchSource;
+  readonly events?: EventPublisher;
+  /** What is wired, for the start-up line. */
+  readonly described: string[];
+}
+
+/** Reads STATE_TABLE, STATE_ENDPOINT, KILL_SWITCH_PARAM and the three *_QUEUE_URL variables. */
+export function cloudWiring(env: NodeJS.ProcessEnv): CloudWiring {
+  const described: string[] = [];
+  const config: Partial<RuntimeConfigInput> = {};
+  const table = env.STATE_TABLE || undefined;
+  const endpoint = env.STATE_ENDPOINT || undefined;
+  if (table || endpoint) {
+    Object.assign(config, { stateStorage: 'dynamodb', ...(table ? { tableName: table } : {}), ...(endpoint ? { stateEndpoint: endpoint } : { createTable: false }) });
+    described.push(`state: DynamoDB table ${table ?? '(default name)'}${endpoint ? ` at ${endpoint}` : ''}`);
+  }
+  let killSwitchSource: KillSwitchSource | undefined;
+  const param = env.KILL_SWITCH_PARAM || undefined;
+  if (param) {
+    killSwitchSource = new SsmKillSwitchSource(new SSMClient({ maxAttempts: 1 }), param);
+    described.push(`kill switch: SSM parameter ${param}`);
+  }
+  let events: EventPublisher | undefined;
+  const urls = { events: env.EVENTS_QUEUE_URL, alerts: env.ALERTS_QUEUE_URL, retrain: env.RETRAIN_QUEUE_URL };
+  const given = Object.entries(urls).filter(([, u]) => u);
+  if (given.length > 0 && given.length < 3) {
+    const missing = Object.entries(urls).filter(([, u]) => !u).map(([k]) => `${k.toUpperCase()}_QUEUE_URL`);
+    throw new ConfigError(`environment: ${missing.join(' and ')} must be set with the other queue URLs (all three or none)`);
+  }
+  if (urls.events && urls.alerts && urls.retrain) {
+    events = new SqsEventPublisher({ client: new SQSClient({ maxAttempts: 1 }), queueUrls: { events: urls.events, alerts: urls.alerts, retrain: urls.retrain } });
+    described.push('events: SQS');
+  }
+  return { config, ...(killSwitchSource ? { killSwitchSource } : {}), ...(events ? { events } : {}), described };
+}
