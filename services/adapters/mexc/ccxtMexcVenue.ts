@@ -178,6 +178,16 @@ function notTradableReason(info: Raw, apiSymbols: ReadonlySet<string> | undefine
  * The MEXC spot venue through ccxt. `name` is "mexc", or "mexc-sim" when `restUrl` points at
  * another server. Call `loadMarkets` before anything that needs a market.
  */
+const KLINE_INTERVAL_MS: Readonly<Record<KlineInterval, number>> = {
+  '1m': 60_000,
+  '5m': 300_000,
+  '15m': 900_000,
+  '30m': 1_800_000,
+  '1h': 3_600_000,
+  '4h': 14_400_000,
+  '1d': 86_400_000,
+};
+
 export class CcxtMexcVenue implements VenueClient {
   readonly name: string;
   private readonly rest: MexcRestClient;
@@ -482,7 +492,10 @@ export class CcxtMexcVenue implements VenueClient {
   async fetchKlines(symbol: SymbolId, interval: KlineInterval, since?: number, limit?: number): Promise<Candle[]> {
     const sym = this.ccxtSymbol(symbol);
     // Our intervals are ccxt's timeframe names; ccxt maps 1h → "60m" for MEXC spot.
-    const rows = await this.call('query', () => this.rest.fetchOHLCV(sym, interval, since, limit));
+    // With a start, the end is given too: ccxt would otherwise clamp it to its own clock, and a
+    // venue whose clock runs ahead (the simulator replaying at speed) would lose its newest candles.
+    const until = since !== undefined ? since + (limit ?? 500) * KLINE_INTERVAL_MS[interval] - 1 : undefined;
+    const rows = await this.call('query', () => this.rest.fetchOHLCV(sym, interval, since, limit, until !== undefined ? { until } : {}));
     const out: Candle[] = [];
     for (const r of rows) {
       const [t, o, h, l, c, v] = r;

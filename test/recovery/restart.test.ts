@@ -1,0 +1,249 @@
+/**
+ * Restart reconciliation, one scenario at a time: the runtime trades live (real ccxt) against the
+ * MEXC simulator in manual mode (the test pushes the market), its state in a dynalite of this
+ * process. A "crash" closes the runtime's connections and timers without any shutdown step (no
+ * flattening, no lease release, no final heartbeat), as a killed process would leave things; the
+ * market then moves while nobody watches; a new runtime with the same owner starts.
+ *
+ * Expectations come from the exchange's own records (its trades for the account, its order log and
+ * open orders), not from the runtime's.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Runtime } from '../../fargate/runtime.js';
+import { parseRuntimeConfig, type RuntimeConfigInput } from '../../fargate/runtimeConfig.js';
+import { loadCandleFile } from '../../services/adapters/candleFiles.js';
+import { createDynamoStore, createTable } from '../../services/adapters/dynamo/dynamoStore.js';
+import { startLocalDynamo, type LocalDynamo } from '../../services/adapters/dynamo/localDynamo.js';
+import { CcxtMexcVenue } from '../../services/adapters/mexc/ccxtMexcVenue.js';
+import { startSimServer, type SimServer } from '../../services/adapters/mexcSim/server.js';
+import { Dec } from '../../services/core/money.js';
+import { symbolId, type SymbolId } from '../../services/core/types.js';
+import { MemoryEventQueues } from '../../services/events/memoryQueue.js';
+import { PositionJournal } from '../../services/recovery/journal.js';
+import { CandleReplay, simMarketFromCandles } from '../../services/sim/replay.js';
+import type { StateStore } from '../../services/state/types.js';
+import type { EnterIntent } from '../../services/strategy/intents.js';
+
+const BTC = symbolId('BTCUSDT');
+const candles = loadCandleFile('test/fixtures/candles/BTCUSDT/1m-2021-04-18_2021-04-21-slice.csv.gz', { repair: true }).candles;
+const TABLE = 'restart-test';
+const ACCOUNTS = ['a1', 'a2', 'a3', 'a4'];
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('restart reconciliation (live against the simulator, dynalite)', () => {
+  let server: SimServer;
+  let dynamo: LocalDynamo;
+  let store: StateStore;
+  let lastClose: number;
+  let clock: number;
+  const runtimes: Runtime[] = [];
+  const dirs: string[] = [];
+
+  beforeAll(async () => {
+    const now = Date.now();
+    const startMinute = now - (now % 60_000);
+    server = await startSimServer({
+      markets: [simMarketFromCandles(BTC, candles)],
+      accounts: ACCOUNTS.map((a) => ({ apiKey: a, apiSecret: `${a}-secret`, deposits: { USDT: Dec.from(10_000) } })),
+      replay: new CandleReplay([{ symbol: BTC, candles }], { shiftTo: startMinute - 1000 * 60_000 }),
+      startAt: startMinute,
+    });
+    lastClose = candles[999]!.close;
+    clock = startMinute;
+    dynamo = await startLocalDynamo();
+    await createTable(dynamo.client, TABLE);
+    store = createDynamoStore({ client: dynamo.client, tableName: TABLE, clock: Date.now });
+  });
+  afterAll(async () => {
+    for (const r of runtimes.splice(0)) await r.stop('test cleanup');
+    await server.close();
+    await dynamo.close();
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+  afterEach(async () => {
+    for (const r of runtimes.splice(0)) await r.stop('test cleanup');
+  });
+
+  async function start(account: string, over: Partial<RuntimeConfigInput> = {}, owner = `owner-${account}`): Promise<{ rt: Runtime; lines: string[] }> {
+    const dir = await mkdtemp(join(tmpdir(), 'restart-'));
+    dirs.push(dir);
+    const lines: string[] = [];
+    const config = parseRuntimeConfig({
+      mode: 'live',
+      symbols: ['BTCUSDT'],
+      exchangeUrl: server.restUrl,
+      dataDir: dir,
+      stateStorage: 'memory',
+      tableName: TABLE,
+      statusPort: 0,
+      heartbeatMs: 500,
+      leaseTtlMs: 3000,
+      killSwitchPollMs: 50,
+      warmupMinutes: 300,
+      ...over,
+    });
+    const rt = await Runtime.start(config, {
+      out: { log: (l) => lines.push(l), err: (l) => lines.push(l) },
+      owner,
+      dynamo,
+      events: new MemoryEventQueues({ now: Date.now }),
+      liveSwitch: true,
+      credentials: { apiKey: account, secret: `${account}-secret` },
+    });
+    runtimes.push(rt);
+    return { rt, lines };
+  }
+
+  /** As a killed process leaves things: connections and timers gone, no shutdown step, the lease still held. */
+  async function crash(rt: Runtime): Promise<void> {
+    await rt.journal.flush();
+    runtimes.splice(runtimes.indexOf(rt), 1);
+    await (rt as unknown as { close(): Promise<void> }).close();
+  }
+
+  function venueFor(account: string): CcxtMexcVenue {
+    return new CcxtMexcVenue({ restUrl: server.restUrl, wsUrl: server.wsUrl, apiKey: account, secret: `${account}-secret` });
+  }
+
+  let seq = 0;
+  function intent(rt: Runtime, symbol: SymbolId = BTC): EnterIntent {
+    return {
+      kind: 'enter',
+      id: `R${++seq}x${Date.now().toString(36)}`,
+      symbol,
+      direction: 'long',
+      time: rt.now(),
+      price: lastClose,
+      stop: lastClose * 0.99,
+      targets: [
+        { label: 'primary', price: lastClose * 1.01, fraction: 0.33 },
+        { label: 'secondary', price: lastClose * 1.03, fraction: 0.33 },
+        { label: 'aggressive', price: lastClose * 1.04, fraction: 0.34 },
+      ],
+      level: { price: lastClose * 0.998, touches: 3, sources: ['extrema'] },
+      oppositeLevel: null,
+      reasons: ['test'],
+      expiresAt: rt.now() + 4 * 3600_000,
+    };
+  }
+
+  function push(kind: 'book' | 'trade', price: number, quantity = 50): void {
+    clock += 1000;
+    if (kind === 'book') server.pushMarketData({ type: 'book', symbol: BTC, book: { time: clock, bid: price - 1, bidSize: quantity, ask: price, askSize: quantity } });
+    else server.pushMarketData({ type: 'trade', symbol: BTC, trade: { time: clock, price, quantity, buyerMaker: false } });
+  }
+
+  it('a target that filled and a stop crossed while down: the fills are replayed and the position closes with its real PnL', async () => {
+    const { rt } = await start('a1');
+    clock = Math.max(clock, rt.now());
+    push('book', lastClose);
+    await until('the book to reach the session', () => rt.session.counters.books > 0);
+    const it1 = intent(rt);
+    await rt.session.executor.handle([it1], rt.now());
+    await until('the targets to rest', async () => (await rt.venue.fetchOpenOrders(BTC)).length === 3);
+    await crash(rt);
+
+    // While down: a trade through the first target (it fills as maker), then the market falls through the stop.
+    const t1 = Dec.from(lastClose * 1.01).roundTo(Dec.from('0.01')).toNumber();
+    push('trade', t1 + 5, 100);
+    const low = lastClose * 0.98;
+    clock += 60_000;
+    server.pushMarketData({
+      type: 'kline',
+      symbol: BTC,
+      interval: '1m',
+      candle: { openTime: clock - (clock % 60_000), open: lastClose, high: lastClose, low, close: low, volume: 5 },
+      closed: true,
+      time: clock,
+    });
+    push('book', low);
+
+    const { rt: rt2, lines: lines2 } = await start('a1');
+    const rep = rt2.recovery!;
+    expect(rep.positionsRestored).toBe(1);
+    expect(rep.exitsForDownTime).toEqual([expect.objectContaining({ positionId: it1.id, reason: 'stop' })]);
+    expect(rep.fillsReplayed).toBeGreaterThanOrEqual(2); // the entry and the first target
+    try { await until('the trade to be stored', () => rt2.stats.tradesPersisted === 1); } catch (e) { console.log(lines2.filter((l) => !/BEAT/.test(l)).join('\n')); throw e; }
+
+    // The exchange's own trades for the account give the PnL the state must show.
+    const trades = server.engine.myTrades('a1', BTC, 0, 10_000);
+    expect(trades.some((t) => t.clientOrderId === `${it1.id}T1`)).toBe(true);
+    let pnl = Dec.ZERO;
+    for (const t of trades) {
+      const notional = t.price.mul(t.quantity);
+      pnl = t.side === 'sell' ? pnl.add(notional) : pnl.sub(notional);
+      pnl = pnl.sub(t.feeAsset === 'USDT' ? t.fee : t.fee.mul(t.price));
+    }
+    const day = new Date(rt2.now()).toISOString().slice(0, 10);
+    const closed = (await store.listClosedTrades(day)).filter((t) => t.id === it1.id);
+    expect(closed).toHaveLength(1);
+    expect(closed[0]!.exitReason).toBe('stop');
+    expect(closed[0]!.netPnl.toString()).toBe(pnl.toString());
+    expect((await store.get('position', it1.id))?.value.state).toBe('closed');
+    expect(server.engine.openOrders('a1', BTC)).toEqual([]);
+    // Nothing was sent twice: every client id reached the exchange once.
+    const ids = server.orderLog().filter((e) => e.account === 'a1').map((e) => e.clientOrderId);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('an entry journaled but never sent: closed at restart without a trade, and never sent', async () => {
+    // The journal's write-ahead, as a process killed between the journal write and the send leaves it.
+    const rt0 = await start('a2');
+    const it2 = intent(rt0.rt);
+    await crash(rt0.rt);
+    const journal = new PositionJournal({ store, now: () => clock, mode: 'live' });
+    journal.noteIntent(it2);
+    expect(await journal.beforeSubmit({ clientOrderId: `${it2.id}E`, symbol: BTC, side: 'buy', type: 'market', quantity: Dec.from('0.01') })).toBe('journaled');
+
+    const { rt } = await start('a2');
+    expect(rt.recovery!.entriesWithoutFill).toEqual([it2.id]);
+    await until('the position record to close', async () => (await store.get('position', it2.id))?.value.state === 'closed');
+    await until('the order record to end', async () => (await store.get('order', `${it2.id}E`))?.value.state === 'cancelled');
+    expect(server.orderLog().some((e) => e.clientOrderId === `${it2.id}E`)).toBe(false);
+    // The same intent again (the strategy re-deciding the same candle) sends nothing either.
+    const ack = await rt.exchange.submit({ clientOrderId: `${it2.id}E`, symbol: BTC, side: 'buy', type: 'market', quantity: Dec.from('0.01') });
+    expect(ack.status).not.toBe('filled');
+    expect(server.orderLog().some((e) => e.clientOrderId === `${it2.id}E`)).toBe(false);
+  });
+
+  it('orders open on the exchange that the state does not know: cancelled, or adopted into the state, per config', async () => {
+    const venue = venueFor('a3');
+    await venue.loadMarkets();
+    const far = Dec.from(lastClose * 0.5).roundTo(Dec.from('0.01'));
+    await venue.createOrder({ clientOrderId: 'manual1', symbol: BTC, side: 'buy', type: 'limit', quantity: Dec.from('0.001'), price: far });
+    const first = await start('a3');
+    expect(first.rt.recovery!.unknownOrdersCancelled).toEqual(['manual1']);
+    expect(server.engine.openOrders('a3', BTC)).toEqual([]);
+    await first.rt.stop('next');
+
+    await venue.createOrder({ clientOrderId: 'manual2', symbol: BTC, side: 'buy', type: 'limit', quantity: Dec.from('0.001'), price: far });
+    const second = await start('a3', { unknownOrders: 'adopt' });
+    expect(second.rt.recovery!.unknownOrdersAdopted).toEqual(['manual2']);
+    expect(server.engine.openOrders('a3', BTC).map((o) => o.clientOrderId)).toEqual(['manual2']);
+    expect((await store.get('order', 'manual2'))?.value.state).toBe('submitted');
+    await venue.close();
+  });
+
+  it('a lease left by a killed process is waited for, then taken', async () => {
+    const { rt } = await start('a4', {}, 'dead-owner');
+    await crash(rt);
+    const lease = await store.getLease('BTCUSDT');
+    expect(lease?.owner).toBe('dead-owner');
+    const t0 = Date.now();
+    const { rt: rt2, lines } = await start('a4', {}, 'new-owner');
+    expect(rt2.trading.has(BTC)).toBe(true);
+    expect((await store.getLease('BTCUSDT'))?.owner).toBe('new-owner');
+    expect(Date.now()).toBeGreaterThanOrEqual(Math.min(t0, lease!.expiresAt));
+    expect(lines.some((l) => /held by dead-owner .* waiting/.test(l))).toBe(true);
+  });
+});
