@@ -1,9 +1,8 @@
 /**
- * The CDK app entry (`cdk.json` runs it). It reads stage config and instantiates the stacks; the
- * stacks themselves (state table, queues, Fargate service, Lambdas, alarms) arrive with the
- * deployment work, so for now this synthesises an app with no stacks.
+ * The CDK app entry (`cdk.json` runs it with tsx). One stage per run: `npx cdk synth -c stage=prod`
+ * (default `dev`); the stage's config is `context.stages.<stage>` in cdk.json, validated by
+ * lib/config.ts. cdk-nag's AwsSolutions checks run on every synth.
  */
-import { App } from 'aws-cdk-lib';
+import { buildApp } from '../lib/app.js';
 
-const app = new App();
-app.synth();
+buildApp().app.synth();

@@ -1,0 +1,143 @@
+/**
+ * Stage configuration of the deployment: one validated object per stage, read once by
+ * `bin/app.ts` from the CDK context (`cdk.json` → `context.stages.<stage>`, the stage chosen with
+ * `-c stage=dev`, default `dev`). The schema is strict: an unknown key is an error (a typo must not
+ * silently fall back to a default), and every error names the field's path.
+ */
+import { z } from 'zod';
+import { MODES, PROFILES, RISK_PROFILES } from '../services/config/schema.js';
+
+/** CloudWatch Logs retention periods the service accepts, in days. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** Fargate's valid memory sizes (MiB) for each CPU size (units of 1/1024 vCPU). */
+const FARGATE_MEMORY: Readonly<Record<number, readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: [1024, 2048, 3072, 4096],
+  1024: [2048, 3072, 4096, 5120, 6144, 7168, 8192],
+  2048: range(4096, 16384, 1024),
+  4096: range(8192, 30720, 1024),
+};
+
+function range(from: number, to: number, step: number): number[] {
+  const out: number[] = [];
+  for (let v = from; v <= to; v += step) out.push(v);
+  return out;
+}
+
+/** A stage name: lower-case letters, digits and dashes (it goes into resource names). */
+export const stageNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,15}$/, 'a stage name is 1-16 lower-case letters, digits or dashes, starting with a letter');
+
+const taskSchema = z
+  .object({
+    /** Fargate CPU units (256 = 0.25 vCPU). */
+    cpu: z.union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)]).default(256),
+    /** Fargate memory in MiB; must be valid for `cpu`. */
+    memoryMiB: z.number().int().default(512),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const allowed = FARGATE_MEMORY[t.cpu] ?? [];
+    if (!allowed.includes(t.memoryMiB)) {
+      ctx.addIssue({ code: 'custom', path: ['memoryMiB'], message: `Fargate does not offer ${t.memoryMiB} MiB with ${t.cpu} CPU units; valid: ${allowed.join(', ')}` });
+    }
+  });
+
+/** The schema of one stage's configuration (the defaults are declared here, once). */
+export const stageConfigSchema = z
+  .object({
+    /** AWS account id to deploy to; default: the CLI's account (CDK_DEFAULT_ACCOUNT). */
+    account: z.string().regex(/^\d{12}$/, 'an AWS account id is 12 digits').optional(),
+    /** AWS region; default: the CLI's region (CDK_DEFAULT_REGION), else us-east-1. */
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected a region such as us-east-1').optional(),
+    /** Where the alarm topic's e-mail subscription goes (confirm the subscription mail once). */
+    alarmEmail: z.email(),
+    /** paper: simulated fills on live data; live: real orders (also needs the keys in Secrets Manager). */
+    tradingMode: z.enum(['paper', 'live']).default('paper'),
+    /** Name of the kill-switch SSM parameter; default `/mexc-scalper/<stage>/kill-switch`. */
+    killSwitchParameterName: z
+      .string()
+      .regex(/^\/[A-Za-z0-9_.\-/]{1,1010}$/, 'an SSM parameter path such as /mexc-scalper/dev/kill-switch')
+      .optional(),
+    /** The hot-path task's size. */
+    task: taskSchema.prefault({}),
+    /** Retention of every log group (task and Lambdas), in days. */
+    logRetentionDays: z
+      .number()
+      .int()
+      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`)
+      .default(30),
+    /** Strategy mode of the runtime and the jobs (services/config/schema.ts MODES). */
+    strategyMode: z.enum(MODES).default('standard'),
+    /** Risk profile of the runtime and the risk sweep (services/config/schema.ts PROFILES). */
+    riskProfile: z.enum(PROFILES).default('conservative'),
+    /**
+     * The daily loss limit in percent of day-start equity; default: the risk profile's
+     * `dailyLossLimitPct` (2 / 3 / 4). Only the alarm uses it: it fires at 80 % of the limit.
+     */
+    dailyLossLimitPct: z.number().gt(0).max(100).optional(),
+    /** Symbols traded (upper case, e.g. DOGEUSDT); the jobs' TRADING_SYMBOLS / SYMBOLS. Empty: each job's default. */
+    symbols: z.array(z.string().regex(/^[A-Z0-9]{2,20}$/, 'expected an upper-case symbol such as BTCUSDT')).max(50).default([]),
+    /**
+     * Telegram chat the alert dispatcher writes to (not a secret; the bot token is). Required: the
+     * dispatcher's environment schema requires TELEGRAM_CHAT_ID and fails every alert without it.
+     */
+    telegramChatId: z.string().regex(/^-?\d{1,20}$/, 'a Telegram chat id is an integer, e.g. -1001234567890'),
+  })
+  .strict();
+
+export type StageConfigInput = z.input<typeof stageConfigSchema>;
+
+/** One stage's validated configuration, with the stage name and the derived defaults filled in. */
+export interface StageConfig extends Omit<z.output<typeof stageConfigSchema>, 'killSwitchParameterName' | 'dailyLossLimitPct'> {
+  readonly stage: string;
+  readonly killSwitchParameterName: string;
+  readonly dailyLossLimitPct: number;
+}
+
+/** A stage configuration that failed validation; the message lists each field's path and problem. */
+export class StageConfigError extends Error {
+  constructor(
+    message: string,
+    readonly issues: readonly { path: string; message: string }[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StageConfigError';
+  }
+}
+
+/** Validates one stage's raw configuration; throws StageConfigError naming each bad field. */
+export function parseStageConfig(stage: string, raw: unknown): StageConfig {
+  const name = stageNameSchema.safeParse(stage);
+  if (!name.success) throw new StageConfigError(`stage: ${name.error.issues[0]?.message ?? 'invalid'} (got ${JSON.stringify(stage)})`, [{ path: 'stage', message: 'invalid stage name' }]);
+  const parsed = stageConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ path: ['stages', stage, ...i.path.map(String)].join('.'), message: i.message }));
+    throw new StageConfigError(`invalid stage config: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues, { cause: parsed.error });
+  }
+  const v = parsed.data;
+  return {
+    ...v,
+    stage,
+    killSwitchParameterName: v.killSwitchParameterName ?? `/mexc-scalper/${stage}/kill-switch`,
+    dailyLossLimitPct: v.dailyLossLimitPct ?? RISK_PROFILES[v.riskProfile].dailyLossLimitPct,
+  };
+}
+
+/**
+ * Picks and validates the stage from the CDK context values: `stages` (an object of stage name →
+ * config) and `stage` (default `dev`).
+ */
+export function stageConfigFromContext(stagesContext: unknown, stageContext: unknown): StageConfig {
+  const stage = stageContext === undefined ? 'dev' : stageContext;
+  if (typeof stage !== 'string') throw new StageConfigError(`stage: expected a string, got ${typeof stage}`, [{ path: 'stage', message: 'expected a string' }]);
+  if (typeof stagesContext !== 'object' || stagesContext === null || Array.isArray(stagesContext)) {
+    throw new StageConfigError('stages: expected an object of stage name to config in the cdk.json context', [{ path: 'stages', message: 'expected an object' }]);
+  }
+  const stages = stagesContext as Record<string, unknown>;
+  if (!Object.hasOwn(stages, stage)) {
+    throw new StageConfigError(`stage: no stage ${JSON.stringify(stage)} under stages in cdk.json (known: ${Object.keys(stages).join(', ')})`, [{ path: 'stage', message: 'unknown stage' }]);
+  }
+  return parseStageConfig(stage, stages[stage]);
+}

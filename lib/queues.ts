@@ -1,0 +1,60 @@
+/**
+ * The event queues (services/events/types.ts): `events` (trade closed), `alerts` (the alert
+ * dispatcher), `retrain` (the retrain Lambda). Standard queues (delivery is at least once, consumers
+ * de-duplicate on the event id), each with a dead-letter queue after 5 receives, SQS-managed
+ * server-side encryption, and a policy refusing anything but TLS.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { QUEUE_NAMES, type QueueName } from '../services/events/types.js';
+
+/** Receives before a message moves to its dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 5;
+
+/**
+ * Visibility timeout per queue: at least the consumer Lambda's timeout (AWS advises six times it for
+ * an event source mapping, so a throttled batch is not redelivered while still being processed).
+ */
+const VISIBILITY: Readonly<Record<QueueName, Duration>> = {
+  events: Duration.minutes(5),
+  alerts: Duration.minutes(3), // dispatcher timeout 30 s x 6
+  retrain: Duration.minutes(90), // retrain timeout 15 min x 6
+};
+
+export interface QueuePair {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+}
+
+export class EventQueues extends Construct {
+  readonly queues: Readonly<Record<QueueName, QueuePair>>;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const out: Partial<Record<QueueName, QueuePair>> = {};
+    for (const name of QUEUE_NAMES) {
+      const cid = name.charAt(0).toUpperCase() + name.slice(1);
+      const deadLetterQueue = new sqs.Queue(this, `${cid}Dlq`, {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      const queue = new sqs.Queue(this, cid, {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        visibilityTimeout: VISIBILITY[name],
+        retentionPeriod: Duration.days(4),
+        deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+      });
+      out[name] = { queue, deadLetterQueue };
+    }
+    this.queues = out as Record<QueueName, QueuePair>;
+  }
+
+  /** Every queue pair, in QUEUE_NAMES order. */
+  all(): readonly (QueuePair & { name: QueueName })[] {
+    return QUEUE_NAMES.map((name) => ({ name, ...this.queues[name] }));
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * One Lambda of the system, the way all of them are built: a NodejsFunction bundled locally with
+ * esbuild (no Docker), ARM64, Node.js 22, its own log group with the stage's retention, and its own
+ * role that may write only that log group until the job's construct grants it more.
+ *
+ * Bundles are CommonJS: `__dirname` is then the bundle's directory, which is where
+ * @tensorflow/tfjs-backend-wasm looks for its .wasm files (the retrain job copies them there), and
+ * esbuild converts the ESM-only packages (middy 6) into it. The cost: a handler cannot use top-level
+ * await or `import.meta.url` (esbuild reports the first as an error when bundling).
+ */
+import { Size, type Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledge } from './nag.js';
+import { REPO_ROOT, repoPath } from './paths.js';
+
+export interface ScalperFunctionProps {
+  /** Folder under `lambdas/` holding `handler.ts` (which exports `handler`). */
+  readonly job: string;
+  readonly description: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly logRetentionDays: number;
+  readonly environment: Readonly<Record<string, string>>;
+  /** 1 for the jobs that may trade: never two copies acting on the exchange at once. */
+  readonly reservedConcurrentExecutions?: number;
+  readonly ephemeralStorageMiB?: number;
+  /** Shell commands run after esbuild, given the input (repo root) and output (bundle) directories. */
+  readonly afterBundling?: (inputDir: string, outputDir: string) => string[];
+}
+
+export class ScalperFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ScalperFunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetentionDays as logs.RetentionDays });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `mexc-scalper ${props.job} Lambda`,
+    });
+    // Only this function's own log group (instead of AWSLambdaBasicExecutionRole's logs on "*").
+    this.logGroup.grantWrite(this.role);
+
+    const afterBundling = props.afterBundling;
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: repoPath('lambdas', props.job, 'handler.ts'),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: repoPath('package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      description: props.description,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
+      ...(props.ephemeralStorageMiB === undefined ? {} : { ephemeralStorageSize: Size.mebibytes(props.ephemeralStorageMiB) }),
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      bundling: {
+        forceDockerBundling: false,
+        format: nodejs.OutputFormat.CJS,
+        target: 'node22',
+        minify: true,
+        // Keep `cdk synth --quiet` quiet: esbuild still prints warnings and errors.
+        logLevel: nodejs.LogLevel.WARNING,
+        sourceMap: true,
+        // The Node.js 22 runtime provides AWS SDK v3; bundling it would only grow the package.
+        externalModules: ['@aws-sdk/*'],
+        ...(afterBundling === undefined
+          ? {}
+          : {
+              commandHooks: {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling,
+              },
+            }),
+      },
+    });
+    acknowledge(this.function, [
+      {
+        id: 'AwsSolutions-L1',
+        reason: 'Node.js 22 on purpose: the project targets Node 20+ and is tested on 22; moving to a newer runtime is a deliberate upgrade with its own test run, not something a linter should force.',
+      },
+    ]);
+  }
+}

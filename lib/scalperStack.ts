@@ -1,0 +1,108 @@
+/**
+ * The stack of one stage: it only composes the constructs (one per concern) and wires them.
+ */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
+import type { Construct } from 'constructs';
+import { AlarmTopic } from './alarmTopic.js';
+import { ArtifactBuckets } from './artifactBucket.js';
+import type { StageConfig } from './config.js';
+import { HotPathService } from './hotPathService.js';
+import { IdempotencyTable } from './idempotencyTable.js';
+import { Jobs } from './jobs.js';
+import { KillSwitch } from './killSwitch.js';
+import { PublicNetwork } from './network.js';
+import { Observability } from './observability.js';
+import { REPO_ROOT } from './paths.js';
+import { EventQueues } from './queues.js';
+import { TradingSecrets } from './secrets.js';
+import { StateTable } from './stateTable.js';
+
+/** Dockerfile of the hot path, relative to the repository root (the build context). */
+export const DOCKERFILE = 'fargate/Dockerfile';
+
+export interface ScalperStackProps extends StackProps {
+  readonly config: StageConfig;
+  /**
+   * The hot path's image. Default: built from the repository root with fargate/Dockerfile for
+   * linux/arm64 (`cdk synth` only stages the build context; `cdk deploy` builds and pushes it).
+   * Tests pass `ContainerImage.fromRegistry(...)`, and `-c image=<uri>` does the same from the CLI.
+   */
+  readonly image?: ecs.ContainerImage;
+}
+
+/** The image built from the repository with fargate/Dockerfile (ARM64). */
+export function hotPathImageFromAsset(): ecs.ContainerImage {
+  return ecs.ContainerImage.fromAsset(REPO_ROOT, { file: DOCKERFILE, platform: Platform.LINUX_ARM64 });
+}
+
+export class ScalperStack extends Stack {
+  readonly stateTable: StateTable;
+  readonly idempotencyTable: IdempotencyTable;
+  readonly secrets: TradingSecrets;
+  readonly queues: EventQueues;
+  readonly killSwitch: KillSwitch;
+  readonly buckets: ArtifactBuckets;
+  readonly network: PublicNetwork;
+  readonly alarmTopic: AlarmTopic;
+  readonly hotPath: HotPathService;
+  readonly jobs: Jobs;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: ScalperStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    this.stateTable = new StateTable(this, 'State');
+    this.idempotencyTable = new IdempotencyTable(this, 'Idempotency');
+    this.secrets = new TradingSecrets(this, 'Secrets', { stage: config.stage });
+    this.queues = new EventQueues(this, 'Queues');
+    this.killSwitch = new KillSwitch(this, 'KillSwitch', { parameterName: config.killSwitchParameterName });
+    this.buckets = new ArtifactBuckets(this, 'Artifacts');
+    this.network = new PublicNetwork(this, 'Network', { flowLogBucket: this.buckets.logBucket });
+    this.alarmTopic = new AlarmTopic(this, 'Alarms', { email: config.alarmEmail, stage: config.stage });
+
+    this.hotPath = new HotPathService(this, 'HotPath', {
+      config,
+      vpc: this.network.vpc,
+      securityGroup: this.network.taskSecurityGroup,
+      image: props.image ?? hotPathImageFromAsset(),
+      table: this.stateTable.table,
+      queues: this.queues.queues,
+      killSwitch: this.killSwitch.parameter,
+      bucket: this.buckets.bucket,
+      mexcCredentials: this.secrets.mexcCredentials,
+    });
+
+    this.jobs = new Jobs(this, 'Jobs', {
+      config,
+      table: this.stateTable.table,
+      idempotencyTable: this.idempotencyTable.table,
+      queues: this.queues.queues,
+      killSwitch: this.killSwitch.parameter,
+      bucket: this.buckets.bucket,
+      alarmTopic: this.alarmTopic.topic,
+      mexcCredentials: this.secrets.mexcCredentials,
+      telegramBotToken: this.secrets.telegramBotToken,
+    });
+
+    this.observability = new Observability(this, 'Observability', {
+      config,
+      topic: this.alarmTopic.topic,
+      service: this.hotPath.service,
+      queues: this.queues.all(),
+      functions: this.jobs.all(),
+    });
+
+    // What the operator needs after a deploy.
+    new CfnOutput(this, 'StateTableName', { value: this.stateTable.table.tableName });
+    new CfnOutput(this, 'KillSwitchParameter', { value: this.killSwitch.parameter.parameterName });
+    new CfnOutput(this, 'ArtifactBucketName', { value: this.buckets.bucket.bucketName });
+    new CfnOutput(this, 'MexcCredentialsSecretArn', { value: this.secrets.mexcCredentials.secretArn });
+    new CfnOutput(this, 'TelegramBotTokenSecretArn', { value: this.secrets.telegramBotToken.secretArn });
+    new CfnOutput(this, 'EmergencyStopFunctionName', { value: this.jobs.functions['emergency-stop'].function.functionName });
+    new CfnOutput(this, 'ClusterName', { value: this.hotPath.cluster.clusterName });
+    new CfnOutput(this, 'ServiceName', { value: this.hotPath.service.serviceName });
+  }
+}
