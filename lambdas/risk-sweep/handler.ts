@@ -1,0 +1,160 @@
+/**
+ * Risk-sweep Lambda (EventBridge schedule, every minute): services/ops/riskSweep.ts, then, while the
+ * switch says EMERGENCY_STOP, the emergency stop again (services/ops/emergencyStop.ts) for whatever
+ * is still open: a symbol deferred to a hot path that died meanwhile is taken over once its lease
+ * has expired. The event's content is not used.
+ *
+ * Environment: see lambdas/README.md.
+ */
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { parseConfig, MODES, PROFILES } from '../../services/config/schema.js';
+import type { KillSwitchSource } from '../../services/control/killSwitch.js';
+import type { EventPublisher } from '../../services/events/types.js';
+import type { StateStore } from '../../services/state/types.js';
+import type { FlattenDeps } from '../../services/ops/flatten.js';
+import { riskSweepLimits, runRiskSweep, type RiskSweepLimits } from '../../services/ops/riskSweep.js';
+import { runEmergencyStop, summarizeEmergencyStop } from '../../services/ops/emergencyStop.js';
+import { SecretsManagerSecretSource } from '../../services/adapters/secrets/secretsManagerSecrets.js';
+import { commonEnv, intVar, listVar, parseEnv, required } from '../shared/env.js';
+import { dynamoClient, secretsClient, sqsClient, ssmClient } from '../shared/clients.js';
+import { observability } from '../shared/powertools.js';
+import { CachedSsmKillSwitchSource } from '../shared/killSwitchParam.js';
+import { alertPublisher, stateStore } from '../shared/wiring.js';
+import { safeExchangeFor, sleep, venueFactory } from '../shared/exchange.js';
+
+export const riskSweepEnv = {
+  ...commonEnv,
+  STATE_TABLE: required('DynamoDB state table name'),
+  ALERTS_QUEUE_URL: required('alerts SQS queue URL'),
+  KILL_SWITCH_PARAM: required('SSM parameter name of the kill switch'),
+  /** Without it the sweep reports over-age positions but cannot close them. */
+  MEXC_SECRET_ID: z.string().min(1).optional(),
+  MEXC_REST_URL: z.url().optional(),
+  TRADING_MODE: z.enum(MODES).default('standard'),
+  RISK_PROFILE: z.enum(PROFILES).default('conservative'),
+  /** Optional JSON of the config's `risk` section (services/config/schema.ts), validated by parseConfig. */
+  RISK_CONFIG_JSON: z.string().optional(),
+  MAX_POSITION_AGE_MINUTES: z.coerce.number().int().min(1).max(10_080).optional(),
+  STALE_HEARTBEAT_SECONDS: intVar(90, 10, 3600),
+  HOT_PATH_OWNERS: listVar,
+  TRADING_SYMBOLS: listVar,
+  LEASE_TTL_SECONDS: intVar(120, 10, 3600),
+};
+export type RiskSweepEnv = ReturnType<typeof parseRiskSweepEnv>;
+export const parseRiskSweepEnv = (env: Readonly<Record<string, string | undefined>>) => parseEnv(riskSweepEnv, env, 'risk-sweep');
+
+/** The sweep's limits from the environment: the project config (mode, profile, risk section) plus the overrides. */
+export function limitsFromEnv(env: RiskSweepEnv): RiskSweepLimits {
+  let risk: unknown = {};
+  if (env.RISK_CONFIG_JSON) {
+    try {
+      risk = JSON.parse(env.RISK_CONFIG_JSON);
+    } catch (e) {
+      throw new Error(`risk-sweep: RISK_CONFIG_JSON is not JSON: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  const config = parseConfig({ mode: env.TRADING_MODE, risk: { ...(risk as object), profile: env.RISK_PROFILE } }, 'RISK_CONFIG_JSON');
+  return riskSweepLimits(config, {
+    staleHeartbeatMs: env.STALE_HEARTBEAT_SECONDS * 1000,
+    ...(env.MAX_POSITION_AGE_MINUTES !== undefined ? { maxPositionAgeMs: env.MAX_POSITION_AGE_MINUTES * 60_000 } : {}),
+  });
+}
+
+export interface RiskSweepHandlerDeps {
+  readonly env: RiskSweepEnv;
+  readonly limits: RiskSweepLimits;
+  readonly store: StateStore;
+  readonly killSwitch: KillSwitchSource;
+  readonly alerts: EventPublisher;
+  /** A venue and a fresh SafeExchange, built only when needed; undefined without MEXC credentials. */
+  readonly exchange?: () => Promise<FlattenDeps>;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+const obs = observability('risk-sweep');
+
+export function createRiskSweepHandler(getDeps: () => Promise<RiskSweepHandlerDeps>) {
+  async function lambdaHandler(_event: unknown, context: Context): Promise<Record<string, unknown>> {
+    const deps = await getDeps();
+    const report = await runRiskSweep(
+      { store: deps.store, killSwitch: deps.killSwitch, alerts: deps.alerts, ...(deps.exchange ? { exchange: deps.exchange } : {}), now: deps.now },
+      { limits: deps.limits, owner: 'risk-sweep', leaseTtlMs: deps.env.LEASE_TTL_SECONDS * 1000, hotPathOwners: deps.env.HOT_PATH_OWNERS },
+    );
+    obs.metrics.addMetric('RiskFindings', MetricUnit.Count, report.findings.length);
+    obs.metrics.addMetric('PositionsClosedBySweep', MetricUnit.Count, report.positionActions.filter((a) => a.outcome === 'closed').length);
+    const summary: Record<string, unknown> = {
+      findings: report.findings.map((f) => ({ code: f.code, ...(f.symbol ? { symbol: f.symbol } : {}), ...(f.switchTo ? { switchTo: f.switchTo } : {}), detail: f.detail })),
+      switch: report.escalation ? { before: report.escalation.before, after: report.escalation.after, wrote: report.escalation.wrote, ...(report.escalation.problem ? { problem: report.escalation.problem } : {}) } : 'unchanged',
+      positions: report.positionActions.map((a) => ({ symbol: a.symbol, positionId: a.positionId, outcome: a.outcome, detail: a.detail })),
+      alertsPublished: report.alertsPublished,
+      alertFailures: report.alertFailures,
+    };
+    // While the switch says EMERGENCY_STOP, finish what the emergency stop could not (it no-ops otherwise).
+    if (deps.exchange) {
+      const ex = await deps.exchange().catch((e: unknown) => {
+        obs.logger.error('exchange unavailable for the emergency follow-up', { error: e instanceof Error ? e.name : String(e) });
+        return undefined;
+      });
+      if (ex) {
+        const es = await runEmergencyStop(
+          { store: deps.store, killSwitch: deps.killSwitch, alerts: deps.alerts, venue: ex.venue, exchange: ex.exchange, now: deps.now, sleep: deps.sleep },
+          {
+            owner: `risk-sweep:${context.awsRequestId}`.slice(0, 256),
+            symbols: deps.env.TRADING_SYMBOLS,
+            leaseTtlMs: deps.env.LEASE_TTL_SECONDS * 1000,
+            leaseWaitMs: 5000,
+            trigger: 'risk sweep follow-up',
+            alertWhenIdle: false,
+          },
+        );
+        if (es.acted) summary['emergencyFollowUp'] = summarizeEmergencyStop(es);
+      }
+    }
+    if (report.findings.length > 0) obs.logger.warn('risk sweep found limits tripped', { summary });
+    else obs.logger.info('risk sweep: within limits', { summary });
+    return summary;
+  }
+  return middy(lambdaHandler).use(injectLambdaContext(obs.logger)).use(logMetrics(obs.metrics)).use(captureLambdaHandler(obs.tracer));
+}
+
+let defaults: Promise<RiskSweepHandlerDeps> | undefined;
+
+function defaultDeps(): Promise<RiskSweepHandlerDeps> {
+  defaults ??= Promise.resolve().then(() => {
+    const env = parseRiskSweepEnv(process.env);
+    const secretId = env.MEXC_SECRET_ID;
+    const venue = secretId
+      ? venueFactory(new SecretsManagerSecretSource(secretsClient()), { secretId, ...(env.MEXC_REST_URL ? { restUrl: env.MEXC_REST_URL } : {}) }, (m) => obs.logger.warn(m))
+      : undefined;
+    return {
+      env,
+      limits: limitsFromEnv(env),
+      store: stateStore(dynamoClient(), env.STATE_TABLE, obs.logger),
+      killSwitch: new CachedSsmKillSwitchSource(ssmClient(), env.KILL_SWITCH_PARAM, { maxAgeSeconds: 5 }),
+      alerts: alertPublisher(sqsClient(), env.ALERTS_QUEUE_URL),
+      ...(venue
+        ? {
+            exchange: async () => {
+              const v = await venue();
+              return { venue: v, exchange: safeExchangeFor(v) };
+            },
+          }
+        : {}),
+      now: () => Date.now(),
+      sleep,
+    };
+  }).catch((e: unknown) => {
+    defaults = undefined;
+    throw e;
+  });
+  return defaults;
+}
+
+export const handler = createRiskSweepHandler(defaultDeps);
