@@ -15,6 +15,7 @@ import { CandleReplay, simMarketFromCandles } from '../services/sim/replay.js';
 import { Runtime, type RuntimeOutput } from './runtime.js';
 import { parseRuntimeConfig, type RuntimeConfigInput } from './runtimeConfig.js';
 import { cloudWiring } from './cloud.js';
+import { EmfMetrics } from './metrics.js';
 
 export const START_USAGE = `usage: npm start -- [--exchange-url <url>] [--data-dir <dir>] [--status-port <n>] [--symbols A,B]
          [--speed <x>] [--balance <USDT>] [--mode standard|hf] [--profile conservative|moderate|aggressive]
@@ -35,12 +36,16 @@ replaying the bundled sample (data/sample).
   --status-every   seconds between status lines (default 30)
   --duration       stop by itself after this many seconds
   --live           real orders on MEXC: needs MEXC_API_KEY and MEXC_API_SECRET in the environment
+                   (in the task: TRADING_MODE=live, set by the stage config, is the same switch)
   --state-endpoint a DynamoDB endpoint for the state (env STATE_ENDPOINT; e.g. a dynalite); STATE_TABLE names the table
   --owner          lease and heartbeat owner (env RUNTIME_OWNER; default runtime-<pid>-<random>)
   --lease-ttl      seconds a symbol's lease lasts without renewal (default 60)
   --unknown-orders cancel|adopt: orders open on the exchange that the state does not know, found at start (default cancel)
 
-  env MEXC_PING_URL: the URL probed to tell whether MEXC can be reached (default ${'https://api.mexc.com/api/v3/ping'})`;
+  env MEXC_PING_URL: the URL probed to tell whether MEXC can be reached (default ${'https://api.mexc.com/api/v3/ping'})
+  In the Fargate task (set by the CDK stack): TRADING_MODE, TRADING_SYMBOLS, STRATEGY_MODE, RISK_PROFILE,
+  STATE_TABLE (DynamoDB), KILL_SWITCH_PARAM (SSM), EVENTS_/ALERTS_/RETRAIN_QUEUE_URL (SQS),
+  METRICS_NAMESPACE and STAGE (CloudWatch metrics as EMF lines on stdout), RUNTIME_OWNER.`;
 
 /** Where MEXC's public API answers a ping. */
 export const MEXC_PING_URL = 'https://api.mexc.com/api/v3/ping';
@@ -122,14 +127,17 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
   const onShutdown = v['on-shutdown'];
   if (onShutdown !== undefined && onShutdown !== 'flat' && onShutdown !== 'leave') throw new UsageError(`--on-shutdown must be flat or leave, got "${onShutdown}"`);
   let exchangeUrl = v['exchange-url'] ?? (env.MEXC_EXCHANGE_URL || undefined);
-  const live = v.live === true;
+  // In the task, the stage config's tradingMode (env TRADING_MODE, set at deploy) is the explicit switch.
+  const tradingMode = env.TRADING_MODE || undefined;
+  if (tradingMode !== undefined && tradingMode !== 'paper' && tradingMode !== 'live') throw new UsageError(`TRADING_MODE must be paper or live, got "${tradingMode}"`);
+  const live = v.live === true || tradingMode === 'live';
   const apiKey = env.MEXC_API_KEY;
   const secret = env.MEXC_API_SECRET;
   if (live && (!apiKey || !secret)) {
     // Never echo the secret: say only which variable is missing.
     throw new UsageError(`--live needs ${[!apiKey ? 'MEXC_API_KEY' : '', !secret ? 'MEXC_API_SECRET' : ''].filter(Boolean).join(' and ')} in the environment; refusing to trade live without keys`);
   }
-  let symbols = (v.symbols ?? '').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  let symbols = (v.symbols ?? env.TRADING_SYMBOLS ?? '').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
 
   let sim: SimServer | undefined;
   try {
@@ -154,8 +162,8 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       ...(balance !== undefined ? { balance } : {}),
       ...(statusEvery !== undefined ? { statusEverySec: statusEvery } : {}),
       ...(onShutdown !== undefined ? { onShutdown } : {}),
-      ...(v.mode !== undefined ? { strategyMode: v.mode as 'standard' } : {}),
-      ...(v.profile !== undefined ? { profile: v.profile as 'moderate' } : {}),
+      ...((v.mode ?? env.STRATEGY_MODE) ? { strategyMode: (v.mode ?? env.STRATEGY_MODE) as 'standard' } : {}),
+      ...((v.profile ?? env.RISK_PROFILE) ? { profile: (v.profile ?? env.RISK_PROFILE) as 'moderate' } : {}),
       ...(leaseTtl !== undefined ? { leaseTtlMs: Math.round(leaseTtl * 1000) } : {}),
       ...(unknownOrders !== undefined ? { unknownOrders } : {}),
       ...cloud.config,
@@ -169,6 +177,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       ...(owner ? { owner } : {}),
       ...(cloud.killSwitchSource ? { killSwitchSource: cloud.killSwitchSource } : {}),
       ...(cloud.events ? { events: cloud.events } : {}),
+      ...(env.METRICS_NAMESPACE ? { metrics: new EmfMetrics(env.STAGE || 'local', (line) => out.log(line), env.METRICS_NAMESPACE) } : {}),
     });
     out.log(`status ${rt.statusServer?.url ?? '-'}/status (Ctrl-C stops gracefully)`);
     let reason = 'stop requested';

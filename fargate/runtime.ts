@@ -39,6 +39,7 @@ import { LeaseHeldError, utcDayOf, type DailyStatsRecord, type StateStore } from
 import type { ClosedTrade } from '../services/analytics/types.js';
 import type { StreamHandle, VenueClient, VenueEvent } from '../services/venue/types.js';
 import { startStatusServer, type StatusServer } from './statusServer.js';
+import { NO_METRICS, type RuntimeMetrics } from './metrics.js';
 import type { RuntimeConfig } from './runtimeConfig.js';
 import { loadClosedHistory, tradingSubscriptions, withStartupRetries } from './startup.js';
 import { PositionJournal } from '../services/recovery/journal.js';
@@ -72,6 +73,8 @@ export interface RuntimeDeps {
   readonly wallClock?: () => number;
   /** A local DynamoDB started by the caller (tests), used instead of starting one; not closed by the runtime. */
   readonly dynamo?: LocalDynamo;
+  /** CloudWatch metrics (EMF in the task); default none. */
+  readonly metrics?: RuntimeMetrics;
 }
 
 type Phase = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -95,6 +98,8 @@ export class Runtime {
   statusServer: StatusServer | undefined;
   /** Symbols this runtime holds the lease of and trades. */
   readonly trading = new Set<SymbolId>();
+  /** Expiry (wall clock) of each lease this runtime holds, as the store last confirmed it. */
+  private readonly leaseUntil = new Map<SymbolId, number>();
   /** Symbols refused at start (another owner's lease) or dropped later (lease lost). */
   readonly refused = new Map<SymbolId, string>();
   /** Latched once EMERGENCY_STOP was seen: nothing is traded again until a restart. */
@@ -110,6 +115,7 @@ export class Runtime {
   private marketNow: number;
   private readonly out: RuntimeOutput;
   private readonly wall: () => number;
+  private readonly metrics: RuntimeMetrics;
   private dynamo: LocalDynamo | undefined;
   private dynamoClient: DynamoDBClient | undefined;
   private publicData: CcxtMexcVenue | undefined;
@@ -130,6 +136,7 @@ export class Runtime {
     this.config = config;
     this.out = deps.out;
     this.wall = deps.wallClock ?? Date.now;
+    this.metrics = deps.metrics ?? NO_METRICS;
     this.startedAt = this.wall();
     this.marketNow = this.startedAt;
     this.owner = deps.owner ?? `runtime-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -258,7 +265,8 @@ export class Runtime {
     for (const s of wanted) {
       for (;;) {
         try {
-          await this.store.acquireLease(s, this.owner, cfg.leaseTtlMs, this.wall());
+          const lease = await this.store.acquireLease(s, this.owner, cfg.leaseTtlMs, this.wall());
+          this.leaseUntil.set(s, lease.expiresAt);
           this.trading.add(s);
           this.log(`${this.iso()} LEASE ${s} acquired by ${this.owner} for ${cfg.leaseTtlMs / 1000} s`);
           break;
@@ -309,7 +317,12 @@ export class Runtime {
       mode: cfg.mode,
       onProblem: (what, e) => this.out.err(`${this.iso()} JOURNAL ${what} failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`),
     });
-    this.exchange = new JournaledExchange(this.safe, this.journal, (line) => this.out.err(`${this.iso()} JOURNAL ${line}`), () => this.marketNow);
+    this.exchange = new JournaledExchange(this.safe, this.journal, {
+      onProblem: (line) => this.out.err(`${this.iso()} JOURNAL ${line}`),
+      now: () => this.marketNow,
+      onAck: (ack) => this.metrics.order(ack.status === 'rejected'),
+      mayTrade: (s) => this.leaseProblem(s),
+    });
     this.session = new TradingSession({
       config: this.strategy,
       exchange: this.exchange,
@@ -344,6 +357,7 @@ export class Runtime {
     every(cfg.killSwitchPollMs, () => void this.pollKillSwitch());
     every(cfg.heartbeatMs, () => this.track(this.heartbeat()));
     every(cfg.statusEverySec * 1000, () => this.log(this.statusLine()));
+    every(60_000, () => this.flushMetrics());
     every(15_000, () => this.track(this.safe.checkStuck(this.wall()).catch((e: unknown) => this.out.err(`stuck-order check failed: ${String(e)}`))));
     every(5 * 60_000, () => this.track(this.refreshVolumes()));
     this.phase = 'running';
@@ -353,6 +367,20 @@ export class Runtime {
         `kill switch ${this.killState}, data ${cfg.dataDir}). One line per decision and trade, a status line every ${cfg.statusEverySec} s.`,
     );
     if (this.killState === 'EMERGENCY_STOP') this.startEmergency();
+  }
+
+  /**
+   * Why an order on `symbol` must not be sent now, or undefined. The lease must be ours and valid
+   * for a margin beyond now (a sixth of its ttl, at most 5 s): a process that stalled past its
+   * lease's end (a long GC, a frozen host) must not trade a symbol another actor may have taken.
+   */
+  private leaseProblem(symbol: SymbolId): string | undefined {
+    const until = this.leaseUntil.get(symbol);
+    if (until === undefined) return `no lease on ${symbol}`;
+    const margin = Math.min(5000, Math.floor(this.config.leaseTtlMs / 6));
+    const now = this.wall();
+    if (now > until - margin) return `the lease on ${symbol} ends at ${new Date(until).toISOString()}, too close to now (${new Date(now).toISOString()})`;
+    return undefined;
   }
 
   /** Bounded start-up retries (see startup.ts). */
@@ -544,6 +572,7 @@ export class Runtime {
       const open = [...this.trading].filter((s) => this.session.executor.position(s)).length;
       await this.store.putHeartbeat({ owner: this.owner, at: this.wall(), mode: this.config.mode, openPositions: open, ...(detail ? { detail } : {}) });
       this.stats.heartbeats++;
+      this.metrics.heartbeat();
       this.log(`${this.iso()} BEAT  ${this.owner} ${this.config.mode}, open ${open}, kill switch ${this.killState ?? '-'}${this.halted ? ', HALTED' : ''}${detail ? `, ${detail}` : ''}`);
     } catch (e) {
       this.out.err(`heartbeat failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -553,11 +582,13 @@ export class Runtime {
   private async renewLeases(): Promise<void> {
     for (const s of [...this.trading]) {
       try {
-        await this.store.renewLease(s, this.owner, this.config.leaseTtlMs, this.wall());
+        const lease = await this.store.renewLease(s, this.owner, this.config.leaseTtlMs, this.wall());
+        this.leaseUntil.set(s, lease.expiresAt);
         this.stats.leaseRenewals++;
       } catch (e) {
         if (e instanceof LeaseHeldError) {
           this.trading.delete(s);
+          this.leaseUntil.delete(s);
           this.refused.set(s, `lease lost (holder ${e.holder ?? 'none'})`);
           this.log(`${this.iso()} LEASE ${s} LOST (holder ${e.holder ?? 'none'}): no longer feeding it`);
         } else {
@@ -570,6 +601,16 @@ export class Runtime {
   private track<T>(p: Promise<T>): void {
     this.inflight.add(p);
     void p.finally(() => this.inflight.delete(p)).catch(() => undefined);
+  }
+
+  /** One EMF line: the minute's heartbeats and orders, and the day's loss against its limit. */
+  private flushMetrics(): void {
+    try {
+      this.metrics.dailyLossPct(this.session.risk.status(this.session.executor.account()).dailyLoss.usedPct);
+    } catch {
+      // The risk engine has no day yet: nothing to report.
+    }
+    this.metrics.flush(this.wall());
   }
 
   private statusInputs(): StatusInputs {

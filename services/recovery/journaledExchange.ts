@@ -12,8 +12,22 @@ import type { SessionExchange } from '../live/tradingSession.js';
 import type { VenueEvent } from '../venue/types.js';
 import { roleOf, type PositionJournal } from './journal.js';
 
+export interface JournaledExchangeOptions {
+  /** A line for the log when something is refused or sent unjournaled. */
+  readonly onProblem?: (line: string) => void;
+  /** The market clock, for the time of locally made order updates. */
+  readonly now?: () => number;
+  /** Every submit's outcome, for the order and order-error metrics. */
+  readonly onAck?: (ack: OrderAck) => void;
+  /**
+   * Asked before every new order: a reason to refuse it (the symbol's lease is not safely held), or
+   * undefined. Exactly one actor trades a symbol at a time, so without the lease nothing is sent.
+   */
+  readonly mayTrade?: (symbol: SymbolId) => string | undefined;
+}
+
 export class JournaledExchange implements SessionExchange {
-  readonly stats = { refusedDuplicates: 0, refusedUnjournaled: 0, sentUnjournaled: 0, cancelledBeforeSend: 0 };
+  readonly stats = { refusedDuplicates: 0, refusedUnjournaled: 0, sentUnjournaled: 0, cancelledBeforeSend: 0, refusedNoLease: 0 };
   private receiver: ExchangeEvents | undefined;
   /**
    * Submits still in their journal write, by client id. A cancel that arrives meanwhile (an exit
@@ -22,12 +36,21 @@ export class JournaledExchange implements SessionExchange {
    */
   private readonly journaling = new Map<string, { cancelled: boolean; done: Promise<unknown> }>();
 
+  private readonly onProblem: (line: string) => void;
+  private readonly now: () => number;
+  private readonly onAck: (ack: OrderAck) => void;
+  private readonly mayTrade: (symbol: SymbolId) => string | undefined;
+
   constructor(
     private readonly inner: SafeExchange,
     private readonly journal: PositionJournal,
-    private readonly onProblem: (line: string) => void = () => undefined,
-    private readonly now: () => number = () => 0,
-  ) {}
+    opts: JournaledExchangeOptions = {},
+  ) {
+    this.onProblem = opts.onProblem ?? (() => undefined);
+    this.now = opts.now ?? (() => 0);
+    this.onAck = opts.onAck ?? (() => undefined);
+    this.mayTrade = opts.mayTrade ?? (() => undefined);
+  }
 
   market(symbol: SymbolId): MarketInfo {
     return this.inner.market(symbol);
@@ -48,9 +71,21 @@ export class JournaledExchange implements SessionExchange {
   }
 
   async submit(req: OrderRequest): Promise<OrderAck> {
+    const ack = await this.submitJournaled(req);
+    this.onAck(ack);
+    return ack;
+  }
+
+  private async submitJournaled(req: OrderRequest): Promise<OrderAck> {
     // Already tracked (placed earlier in this run, or adopted after a restart): SafeExchange answers
     // from what it knows and sends nothing.
     if (this.inner.isTracked(req.clientOrderId)) return this.inner.submit(req);
+    const refused = this.mayTrade(req.symbol);
+    if (refused !== undefined) {
+      this.stats.refusedNoLease++;
+      this.onProblem(`${req.clientOrderId} not sent: ${refused}`);
+      return { clientOrderId: req.clientOrderId, exchangeOrderId: '', status: 'rejected', reason: `LEASE_NOT_HELD: ${refused}` };
+    }
     const pending = { cancelled: false, done: Promise.resolve() as Promise<unknown> };
     const journaled = this.journal.beforeSubmit(req);
     pending.done = journaled;

@@ -1,0 +1,52 @@
+/**
+ * The task's environment decides the AWS wiring (fargate/cloud.ts), and the EMF metric lines carry
+ * exactly the names the alarms watch (lib/metrics.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { cloudWiring } from '../../fargate/cloud.js';
+import { EmfMetrics } from '../../fargate/metrics.js';
+import { METRICS, METRIC_NAMESPACE } from '../../lib/metrics.js';
+import { ConfigError } from '../../services/core/errors.js';
+
+describe('cloud wiring from the environment', () => {
+  it('uses local stand-ins when nothing is set', () => {
+    const w = cloudWiring({});
+    expect(w.config).toEqual({});
+    expect(w.killSwitchSource).toBeUndefined();
+    expect(w.events).toBeUndefined();
+  });
+
+  it('STATE_TABLE selects DynamoDB without creating the table (the stack owns it); STATE_ENDPOINT points at a stand-in and creates it', () => {
+    expect(cloudWiring({ STATE_TABLE: 'prod-state' }).config).toEqual({ stateStorage: 'dynamodb', tableName: 'prod-state', createTable: false });
+    expect(cloudWiring({ STATE_ENDPOINT: 'http://127.0.0.1:4567' }).config).toEqual({ stateStorage: 'dynamodb', stateEndpoint: 'http://127.0.0.1:4567' });
+  });
+
+  it('KILL_SWITCH_PARAM selects the SSM kill switch; the three queue URLs select SQS, and a partial set is refused naming the missing ones', () => {
+    const w = cloudWiring({ KILL_SWITCH_PARAM: '/mexc-scalper/dev/kill-switch', EVENTS_QUEUE_URL: 'https://sqs/e', ALERTS_QUEUE_URL: 'https://sqs/a', RETRAIN_QUEUE_URL: 'https://sqs/r' });
+    expect(w.killSwitchSource).toBeDefined();
+    expect(w.events).toBeDefined();
+    expect(() => cloudWiring({ EVENTS_QUEUE_URL: 'https://sqs/e' })).toThrow(ConfigError);
+    expect(() => cloudWiring({ EVENTS_QUEUE_URL: 'https://sqs/e' })).toThrow(/ALERTS_QUEUE_URL and RETRAIN_QUEUE_URL/);
+  });
+});
+
+describe('EMF metrics', () => {
+  it('one line a minute with the alarms’ namespace, dimension and names; counts reset after each flush', () => {
+    const lines: string[] = [];
+    const m = new EmfMetrics('dev', (l) => lines.push(l));
+    m.heartbeat();
+    m.heartbeat();
+    m.order(false);
+    m.order(true);
+    m.dailyLossPct(1.25);
+    m.flush(1_700_000_000_000);
+    m.flush(1_700_000_060_000);
+    const [a, b] = lines.map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] } });
+    expect(a!._aws.CloudWatchMetrics[0]!.Namespace).toBe(METRIC_NAMESPACE);
+    expect(a!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['Stage']]);
+    expect(a!._aws.CloudWatchMetrics[0]!.Metrics.map((x) => x.Name).sort()).toEqual(Object.values(METRICS).sort());
+    expect(a).toMatchObject({ Stage: 'dev', Heartbeat: 2, Orders: 2, OrderErrors: 1, DailyLossPct: 1.25 });
+    // A minute without beats reports 0, which the heartbeat alarm reads as missing.
+    expect(b).toMatchObject({ Heartbeat: 0, Orders: 0, OrderErrors: 0, DailyLossPct: 1.25 });
+  });
+});
