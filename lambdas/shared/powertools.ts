@@ -4,7 +4,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 
-export const METRICS_NAMESPACE = 'MexcSrScalper';
+// The namespace the stack's alarms and the hot path use (lib/metrics.ts).
+export const METRICS_NAMESPACE = 'MexcScalper';
 
 export interface Observability {
   readonly logger: Logger;

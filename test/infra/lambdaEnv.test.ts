@@ -56,8 +56,7 @@ describe('handler environments', () => {
       expect(() => parse(env), `${job} with ${JSON.stringify(env)}`).not.toThrow();
       checked.push(job);
     }
-    // reconcile has no env schema yet; the other four do.
-    expect(checked).toEqual(expect.arrayContaining(['risk-sweep', 'emergency-stop', 'alert-dispatcher', 'retrain']));
+    expect(checked).toEqual(expect.arrayContaining(['reconcile', 'risk-sweep', 'emergency-stop', 'alert-dispatcher', 'retrain']));
   }, 120_000);
 
   it('the schemas are strict enough to catch a missing variable (the check above can fail)', async () => {

@@ -15,7 +15,6 @@ import { SecretsManagerSecretSource } from '../../services/adapters/secrets/secr
 import { SafeExchange } from '../../services/execution/safeExchange.js';
 import { SecretFormatError, SecretUnavailableError } from '../../services/ops/errors.js';
 import { parseMexcSecret, parseTelegramSecret } from '../../services/ops/secrets.js';
-import { handler as reconcileHandler, ReconcileNotImplementedError } from '../../lambdas/reconcile/handler.js';
 import { parseAlertDispatcherEnv } from '../../lambdas/alert-dispatcher/handler.js';
 import { createEmergencyStopHandler, EmergencyStopEventError, parseEmergencyStopEnv, type EmergencyStopHandlerDeps } from '../../lambdas/emergency-stop/handler.js';
 import { createRiskSweepHandler, limitsFromEnv, parseRiskSweepEnv } from '../../lambdas/risk-sweep/handler.js';
@@ -55,10 +54,6 @@ describe('environment validation', () => {
 });
 
 describe('handlers without side effects', () => {
-  it('reconcile is a placeholder that fails loudly', async () => {
-    await expect(reconcileHandler({}, ctx('r'))).rejects.toBeInstanceOf(ReconcileNotImplementedError);
-  });
-
   it('the emergency stop refuses an event it does not know and ignores another parameter', async () => {
     const env = parseEmergencyStopEnv({ STAGE: 'dev', STATE_TABLE: 't', ALERTS_QUEUE_URL: 'q', KILL_SWITCH_PARAM: '/k', MEXC_SECRET_ID: 'm' });
     let built = 0;
