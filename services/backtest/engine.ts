@@ -10,6 +10,7 @@ import { splitSymbol } from '../core/types.js';
 import { DAY_MS, MINUTE_MS } from '../core/timeframes.js';
 import type { Config } from '../config/schema.js';
 import { SrStrategy, type EntryFunnel } from '../strategy/srStrategy.js';
+import type { EnterIntent } from '../strategy/intents.js';
 import { Executor } from '../execution/executor.js';
 import type { MarketInfo } from '../execution/types.js';
 import { Portfolio } from '../portfolio/portfolio.js';
@@ -32,6 +33,12 @@ export interface BacktestInput {
   readonly progressEvery?: number;
   /** Receives each decision (entries, rejections, exits) for a log; optional. */
   readonly onEvent?: (line: string) => void;
+  /**
+   * Asked before each entry the strategy proposes (the same contract as the live session's
+   * entryGate): a reason string refuses it, counted in `rejections` under `entry_gate`. Exits and
+   * stop moves always pass. Absent: every entry goes to the executor as before.
+   */
+  readonly entryGate?: (intent: EnterIntent, now: number) => string | undefined;
 }
 
 export interface BacktestResult {
@@ -181,7 +188,18 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
       risk.onTime(closeTime, portfolio.equity());
     }
     risk.onPrice(sym, closeTime, c.close);
-    const intents = strategy.onCandle(sym, c, executor.position(sym));
+    let intents = strategy.onCandle(sym, c, executor.position(sym));
+    const gate = input.entryGate;
+    if (gate && intents.length > 0) {
+      intents = intents.filter((it) => {
+        if (it.kind !== 'enter') return true;
+        const refused = gate(it, closeTime);
+        if (refused === undefined) return true;
+        rejections.entry_gate = (rejections.entry_gate ?? 0) + 1;
+        log?.(`${iso(closeTime)} SKIP  ${it.symbol} entry_gate: ${refused}`);
+        return false;
+      });
+    }
     if (intents.length > 0) {
       for (const it of intents) if (it.kind === 'enter') log?.(`${iso(closeTime)} ENTER ${it.symbol} @ ${it.price} stop ${it.stop.toPrecision(8)}: ${it.reasons.join(', ')}`);
       await executor.handle(intents, closeTime);
