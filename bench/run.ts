@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --data-root <folder>] [--out <file>]`: two benchmarks, one after the other.
+ * `npm run bench [-- --data-root <folder>] [--out <file>]`: four benchmarks, one after the other
+ * (backtest, feed, hot path, ML model), each writing its JSON under bench/results/.
  * 1. The backtest (this file): throughput and memory of the full
  * strategy (candles, indicators, levels, strategy, risk, executor, simulated exchange) on real
  * 50,000-candle files, for one symbol and for four at once, in both modes. Writes JSON to
@@ -63,3 +64,11 @@ console.error(`written to ${outFile}`);
 
 // 2. The MEXC feed (bench/feed.ts): frames per core and frame-to-order latency, bench/results/feed.json.
 execFileSync(process.execPath, ['--import', 'tsx', 'bench/feed.ts'], { stdio: 'inherit' });
+
+// 3. The hot path (bench/hotpath.ts): memory with 15 symbols on 4 timeframes, closed candle to order
+//    request, bench/results/hotpath.json.
+execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/hotpath.ts'], { stdio: 'inherit' });
+
+// 4. The ML model (bench/ml.ts): inference latency with Monte Carlo dropout, training time per
+//    epoch, bench/results/ml.json.
+execFileSync(process.execPath, ['--import', 'tsx', 'bench/ml.ts'], { stdio: 'inherit' });

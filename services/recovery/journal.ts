@@ -171,33 +171,42 @@ export class PositionJournal {
       createdAt: now,
       updatedAt: now,
     };
-    try {
-      await this.store.put('order', order, undefined);
-    } catch (e) {
-      if (e instanceof VersionConflictError) {
-        this.stats.duplicates++;
-        return 'duplicate';
-      }
+    // The order record (create-only: the duplicate guard) and the position's record (the intent for
+    // an entry, the client id added otherwise) are written at once: one round trip to the table
+    // before the send, not two. Both must succeed before the order may go out.
+    const intent = role === 'entry' && positionId ? this.intents.get(positionId) : undefined;
+    if (positionId) this.intents.delete(positionId);
+    const orderWrite = this.store.put('order', order, undefined).then(
+      () => 'ok' as const,
+      (e: unknown) => (e instanceof VersionConflictError ? ('duplicate' as const) : e),
+    );
+    const positionWrite = positionId
+      ? this.chain(positionId, () =>
+          this.store
+            .applyEvent('position', positionId, `order:${req.clientOrderId}`, (cur) => {
+              if (cur) return cur.orderIds.includes(req.clientOrderId) ? cur : { ...cur, orderIds: [...cur.orderIds, req.clientOrderId], updatedAt: now };
+              if (!intent) return undefined;
+              return this.newPositionRecord(intent, req, now);
+            })
+            .then(() => undefined),
+        ).then(
+          () => 'ok' as const,
+          (e: unknown) => e,
+        )
+      : Promise.resolve('ok' as const);
+    const [o, p] = await Promise.all([orderWrite, positionWrite]);
+    if (o === 'duplicate') {
+      this.stats.duplicates++;
+      return 'duplicate';
+    }
+    if (o !== 'ok') {
       this.stats.failures++;
-      this.deps.onProblem?.(`journaling order ${req.clientOrderId}`, e);
+      this.deps.onProblem?.(`journaling order ${req.clientOrderId}`, o);
       return 'unavailable';
     }
-    if (!positionId) return 'journaled';
-    const intent = role === 'entry' ? this.intents.get(positionId) : undefined;
-    this.intents.delete(positionId);
-    try {
-      await this.chain(positionId, () =>
-        this.store
-          .applyEvent('position', positionId, `order:${req.clientOrderId}`, (cur) => {
-            if (cur) return cur.orderIds.includes(req.clientOrderId) ? cur : { ...cur, orderIds: [...cur.orderIds, req.clientOrderId], updatedAt: now };
-            if (!intent) return undefined;
-            return this.newPositionRecord(intent, req, now);
-          })
-          .then(() => undefined),
-      );
-    } catch (e) {
+    if (p !== 'ok') {
       this.stats.failures++;
-      this.deps.onProblem?.(`journaling position ${positionId}`, e);
+      this.deps.onProblem?.(`journaling position ${positionId ?? '-'}`, p);
       return 'unavailable';
     }
     this.stats.journaled++;
