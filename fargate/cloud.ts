@@ -4,7 +4,10 @@
  * local run can use any of them against a stand-in (`STATE_ENDPOINT` for a dynalite of another
  * process); without them the runtime uses its local equivalents.
  */
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { S3ObjectStore } from '../services/adapters/s3/s3ObjectStore.js';
+import type { ObjectStore } from '../services/ml/archive.js';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { SqsEventPublisher } from '../services/adapters/sqs/sqsEvents.js';
 import { SsmKillSwitchSource } from '../services/adapters/ssm/ssmKillSwitch.js';
@@ -18,11 +21,13 @@ export interface CloudWiring {
   readonly config: Partial<RuntimeConfigInput>;
   readonly killSwitchSource?: KillSwitchSource;
   readonly events?: EventPublisher;
+  /** The model registry's files (ARTIFACT_BUCKET), the same URIs the retrain Lambda writes. */
+  readonly modelObjects?: { readonly store: ObjectStore; readonly uriPrefix: string };
   /** What is wired, for the start-up line. */
   readonly described: string[];
 }
 
-/** Reads STATE_TABLE, STATE_ENDPOINT, KILL_SWITCH_PARAM and the three *_QUEUE_URL variables. */
+/** Reads STATE_TABLE, STATE_ENDPOINT, KILL_SWITCH_PARAM, the three *_QUEUE_URL variables, ARTIFACT_BUCKET and ML_FILTER. */
 export function cloudWiring(env: NodeJS.ProcessEnv): CloudWiring {
   const described: string[] = [];
   const config: Partial<RuntimeConfigInput> = {};
@@ -49,5 +54,16 @@ export function cloudWiring(env: NodeJS.ProcessEnv): CloudWiring {
     events = new SqsEventPublisher({ client: new SQSClient({ maxAttempts: 1 }), queueUrls: { events: urls.events, alerts: urls.alerts, retrain: urls.retrain } });
     described.push('events: SQS');
   }
-  return { config, ...(killSwitchSource ? { killSwitchSource } : {}), ...(events ? { events } : {}), described };
+  const bucket = env.ARTIFACT_BUCKET || undefined;
+  let modelObjects: CloudWiring['modelObjects'];
+  if (bucket) {
+    modelObjects = { store: new S3ObjectStore(new S3Client({}), bucket), uriPrefix: `s3://${bucket}/` };
+    described.push(`models: s3://${bucket}/`);
+  }
+  const ml = env.ML_FILTER || undefined;
+  if (ml !== undefined) {
+    if (ml !== 'off' && ml !== 'filter') throw new ConfigError(`environment: ML_FILTER must be off or filter, got "${ml}"`);
+    config.mlFilter = ml;
+  }
+  return { config, ...(killSwitchSource ? { killSwitchSource } : {}), ...(events ? { events } : {}), ...(modelObjects ? { modelObjects } : {}), described };
 }

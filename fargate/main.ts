@@ -41,6 +41,7 @@ replaying the bundled sample (data/sample).
   --owner          lease and heartbeat owner (env RUNTIME_OWNER; default runtime-<pid>-<random>)
   --lease-ttl      seconds a symbol's lease lasts without renewal (default 60)
   --unknown-orders cancel|adopt: orders open on the exchange that the state does not know, found at start (default cancel)
+  --ml-filter      off|filter (env ML_FILTER; default off): entries need the promoted model's confidence >= 0.70
 
   env MEXC_PING_URL: the URL probed to tell whether MEXC can be reached (default ${'https://api.mexc.com/api/v3/ping'})
   In the Fargate task (set by the CDK stack): TRADING_MODE, TRADING_SYMBOLS, STRATEGY_MODE, RISK_PROFILE,
@@ -103,6 +104,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
         owner: { type: 'string' },
         'lease-ttl': { type: 'string' },
         'unknown-orders': { type: 'string' },
+        'ml-filter': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -123,6 +125,8 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
   const unknownOrders = v['unknown-orders'];
   if (unknownOrders !== undefined && unknownOrders !== 'cancel' && unknownOrders !== 'adopt') throw new UsageError(`--unknown-orders must be cancel or adopt, got "${unknownOrders}"`);
   const owner = v.owner ?? (env.RUNTIME_OWNER || undefined);
+  const mlFilter = v['ml-filter'];
+  if (mlFilter !== undefined && mlFilter !== 'off' && mlFilter !== 'filter') throw new UsageError(`--ml-filter must be off or filter, got "${mlFilter}"`);
   const cloud = cloudWiring({ ...env, ...(v['state-endpoint'] ? { STATE_ENDPOINT: v['state-endpoint'] } : {}) });
   const onShutdown = v['on-shutdown'];
   if (onShutdown !== undefined && onShutdown !== 'flat' && onShutdown !== 'leave') throw new UsageError(`--on-shutdown must be flat or leave, got "${onShutdown}"`);
@@ -167,6 +171,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       ...(leaseTtl !== undefined ? { leaseTtlMs: Math.round(leaseTtl * 1000) } : {}),
       ...(unknownOrders !== undefined ? { unknownOrders } : {}),
       ...cloud.config,
+      ...(mlFilter !== undefined ? { mlFilter } : {}),
     };
     const config = parseRuntimeConfig(input);
     for (const line of cloud.described) out.log(line);
@@ -177,6 +182,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       ...(owner ? { owner } : {}),
       ...(cloud.killSwitchSource ? { killSwitchSource: cloud.killSwitchSource } : {}),
       ...(cloud.events ? { events: cloud.events } : {}),
+      ...(cloud.modelObjects ? { modelObjects: cloud.modelObjects } : {}),
       ...(env.METRICS_NAMESPACE ? { metrics: new EmfMetrics(env.STAGE || 'local', (line) => out.log(line), env.METRICS_NAMESPACE) } : {}),
     });
     out.log(`status ${rt.statusServer?.url ?? '-'}/status (Ctrl-C stops gracefully)`);

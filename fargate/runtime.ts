@@ -25,7 +25,7 @@ import { KillSwitch, type KillSwitchSource, type KillSwitchState } from '../serv
 import { ConfigError, DomainError } from '../services/core/errors.js';
 import { Dec } from '../services/core/money.js';
 import { MINUTE_MS } from '../services/core/timeframes.js';
-import { symbolId, type SymbolId } from '../services/core/types.js';
+import { symbolId, type Candle, type SymbolId } from '../services/core/types.js';
 import { tradeClosedEvent, type EventPublisher } from '../services/events/types.js';
 import { MemoryEventQueues } from '../services/events/memoryQueue.js';
 import { NetworkError, TimeoutError } from '../services/execution/exchangeErrors.js';
@@ -40,6 +40,14 @@ import type { ClosedTrade } from '../services/analytics/types.js';
 import type { StreamHandle, VenueClient, VenueEvent } from '../services/venue/types.js';
 import { startStatusServer, type StatusServer } from './statusServer.js';
 import { NO_METRICS, type RuntimeMetrics } from './metrics.js';
+import { LocalFolderStore } from '../services/adapters/s3/localFolderStore.js';
+import type { ObjectStore } from '../services/ml/archive.js';
+import { LiveMlFilter } from '../services/ml/liveFilter.js';
+import { loadBundle, MODEL_LOADERS, type ModelBundle } from '../services/ml/modelBundle.js';
+import { ModelWatcher } from '../services/ml/modelWatcher.js';
+import { ModelRegistry } from '../services/ml/registry.js';
+import { initTf } from '../services/ml/tf.js';
+import { resolve as resolvePath } from 'node:path';
 import type { RuntimeConfig } from './runtimeConfig.js';
 import { loadClosedHistory, tradingSubscriptions, withStartupRetries } from './startup.js';
 import { PositionJournal } from '../services/recovery/journal.js';
@@ -75,6 +83,8 @@ export interface RuntimeDeps {
   readonly dynamo?: LocalDynamo;
   /** CloudWatch metrics (EMF in the task); default none. */
   readonly metrics?: RuntimeMetrics;
+  /** Where the model registry's files are (S3 in the task); default the folder `<dataDir>/artifacts`. */
+  readonly modelObjects?: { readonly store: ObjectStore; readonly uriPrefix: string };
 }
 
 type Phase = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -95,6 +105,9 @@ export class Runtime {
   exchange!: JournaledExchange;
   /** What the start-up reconciliation found and did. */
   recovery: RecoveryReport | undefined;
+  /** The ML entry filter and its model watcher (mlFilter 'filter' only). */
+  mlFilter: LiveMlFilter | undefined;
+  modelWatcher: ModelWatcher<ModelBundle> | undefined;
   statusServer: StatusServer | undefined;
   /** Symbols this runtime holds the lease of and trades. */
   readonly trading = new Set<SymbolId>();
@@ -323,14 +336,17 @@ export class Runtime {
       onAck: (ack) => this.metrics.order(ack.status === 'rejected'),
       mayTrade: (s) => this.leaseProblem(s),
     });
+    if (cfg.mlFilter === 'filter') await this.startMlFilter();
+    const ml = this.mlFilter;
     this.session = new TradingSession({
       config: this.strategy,
       exchange: this.exchange,
       portfolio: this.portfolio,
       now: () => this.marketNow,
       log: (l) => this.log(l),
-      // PAUSED refuses new entries only: exits, time stops and stop moves go on.
-      entryGate: () => (this.paused ? `kill switch ${this.killState ?? 'PAUSED'}: no new entries` : undefined),
+      // PAUSED refuses new entries only: exits, time stops and stop moves go on. Then the ML filter.
+      entryGate: (intent) => (this.paused ? `kill switch ${this.killState ?? 'PAUSED'}: no new entries` : ml?.gate(intent)),
+      ...(ml ? { beforeDecide: async (symbol: SymbolId, candle: Candle) => void (await ml.observe(symbol, candle)) } : {}),
     });
     this.session.executor.on((e) => this.onExecutorEvent(e));
     const symbols = [...this.trading];
@@ -388,10 +404,35 @@ export class Runtime {
     return withStartupRetries(what, fn, (l) => this.out.err(l), unreachableIsFinal);
   }
 
+  /**
+   * The ML filter: the registry (S3 in the task, `<dataDir>/artifacts` locally) and the model its
+   * pointer names, read again every modelPollMs; a newly promoted model serves from the next
+   * decision on, without a restart. Until a model loads, the filter refuses entries.
+   */
+  private async startMlFilter(): Promise<void> {
+    const cfg = this.config;
+    await initTf();
+    const objects = this.deps.modelObjects ?? { store: new LocalFolderStore(join(cfg.dataDir, 'artifacts')), uriPrefix: `file://${resolvePath(cfg.dataDir, 'artifacts')}/` };
+    const registry = new ModelRegistry({ objects: objects.store, pointer: this.store, uriPrefix: objects.uriPrefix, loaders: MODEL_LOADERS });
+    const watcher = new ModelWatcher<ModelBundle>({
+      pointer: () => registry.current(),
+      load: (uri) => loadBundle(registry, uri),
+      intervalMs: cfg.modelPollMs,
+      onAlert: (a) => this.out.err(`${this.iso()} MODEL ${a.title}: ${a.detail} (${a.version})`),
+      onSwap: (version, previous) => this.log(`${this.iso()} MODEL serving ${version}${previous ? ` (was ${previous})` : ''}`),
+      timers: { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
+    });
+    this.modelWatcher = watcher;
+    const first = await watcher.start();
+    this.mlFilter = new LiveMlFilter({ mode: 'filter', threshold: cfg.mlThreshold, use: (f) => watcher.use(f) });
+    this.log(`${this.iso()} MODEL ML filter on (threshold ${cfg.mlThreshold}): ${watcher.version ? `serving ${watcher.version}` : `no model yet (${first}); entries are refused until one is promoted`}`);
+  }
+
   /** Paged 1m history (MEXC serves at most 500 klines a request), as paper trading does. */
   private async warmUp(s: SymbolId): Promise<void> {
     const closed = await loadClosedHistory(this.venue, s, this.config.warmupMinutes, this.marketNow, (l) => this.out.err(l));
     this.session.warmUp(s, closed);
+    for (const c of closed) this.mlFilter?.warm(s, c);
     this.log(`warm-up ${s}: ${closed.length} closed 1m candles`);
   }
 
@@ -717,6 +758,7 @@ export class Runtime {
 
   /** Closes every connection this runtime opened (idempotent). */
   private async close(): Promise<void> {
+    this.modelWatcher?.stop();
     for (const t of this.timers) clearInterval(t);
     this.timers.length = 0;
     const h = this.handle;

@@ -57,6 +57,15 @@ export const runtimeConfigSchema = z
     /** Paper USDT balance. */
     balance: z.number().positive().default(10_000),
     warmupMinutes: z.number().int().min(0).max(1000).default(1000),
+    /**
+     * The ML entry filter: off (default: no model has earned it out of sample, see the README), or
+     * filter (an entry needs the serving model's effective confidence of at least mlThreshold).
+     * The model is the one the registry's pointer names, reloaded when a new one is promoted.
+     */
+    mlFilter: z.enum(['off', 'filter']).default('off'),
+    mlThreshold: z.number().min(0.5).max(1).default(0.7),
+    /** How often the model pointer is read for a newly promoted model. */
+    modelPollMs: z.number().int().min(1000).max(900_000).default(60_000),
     /** Strategy mode and risk profile (services/config). */
     strategyMode: z.enum(['standard', 'hf']).optional(),
     profile: z.enum(['conservative', 'moderate', 'aggressive']).optional(),

@@ -40,6 +40,12 @@ export interface TradingSessionOptions {
    * a lease lost). Exits and stop moves always pass, so open positions are still managed.
    */
   readonly entryGate?: (intent: EnterIntent, now: number) => string | undefined;
+  /**
+   * Awaited on every live closed 1m candle before the strategy decides on it (the ML filter
+   * predicts here, so the entry gate can read the prediction made at the decision time). What it
+   * throws is logged and counted; the decision goes on.
+   */
+  readonly beforeDecide?: (symbol: SymbolId, candle: Candle) => Promise<void>;
 }
 
 /** Counters for status lines and tests. */
@@ -206,6 +212,14 @@ export class TradingSession {
     }
     this.lastClosed.set(symbol, c.openTime);
     this.counters.candlesClosed++;
+    if (this.opts.beforeDecide) {
+      try {
+        await this.opts.beforeDecide(symbol, c);
+      } catch (e) {
+        this.counters.handlerErrors++;
+        this.log(`${iso(now)} ERROR before deciding on ${symbol}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     const closeTime = c.openTime + MINUTE_MS;
     const portfolio = this.opts.portfolio;
     portfolio.mark(symbol, c.close);
