@@ -2,9 +2,9 @@
  * The hot path's CloudWatch metrics, as CloudWatch embedded metric format (EMF): one JSON line a
  * minute on stdout, which the task's awslogs driver ships and CloudWatch Logs turns into metrics.
  * No SDK call and no request on the hot path; the names, namespace and dimension are the ones the
- * alarms in lib/observability.ts watch (lib/metrics.ts).
+ * alarms in lib/observability.ts watch (services/observability/metricNames.ts).
  */
-import { METRICS, METRIC_NAMESPACE, STAGE_DIMENSION } from '../lib/metrics.js';
+import { METRICS, METRIC_NAMESPACE, STAGE_DIMENSION } from '../services/observability/metricNames.js';
 
 /** What the runtime counts. */
 export interface RuntimeMetrics {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { cloudWiring } from '../../fargate/cloud.js';
 import { EmfMetrics } from '../../fargate/metrics.js';
-import { METRICS, METRIC_NAMESPACE } from '../../lib/metrics.js';
+import { METRICS, METRIC_NAMESPACE } from '../../lib/metrics.js'; // the constructs' view of the names
 import { ConfigError } from '../../services/core/errors.js';
 
 describe('cloud wiring from the environment', () => {
