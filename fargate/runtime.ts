@@ -41,7 +41,7 @@ import type { StreamHandle, VenueClient, VenueEvent } from '../services/venue/ty
 import { startStatusServer, type StatusServer } from './statusServer.js';
 import { NO_METRICS, type RuntimeMetrics } from './metrics.js';
 import { LocalFolderStore } from '../services/adapters/s3/localFolderStore.js';
-import type { ObjectStore } from '../services/ml/archive.js';
+import { CandleArchive, type ObjectStore } from '../services/ml/archive.js';
 import { LiveMlFilter } from '../services/ml/liveFilter.js';
 import { loadBundle, MODEL_LOADERS, type ModelBundle } from '../services/ml/modelBundle.js';
 import { ModelWatcher } from '../services/ml/modelWatcher.js';
@@ -88,6 +88,9 @@ export interface RuntimeDeps {
 }
 
 type Phase = 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** Closed candles held per symbol for the archive while it cannot be written (about a week of 1m). */
+const MAX_ARCHIVE_BUFFER = 10_000;
 
 /** The hot-path process; see the file comment. Build with `Runtime.start`. */
 export class Runtime {
@@ -143,6 +146,10 @@ export class Runtime {
    * speed and stands still when the feed dies, so the runtime keeps its own wall-clock stamps.
    */
   private readonly lastSeen: Record<string, number> = {};
+  /** Closed 1m candles waiting for the archive, per symbol (bounded by MAX_ARCHIVE_BUFFER). */
+  private readonly archiveBuffer = new Map<SymbolId, Candle[]>();
+  private archive: CandleArchive | undefined;
+  private objectsCache: { readonly store: ObjectStore; readonly uriPrefix: string } | undefined;
   private readonly stoppedDeferred: { promise: Promise<void>; resolve: () => void };
 
   private constructor(config: RuntimeConfig, private readonly deps: RuntimeDeps) {
@@ -350,6 +357,7 @@ export class Runtime {
     });
     this.session.executor.on((e) => this.onExecutorEvent(e));
     const symbols = [...this.trading];
+    if (cfg.archiveCandles) this.archive = new CandleArchive(this.objects().store);
     for (const s of symbols) await this.warmUp(s);
     await this.refreshVolumes();
 
@@ -374,6 +382,10 @@ export class Runtime {
     every(cfg.heartbeatMs, () => this.track(this.heartbeat()));
     every(cfg.statusEverySec * 1000, () => this.log(this.statusLine()));
     every(60_000, () => this.flushMetrics());
+    if (this.archive) {
+      every(cfg.archiveFlushMinutes * 60_000, () => this.track(this.flushArchive()));
+      this.track(this.flushArchive());
+    }
     every(15_000, () => this.track(this.safe.checkStuck(this.wall()).catch((e: unknown) => this.out.err(`stuck-order check failed: ${String(e)}`))));
     every(5 * 60_000, () => this.track(this.refreshVolumes()));
     this.phase = 'running';
@@ -404,6 +416,38 @@ export class Runtime {
     return withStartupRetries(what, fn, (l) => this.out.err(l), unreachableIsFinal);
   }
 
+  /** The artifact store (models and the candle archive): S3 in the task, `<dataDir>/artifacts` locally. */
+  private objects(): { readonly store: ObjectStore; readonly uriPrefix: string } {
+    this.objectsCache ??= this.deps.modelObjects ?? { store: new LocalFolderStore(join(this.config.dataDir, 'artifacts')), uriPrefix: `file://${resolvePath(this.config.dataDir, 'artifacts')}/` };
+    return this.objectsCache;
+  }
+
+  /** Queues closed 1m candles for the archive (oldest dropped past the bound). */
+  private toArchive(symbol: SymbolId, candles: readonly Candle[]): void {
+    if (!this.archive) return;
+    let list = this.archiveBuffer.get(symbol);
+    if (!list) this.archiveBuffer.set(symbol, (list = []));
+    list.push(...candles);
+    if (list.length > MAX_ARCHIVE_BUFFER) list.splice(0, list.length - MAX_ARCHIVE_BUFFER);
+  }
+
+  /** Writes the queued candles to the archive; what fails stays queued for the next flush. */
+  private async flushArchive(): Promise<void> {
+    const archive = this.archive;
+    if (!archive) return;
+    for (const [symbol, list] of this.archiveBuffer) {
+      if (list.length === 0) continue;
+      const batch = list.splice(0, list.length);
+      try {
+        await archive.write(symbol, batch, this.marketNow);
+      } catch (e) {
+        list.unshift(...batch);
+        if (list.length > MAX_ARCHIVE_BUFFER) list.splice(0, list.length - MAX_ARCHIVE_BUFFER);
+        this.out.err(`${this.iso()} ARCHIVE ${symbol}: ${batch.length} candle(s) not written (${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}); kept for the next flush`);
+      }
+    }
+  }
+
   /**
    * The ML filter: the registry (S3 in the task, `<dataDir>/artifacts` locally) and the model its
    * pointer names, read again every modelPollMs; a newly promoted model serves from the next
@@ -412,7 +456,7 @@ export class Runtime {
   private async startMlFilter(): Promise<void> {
     const cfg = this.config;
     await initTf();
-    const objects = this.deps.modelObjects ?? { store: new LocalFolderStore(join(cfg.dataDir, 'artifacts')), uriPrefix: `file://${resolvePath(cfg.dataDir, 'artifacts')}/` };
+    const objects = this.objects();
     const registry = new ModelRegistry({ objects: objects.store, pointer: this.store, uriPrefix: objects.uriPrefix, loaders: MODEL_LOADERS });
     const watcher = new ModelWatcher<ModelBundle>({
       pointer: () => registry.current(),
@@ -433,6 +477,7 @@ export class Runtime {
     const closed = await loadClosedHistory(this.venue, s, this.config.warmupMinutes, this.marketNow, (l) => this.out.err(l));
     this.session.warmUp(s, closed);
     for (const c of closed) this.mlFilter?.warm(s, c);
+    this.toArchive(s, closed);
     this.log(`warm-up ${s}: ${closed.length} closed 1m candles`);
   }
 
@@ -456,6 +501,7 @@ export class Runtime {
     if (e.type === 'kline' || e.type === 'trade' || e.type === 'book') {
       this.lastSeen[e.type === 'kline' ? `kline:${e.symbol}:${e.interval}` : e.type === 'trade' ? `trades:${e.symbol}` : `book:${e.symbol}`] = this.wall();
       if (this.halted || this.phase !== 'running' || !this.trading.has(e.symbol)) return;
+      if (e.type === 'kline' && e.closed && e.interval === '1m') this.toArchive(e.symbol, [e.candle]);
     }
     this.session.push(e);
   }
@@ -741,6 +787,7 @@ export class Runtime {
         );
       }
       await bounded('waiting for in-flight writes', 3000, () => Promise.allSettled([...this.inflight, this.journal.flush()]));
+      await bounded('archiving candles', 3000, () => this.flushArchive());
       await bounded('final heartbeat', 2000, () => this.heartbeat(`stopped: ${reason}`));
       await bounded('releasing the leases', 2000, () => this.releaseLeases());
     }

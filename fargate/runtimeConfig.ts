@@ -66,6 +66,14 @@ export const runtimeConfigSchema = z
     mlThreshold: z.number().min(0.5).max(1).default(0.7),
     /** How often the model pointer is read for a newly promoted model. */
     modelPollMs: z.number().int().min(1000).max(900_000).default(60_000),
+    /**
+     * Closed 1m candles of the traded symbols go to the candle archive (candles/<SYMBOL>/<day>.csv in
+     * the artifact store: S3 in the task, <dataDir>/artifacts locally), for retraining; buffered and
+     * written every archiveFlushMinutes and at shutdown (a crash loses at most that much, which
+     * `npm run backfill` recovers from the exchange).
+     */
+    archiveCandles: z.boolean().default(true),
+    archiveFlushMinutes: z.number().positive().max(1440).default(15),
     /** Strategy mode and risk profile (services/config). */
     strategyMode: z.enum(['standard', 'hf']).optional(),
     profile: z.enum(['conservative', 'moderate', 'aggressive']).optional(),

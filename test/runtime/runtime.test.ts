@@ -22,6 +22,8 @@ import type { StateStore } from '../../services/state/types.js';
 import { utcDayOf } from '../../services/state/types.js';
 import type { EnterIntent } from '../../services/strategy/intents.js';
 import { CandleReplay, simMarketFromCandles } from '../../services/sim/replay.js';
+import { CandleArchive } from '../../services/ml/archive.js';
+import { LocalFolderStore } from '../../services/adapters/s3/localFolderStore.js';
 
 const BTC = symbolId('BTCUSDT');
 const ETH = symbolId('ETHUSDT'); // the same candles under another name: a second market for the lease test
@@ -191,6 +193,13 @@ describe('fargate runtime (paper, simulator, dynalite in memory)', () => {
     expect((await store.getHeartbeat('test-owner'))?.detail).toMatch(/stopped: test/);
     expect(await store.getLease(BTC)).toBeUndefined();
     expect(lines.some((l) => /LEASE BTCUSDT released/.test(l))).toBe(true);
+    // The closed candles it saw (the warm-up history) are in the candle archive, exactly.
+    const archive = new CandleArchive(new LocalFolderStore(join(dir, 'artifacts')));
+    const stored = await archive.read('BTCUSDT', 0, rt.now() + 60_000);
+    expect(stored.length).toBeGreaterThanOrEqual(300);
+    const byTime = new Map(candles.map((c) => [c.openTime, c]));
+    const shift = startMinute - 1000 * 60_000 - candles[0]!.openTime; // the replay's shiftTo
+    for (const c of stored.slice(0, 50)) expect(byTime.get(c.openTime - shift)?.close).toBe(c.close);
   }, 30_000);
 
   it('refuses a symbol whose lease another owner holds and trades the others', async () => {
