@@ -90,8 +90,7 @@ export class Jobs extends Construct {
       // Shorter than the schedule: one sweep ends before the next starts.
       timeout: Duration.seconds(50),
       reservedConcurrentExecutions: 1,
-      // The risk sweep's TRADING_MODE is the strategy mode (standard | hf), not paper | live.
-      environment: { ...trading, TRADING_MODE: config.strategyMode, RISK_PROFILE: config.riskProfile },
+      environment: { ...trading, STRATEGY_MODE: config.strategyMode, RISK_PROFILE: config.riskProfile },
     });
     const emergencyStop = fn('emergency-stop', {
       description: 'Flattens every position when the kill switch changes to EMERGENCY_STOP (or on demand)',

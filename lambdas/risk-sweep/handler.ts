@@ -36,7 +36,7 @@ export const riskSweepEnv = {
   /** Without it the sweep reports over-age positions but cannot close them. */
   MEXC_SECRET_ID: z.string().min(1).optional(),
   MEXC_REST_URL: z.url().optional(),
-  TRADING_MODE: z.enum(MODES).default('standard'),
+  STRATEGY_MODE: z.enum(MODES).default('standard'),
   RISK_PROFILE: z.enum(PROFILES).default('conservative'),
   /** Optional JSON of the config's `risk` section (services/config/schema.ts), validated by parseConfig. */
   RISK_CONFIG_JSON: z.string().optional(),
@@ -59,7 +59,7 @@ export function limitsFromEnv(env: RiskSweepEnv): RiskSweepLimits {
       throw new Error(`risk-sweep: RISK_CONFIG_JSON is not JSON: ${(e as Error).message}`, { cause: e });
     }
   }
-  const config = parseConfig({ mode: env.TRADING_MODE, risk: { ...(risk as object), profile: env.RISK_PROFILE } }, 'RISK_CONFIG_JSON');
+  const config = parseConfig({ mode: env.STRATEGY_MODE, risk: { ...(risk as object), profile: env.RISK_PROFILE } }, 'RISK_CONFIG_JSON');
   return riskSweepLimits(config, {
     staleHeartbeatMs: env.STALE_HEARTBEAT_SECONDS * 1000,
     ...(env.MAX_POSITION_AGE_MINUTES !== undefined ? { maxPositionAgeMs: env.MAX_POSITION_AGE_MINUTES * 60_000 } : {}),

@@ -46,7 +46,7 @@ describe('environment validation', () => {
   });
 
   it('builds the sweep limits from mode, profile and the risk section', () => {
-    const env = parseRiskSweepEnv({ STAGE: 'dev', STATE_TABLE: 't', ALERTS_QUEUE_URL: 'q', KILL_SWITCH_PARAM: '/k', TRADING_MODE: 'hf', RISK_PROFILE: 'aggressive', RISK_CONFIG_JSON: '{"haltConsecutiveStops": 5}' });
+    const env = parseRiskSweepEnv({ STAGE: 'dev', STATE_TABLE: 't', ALERTS_QUEUE_URL: 'q', KILL_SWITCH_PARAM: '/k', STRATEGY_MODE: 'hf', RISK_PROFILE: 'aggressive', RISK_CONFIG_JSON: '{"haltConsecutiveStops": 5}' });
     expect(limitsFromEnv(env)).toMatchObject({ mode: 'hf', maxPositionAgeMs: 30 * 60_000, dailyLossLimitPct: 4, weeklyLossLimitPct: 10, maxConsecutiveLosses: 5, staleHeartbeatMs: 90_000 });
     const bad = parseRiskSweepEnv({ STAGE: 'dev', STATE_TABLE: 't', ALERTS_QUEUE_URL: 'q', KILL_SWITCH_PARAM: '/k', RISK_CONFIG_JSON: '{"haltConsecutiveStop": 5}' });
     expect(() => limitsFromEnv(bad)).toThrow(/risk\.haltConsecutiveStop: unknown key/);
