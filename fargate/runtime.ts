@@ -124,7 +124,7 @@ export class Runtime {
   emergency: Promise<void> | undefined;
   killState: KillSwitchState | undefined;
   /** Counters for tests and the status line. */
-  readonly stats = { heartbeats: 0, tradesPersisted: 0, tradeEventsPublished: 0, leaseRenewals: 0, persistErrors: 0 };
+  readonly stats = { heartbeats: 0, tradesPersisted: 0, tradeEventsPublished: 0, retrainRequests: 0, leaseRenewals: 0, persistErrors: 0 };
   readonly startedAt: number;
 
   private phase: Phase = 'starting';
@@ -620,7 +620,7 @@ export class Runtime {
 
   /**
    * Persists a closed trade: stored once (putClosedTradeOnce), its trade_closed event published
-   * (at-least-once: a repeat carries the same event id), and the day's stats updated through
+   * (at-least-once: a repeat carries the same event id), a retrain request after a loss, and the day's stats updated through
    * applyEvent with the trade id as the event id, so calling this twice for one trade counts it once.
    * Never throws: a failure is logged and counted.
    */
@@ -644,6 +644,12 @@ export class Runtime {
           updatedAt: this.wall(),
         };
       });
+      // A losing trade asks for a retrain (the retrain job coalesces requests and decides whether
+      // new data justifies one). Same id on a repeat, so a retry asks once.
+      if (!trade.netPnl.isPositive()) {
+        await this.events.publish({ type: 'retrain_request', id: `retrain_request:${trade.id}`, time, reason: `losing trade ${trade.id} (${trade.exitReason})`, symbol: trade.symbol });
+        this.stats.retrainRequests++;
+      }
       // Counted once every write is done, so a reader of the counters sees the whole record.
       if (fresh) this.stats.tradesPersisted++;
       this.stats.tradeEventsPublished++;

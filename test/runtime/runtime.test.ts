@@ -171,6 +171,10 @@ describe('fargate runtime (paper, simulator, dynalite in memory)', () => {
     expect(events.queue('events').size()).toBe(1);
     const [received] = await events.queue('events').receive(10, 1000);
     expect(received?.event.type).toBe('trade_closed');
+    // The stop lost money: the retrain queue got one request for it.
+    expect(trades[0]!.netPnl.isNegative()).toBe(true);
+    const [asked] = await events.queue('retrain').receive(10, 1000);
+    expect(asked?.event).toMatchObject({ type: 'retrain_request', id: `retrain_request:${trades[0]!.id}`, symbol: 'BTCUSDT' });
     const stats = await store.get('day', day);
     expect(stats?.value.trades).toBe(1);
     expect(stats?.value.realizedPnl.toString()).toBe(trades[0]!.netPnl.toString());
