@@ -53,6 +53,7 @@ import { loadClosedHistory, tradingSubscriptions, withStartupRetries } from './s
 import { PositionJournal } from '../services/recovery/journal.js';
 import { JournaledExchange } from '../services/recovery/journaledExchange.js';
 import { describeRecovery, recoverOnStart, type RecoveryReport } from '../services/recovery/recover.js';
+import { makeAlert } from '../services/ops/alerts.js';
 
 /** Where the runtime writes its lines. */
 export interface RuntimeOutput {
@@ -368,6 +369,13 @@ export class Runtime {
       { store: this.store, venue: this.venue, safe: this.safe, executor: this.session.executor, journal: this.journal, portfolio: this.portfolio, quoteAsset: quote, now: () => this.marketNow, wall: this.wall, log: (l) => this.log(`${this.iso()} ${l}`) },
     );
     this.log(`${this.iso()} ${describeRecovery(this.recovery)}`);
+    if (this.recovery.problems.length > 0 || this.recovery.balanceMismatches.length > 0) {
+      // Something the restart could not put right: a person must look (positions may be unmanaged).
+      const detail = [...this.recovery.problems, ...this.recovery.balanceMismatches.map((m) => `${m.symbol}: the exchange holds ${m.venue}, open positions account for ${m.positions}`)].join('; ');
+      await this.events
+        .publish(makeAlert('runtime', `recovery:${this.owner}`, this.wall(), 'critical', 'Restart reconciliation needs attention', detail))
+        .catch((e: unknown) => this.out.err(`alert not sent: ${e instanceof Error ? e.message : String(e)}`));
+    }
 
     const subs = tradingSubscriptions(symbols);
     this.handle = await this.venue.stream(subs, (e) => this.onVenueEvent(e));

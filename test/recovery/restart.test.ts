@@ -30,7 +30,7 @@ import type { EnterIntent } from '../../services/strategy/intents.js';
 const BTC = symbolId('BTCUSDT');
 const candles = loadCandleFile('test/fixtures/candles/BTCUSDT/1m-2021-04-18_2021-04-21-slice.csv.gz', { repair: true }).candles;
 const TABLE = 'restart-test';
-const ACCOUNTS = ['a1', 'a2', 'a3', 'a4'];
+const ACCOUNTS = ['a1', 'a2', 'a3', 'a4', 'a5'];
 
 async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
@@ -74,7 +74,7 @@ describe('restart reconciliation (live against the simulator, dynalite)', () => 
     for (const r of runtimes.splice(0)) await r.stop('test cleanup');
   });
 
-  async function start(account: string, over: Partial<RuntimeConfigInput> = {}, owner = `owner-${account}`): Promise<{ rt: Runtime; lines: string[] }> {
+  async function start(account: string, over: Partial<RuntimeConfigInput> = {}, owner = `owner-${account}`): Promise<{ rt: Runtime; lines: string[]; events: MemoryEventQueues }> {
     const dir = await mkdtemp(join(tmpdir(), 'restart-'));
     dirs.push(dir);
     const lines: string[] = [];
@@ -92,16 +92,17 @@ describe('restart reconciliation (live against the simulator, dynalite)', () => 
       warmupMinutes: 300,
       ...over,
     });
+    const events = new MemoryEventQueues({ now: Date.now });
     const rt = await Runtime.start(config, {
       out: { log: (l) => lines.push(l), err: (l) => lines.push(l) },
       owner,
       dynamo,
-      events: new MemoryEventQueues({ now: Date.now }),
+      events,
       liveSwitch: true,
       credentials: { apiKey: account, secret: `${account}-secret` },
     });
     runtimes.push(rt);
-    return { rt, lines };
+    return { rt, lines, events };
   }
 
   /** As a killed process leaves things: connections and timers gone, no shutdown step, the lease still held. */
@@ -245,5 +246,38 @@ describe('restart reconciliation (live against the simulator, dynalite)', () => 
     expect((await store.getLease('BTCUSDT'))?.owner).toBe('new-owner');
     expect(Date.now()).toBeGreaterThanOrEqual(Math.min(t0, lease!.expiresAt));
     expect(lines.some((l) => /held by dead-owner .* waiting/.test(l))).toBe(true);
+  });
+
+  it('a position record it cannot rebuild is reported, alerted as critical, and left alone, not guessed at', async () => {
+    const now = Date.now();
+    await store.put(
+      'position',
+      {
+        id: 'Broken1',
+        symbol: BTC,
+        direction: 'long',
+        state: 'open',
+        entryQuantity: Dec.from('0.01'),
+        entryCost: Dec.from('500'),
+        exitQuantity: Dec.ZERO,
+        exitProceeds: Dec.ZERO,
+        fees: Dec.ZERO,
+        stopPrice: Dec.from('49000'),
+        targets: [],
+        openedAt: now,
+        orderIds: [],
+        updatedAt: now,
+        extras: { mode: 'live', intent: '{"not":"an intent"}' },
+      },
+      undefined,
+    );
+    const { rt, events } = await start('a5');
+    expect(rt.recovery!.problems.some((p) => /Broken1 .* cannot be restored: .*malformed stored intent; it is NOT managed/.test(p))).toBe(true);
+    expect(rt.session.executor.position(BTC)).toBeUndefined();
+    const [alert] = await events.queue('alerts').receive(10, 1000);
+    expect(alert?.event).toMatchObject({ type: 'alert', severity: 'critical', title: 'Restart reconciliation needs attention' });
+    // Left as it was for a person to look at.
+    expect((await store.get('position', 'Broken1'))?.value.state).toBe('open');
+    await store.applyEvent('position', 'Broken1', 'test-cleanup', (cur) => (cur ? { ...cur, state: 'closed', closedAt: now } : cur));
   });
 });
