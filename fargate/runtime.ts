@@ -605,8 +605,11 @@ export class Runtime {
         this.track(this.journal.closePosition(e.positionId, e.time, 'entry not filled in time'));
         break;
       case 'entry_rejected':
-        // Only an entry the journal knows has a record to close (a risk refusal never got one).
-        this.track(this.journal.closePosition(e.intent.id, e.time, `entry rejected: ${e.reason}`));
+        // Only an entry the exchange layer refused can have a journal record (risk, size and
+        // one-position refusals come before the journal); and never a position that is alive.
+        if (e.reason === 'EXCHANGE_REJECTED' && ex.position(e.intent.symbol)?.id !== e.intent.id) {
+          this.track(this.journal.closePosition(e.intent.id, e.time, `entry rejected: ${e.reason}`));
+        }
         break;
       case 'position_closed': {
         const t = e.trade;
