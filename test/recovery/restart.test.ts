@@ -146,7 +146,11 @@ describe('restart reconciliation (live against the simulator, dynalite)', () => 
 
   it('a target that filled and a stop crossed while down: the fills are replayed and the position closes with its real PnL', async () => {
     const { rt } = await start('a1');
-    clock = Math.max(clock, rt.now());
+    // The market's clock must not run behind the local one by more than SafeExchange's
+    // reconciliation slack (60 s): fills are looked up from an order's local creation time, and a
+    // real venue's clock is within a second of ours. (On a loaded machine the tests before this one
+    // can take long enough for the start minute to fall that far behind.)
+    clock = Math.max(clock, rt.now(), Date.now());
     push('book', lastClose);
     await until('the book to reach the session', () => rt.session.counters.books > 0);
     const it1 = intent(rt);
@@ -174,7 +178,10 @@ describe('restart reconciliation (live against the simulator, dynalite)', () => 
     expect(rep.positionsRestored).toBe(1);
     expect(rep.exitsForDownTime).toEqual([expect.objectContaining({ positionId: it1.id, reason: 'stop' })]);
     expect(rep.fillsReplayed).toBeGreaterThanOrEqual(2); // the entry and the first target
-    try { await until('the trade to be stored', () => rt2.stats.tradesPersisted === 1); } catch (e) { console.log(lines2.filter((l) => !/BEAT/.test(l)).join('\n')); throw e; }
+    try { await until('the trade to be stored', () => rt2.stats.tradesPersisted === 1); } catch (e) {
+      console.log(lines2.filter((l) => !/BEAT/.test(l)).join('\n'), JSON.stringify({ journal: rt2.journal.stats, exchange: rt2.exchange.stats, safe: rt2.safe.stats(), orders: server.orderLog().filter((x) => x.account === 'a1') }));
+      throw e;
+    }
 
     // The exchange's own trades for the account give the PnL the state must show.
     const trades = server.engine.myTrades('a1', BTC, 0, 10_000);

@@ -41,7 +41,12 @@ export type DynamoCommand = GetItemCommand | PutItemCommand | DeleteItemCommand 
 
 /** The part of a DynamoDBClient the adapter needs (a real client satisfies it; tests wrap one). */
 export interface DynamoSender {
-  send(command: DynamoCommand): Promise<unknown>;
+  send(command: DynamoCommand, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+}
+
+/** A DynamoDB call that did not answer within the table's callTimeoutMs (retried as transient). */
+export class DynamoCallTimeoutError extends Error {
+  override readonly name = 'TimeoutError';
 }
 
 /** Name of the TTL attribute (epoch seconds) for the cloud's TTL setting; the code never relies on it. */
@@ -190,6 +195,11 @@ export interface DynamoTableOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** A draw in [0, 1) for jitter; defaults to node:crypto. */
   readonly random?: () => number;
+  /**
+   * Bound on one call (default 5000 ms). The SDK sets none, and a request that never answers would
+   * hold the caller for ever (the hot path's journal waits on it before sending an order).
+   */
+  readonly callTimeoutMs?: number;
 }
 
 /** Bound on the pages one query reads. */
@@ -204,6 +214,7 @@ export class DynamoTable implements ItemTable {
   private readonly maxDelayMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  private readonly callTimeoutMs: number;
 
   constructor(options: DynamoTableOptions) {
     this.client = options.client;
@@ -216,6 +227,25 @@ export class DynamoTable implements ItemTable {
     this.maxDelayMs = options.maxDelayMs ?? 1000;
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? (() => randomInt(0, 1_000_000) / 1_000_000);
+    this.callTimeoutMs = options.callTimeoutMs ?? 5000;
+    if (!(Number.isFinite(this.callTimeoutMs) && this.callTimeoutMs > 0)) throw new DataValidationError(`callTimeoutMs must be a positive number, got ${this.callTimeoutMs}`);
+  }
+
+  /** One send, aborted after callTimeoutMs (then a DynamoCallTimeoutError). */
+  private async sendBounded(command: DynamoCommand): Promise<unknown> {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        reject(new DynamoCallTimeoutError(`no answer within ${this.callTimeoutMs} ms`));
+      }, this.callTimeoutMs);
+    });
+    try {
+      return await Promise.race([this.client.send(command, { abortSignal: controller.signal }), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -226,7 +256,7 @@ export class DynamoTable implements ItemTable {
   private async call(op: string, command: DynamoCommand, conditional = false): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.client.send(command);
+        return await this.sendBounded(command);
       } catch (err) {
         if (conditional && errorName(err) === 'ConditionalCheckFailedException') return false;
         if (!isTransientDynamoError(err) || attempt >= this.maxAttempts) {
