@@ -233,32 +233,7 @@ export class Executor {
       return;
     }
     const clientOrderId = `${intent.id}E`;
-    const pos: Position = {
-      id: intent.id,
-      intent,
-      symbol: intent.symbol,
-      market,
-      state: 'entering',
-      entryOrderId: clientOrderId,
-      entrySubmittedAt: now,
-      filledQty: Dec.ZERO,
-      entryCost: Dec.ZERO,
-      entryAvg: intent.price,
-      entryFees: Dec.ZERO,
-      exitQty: Dec.ZERO,
-      exitProceeds: Dec.ZERO,
-      exitFees: Dec.ZERO,
-      exitFills: 0,
-      stop: stopPrice.toNumber(),
-      stopDec: stopPrice,
-      openedAt: now,
-      breakevenMoved: false,
-      targetOrderIds: [],
-      exitAttempts: 0,
-      exitReason: null,
-    };
-    this.positions.set(pos.id, pos);
-    this.bySymbol.set(pos.symbol, pos);
+    const pos = this.register(intent, market, { entryOrderId: clientOrderId, entrySubmittedAt: now, stop: stopPrice, openedAt: now, breakevenMoved: false, exitAttempts: 0, exitReason: null });
     // Reserve a little more than the notional: a market order can fill above the decision price.
     this.portfolio.reserve(clientOrderId, notional.mul(Dec.from('1.02')));
     const req: OrderRequest =
@@ -269,6 +244,41 @@ export class Executor {
     this.emit({ type: 'entry_submitted', time: now, intent, quantity, adjustments: decision.adjustments });
     const ack = await this.exchange.submit(req);
     this.afterAck(ack, now);
+  }
+
+  /** A new position, entering with nothing filled, registered by id and symbol. */
+  private register(
+    intent: EnterIntent,
+    market: MarketInfo,
+    o: { entryOrderId: string; entrySubmittedAt: number; stop: Dec; openedAt: number; breakevenMoved: boolean; exitAttempts: number; exitReason: ExitReason | null },
+  ): Position {
+    const pos: Position = {
+      id: intent.id,
+      intent,
+      symbol: intent.symbol,
+      market,
+      state: 'entering',
+      entryOrderId: o.entryOrderId,
+      entrySubmittedAt: o.entrySubmittedAt,
+      filledQty: Dec.ZERO,
+      entryCost: Dec.ZERO,
+      entryAvg: intent.price,
+      entryFees: Dec.ZERO,
+      exitQty: Dec.ZERO,
+      exitProceeds: Dec.ZERO,
+      exitFees: Dec.ZERO,
+      exitFills: 0,
+      stopDec: o.stop,
+      stop: o.stop.toNumber(),
+      openedAt: o.openedAt,
+      breakevenMoved: o.breakevenMoved,
+      targetOrderIds: [],
+      exitAttempts: o.exitAttempts,
+      exitReason: o.exitReason,
+    };
+    this.positions.set(pos.id, pos);
+    this.bySymbol.set(pos.symbol, pos);
+    return pos;
   }
 
   private track(clientOrderId: string, positionId: string, role: Role, quantity: Dec, price?: Dec): void {
@@ -543,39 +553,22 @@ export class Executor {
    * were. The caller then replays the venue's fills and order statuses (entry first), which move it
    * through the usual paths: opened (targets re-requested under the same client ids, which the
    * exchange layer recognises), partly exited, or closed with the real PnL.
-   * @throws InvalidStateError (a plain Error) when the symbol already has a position.
+   * @throws Error when the symbol already has a position.
    */
   restore(r: RestoredPosition): void {
     const intent = r.intent;
     if (this.bySymbol.has(intent.symbol)) throw new Error(`restore: ${intent.symbol} already has a position`);
     const market = this.exchange.market(intent.symbol);
     const entry = r.orders.find((o) => o.role === 'entry');
-    const pos: Position = {
-      id: intent.id,
-      intent,
-      symbol: intent.symbol,
-      market,
-      state: 'entering',
+    const pos = this.register(intent, market, {
       entryOrderId: entry?.clientOrderId ?? `${intent.id}E`,
       entrySubmittedAt: r.entrySubmittedAt,
-      filledQty: Dec.ZERO,
-      entryCost: Dec.ZERO,
-      entryAvg: intent.price,
-      entryFees: Dec.ZERO,
-      exitQty: Dec.ZERO,
-      exitProceeds: Dec.ZERO,
-      exitFees: Dec.ZERO,
-      exitFills: 0,
-      stopDec: r.stop,
-      stop: r.stop.toNumber(),
+      stop: r.stop,
       openedAt: r.openedAt,
       breakevenMoved: r.breakevenMoved,
-      targetOrderIds: [],
       exitAttempts: r.orders.filter((o) => o.role === 'exit').length,
       exitReason: r.exitReason,
-    };
-    this.positions.set(pos.id, pos);
-    this.bySymbol.set(pos.symbol, pos);
+    });
     for (const o of r.orders) this.track(o.clientOrderId, pos.id, o.role, o.quantity, o.price);
     if (entry && entry.price) this.portfolio.reserve(entry.clientOrderId, entry.quantity.mul(entry.price));
   }

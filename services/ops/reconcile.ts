@@ -19,9 +19,9 @@ import { Dec } from '../core/money.js';
 import type { SymbolId } from '../core/types.js';
 import type { OrderState } from '../execution/orderStateMachine.js';
 import type { AlertEvent } from '../events/types.js';
-import { positionIdOf, roleOf } from '../recovery/journal.js';
+import { adoptedOrderRecord, completeFillLedger, holdingDisagrees, venueOrderState } from '../recovery/venueRecords.js';
 import type { OrderRecord, StateStore } from '../state/types.js';
-import type { VenueClient, VenueOrder } from '../venue/types.js';
+import type { VenueClient } from '../venue/types.js';
 import { makeAlert } from './alerts.js';
 
 export interface ReconcileOptions {
@@ -54,22 +54,9 @@ export interface ReconcileReport {
 
 const DEFAULT_GRACE_MS = 120_000;
 const DEFAULT_FILL_LOOKBACK_MS = 3_600_000;
-const TRADE_PAGE = 1000;
 const MAX_TRADE_PAGES = 20;
 
 const OPEN: ReadonlySet<OrderState> = new Set<OrderState>(['pending', 'submitted', 'partially_filled', 'unknown']);
-
-function venueState(vo: VenueOrder | undefined): OrderState {
-  if (!vo) return 'cancelled';
-  switch (vo.status) {
-    case 'new':
-      return vo.filledQuantity.isPositive() ? 'partially_filled' : 'submitted';
-    case 'partially_filled':
-      return 'partially_filled';
-    default:
-      return vo.status;
-  }
-}
 
 /** Runs one reconciliation; see the file comment. Venue errors become problems, not exceptions. */
 export async function reconcileState(opts: ReconcileOptions, deps: ReconcileDeps): Promise<ReconcileReport> {
@@ -95,51 +82,20 @@ export async function reconcileState(opts: ReconcileOptions, deps: ReconcileDeps
         ordersChecked++;
         const rec = (await deps.store.get('order', vo.clientOrderId))?.value;
         if (!rec) {
-          const positionId = positionIdOf(vo.clientOrderId);
-          await deps.store.put(
-            'order',
-            {
-              clientOrderId: vo.clientOrderId,
-              exchangeOrderId: vo.exchangeOrderId,
-              symbol: vo.symbol,
-              side: vo.side,
-              type: vo.type,
-              role: roleOf(vo.clientOrderId) ?? 'exit',
-              ...(positionId ? { positionId } : {}),
-              quantity: vo.quantity,
-              ...(vo.price ? { price: vo.price } : {}),
-              state: venueState(vo),
-              sent: true,
-              filledQuantity: vo.filledQuantity,
-              fillSum: Dec.ZERO,
-              tradeIds: [],
-              reason: 'adopted by reconciliation: open on the exchange, unknown to the state',
-              createdAt: vo.time,
-              updatedAt: now,
-            },
-            undefined,
-          );
+          await deps.store.put('order', adoptedOrderRecord(vo, now, 'adopted by reconciliation: open on the exchange, unknown to the state'), undefined);
           repairs.push({ kind: 'order_adopted', symbol, clientOrderId: vo.clientOrderId, detail: `${vo.side} ${vo.quantity.toString()} ${vo.type}${vo.price ? ` @ ${vo.price.toString()}` : ''}` });
         } else if (!OPEN.has(rec.state) && rec.updatedAt < now - grace) {
-          await setState(rec, venueState(vo), 'open on the exchange (reconciliation)');
+          await setState(rec, venueOrderState(vo), 'open on the exchange (reconciliation)');
         }
       }
       for (const rec of stateOpen.filter((o) => o.symbol === symbol && !openIds.has(o.clientOrderId))) {
         ordersChecked++;
         if (rec.updatedAt >= now - grace) continue;
         const vo = await deps.venue.fetchOrderByClientId(symbol, rec.clientOrderId);
-        const to = venueState(vo);
+        const to = venueOrderState(vo);
         if (!OPEN.has(to)) await setState(rec, to, vo ? `ended on the exchange as ${vo.status} (reconciliation)` : 'not found on the exchange (reconciliation)');
       }
-      let added = 0;
-      let from = now - (opts.fillLookbackMs ?? DEFAULT_FILL_LOOKBACK_MS);
-      for (let page = 0; page < MAX_TRADE_PAGES; page++) {
-        const trades = await deps.venue.fetchMyTrades(symbol, from, TRADE_PAGE);
-        for (const f of trades) if (await deps.store.putFillOnce(f)) added++;
-        const last = trades[trades.length - 1];
-        if (trades.length < TRADE_PAGE || !last || last.time <= from) break;
-        from = last.time;
-      }
+      const added = await completeFillLedger(deps.store, deps.venue, symbol, now - (opts.fillLookbackMs ?? DEFAULT_FILL_LOOKBACK_MS), MAX_TRADE_PAGES);
       if (added > 0) repairs.push({ kind: 'fills_added', symbol, count: added });
     } catch (e) {
       problems.push(`${symbol}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
@@ -156,8 +112,7 @@ export async function reconcileState(opts: ReconcileOptions, deps: ReconcileDeps
       const held = b ? b.free.add(b.locked) : Dec.ZERO;
       let expected = Dec.ZERO;
       for (const p of positions) if (p.symbol === symbol && p.extras?.mode !== 'paper') expected = expected.add(p.entryQuantity.sub(p.exitQuantity));
-      const tolerance = Dec.max(m.stepSize, expected.mul(Dec.from('0.005')));
-      if (held.sub(expected).abs().gt(tolerance)) drift.push({ symbol, held: held.toString(), positions: expected.toString() });
+      if (holdingDisagrees(held, expected, m)) drift.push({ symbol, held: held.toString(), positions: expected.toString() });
     }
   } catch (e) {
     problems.push(`balances: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);

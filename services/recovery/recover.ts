@@ -33,7 +33,8 @@ import type { SafeExchange } from '../execution/safeExchange.js';
 import type { Portfolio } from '../portfolio/portfolio.js';
 import type { OrderRecord, PositionRecord, StateStore } from '../state/types.js';
 import type { VenueClient } from '../venue/types.js';
-import { positionIdOf, restoredPosition, roleOf, type PositionJournal } from './journal.js';
+import { restoredPosition, type PositionJournal } from './journal.js';
+import { adoptedOrderRecord, completeFillLedger, holdingDisagrees } from './venueRecords.js';
 
 export class RecoveryError extends DomainError {}
 
@@ -83,8 +84,6 @@ export interface RecoveryReport {
 }
 
 const ROLE_ORDER = { entry: 0, target: 1, exit: 2 } as const;
-const TRADE_PAGE = 1000;
-const MAX_TRADE_PAGES = 50;
 
 /** Runs the recovery for `symbols` (those whose lease this runtime holds). See the file comment. */
 export async function recoverOnStart(symbols: readonly SymbolId[], opts: RecoveryOptions, deps: RecoveryDeps): Promise<RecoveryReport> {
@@ -240,32 +239,8 @@ export async function recoverOnStart(symbols: readonly SymbolId[], opts: Recover
         if (ack.status === 'rejected') problems.push(`unknown order ${vo.clientOrderId} on ${s} could not be cancelled: ${ack.reason ?? ''}`);
         else unknownOrdersCancelled.push(vo.clientOrderId);
       } else {
-        const now = deps.now();
-        const positionId = positionIdOf(vo.clientOrderId);
         await deps.store
-          .put(
-            'order',
-            {
-              clientOrderId: vo.clientOrderId,
-              exchangeOrderId: vo.exchangeOrderId,
-              symbol: vo.symbol,
-              side: vo.side,
-              type: vo.type,
-              role: roleOf(vo.clientOrderId) ?? 'exit',
-              ...(positionId ? { positionId } : {}),
-              quantity: vo.quantity,
-              ...(vo.price ? { price: vo.price } : {}),
-              state: vo.filledQuantity.isPositive() ? 'partially_filled' : 'submitted',
-              sent: true,
-              filledQuantity: vo.filledQuantity,
-              fillSum: Dec.ZERO,
-              tradeIds: [],
-              reason: 'adopted at restart: open on the venue, unknown to the state; not managed',
-              createdAt: vo.time,
-              updatedAt: now,
-            },
-            undefined,
-          )
+          .put('order', adoptedOrderRecord(vo, deps.now(), 'adopted at restart: open on the venue, unknown to the state; not managed'), undefined)
           .catch((e: unknown) => problems.push(`adopting ${vo.clientOrderId}: ${String(e)}`));
         unknownOrdersAdopted.push(vo.clientOrderId);
       }
@@ -274,16 +249,8 @@ export async function recoverOnStart(symbols: readonly SymbolId[], opts: Recover
 
   // The fill ledger, completed from the venue.
   let fillsLedgered = 0;
-  for (const s of symbols) {
-    let from = deps.now() - opts.fillLookbackMs;
-    for (let page = 0; page < MAX_TRADE_PAGES; page++) {
-      const trades = await ask(`read the fills of ${s}`, () => deps.venue.fetchMyTrades(s, from, TRADE_PAGE));
-      for (const f of trades) if (await deps.store.putFillOnce(f)) fillsLedgered++;
-      const last = trades[trades.length - 1];
-      if (trades.length < TRADE_PAGE || !last || last.time <= from) break;
-      from = last.time;
-    }
-  }
+  const since = deps.now() - opts.fillLookbackMs;
+  for (const s of symbols) fillsLedgered += await ask(`read the fills of ${s}`, () => completeFillLedger(deps.store, deps.venue, s, since));
 
   // Live: the venue's balances become the portfolio's.
   const balanceMismatches: RecoveryReport['balanceMismatches'] = [];
@@ -300,9 +267,7 @@ export async function recoverOnStart(symbols: readonly SymbolId[], opts: Recover
       holdings.set(s, held);
       const snap = deps.executor.snapshot(deps.executor.position(s)?.id ?? '');
       const expected = snap ? snap.filledQty.sub(snap.exitQty) : Dec.ZERO;
-      // Fees charged in the base asset make the holding a little smaller than the position.
-      const tolerance = Dec.max(m.stepSize, expected.mul(Dec.from('0.005')));
-      if (held.sub(expected).abs().gt(tolerance) && held.mul(Dec.from(deps.portfolio.lastPrice(s) ?? 0)).gte(m.minNotional)) {
+      if (holdingDisagrees(held, expected, m) && held.mul(Dec.from(deps.portfolio.lastPrice(s) ?? 0)).gte(m.minNotional)) {
         balanceMismatches.push({ symbol: s, venue: held.toString(), positions: expected.toString() });
       }
     }
