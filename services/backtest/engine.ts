@@ -154,8 +154,11 @@ export function runBacktestSync(input: BacktestInput): BacktestResult {
   // The replay's synthetic book: one tick either side (the replay's default spread).
   const quotes = specs.map((s) => new SyntheticQuotes(s.tickSize, 0));
 
-  const idx = series.map(() => 0);
-  const total = series.reduce((n, s) => n + s.candles.length, 0);
+  const n = series.length;
+  const idx = new Int32Array(n);
+  const symbolsOf = series.map((s) => s.symbol);
+  const candlesOf = series.map((s) => s.candles);
+  const total = series.reduce((k, s) => k + s.candles.length, 0);
   const every = input.progressEvery ?? 50_000;
   const firstOpen: Record<string, number> = {};
   const lastClose: Record<string, number> = {};
@@ -163,8 +166,24 @@ export function runBacktestSync(input: BacktestInput): BacktestResult {
     firstOpen[s.symbol] = (s.candles[0] as Candle).open;
     lastClose[s.symbol] = (s.candles[s.candles.length - 1] as Candle).close;
   }
-  const equity: EquityPoint[] = [];
-  const members: number[] = [];
+  // The equity curve, one point per minute, in typed arrays while running (no object per minute).
+  let eqTimes = new Float64Array(1024);
+  let eqValues = new Float64Array(1024);
+  let eqCount = 0;
+  const sample = (time: number, value: number): void => {
+    if (eqCount === eqTimes.length) {
+      const t = new Float64Array(eqCount * 2);
+      t.set(eqTimes);
+      eqTimes = t;
+      const v = new Float64Array(eqCount * 2);
+      v.set(eqValues);
+      eqValues = v;
+    }
+    eqTimes[eqCount] = time;
+    eqValues[eqCount++] = value;
+  };
+  const members = new Int32Array(n);
+  let count = 0;
   let done = 0;
   let nextProgress = every;
   let minute = -1;
@@ -182,64 +201,69 @@ export function runBacktestSync(input: BacktestInput): BacktestResult {
   };
 
   for (;;) {
+    // The next minute across symbols, and the symbols with a candle at it (k is small: a scan).
     let t = Infinity;
-    for (let i = 0; i < series.length; i++) {
-      const c = (series[i] as SymbolSeries).candles[idx[i] as number];
-      if (c && c.openTime < t) t = c.openTime;
+    for (let i = 0; i < n; i++) {
+      const c = (candlesOf[i] as readonly Candle[])[idx[i] as number];
+      if (c !== undefined && c.openTime < t) t = c.openTime;
     }
     if (t === Infinity) break;
-    members.length = 0;
-    for (let i = 0; i < series.length; i++) {
-      const c = (series[i] as SymbolSeries).candles[idx[i] as number];
-      if (c && c.openTime === t) members.push(i);
+    count = 0;
+    for (let i = 0; i < n; i++) {
+      const c = (candlesOf[i] as readonly Candle[])[idx[i] as number];
+      if (c !== undefined && c.openTime === t) members[count++] = i;
     }
     if (t !== minute) {
-      if (minute >= 0) equity.push({ time: minute + MINUTE_MS, equity: portfolio.equityNumber() });
+      if (minute >= 0) sample(minute + MINUTE_MS, portfolio.equityNumber());
       minute = t;
     }
     for (let j = 0; j < 4; j++) {
       const time = t + (PATH_OFFSETS[j] as number);
       clock = time;
-      for (const m of members) {
-        const s = series[m] as SymbolSeries;
-        const c = s.candles[idx[m] as number] as Candle;
+      for (let k = 0; k < count; k++) {
+        const m = members[k] as number;
+        const sym = symbolsOf[m] as SymbolId;
+        const c = (candlesOf[m] as readonly Candle[])[idx[m] as number] as Candle;
         const price = j === 0 ? c.open : j === 1 ? c.low : j === 2 ? c.high : c.close;
         const size = c.volume / 4;
-        engine.trade(s.symbol, price, size, time);
-        kernel.onTrade(s.symbol, price, time);
+        engine.trade(sym, price, size, time);
+        kernel.onTrade(sym, price, time);
         if (sink.pending) sink.flush();
         const q = quotes[m] as SyntheticQuotes;
         q.quote(price);
-        engine.book(s.symbol, q.bid, size, q.ask, size, time);
-        kernel.onBook(s.symbol, q.bid, size, q.ask, size, time);
+        engine.book(sym, q.bid, size, q.ask, size, time);
+        kernel.onBook(sym, q.bid, size, q.ask, size, time);
         if (sink.pending) sink.flush();
       }
     }
     const closeTime = t + MINUTE_MS;
     clock = closeTime;
     end = closeTime;
-    for (const m of members) {
-      const s = series[m] as SymbolSeries;
-      const c = s.candles[idx[m] as number] as Candle;
-      kernel.onCandle(s.symbol, c, closeTime);
+    for (let k = 0; k < count; k++) {
+      const m = members[k] as number;
+      const sym = symbolsOf[m] as SymbolId;
+      const list = candlesOf[m] as readonly Candle[];
+      kernel.onCandle(sym, list[idx[m] as number] as Candle, closeTime);
       if (sink.pending) sink.flush();
       idx[m] = (idx[m] as number) + 1;
       // A symbol whose data ends is liquidated at its last close: a position must not sit open
       // across time the run has no prices for (symbols of different windows in one run).
-      if (idx[m] === s.candles.length) {
-        liquidate(s.symbol, closeTime);
+      if (idx[m] === list.length) {
+        liquidate(sym, closeTime);
         clock = closeTime;
       }
     }
-    done += members.length;
+    done += count;
     if (input.onProgress && done >= nextProgress) {
       nextProgress += every;
       input.onProgress(done, total);
     }
   }
 
-  equity.push({ time: end, equity: portfolio.equityNumber() });
+  sample(end, portfolio.equityNumber());
   input.onProgress?.(done, total);
+  const equity: EquityPoint[] = new Array<EquityPoint>(eqCount);
+  for (let i = 0; i < eqCount; i++) equity[i] = { time: eqTimes[i] as number, equity: eqValues[i] as number };
 
   const filtered: Record<string, string> = {};
   for (const [s, f] of kernel.filtered) filtered[s] = f.reason;

@@ -23,7 +23,7 @@
 import { Dec } from '../core/money.js';
 import type { Direction, SymbolId } from '../core/types.js';
 import type { Portfolio } from '../portfolio/portfolio.js';
-import type { EnterIntent, ExitReason, Intent, TargetPlan } from '../strategy/intents.js';
+import type { EnterIntent, ExitReason, Intent } from '../strategy/intents.js';
 import type { ExchangePort, Fill, MarketInfo, OrderAck, OrderRequest, OrderUpdate } from './types.js';
 import type { ClosedTrade } from '../analytics/types.js';
 import type { EntryProposal, RiskAccount, RiskDecision, RiskReason } from '../risk/types.js';
@@ -136,6 +136,8 @@ interface Position {
   /** Why the entry's remainder was asked to be cancelled (undefined: not asked). */
   entryCancel: 'timeout' | 'exit' | undefined;
   filledQty: Dec;
+  /** filledQty - exitQty as a float, kept on every fill for the strategy's per-candle view. */
+  heldApprox: number;
   entryCost: Dec;
   /** Average entry price as a float, kept for the strategy's per-candle view. */
   entryAvg: number;
@@ -159,7 +161,12 @@ interface Position {
   pendingExit: { reason: ExitReason; detail: string } | undefined;
   /** Rebuilt after a restart: its targets are re-requested under their ids when the entry ends. */
   restored: boolean;
+  /** The target plans as exact decimals, converted once: price as planned, price on the tick, fraction. */
+  readonly plans: readonly { readonly price: Dec; readonly limit: Dec; readonly fraction: Dec }[];
 }
+
+/** Headroom reserved over an entry's notional: a market order can fill above the decision price. */
+const ENTRY_RESERVE = Dec.from('1.02');
 
 export interface ExecutorOptions {
   /** A limit entry not filled after this long is cancelled (ms); a partly filled one keeps what filled. */
@@ -217,14 +224,14 @@ export class Executor implements CommandResults {
       openedAt: p.openedAt,
       expiresAt: p.intent.expiresAt,
       breakevenMoved: p.breakevenMoved,
-      quantity: p.filledQty.sub(p.exitQty).toNumber(),
+      quantity: p.heldApprox,
       entryWorking: p.entryWorking,
     };
   }
 
   /** True when the symbol has a position (of any state): cheaper than `position()` for a yes/no. */
   hasPosition(symbol: SymbolId): boolean {
-    return this.bySymbol.has(symbol);
+    return this.bySymbol.size !== 0 && this.bySymbol.has(symbol);
   }
 
   /** Number of positions not yet closed. */
@@ -298,7 +305,7 @@ export class Executor implements CommandResults {
     const id = clientOrderId(intent.id, 'entry', 1);
     const pos = this.register(intent, market, { entryOrderId: id, entrySubmittedAt: now, stop: stopPrice, openedAt: now, breakevenMoved: false, exitAttempts: 0, exitReason: null });
     // Reserve a little more than the notional: a market order can fill above the decision price.
-    this.portfolio.reserve(id, notional.mul(Dec.from('1.02')));
+    this.portfolio.reserve(id, notional.mul(ENTRY_RESERVE));
     const req: OrderRequest =
       this.opts.entryOrderType === 'market'
         ? { clientOrderId: id, symbol: intent.symbol, side: 'buy', type: 'market', quantity }
@@ -325,6 +332,7 @@ export class Executor implements CommandResults {
       entryWorking: true,
       entryCancel: undefined,
       filledQty: Dec.ZERO,
+      heldApprox: 0,
       entryCost: Dec.ZERO,
       entryAvg: intent.price,
       entryFees: Dec.ZERO,
@@ -342,6 +350,10 @@ export class Executor implements CommandResults {
       exitReason: o.exitReason,
       pendingExit: undefined,
       restored: false,
+      plans: intent.targets.map((t) => {
+        const price = Dec.from(t.price);
+        return { price, limit: price.roundTo(market.tickSize), fraction: Dec.from(t.fraction) };
+      }),
     };
     this.positions.set(pos.id, pos);
     this.bySymbol.set(pos.symbol, pos);
@@ -392,7 +404,7 @@ export class Executor implements CommandResults {
    * Cheap when the symbol has no position (one map lookup).
    */
   onPrice(symbol: SymbolId, price: number, now: number): void {
-    const p = this.bySymbol.get(symbol);
+    const p = this.bySymbol.size === 0 ? undefined : this.bySymbol.get(symbol);
     if (p === undefined) return;
     if (p.entryWorking && p.entryCancel === undefined && this.opts.entryOrderType === 'limit' && now - p.entrySubmittedAt >= this.opts.limitEntryTimeoutMs) {
       this.cancelEntry(p, 'timeout', now);
@@ -491,6 +503,7 @@ export class Executor implements CommandResults {
       p.exitFills++;
       if (o.role === 'target' && p.state === 'open') p.exitReason = 'target';
     }
+    p.heldApprox = p.filledQty.sub(p.exitQty).toNumber();
     this.emit({ type: 'fill_booked', time: f.time, positionId: p.id, symbol: p.symbol, clientOrderId: f.clientOrderId, role: o.role, price: f.price, quantity: f.quantity });
     if (o.role === 'entry') {
       if (p.state === 'entering') {
@@ -567,18 +580,17 @@ export class Executor implements CommandResults {
    * still too small when the entry ends is left to the exit (no venue accepts it as an order).
    */
   private topUpTargets(p: Position, now: number): void {
-    const plans = p.intent.targets;
-    const wanted = this.targetQuantities(p, p.filledQty, plans);
-    const covered = plans.map(() => Dec.ZERO);
+    const wanted = this.targetQuantities(p, p.filledQty);
+    const covered = p.plans.map(() => Dec.ZERO);
     for (const id of p.targetOrderIds) {
       const o = this.orders.get(id);
       if (!o || o.plan < 0) continue;
       covered[o.plan] = (covered[o.plan] as Dec).add(o.open ? o.quantity : o.filled);
     }
-    for (const { plan, index, quantity } of wanted) {
+    for (const { index, quantity } of wanted) {
       const missing = quantity.sub(covered[index] as Dec);
       if (!missing.isPositive()) continue;
-      const price = Dec.from(plan.price).roundTo(p.market.tickSize);
+      const price = (p.plans[index] as Position['plans'][number]).limit;
       if (missing.mul(price).lt(p.market.minNotional)) continue;
       p.targetSeq++;
       const id = clientOrderId(p.id, 'target', p.targetSeq);
@@ -605,29 +617,30 @@ export class Executor implements CommandResults {
    * target takes the remainder. A slice below the market's minimum notional is folded into the next
    * one (the remainder into the previous one), so every resting order is valid.
    */
-  private targetQuantities(p: Position, filled: Dec, targets: readonly TargetPlan[]): { plan: TargetPlan; index: number; quantity: Dec }[] {
-    const out: { plan: TargetPlan; index: number; quantity: Dec }[] = [];
+  private targetQuantities(p: Position, filled: Dec): { index: number; quantity: Dec }[] {
+    const out: { index: number; quantity: Dec; price: Dec }[] = [];
+    const plans = p.plans;
     let left = filled;
     let carry = Dec.ZERO;
-    targets.forEach((plan, idx) => {
-      const last = idx === targets.length - 1;
-      let q = last ? left : filled.mul(Dec.from(plan.fraction)).floorTo(p.market.stepSize).add(carry);
+    for (let idx = 0; idx < plans.length; idx++) {
+      const plan = plans[idx] as Position['plans'][number];
+      const last = idx === plans.length - 1;
+      let q = last ? left : filled.mul(plan.fraction).floorTo(p.market.stepSize).add(carry);
       if (q.gt(left)) q = left;
-      const price = Dec.from(plan.price);
-      if (!last && q.mul(price).lt(p.market.minNotional)) {
+      if (!last && q.mul(plan.price).lt(p.market.minNotional)) {
         carry = q;
-        return;
+        continue;
       }
       carry = Dec.ZERO;
-      if (q.isPositive()) out.push({ plan, index: idx, quantity: q });
+      if (q.isPositive()) out.push({ index: idx, quantity: q, price: plan.price });
       left = left.sub(q);
-    });
+    }
     // The remainder (last target) below the minimum notional would be rejected, leaving that part
     // with no target: it joins the previous (nearer) target instead, the conservative side.
     const tail = out[out.length - 1];
     const prev = out[out.length - 2];
-    if (tail && prev && tail.quantity.mul(Dec.from(tail.plan.price)).lt(p.market.minNotional)) {
-      out.splice(out.length - 2, 2, { plan: prev.plan, index: prev.index, quantity: prev.quantity.add(tail.quantity) });
+    if (tail && prev && tail.quantity.mul(tail.price).lt(p.market.minNotional)) {
+      out.splice(out.length - 2, 2, { index: prev.index, quantity: prev.quantity.add(tail.quantity), price: prev.price });
     }
     return out;
   }
@@ -722,9 +735,8 @@ export class Executor implements CommandResults {
       exitReason: r.exitReason,
     });
     pos.restored = true;
-    const planPrices = intent.targets.map((t) => Dec.from(t.price).roundTo(market.tickSize));
     for (const o of r.orders) {
-      const plan = o.role === 'target' && o.price ? planPrices.findIndex((pp) => pp.eq(o.price as Dec)) : -1;
+      const plan = o.role === 'target' && o.price ? pos.plans.findIndex((pp) => pp.limit.eq(o.price as Dec)) : -1;
       this.track(o.clientOrderId, pos.id, o.role, o.quantity, o.price, plan);
       if (o.role === 'target') {
         pos.targetOrderIds.push(o.clientOrderId);

@@ -21,7 +21,7 @@ import type { Config } from '../config/schema.js';
 import { Dec } from '../core/money.js';
 import { parseClientOrderId } from '../execution/clientOrderId.js';
 import { DAY_MS, MINUTE_MS } from '../core/timeframes.js';
-import type { Candle, SymbolId } from '../core/types.js';
+import type { BookTop, Candle, SymbolId } from '../core/types.js';
 import { Executor, type BindableSink, type ExecutorEvent } from '../execution/executor.js';
 import type { ExchangePort } from '../execution/types.js';
 import type { Portfolio } from '../portfolio/portfolio.js';
@@ -162,10 +162,10 @@ export class TradingKernel {
     const book = this.context.book(symbol);
     const quoteVolume24h = this.context.quoteVolume24h(symbol);
     this.checkFilters(symbol, book?.bid, book?.ask, quoteVolume24h, now);
-    const proposed = this.strategy.onCandle(symbol, c, this.executor.position(symbol), {
-      ...(book ? { book } : {}),
-      ...(quoteVolume24h !== undefined ? { quoteVolume24h } : {}),
-    });
+    const ctx: { book?: BookTop; quoteVolume24h?: number } = {};
+    if (book) ctx.book = book;
+    if (quoteVolume24h !== undefined) ctx.quoteVolume24h = quoteVolume24h;
+    const proposed = this.strategy.onCandle(symbol, c, this.executor.hasPosition(symbol) ? this.executor.position(symbol) : undefined, ctx);
     if (proposed.length > 0) this.decide(proposed, now);
     return true;
   }

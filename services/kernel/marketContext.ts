@@ -15,14 +15,19 @@ const DAY_MINUTES = 1440;
 /** Minutes of candles before the rolling volume is extrapolated to a day. */
 const MIN_MINUTES = 60;
 
+/** A book top the context owns and updates in place (read-only to everyone else). */
+interface MutableBook {
+  time: number;
+  bid: number;
+  bidSize: number;
+  ask: number;
+  askSize: number;
+}
+
 class SymbolContext {
   hasBook = false;
-  bid = 0;
-  ask = 0;
-  bidSize = 0;
-  askSize = 0;
-  bookTime = 0;
-  book: BookTop | undefined;
+  /** Updated in place: the backtest sets it four times a candle, and nothing allocates. */
+  readonly book: MutableBook = { time: 0, bid: 0, bidSize: 0, ask: 0, askSize: 0 };
   /** Ring of the last 1,440 candles' quote volumes and their running sum. */
   readonly ring = new Float64Array(DAY_MINUTES);
   head = 0;
@@ -44,12 +49,12 @@ export class MarketContextBuilder {
   onBook(symbol: SymbolId, bid: number, bidSize: number, ask: number, askSize: number, time: number): void {
     const s = this.of(symbol);
     s.hasBook = true;
-    s.bid = bid;
-    s.ask = ask;
-    s.bidSize = bidSize;
-    s.askSize = askSize;
-    s.bookTime = time;
-    s.book = undefined;
+    const b = s.book;
+    b.bid = bid;
+    b.ask = ask;
+    b.bidSize = bidSize;
+    b.askSize = askSize;
+    b.time = time;
   }
 
   /** A closed 1m candle: its quote volume joins the rolling day. */
@@ -85,11 +90,12 @@ export class MarketContextBuilder {
     return (s.sum * DAY_MINUTES) / s.count;
   }
 
-  /** The last book top, or undefined before any. */
+  /**
+   * The last book top, or undefined before any. The object is the context's own and changes with
+   * the next book: read it, do not keep it.
+   */
   book(symbol: SymbolId): BookTop | undefined {
     const s = this.symbols.get(symbol);
-    if (!s || !s.hasBook) return undefined;
-    s.book ??= { time: s.bookTime, bid: s.bid, bidSize: s.bidSize, ask: s.ask, askSize: s.askSize };
-    return s.book;
+    return s && s.hasBook ? s.book : undefined;
   }
 }

@@ -27,6 +27,9 @@ import type { EntryFunnel, MarketContext, Strategy } from './port.js';
 
 export type { EntryFunnel, MarketContext } from './port.js';
 
+/** Returned when there is nothing to do: shared and frozen, so most candles allocate no array. */
+const NO_INTENTS: readonly Intent[] = Object.freeze([]);
+
 interface SymbolState {
   readonly aggregator: CandleAggregator;
   readonly base: IndicatorSet;
@@ -71,7 +74,7 @@ export class SrStrategy implements Strategy {
       s = {
         aggregator: new CandleAggregator('1m', [...this.higherTfs]),
         // The base timeframe feeds the volume rule, RSI divergence and the break exit.
-        base: new IndicatorSet(this.cfg.indicators, { atr: false, bollinger: false }),
+        base: new IndicatorSet(this.cfg.indicators, { atr: false, bollinger: false, adx: false }),
         higher,
         levels,
         divergence: this.cfg.entry.confirmations.rsiDivergence ? new RsiDivergenceDetector() : null,
@@ -86,7 +89,7 @@ export class SrStrategy implements Strategy {
    * Feeds one closed 1m candle. `position` is the symbol's open position, if any. Returns the
    * intents for the executor (usually none).
    */
-  onCandle(symbol: SymbolId, candle: Candle, position: PositionView | undefined, ctx: MarketContext = {}): Intent[] {
+  onCandle(symbol: SymbolId, candle: Candle, position: PositionView | undefined, ctx: MarketContext = {}): readonly Intent[] {
     const s = this.state(symbol);
     for (const closed of s.aggregator.push(candle)) {
       s.higher.get(closed.tf)?.update(closed.candle);
@@ -97,13 +100,13 @@ export class SrStrategy implements Strategy {
     const prev = s.prev;
     s.prev = candle;
     const closeTime = candle.openTime + MINUTE_MS;
-    if (position) return position.state === 'open' ? this.manage(symbol, candle, closeTime, position, s) : [];
+    if (position) return position.state === 'open' ? this.manage(symbol, candle, closeTime, position, s) : NO_INTENTS;
     const entry = this.evaluateEntry(symbol, candle, prev, closeTime, s, ctx);
-    return entry ? [entry] : [];
+    return entry ? [entry] : NO_INTENTS;
   }
 
   /** Exit and stop management of an open long position, on a closed candle. */
-  private manage(symbol: SymbolId, c: Candle, closeTime: number, p: PositionView, s: SymbolState): Intent[] {
+  private manage(symbol: SymbolId, c: Candle, closeTime: number, p: PositionView, s: SymbolState): readonly Intent[] {
     const x = this.cfg.exit;
     if (closeTime >= p.expiresAt) {
       return [{ kind: 'exit', id: `${p.id}-time`, symbol, positionId: p.id, time: closeTime, reason: 'time', detail: `time stop of ${x.timeStopMinutes} min reached` }];
@@ -128,7 +131,7 @@ export class SrStrategy implements Strategy {
       const stop = p.entryPrice * (1 + x.breakevenBufferPct / 100);
       if (stop > p.stop) return [{ kind: 'move_stop', id: `${p.id}-be`, symbol, positionId: p.id, time: closeTime, stop, reason: 'breakeven' }];
     }
-    return [];
+    return NO_INTENTS;
   }
 
   /** Applies the entry rules in order of cost, cheapest first; returns an intent or null. */

@@ -99,7 +99,7 @@ function delta(before: EntryFunnel, after: EntryFunnel): Partial<EntryFunnel> {
 /** Feeds one candle and returns the intents plus the funnel counters it moved. */
 function step(s: SrStrategy, c: Candle, ctx: MarketContext = {}, position?: PositionView): { intents: Intent[]; moved: Partial<EntryFunnel> } {
   const before = { ...s.funnel };
-  const intents = s.onCandle(SYM, c, position, ctx);
+  const intents = [...s.onCandle(SYM, c, position, ctx)];
   return { intents, moved: delta(before, s.funnel) };
 }
 
