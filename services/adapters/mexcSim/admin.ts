@@ -22,7 +22,15 @@ export function isLoopbackAddress(address: string | undefined): boolean {
 export function adminAllowed(access: AdminAccess, address: string | undefined): boolean {
   if (access === 'any') return true;
   if (isLoopbackAddress(address)) return true;
-  return access !== 'loopback' && address !== undefined && access.allow.includes(address);
+  if (access === 'loopback' || address === undefined) return false;
+  const bare = unmapped(address);
+  return access.allow.some((a) => unmapped(a) === bare);
+}
+
+/** An IPv4-mapped IPv6 address (a v4 client of a dual-stack listener) as its IPv4 form. */
+function unmapped(address: string): string {
+  const a = address.toLowerCase();
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice('::ffff:'.length) : a;
 }
 
 /** What the admin API works on. */
