@@ -6,8 +6,11 @@
  */
 import type { FaultController, OneShotFault } from './faultController.js';
 
-/** Who may call `/sim/*`: loopback callers (default), anyone, or these exact remote addresses (and loopback). */
-export type AdminAccess = 'loopback' | 'any' | { readonly allow: readonly string[] };
+/**
+ * Who may call `/sim/*`: loopback callers (default), anyone, or these exact remote addresses
+ * (plus loopback callers unless `loopback: false`).
+ */
+export type AdminAccess = 'loopback' | 'any' | { readonly allow: readonly string[]; readonly loopback?: boolean };
 
 /** Whether a socket's remote address is on the loopback interface (127.0.0.0/8, ::1, and their IPv4-mapped forms). */
 export function isLoopbackAddress(address: string | undefined): boolean {
@@ -21,7 +24,7 @@ export function isLoopbackAddress(address: string | undefined): boolean {
 /** Whether a caller at `address` may use the admin API under `access`. */
 export function adminAllowed(access: AdminAccess, address: string | undefined): boolean {
   if (access === 'any') return true;
-  if (isLoopbackAddress(address)) return true;
+  if (isLoopbackAddress(address) && (access === 'loopback' || access.loopback !== false)) return true;
   if (access === 'loopback' || address === undefined) return false;
   const bare = unmapped(address);
   return access.allow.some((a) => unmapped(a) === bare);
