@@ -251,7 +251,21 @@ export class Runtime {
       onWarning: (m) => this.out.err(`warning: ${m}`),
     });
     this.publicData = mexc;
-    this.venue = cfg.mode === 'paper' ? new PaperVenue({ publicData: mexc, deposits: { [quote]: Dec.from(cfg.balance) }, now: () => this.marketNow }) : mexc;
+    this.venue = cfg.mode === 'paper' ? new PaperVenue({
+            publicData: mexc,
+            costs: this.strategy.backtest,
+            deposits: { [quote]: Dec.from(cfg.balance) },
+            now: () => this.marketNow,
+            idleAdvance: {
+              wall: this.wall,
+              everyMs: 100,
+              every: (fn, ms) => {
+                const t = setInterval(fn, ms);
+                t.unref();
+                return () => clearInterval(t);
+              },
+            },
+          }) : mexc;
     try {
       await this.withRetries('loading the markets', () => this.venue.loadMarkets(), true);
     } catch (e) {
