@@ -33,7 +33,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { backoffDelayMs } from '../../execution/backoff.js';
 import { DataValidationError } from '../../core/errors.js';
-import { StateUnavailableError, type IndexName, type ItemTable, type RawItem, type SortRange, type WriteCondition } from '../../state/types.js';
+import { StateUnavailableError } from '../../state/errors.js';
+import type { IndexName } from '../../state/keys.js';
+import type { ItemTable, RawItem, SortRange, WriteCondition } from '../../state/port.js';
 import { TableStateStore, type StateStoreOptions } from '../../state/store.js';
 
 /** The commands this adapter sends. */
