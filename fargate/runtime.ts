@@ -62,7 +62,9 @@ export interface RuntimeOutput {
 }
 
 /** Refused to start (live without the switch or keys, nothing tradable, ...). */
-export class RuntimeStartError extends DomainError {}
+export class RuntimeStartError extends DomainError {
+  override readonly name: string = 'RuntimeStartError';
+}
 
 export interface RuntimeDeps {
   readonly out: RuntimeOutput;

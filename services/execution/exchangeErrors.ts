@@ -52,6 +52,7 @@ export abstract class ExchangeError extends DomainError {
  * reached the venue (a reset after the request was written): a submit's order is then in doubt.
  */
 export class NetworkError extends ExchangeError {
+  override readonly name: string = 'NetworkError';
   readonly kind = 'network' as const;
   readonly retryable = true;
   readonly requestSent: boolean;
@@ -63,12 +64,14 @@ export class NetworkError extends ExchangeError {
 
 /** No reply within the deadline: the request may or may not have been executed. */
 export class TimeoutError extends ExchangeError {
+  override readonly name: string = 'TimeoutError';
   readonly kind = 'timeout' as const;
   readonly retryable = true;
 }
 
 /** HTTP 429 (rate limited) or 418 (IP banned); `retryAfterMs` is the venue's Retry-After, if given. */
 export class RateLimitError extends ExchangeError {
+  override readonly name: string = 'RateLimitError';
   readonly kind = 'rate_limit' as const;
   readonly retryable = true;
   readonly retryAfterMs: number | undefined;
@@ -80,48 +83,56 @@ export class RateLimitError extends ExchangeError {
 
 /** HTTP 5xx: the venue failed; whatever the request did is unknown (PROTOCOL.md §1.5). */
 export class ExchangeServerError extends ExchangeError {
+  override readonly name: string = 'ExchangeServerError';
   readonly kind = 'server' as const;
   readonly retryable = true;
 }
 
 /** The request's timestamp fell outside recvWindow: resync the clock, then a retry is safe (nothing executed). */
 export class ClockSkewError extends ExchangeError {
+  override readonly name: string = 'ClockSkewError';
   readonly kind = 'clock_skew' as const;
   readonly retryable = true;
 }
 
 /** Bad signature, bad key, missing permission or IP not whitelisted: an operator must fix the keys. */
 export class AuthenticationError extends ExchangeError {
+  override readonly name: string = 'AuthenticationError';
   readonly kind = 'authentication' as const;
   readonly retryable = false;
 }
 
 /** Not enough free balance for the order (or selling more than held). */
 export class InsufficientBalanceError extends ExchangeError {
+  override readonly name: string = 'InsufficientBalanceError';
   readonly kind = 'insufficient_balance' as const;
   readonly retryable = false;
 }
 
 /** The order breaks a market rule: amount below the minimum notional or above the maximum, too many decimals, price out of range. */
 export class InvalidOrderError extends ExchangeError {
+  override readonly name: string = 'InvalidOrderError';
   readonly kind = 'invalid_order' as const;
   readonly retryable = false;
 }
 
 /** The symbol cannot be traded through the API now (unknown, not enabled for API, suspended, disabled). */
 export class SymbolNotTradableError extends ExchangeError {
+  override readonly name: string = 'SymbolNotTradableError';
   readonly kind = 'symbol_not_tradable' as const;
   readonly retryable = false;
 }
 
 /** The venue does not know the order (a cancel or query by id). */
 export class OrderNotFoundError extends ExchangeError {
+  override readonly name: string = 'OrderNotFoundError';
   readonly kind = 'order_not_found' as const;
   readonly retryable = false;
 }
 
 /** Any other refused request (a WAF block, a disabled order type, an unmapped code). */
 export class ExchangeRequestError extends ExchangeError {
+  override readonly name: string = 'ExchangeRequestError';
   readonly kind = 'bad_request' as const;
   readonly retryable = false;
 }

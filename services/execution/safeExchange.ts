@@ -131,6 +131,7 @@ const EMERGENCY_STEPS = 8;
 
 /** A venue endpoint's circuit breaker is open: the call was refused without reaching the venue. */
 export class CircuitOpenError extends DomainError {
+  override readonly name: string = 'CircuitOpenError';
   constructor(
     readonly endpoint: string,
     /** When the breaker lets a probe through (epoch ms). */
@@ -141,7 +142,9 @@ export class CircuitOpenError extends DomainError {
 }
 
 /** The client-side rate limiter's queue is full, or the wait for a token would exceed its bound. */
-export class RateLimitQueueFullError extends DomainError {}
+export class RateLimitQueueFullError extends DomainError {
+  override readonly name: string = 'RateLimitQueueFullError';
+}
 
 /** Endpoints with a breaker of their own. */
 export type SafeEndpoint = 'createOrder' | 'cancelOrder' | 'fetchOrder' | 'fetchMyTrades' | 'fetchBookTop';

@@ -36,7 +36,9 @@ import type { VenueClient } from '../venue/types.js';
 import { restoredPosition, type PositionJournal } from './journal.js';
 import { adoptedOrderRecord, completeFillLedger, holdingDisagrees } from './venueRecords.js';
 
-export class RecoveryError extends DomainError {}
+export class RecoveryError extends DomainError {
+  override readonly name: string = 'RecoveryError';
+}
 
 export interface RecoveryOptions {
   readonly mode: 'paper' | 'live';

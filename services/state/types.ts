@@ -32,6 +32,7 @@ import { parseRiskState } from '../risk/state.js';
 
 /** A conditional write lost: the item's version was not the expected one (another writer won). */
 export class VersionConflictError extends DomainError {
+  override readonly name: string = 'VersionConflictError';
   constructor(
     message: string,
     readonly key: string,
@@ -44,6 +45,7 @@ export class VersionConflictError extends DomainError {
 
 /** Another owner holds a live (unexpired) lease on the symbol. */
 export class LeaseHeldError extends DomainError {
+  override readonly name: string = 'LeaseHeldError';
   constructor(
     message: string,
     readonly symbol: string,
@@ -58,6 +60,7 @@ export class LeaseHeldError extends DomainError {
 
 /** The table could not be reached: transient errors persisted past the retry bound, or a non-retryable failure. */
 export class StateUnavailableError extends DomainError {
+  override readonly name: string = 'StateUnavailableError';
   constructor(
     message: string,
     readonly attempts: number,
@@ -68,7 +71,9 @@ export class StateUnavailableError extends DomainError {
 }
 
 /** An item failed validation when read; it was moved to the quarantine partition. Carried in a QuarantineReport. */
-export class QuarantinedItemError extends DomainError {}
+export class QuarantinedItemError extends DomainError {
+  override readonly name: string = 'QuarantinedItemError';
+}
 
 // ---------------------------------------------------------------------------------------------
 // Schemas and records

@@ -696,9 +696,13 @@ export function toBalance(raw: RawAccountUpdate): Balance | undefined {
 // ---------------------------------------------------------------------------------------------
 
 /** The venue refused a subscription ("Not Subscribed successfully!"); reported through `onError`. */
-export class StreamSubscriptionRefusedError extends DomainError {}
+export class StreamSubscriptionRefusedError extends DomainError {
+  override readonly name: string = 'StreamSubscriptionRefusedError';
+}
 /** The stream manager was used after close, or started twice. */
-export class StreamManagerStateError extends DomainError {}
+export class StreamManagerStateError extends DomainError {
+  override readonly name: string = 'StreamManagerStateError';
+}
 
 type RestPort = Pick<VenueClient, 'fetchKlines' | 'fetchBookTop' | 'fetchOpenOrders' | 'fetchMyTrades' | 'fetchBalances'>;
 type Status = Extract<VenueEvent, { type: 'stream_status' }>['status'];
