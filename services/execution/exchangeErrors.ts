@@ -6,7 +6,7 @@
  * request, but its order may exist, so it must be resolved by a lookup first (`isUnknownOutcome`);
  * sending it again blindly could buy twice.
  */
-import { DomainError } from '../core/errors.js';
+import { DataValidationError, DomainError, InvalidStateError } from '../core/errors.js';
 
 export type ExchangeErrorKind =
   | 'network'
@@ -135,6 +135,61 @@ export class ExchangeRequestError extends ExchangeError {
   override readonly name: string = 'ExchangeRequestError';
   readonly kind = 'bad_request' as const;
   readonly retryable = false;
+}
+
+/**
+ * A venue endpoint's circuit breaker is open: the call was refused without reaching the venue.
+ * Not an ExchangeError (the venue said nothing), and not retried at once: the breaker says when.
+ */
+export class CircuitOpenError extends DomainError {
+  override readonly name: string = 'CircuitOpenError';
+  readonly kind = 'circuit_open' as const;
+  constructor(
+    readonly endpoint: string,
+    /** When the breaker lets a probe through (epoch ms). */
+    readonly halfOpenAt: number,
+  ) {
+    super(`circuit breaker for ${endpoint} is open until ${new Date(halfOpenAt).toISOString()} (half-opens then)`);
+  }
+}
+
+/** The client-side rate limiter's queue is full, or the wait for a token would exceed its bound. */
+export class RateLimitQueueFullError extends DomainError {
+  override readonly name: string = 'RateLimitQueueFullError';
+  readonly kind = 'rate_limit_queue_full' as const;
+}
+
+/**
+ * Why an order request did not go through (a rejected ack, a failed cancel), for callers to switch
+ * on: a venue error's kind, a refusal made before the venue was asked, or one of the journal's
+ * refusals (services/recovery/journaledExchange.ts). Never parse the ack's `reason`: it is for
+ * people, and its wording may change.
+ */
+export type OrderErrorKind =
+  | ExchangeErrorKind
+  /** The endpoint's circuit breaker is open (CircuitOpenError). */
+  | 'circuit_open'
+  /** The client-side rate limiter could not give a token in time (RateLimitQueueFullError). */
+  | 'rate_limit_queue_full'
+  /** The request failed local validation (a limit order without a price). */
+  | 'invalid_request'
+  /** The request does not fit the tracked state (too many orders tracked, an id tracked twice). */
+  | 'invalid_state'
+  /** This process does not hold the symbol's lease: another actor may trade it. */
+  | 'lease_not_held'
+  /** The client order id was journaled by an earlier run: never sent twice. */
+  | 'duplicate_client_order_id'
+  /** An entry could not be journaled, so it was not sent. */
+  | 'state_unavailable'
+  /** Anything else (a bug): the reason says what. */
+  | 'unexpected';
+
+/** The kind of a failure of an order request (see OrderErrorKind). */
+export function orderErrorKind(err: unknown): OrderErrorKind {
+  if (err instanceof ExchangeError || err instanceof CircuitOpenError || err instanceof RateLimitQueueFullError) return err.kind;
+  if (err instanceof DataValidationError) return 'invalid_request';
+  if (err instanceof InvalidStateError) return 'invalid_state';
+  return 'unexpected';
 }
 
 /**
