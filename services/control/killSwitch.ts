@@ -68,6 +68,7 @@ export class KillSwitchError extends DomainError {
 
 /** The source could not be read. `retryable` is true for throttling and transient network errors. */
 export class KillSwitchReadError extends KillSwitchError {
+  override readonly name: string = 'KillSwitchReadError';
   readonly retryable: boolean;
   constructor(message: string, options: { cause?: unknown; retryable: boolean }) {
     super(message, { cause: options.cause });

@@ -216,9 +216,9 @@ export class SafeExchange implements ExchangePort {
       throw new ConfigError(`SafeExchange: emergencyThroughPct must be in (0, 100), got ${this.opts.emergencyThroughPct}`);
     }
     this.emergencyThroughPct = this.opts.emergencyThroughPct;
-    this.venue = venue instanceof GuardedVenue ? venue : new GuardedVenue(venue, { now: deps.now, sleep: deps.sleep, random: deps.random, onEvent: (e) => this.emit(e) }, this.opts);
+    this.venue = venue instanceof GuardedVenue ? venue : new GuardedVenue(venue, { now: () => deps.now(), sleep: (ms) => deps.sleep(ms), random: () => deps.random(), onEvent: (e) => this.emit(e) }, this.opts);
     this.tracker = new OrderTracker(
-      { now: deps.now, onEvent: (e) => this.emit(e), onFillsMissing: (root) => this.scheduleCatchUp(root) },
+      { now: () => deps.now(), onEvent: (e) => this.emit(e), onFillsMissing: (root) => this.scheduleCatchUp(root) },
       { maxTrackedOrders: this.opts.maxTrackedOrders, maxRememberedTradeIds: this.opts.maxRememberedTradeIds },
     );
     this.stuck = new StuckOrders(
@@ -545,6 +545,10 @@ export class SafeExchange implements ExchangePort {
     t.reason = reason;
     t.inDoubt = false;
     t.errorKind = orderErrorKind(e);
+    // Back to unsent after a "not found" (every send was looked up and not there): it was sent, and
+    // the venue never took it, so it is rejected. Without this the state machine refused the
+    // rejection and the order stayed 'new' for ever in the executor's eyes.
+    if (t.order.state === 'pending' && !t.order.sent) this.tracker.apply(t, { type: 'sent' });
     this.tracker.apply(t, { type: 'rejected', reason });
     this.emit({ type: 'rejected', clientOrderId: t.id, reason, errorKind: t.errorKind });
   }

@@ -17,7 +17,7 @@ import { parseMexcSecret, parseTelegramSecret } from '../../services/ops/secrets
 import { parseAlertDispatcherEnv } from '../../lambdas/alert-dispatcher/handler.js';
 import { createEmergencyStopHandler, EmergencyStopEventError, parseEmergencyStopEnv, type EmergencyStopHandlerDeps } from '../../lambdas/emergency-stop/handler.js';
 import { createRiskSweepHandler, limitsFromEnv, parseRiskSweepEnv } from '../../lambdas/risk-sweep/handler.js';
-import { cryptoRandom, sleep } from '../../lambdas/shared/exchange.js';
+import { sleep } from '../../lambdas/shared/exchange.js';
 import { localContext } from '../../lambdas/shared/powertools.js';
 import { BTC, MemoryKillSwitch, RecordingPublisher, freshStore, position, setBook, simVenue, startSim } from './helpers.js';
 
