@@ -8,7 +8,10 @@
  *   (recovery, the jobs) share its limiter and breakers;
  * - the orders, their state machine, fill de-duplication and what the executor is told are the
  *   OrderTracker's (orderTracker.ts);
+ * - settling orders from REST (missed fills, catch-ups, adopted orders) is the OrderReconciler's
+ *   (orderReconciler.ts);
  * - stuck orders are StuckOrders' (stuckOrders.ts);
+ * - options, events, counters and results are in safeExchangeTypes.ts (re-exported here);
  * - the emergency close (market, then IOC through the book, then thirds) sits beside the flatten
  *   procedure (services/ops/emergencyClose.ts) and uses `priorOrder` and `placeNow` here.
  *
@@ -35,139 +38,29 @@
 import { Dec } from '../core/money.js';
 import { ConfigError, DataValidationError, InvalidStateError } from '../core/errors.js';
 import type { BookTop, SymbolId } from '../core/types.js';
-import type { ExecutionConfig } from '../config/schema.js';
 import type { VenueClient, VenueEvent, VenueMarket, VenueOrder, VenueOrderRequest, VenueOrderType } from '../venue/types.js';
 import type { ExchangeEvents, ExchangePort, OrderAck, OrderRequest, OrderStatus } from './types.js';
-import { DEFAULT_GUARDED_VENUE_OPTIONS, GuardedVenue, describeError, type GuardEvent, type GuardSnapshot, type GuardedVenueOptions, type VenueEndpoint } from './guardedVenue.js';
+import { GuardedVenue, describeError } from './guardedVenue.js';
 import { shouldRetry } from './backoff.js';
 import { ExchangeError, OrderNotFoundError, isUnknownOutcome, orderErrorKind, type OrderErrorKind } from './exchangeErrors.js';
-import { transition, type OrderState } from './orderStateMachine.js';
-import { OrderTracker, isOpen, type TrackerEvent, type Tracked } from './orderTracker.js';
-import { StuckOrders, type StuckOrderAction, type StuckOrderEvent } from './stuckOrders.js';
+import { transition } from './orderStateMachine.js';
+import { OrderTracker, isOpen, type Tracked } from './orderTracker.js';
+import { StuckOrders, type StuckOrderAction } from './stuckOrders.js';
+import { OrderReconciler, RECONCILE_SLACK_MS } from './orderReconciler.js';
+import {
+  DEFAULT_SAFE_EXCHANGE_OPTIONS,
+  type PlacedOrder,
+  type ReconcileResult,
+  type SafeExchangeDeps,
+  type SafeExchangeEvent,
+  type SafeExchangeOptions,
+  type SafeExchangeSnapshot,
+  type SafeExchangeStats,
+} from './safeExchangeTypes.js';
 
+export * from './safeExchangeTypes.js';
 export { CircuitOpenError, RateLimitQueueFullError } from './exchangeErrors.js';
 export { MAX_REPLACEMENTS, STUCK_ORDER_ROLES, replacementClientOrderId, type StuckOrderAction } from './stuckOrders.js';
-
-// ---------------------------------------------------------------------------------------------
-// Options
-
-/** Options of a {@link SafeExchange}: the transport's (GuardedVenueOptions) and the order handling's. */
-export interface SafeExchangeOptions extends GuardedVenueOptions {
-  /** Wait between the two lookups of an order whose submit had an unknown outcome. */
-  readonly unknownOutcomeSettleMs: number;
-  /** An open entry/exit order with no fill for longer than this is stuck (0 = detection off). */
-  readonly stuckOrderTimeoutMs: number;
-  /** What to do with a stuck order: cancel it, or cancel it and re-place the rest at the best price. */
-  readonly stuckOrderPolicy: 'cancel' | 'replace';
-  /** The emergency close's aggressive limit sits this percent through the best bid (services/ops/emergencyClose.ts). */
-  readonly emergencyThroughPct: number;
-  /** Orders tracked at once; when full, the oldest ended order is forgotten first. */
-  readonly maxTrackedOrders: number;
-  /** Trade ids remembered for de-duplication (oldest forgotten first). */
-  readonly maxRememberedTradeIds: number;
-}
-
-/** The defaults: the product brief's 5 orders/s burst 20, 1 s to 30 s backoff, 5 attempts, 60 s stuck timeout. */
-export const DEFAULT_SAFE_EXCHANGE_OPTIONS: SafeExchangeOptions = {
-  ...DEFAULT_GUARDED_VENUE_OPTIONS,
-  unknownOutcomeSettleMs: 1000,
-  stuckOrderTimeoutMs: 60_000,
-  stuckOrderPolicy: 'cancel',
-  emergencyThroughPct: 2,
-  maxTrackedOrders: 2000,
-  maxRememberedTradeIds: 20_000,
-};
-
-/** Maps the config's `execution` section (services/config/schema.ts) to SafeExchange options. */
-export function safeExchangeOptionsFromConfig(cfg: ExecutionConfig): SafeExchangeOptions {
-  return {
-    ...DEFAULT_SAFE_EXCHANGE_OPTIONS,
-    rateLimit: { ratePerSecond: cfg.rateLimit.ordersPerSecond, burst: cfg.rateLimit.burst },
-    circuitBreaker: { ...cfg.circuitBreaker },
-    backoff: { baseMs: cfg.retry.baseMs, maxMs: cfg.retry.maxMs },
-    maxAttempts: cfg.retry.maxAttempts,
-    stuckOrderTimeoutMs: cfg.stuckOrders.timeoutMs,
-    stuckOrderPolicy: cfg.stuckOrders.policy,
-    emergencyThroughPct: cfg.emergency.throughBookPct,
-  };
-}
-
-/** Pages of fetchMyTrades read by one reconciliation (100 trades a page on MEXC). */
-const MAX_TRADE_PAGES = 5;
-const TRADE_PAGE = 100;
-/** Trades are fetched from this long before the order was tracked (venue and local clocks differ). */
-const RECONCILE_SLACK_MS = 60_000;
-/** Background catch-ups (a final status waiting for its fills) running at once. */
-const MAX_BACKGROUND_CATCH_UPS = 32;
-
-// ---------------------------------------------------------------------------------------------
-// Events, stats and results
-
-/** Endpoints with a breaker of their own. */
-export type SafeEndpoint = VenueEndpoint;
-
-/** What SafeExchange reports while it works (for logs, alerts and tests). */
-export type SafeExchangeEvent =
-  | GuardEvent
-  | TrackerEvent
-  | StuckOrderEvent
-  | { readonly type: 'unknown_outcome'; readonly clientOrderId: string; readonly error: string }
-  | { readonly type: 'unknown_resolved'; readonly clientOrderId: string; readonly resolution: 'found' | 'not_found' | 'unresolved'; readonly detail?: string }
-  | { readonly type: 'resend'; readonly clientOrderId: string }
-  | { readonly type: 'rejected'; readonly clientOrderId: string; readonly reason: string; readonly errorKind: OrderErrorKind }
-  | { readonly type: 'catch_up_failed'; readonly clientOrderId: string; readonly error: string };
-
-export interface SafeExchangeDeps {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-  /** A draw in [0, 1), for backoff jitter. */
-  random(): number;
-  onEvent?(e: SafeExchangeEvent): void;
-}
-
-/** Counters for the status endpoint. */
-export interface SafeExchangeStats {
-  readonly retries: number;
-  readonly unknownOutcomes: number;
-  readonly unknownResolvedFound: number;
-  readonly unknownResolvedNotFound: number;
-  readonly unknownUnresolved: number;
-  readonly resends: number;
-  readonly rejected: number;
-  readonly circuitRejections: number;
-  readonly illegalTransitions: number;
-  readonly staleReports: number;
-  readonly fillsDelivered: number;
-  readonly duplicateFillsDropped: number;
-  readonly stuckCancelled: number;
-  readonly stuckReplaced: number;
-  readonly trackedOrders: number;
-}
-
-export interface SafeExchangeSnapshot extends GuardSnapshot {
-  readonly stats: SafeExchangeStats;
-}
-
-/** What `reconcileOrder` found. */
-export interface ReconcileResult {
-  readonly clientOrderId: string;
-  /** The venue's view of the order (the last leg's, for a replaced order); undefined when unknown there. */
-  readonly venueStatus: OrderStatus | undefined;
-  /** Fills delivered now that had not been delivered before. */
-  readonly fillsDelivered: number;
-}
-
-/** How an order sent with `placeNow` ended. */
-export interface PlacedOrder {
-  readonly clientOrderId: string;
-  /** 'pending' never; 'submitted' / 'partially_filled' / 'unknown' mean its end could not be told. */
-  readonly state: OrderState;
-  readonly filled: Dec;
-  /** Quote value of what filled (the venue's cumulative figure when it covers every fill seen). */
-  readonly quote: Dec;
-  readonly reason?: string;
-  readonly errorKind?: OrderErrorKind;
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -182,7 +75,7 @@ export class SafeExchange implements ExchangePort {
   private readonly opts: SafeExchangeOptions;
   private readonly tracker: OrderTracker;
   private readonly stuck: StuckOrders;
-  private catchUps = 0;
+  private readonly reconciler: OrderReconciler;
   private readonly counters = {
     unknownOutcomes: 0,
     unknownResolvedFound: 0,
@@ -221,6 +114,14 @@ export class SafeExchange implements ExchangePort {
       { now: () => deps.now(), onEvent: (e) => this.emit(e), onFillsMissing: (root) => this.scheduleCatchUp(root) },
       { maxTrackedOrders: this.opts.maxTrackedOrders, maxRememberedTradeIds: this.opts.maxRememberedTradeIds },
     );
+    this.reconciler = new OrderReconciler({
+      tracker: this.tracker,
+      venue: this.venue,
+      sleep: (ms) => deps.sleep(ms),
+      settleMs: this.opts.unknownOutcomeSettleMs,
+      emit: (e) => this.emit(e),
+      countNotFound: () => void this.counters.unknownResolvedNotFound++,
+    });
     this.stuck = new StuckOrders(
       {
         tracker: this.tracker,
@@ -351,7 +252,7 @@ export class SafeExchange implements ExchangePort {
     const t = this.tracker.get(clientOrderId);
     if (!t) {
       const vo = await this.lookup(symbol, clientOrderId);
-      const n = vo ? await this.deliverTrades(symbol, clientOrderId, vo.exchangeOrderId, vo.time - RECONCILE_SLACK_MS) : 0;
+      const n = vo ? await this.reconciler.deliverTrades(symbol, clientOrderId, vo.exchangeOrderId, vo.time - RECONCILE_SLACK_MS) : 0;
       return { clientOrderId, venueStatus: vo?.status, fillsDelivered: n };
     }
     const root = this.tracker.rootOf(t);
@@ -613,80 +514,16 @@ export class SafeExchange implements ExchangePort {
     return undefined;
   }
 
-  // -------------------------------------------------------------------------------------------
-  // Reconciliation
-
   private lookup(symbol: SymbolId, id: string): Promise<VenueOrder | undefined> {
-    return this.venue.fetchOrderByClientId(symbol, id);
+    return this.reconciler.lookup(symbol, id);
   }
 
-  /**
-   * A final status is waiting for fills (or a market order still looks open): give the stream
-   * `unknownOutcomeSettleMs` to deliver them, then ask REST. Bounded: at most
-   * MAX_BACKGROUND_CATCH_UPS at once, one per order.
-   */
+  private reconcileLeg(leg: Tracked): Promise<{ delivered: number; status: OrderStatus | undefined }> {
+    return this.reconciler.reconcileLeg(leg);
+  }
+
   private scheduleCatchUp(root: Tracked): void {
-    if (root.catchUp || this.catchUps >= MAX_BACKGROUND_CATCH_UPS) return;
-    root.catchUp = true;
-    this.catchUps++;
-    const run = async (): Promise<void> => {
-      await this.deps.sleep(this.opts.unknownOutcomeSettleMs);
-      for (const leg of this.tracker.legsOf(root)) {
-        const marketOpen = leg.type === 'market' && (leg.order.state === 'submitted' || leg.order.state === 'partially_filled');
-        if (marketOpen || leg.order.fillSum.lt(leg.order.filledQuantity)) await this.reconcileLeg(leg);
-      }
-      this.tracker.report(root);
-    };
-    void run()
-      .catch((e: unknown) => this.emit({ type: 'catch_up_failed', clientOrderId: root.id, error: describeError(e) }))
-      .finally(() => {
-        root.catchUp = false;
-        this.catchUps--;
-      });
-  }
-
-  /** Fetches one leg and its trades from REST, delivers the missed fills, applies the venue's view. */
-  private async reconcileLeg(leg: Tracked): Promise<{ delivered: number; status: OrderStatus | undefined }> {
-    let vo = await this.lookup(leg.symbol, leg.id);
-    if (!vo && leg.order.state === 'unknown' && !leg.busy) {
-      // An unknown outcome the submit could not settle. Asked twice, settle time apart, like the
-      // submit does; still not there means it never reached the venue. It is not sent now (the
-      // decision behind it is stale): it ends as cancelled, so the executor lets it go.
-      await this.deps.sleep(this.opts.unknownOutcomeSettleMs);
-      vo = await this.lookup(leg.symbol, leg.id);
-      if (!vo && leg.order.state === 'unknown') {
-        this.counters.unknownResolvedNotFound++;
-        this.tracker.apply(leg, { type: 'resolved', status: 'not_found', filledQuantity: Dec.ZERO });
-        leg.reason = 'never reached the venue (not found on reconciliation); not resent';
-        leg.inDoubt = false;
-        this.tracker.apply(leg, { type: 'cancelled', reason: leg.reason });
-        this.emit({ type: 'unknown_resolved', clientOrderId: leg.id, resolution: 'not_found', detail: leg.reason });
-      }
-    }
-    const exchangeId = vo?.exchangeOrderId ?? leg.order.exchangeOrderId;
-    const delivered = await this.deliverTrades(leg.symbol, leg.id, exchangeId, leg.createdAt - RECONCILE_SLACK_MS);
-    if (vo) this.tracker.applyVenueOrder(leg, vo);
-    return { delivered, status: vo?.status };
-  }
-
-  /** Delivers the account's trades of one order from `since` (paged, bounded); returns how many were new. */
-  private async deliverTrades(symbol: SymbolId, clientOrderId: string, exchangeOrderId: string | undefined, since: number): Promise<number> {
-    let delivered = 0;
-    let from = since;
-    for (let page = 0; page < MAX_TRADE_PAGES; page++) {
-      const trades = await this.venue.fetchMyTrades(symbol, from, TRADE_PAGE);
-      for (const f of trades) {
-        if (f.clientOrderId !== clientOrderId && (exchangeOrderId === undefined || f.exchangeOrderId !== exchangeOrderId)) continue;
-        const before = this.tracker.counters.fillsDelivered;
-        // A REST fill may lack the client id (MEXC myTrades fills it only for orders that had one).
-        this.tracker.acceptFill(f.clientOrderId === clientOrderId ? f : { ...f, clientOrderId });
-        delivered += this.tracker.counters.fillsDelivered - before;
-      }
-      const last = trades[trades.length - 1];
-      if (trades.length < TRADE_PAGE || !last || last.time <= from) break;
-      from = last.time;
-    }
-    return delivered;
+    this.reconciler.scheduleCatchUp(root);
   }
 
   private emit(e: SafeExchangeEvent): void {
