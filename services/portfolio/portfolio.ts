@@ -103,6 +103,9 @@ export class Portfolio {
     this.feesPaid = this.feesPaid.add(fill.feeAsset === this.quoteAsset ? fill.fee : fill.fee.mul(fill.price));
     this.holdingsApprox.set(fill.symbol, this.holding(fill.symbol).toNumber());
     this.cashApprox = this.cashRaw.toNumber();
+    // A holding with no market price yet is valued at its fill, not at zero (equity would look
+    // like a loss of the whole position, and the risk engine would halt on it).
+    if (!this.marks.has(fill.symbol)) this.marks.set(fill.symbol, fill.price.toNumber());
   }
 
   /** Market value of a symbol's holding at its last mark. */

@@ -13,7 +13,7 @@
  * Spot accounts can only be long, so entries are bounces off support; resistance serves as the
  * opposite level that places the secondary and aggressive targets.
  */
-import type { BookTop, Candle, SymbolId } from '../core/types.js';
+import type { Candle, SymbolId } from '../core/types.js';
 import { MINUTE_MS, type Timeframe } from '../core/timeframes.js';
 import type { Config } from '../config/schema.js';
 import { IndicatorSet } from '../indicators/indicatorSet.js';
@@ -23,26 +23,9 @@ import { bullishReversalPattern } from './patterns.js';
 import { RsiDivergenceDetector } from './divergence.js';
 import type { PositionView } from '../execution/executor.js';
 import type { EnterIntent, Intent, TargetPlan } from './intents.js';
+import type { EntryFunnel, MarketContext, Strategy } from './port.js';
 
-/** Market context beyond candles; each field is optional because not every feed has it. */
-export interface MarketContext {
-  readonly book?: BookTop;
-  readonly quoteVolume24h?: number;
-}
-
-/** Where candidate entries stopped: how many 1m closes each rule filtered out. */
-export interface EntryFunnel {
-  evaluated: number;
-  warmup: number;
-  quoteVolume: number;
-  spread: number;
-  volume: number;
-  regime: number;
-  noLevel: number;
-  confirmations: number;
-  rewardRisk: number;
-  signals: number;
-}
+export type { EntryFunnel, MarketContext } from './port.js';
 
 interface SymbolState {
   readonly aggregator: CandleAggregator;
@@ -57,7 +40,8 @@ interface SymbolState {
 }
 
 
-export class SrStrategy {
+export class SrStrategy implements Strategy {
+  readonly name = 'sr';
   private readonly states = new Map<SymbolId, SymbolState>();
   readonly funnel: EntryFunnel = { evaluated: 0, warmup: 0, quoteVolume: 0, spread: 0, volume: 0, regime: 0, noLevel: 0, confirmations: 0, rewardRisk: 0, signals: 0 };
   private readonly higherTfs: readonly Timeframe[];
