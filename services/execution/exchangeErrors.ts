@@ -171,6 +171,8 @@ export type OrderErrorKind =
   | 'circuit_open'
   /** The client-side rate limiter could not give a token in time (RateLimitQueueFullError). */
   | 'rate_limit_queue_full'
+  /** The symbol's command queue is full (services/execution/submitter.ts): the command was not carried out. */
+  | 'queue_full'
   /** The request failed local validation (a limit order without a price). */
   | 'invalid_request'
   /** The request does not fit the tracked state (too many orders tracked, an id tracked twice). */
