@@ -375,7 +375,7 @@ export class Executor implements CommandResults {
       if (o && o.filled.isZero()) this.orders.delete(cmd.clientOrderId);
       return;
     }
-    if (ack.status === 'rejected') this.onOrderUpdate({ clientOrderId: ack.clientOrderId, symbol: cmd.symbol, status: 'rejected', filledQuantity: Dec.ZERO, time: now, reason: ack.reason ?? 'rejected' });
+    if (ack.status === 'rejected') this.onOrderUpdate({ clientOrderId: ack.clientOrderId, symbol: cmd.symbol, status: 'rejected', filledQuantity: Dec.ZERO, time: now, reason: ack.reason ?? 'rejected', ...(ack.errorKind ? { errorKind: ack.errorKind } : {}) });
   }
 
   onCancelAck(cmd: CancelCommand, ack: OrderAck, _now: number): void {

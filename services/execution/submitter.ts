@@ -14,6 +14,7 @@
 import type { SymbolId } from '../core/types.js';
 import type { CommandResults, CommandSink, ExecutionCommand } from './commands.js';
 import type { ExchangePort, OrderAck, OrderRequest } from './types.js';
+import type { OrderErrorKind } from './exchangeErrors.js';
 
 /** An exchange port that answers at once (the matching engine in process). */
 export interface SyncExchangePort extends ExchangePort {
@@ -49,8 +50,8 @@ abstract class BaseSubmitter implements CommandSink {
   abstract idle(): Promise<void>;
 
   /** A command that could not be carried out is answered as a rejected ack, so the executor moves on. */
-  protected refuse(cmd: ExecutionCommand, reason: string): void {
-    const ack: OrderAck = { clientOrderId: cmd.clientOrderId, exchangeOrderId: '', status: 'rejected', reason };
+  protected refuse(cmd: ExecutionCommand, reason: string, errorKind: OrderErrorKind): void {
+    const ack: OrderAck = { clientOrderId: cmd.clientOrderId, exchangeOrderId: '', status: 'rejected', reason, errorKind };
     if (cmd.kind === 'submit') this.results?.onSubmitAck(cmd, ack, this.now());
     else this.results?.onCancelAck(cmd, ack, this.now());
   }
@@ -80,7 +81,7 @@ export class AsyncSubmitter extends BaseSubmitter {
     if (q.length >= this.maxQueued) {
       this.stats.refused++;
       this.onError(`submitter: ${command.symbol} has ${q.length} commands waiting; ${command.kind} ${command.clientOrderId} refused`);
-      queueMicrotask(() => this.refuse(command, `queue_full: ${q.length} commands already wait on ${command.symbol}`));
+      queueMicrotask(() => this.refuse(command, `queue_full: ${q.length} commands already wait on ${command.symbol}`, 'queue_full'));
       return;
     }
     q.push(command);
@@ -164,7 +165,7 @@ export class SyncSubmitter extends BaseSubmitter {
   push(command: ExecutionCommand): void {
     if (this.queue.length - this.head >= this.maxQueued) {
       this.stats.refused++;
-      this.refuse(command, `queue_full: ${this.maxQueued} commands already wait`);
+      this.refuse(command, `queue_full: ${this.maxQueued} commands already wait`, 'queue_full');
       return;
     }
     this.queue.push(command);

@@ -4,6 +4,7 @@
  */
 import type { Dec } from '../core/money.js';
 import type { Side, SymbolId } from '../core/types.js';
+import type { OrderErrorKind } from './exchangeErrors.js';
 
 export type OrderType = 'market' | 'limit';
 
@@ -31,7 +32,13 @@ export interface OrderAck {
   readonly clientOrderId: string;
   readonly exchangeOrderId: string;
   readonly status: OrderStatus;
+  /** For people (logs, alerts); code switches on `errorKind`, never on this text. */
   readonly reason?: string;
+  /**
+   * Why the request did not go through: set whenever `status` is 'rejected' because of an error
+   * or a refusal, and on a cancel that failed (the order's status is then what was known before).
+   */
+  readonly errorKind?: OrderErrorKind;
 }
 
 /** One execution (a partial or full fill of an order). */
@@ -56,6 +63,8 @@ export interface OrderUpdate {
   readonly filledQuantity: Dec;
   readonly time: number;
   readonly reason?: string;
+  /** Why the order was rejected, when `status` is 'rejected' (see OrderAck.errorKind). */
+  readonly errorKind?: OrderErrorKind;
 }
 
 /** Trading rules of one market. */

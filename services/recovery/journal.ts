@@ -24,7 +24,9 @@ import { VersionConflictError, type OrderRecord, type PositionRecord, type State
 import type { VenueFill, VenueOrderType } from '../venue/types.js';
 
 /** A position record that cannot be turned back into a position (a malformed intent, say). */
-export class JournalRecordError extends DomainError {}
+export class JournalRecordError extends DomainError {
+  override readonly name: string = 'JournalRecordError';
+}
 
 /** What `beforeSubmit` decided. */
 export type WriteAhead = 'journaled' | 'duplicate' | 'unavailable';

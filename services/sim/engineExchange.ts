@@ -10,6 +10,12 @@ import type { SyncExchangePort } from '../execution/submitter.js';
 import type { ExchangeEvents, MarketInfo, OrderAck, OrderRequest } from '../execution/types.js';
 import type { SimMatchingEngine } from './matchingEngine.js';
 import { SimRejectError, type EngineEvent } from './types.js';
+import { classifyMexcError } from '../execution/exchangeErrors.js';
+
+/** The error kind MEXC's answer with the same code would have (the engine speaks MEXC codes). */
+function kindOf(e: SimRejectError) {
+  return classifyMexcError(e.httpStatus, { code: e.code, msg: e.message }).kind;
+}
 
 export class EngineExchange implements SyncExchangePort {
   private events: ExchangeEvents | undefined;
@@ -55,7 +61,7 @@ export class EngineExchange implements SyncExchangePort {
       return { clientOrderId: req.clientOrderId, exchangeOrderId: vo.exchangeOrderId, status: vo.status };
     } catch (e) {
       if (!(e instanceof SimRejectError)) throw e;
-      return { clientOrderId: req.clientOrderId, exchangeOrderId: '', status: 'rejected', reason: `${e.name} ${e.code}: ${e.message}` };
+      return { clientOrderId: req.clientOrderId, exchangeOrderId: '', status: 'rejected', reason: `${e.name} ${e.code}: ${e.message}`, errorKind: kindOf(e) };
     }
   }
 
@@ -68,7 +74,7 @@ export class EngineExchange implements SyncExchangePort {
       const known = this.engine.order(this.account, symbol, { clientOrderId });
       return known
         ? { clientOrderId, exchangeOrderId: known.exchangeOrderId, status: known.status }
-        : { clientOrderId, exchangeOrderId: '', status: 'rejected', reason: `${e.name} ${e.code}: ${e.message}` };
+        : { clientOrderId, exchangeOrderId: '', status: 'rejected', reason: `${e.name} ${e.code}: ${e.message}`, errorKind: kindOf(e) };
     }
   }
 

@@ -56,6 +56,7 @@ export type EngineEvent =
  * `{"code":…,"msg":…}` and the paper venue can map it to the same ExchangeError class.
  */
 export class SimRejectError extends DomainError {
+  override readonly name: string = 'SimRejectError';
   constructor(
     readonly code: number,
     message: string,

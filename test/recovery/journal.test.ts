@@ -110,6 +110,7 @@ describe('the position journal', () => {
     const ack = await second.ex.submit(req('BTCUSDTLdupE'));
     expect(ack.status).toBe('rejected');
     expect(ack.reason).toMatch(/DUPLICATE_CLIENT_ORDER_ID/);
+    expect(ack.errorKind).toBe('duplicate_client_order_id');
     expect(second.inner.sent).toEqual([]);
   });
 
@@ -123,7 +124,7 @@ describe('the position journal', () => {
     });
     const { ex, inner, problems } = setup(broken);
     const entry = await ex.submit(req('BTCUSDTLdownE'));
-    expect(entry).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/STATE_UNAVAILABLE/) as unknown });
+    expect(entry).toMatchObject({ status: 'rejected', errorKind: 'state_unavailable', reason: expect.stringMatching(/STATE_UNAVAILABLE/) as unknown });
     const exit = await ex.submit(req('BTCUSDTLdownX1', 'sell'));
     expect(exit.status).toBe('filled');
     expect(inner.sent).toEqual(['BTCUSDTLdownX1']);
@@ -148,7 +149,7 @@ describe('the position journal', () => {
     const inner = new RecordingInner();
     const ex = new JournaledExchange(inner as unknown as SafeExchange, journal, { mayTrade: () => 'lease lost' });
     const ack = await ex.submit(req('BTCUSDTLleaseE'));
-    expect(ack).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/LEASE_NOT_HELD/) as unknown });
+    expect(ack).toMatchObject({ status: 'rejected', errorKind: 'lease_not_held', reason: expect.stringMatching(/LEASE_NOT_HELD/) as unknown });
     expect(inner.sent).toEqual([]);
     expect(await store.get('order', 'BTCUSDTLleaseE')).toBeUndefined();
   });

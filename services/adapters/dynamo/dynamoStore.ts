@@ -48,7 +48,7 @@ export interface DynamoSender {
 
 /** A DynamoDB call that did not answer within the table's callTimeoutMs (retried as transient). */
 export class DynamoCallTimeoutError extends Error {
-  override readonly name = 'TimeoutError';
+  override readonly name = 'DynamoCallTimeoutError';
 }
 
 /** Name of the TTL attribute (epoch seconds) for the cloud's TTL setting; the code never relies on it. */
@@ -119,6 +119,8 @@ const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE
 /** Whether a failed call may succeed when sent again: throttling, 5xx, or a transport failure. */
 export function isTransientDynamoError(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
+  if (err instanceof DynamoCallTimeoutError) return true;
+  // The SDK's own errors carry literal names (its exception classes set them; they survive bundling).
   const name = errorName(err);
   if (name !== undefined && (THROTTLING.has(name) || name === 'TimeoutError')) return true;
   const meta = (err as { $metadata?: { httpStatusCode?: number } }).$metadata;
