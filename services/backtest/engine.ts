@@ -22,8 +22,8 @@ import { splitSymbol } from '../core/types.js';
 import { MINUTE_MS } from '../core/timeframes.js';
 import type { Config } from '../config/schema.js';
 import type { EntryFunnel, Strategy } from '../strategy/port.js';
-import type { EnterIntent } from '../strategy/intents.js';
-import type { MarketInfo } from '../execution/types.js';
+import type { EnterIntent } from '../model/intents.js';
+import type { MarketInfo } from '../model/orders.js';
 import { SyncSubmitter } from '../execution/submitter.js';
 import { Portfolio } from '../portfolio/portfolio.js';
 import type { ClosedTrade, EquityPoint } from '../analytics/types.js';
@@ -32,7 +32,7 @@ import { SimMatchingEngine, engineOptionsFromConfig } from '../sim/matchingEngin
 import { EngineExchange } from '../sim/engineExchange.js';
 import { PATH_OFFSETS, SyntheticQuotes } from '../sim/candlePath.js';
 import type { SimMarketSpec } from '../sim/types.js';
-import { inferPrecision } from './precision.js';
+import { inferPrecision } from '../candles/precision.js';
 
 export interface SymbolSeries {
   readonly symbol: SymbolId;

@@ -6,7 +6,7 @@
  * single promise on its hot loop.
  */
 import type { SymbolId } from '../core/types.js';
-import type { OrderAck, OrderRequest } from './types.js';
+import type { OrderAck, OrderRequest } from '../model/orders.js';
 
 /**
  * Place an order. `build` is called when the submitter reaches the command (not when it was

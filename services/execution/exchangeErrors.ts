@@ -6,20 +6,11 @@
  * request, but its order may exist, so it must be resolved by a lookup first (`isUnknownOutcome`);
  * sending it again blindly could buy twice.
  */
+import type { ExchangeErrorKind, OrderErrorKind } from '../model/orders.js';
+export type { ExchangeErrorKind, OrderErrorKind } from '../model/orders.js';
 import { DataValidationError, DomainError, InvalidStateError } from '../core/errors.js';
 
-export type ExchangeErrorKind =
-  | 'network'
-  | 'timeout'
-  | 'rate_limit'
-  | 'server'
-  | 'clock_skew'
-  | 'authentication'
-  | 'insufficient_balance'
-  | 'invalid_order'
-  | 'symbol_not_tradable'
-  | 'order_not_found'
-  | 'bad_request';
+
 
 /** A venue operation, for deciding what a failure means (a submit's timeout leaves an order in doubt). */
 export type ExchangeOperation = 'submit' | 'cancel' | 'query';
@@ -159,32 +150,7 @@ export class RateLimitQueueFullError extends DomainError {
   readonly kind = 'rate_limit_queue_full' as const;
 }
 
-/**
- * Why an order request did not go through (a rejected ack, a failed cancel), for callers to switch
- * on: a venue error's kind, a refusal made before the venue was asked, or one of the journal's
- * refusals (services/recovery/journaledExchange.ts). Never parse the ack's `reason`: it is for
- * people, and its wording may change.
- */
-export type OrderErrorKind =
-  | ExchangeErrorKind
-  /** The endpoint's circuit breaker is open (CircuitOpenError). */
-  | 'circuit_open'
-  /** The client-side rate limiter could not give a token in time (RateLimitQueueFullError). */
-  | 'rate_limit_queue_full'
-  /** The symbol's command queue is full (services/execution/submitter.ts): the command was not carried out. */
-  | 'queue_full'
-  /** The request failed local validation (a limit order without a price). */
-  | 'invalid_request'
-  /** The request does not fit the tracked state (too many orders tracked, an id tracked twice). */
-  | 'invalid_state'
-  /** This process does not hold the symbol's lease: another actor may trade it. */
-  | 'lease_not_held'
-  /** The client order id was journaled by an earlier run: never sent twice. */
-  | 'duplicate_client_order_id'
-  /** An entry could not be journaled, so it was not sent. */
-  | 'state_unavailable'
-  /** Anything else (a bug): the reason says what. */
-  | 'unexpected';
+
 
 /** The kind of a failure of an order request (see OrderErrorKind). */
 export function orderErrorKind(err: unknown): OrderErrorKind {

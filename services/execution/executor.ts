@@ -21,14 +21,16 @@
  * - booking every fill in the portfolio, and reporting each closed trade once.
  */
 import { Dec } from '../core/money.js';
-import type { Direction, SymbolId } from '../core/types.js';
+import type { SymbolId } from '../core/types.js';
+import type { PositionView } from '../model/positions.js';
 import type { Portfolio } from '../portfolio/portfolio.js';
-import type { EnterIntent, ExitReason, Intent } from '../strategy/intents.js';
-import type { ExchangePort, Fill, MarketInfo, OrderAck, OrderRequest, OrderUpdate } from './types.js';
+import type { EnterIntent, ExitReason, Intent } from '../model/intents.js';
+import type { Fill, MarketInfo, OrderAck, OrderRequest, OrderUpdate } from '../model/orders.js';
+import type { ExchangePort } from './types.js';
 import type { ClosedTrade } from '../analytics/types.js';
 import type { EntryProposal, RiskAccount, RiskDecision, RiskReason } from '../risk/types.js';
 import type { CancelCommand, CommandResults, CommandSink, SubmitCommand } from './commands.js';
-import { clientOrderId, parseClientOrderId } from './clientOrderId.js';
+import { clientOrderId, parseClientOrderId } from '../model/clientOrderId.js';
 import { AsyncSubmitter } from './submitter.js';
 
 /** What the executor needs from the risk engine. */
@@ -36,24 +38,6 @@ export interface RiskGate {
   evaluate(proposal: EntryProposal, account: RiskAccount): RiskDecision;
 }
 
-/** What the strategy sees of a position. */
-export interface PositionView {
-  readonly id: string;
-  readonly symbol: SymbolId;
-  readonly direction: Direction;
-  /** entering: nothing filled yet; open: something filled (the entry may still be working); closing: an exit is under way. */
-  readonly state: 'entering' | 'open' | 'closing';
-  readonly entryPrice: number;
-  readonly stop: number;
-  readonly levelPrice: number;
-  readonly openedAt: number;
-  readonly expiresAt: number;
-  readonly breakevenMoved: boolean;
-  /** Base quantity held for the position (filled minus exited). */
-  readonly quantity: number;
-  /** True while the entry order is still working (a limit entry filling in parts). */
-  readonly entryWorking: boolean;
-}
 
 export type EntryRejectReason = RiskReason | 'EXCHANGE_REJECTED' | 'BELOW_EXCHANGE_MIN' | 'ALREADY_IN_POSITION';
 

@@ -12,7 +12,7 @@
 import { Dec } from '../core/money.js';
 import type { SymbolId } from '../core/types.js';
 import type { VenueOrder } from '../venue/types.js';
-import type { OrderStatus } from './types.js';
+import type { OrderStatus } from '../model/orders.js';
 import { describeError, type GuardedVenue } from './guardedVenue.js';
 import type { OrderTracker, Tracked } from './orderTracker.js';
 

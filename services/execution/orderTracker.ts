@@ -18,7 +18,8 @@ import { Dec } from '../core/money.js';
 import { DataValidationError, InvalidStateError } from '../core/errors.js';
 import type { SymbolId } from '../core/types.js';
 import type { VenueFill, VenueOrder, VenueOrderType } from '../venue/types.js';
-import type { ExchangeEvents, Fill, OrderAck, OrderStatus } from './types.js';
+import type { Fill, OrderAck, OrderStatus } from '../model/orders.js';
+import type { ExchangeEvents } from './types.js';
 import type { OrderErrorKind } from './exchangeErrors.js';
 import { isTerminal, newOrder, transition, type Order, type OrderEvent } from './orderStateMachine.js';
 

@@ -4,7 +4,7 @@
  */
 import type { Dec } from '../core/money.js';
 import type { ExecutionConfig } from '../config/schema.js';
-import type { OrderStatus } from './types.js';
+import type { OrderStatus } from '../model/orders.js';
 import type { OrderErrorKind } from './exchangeErrors.js';
 import type { OrderState } from './orderStateMachine.js';
 import { DEFAULT_GUARDED_VENUE_OPTIONS, type GuardEvent, type GuardSnapshot, type GuardedVenueOptions, type VenueEndpoint } from './guardedVenue.js';

@@ -15,7 +15,7 @@ import type { VenueOrderRequest } from '../venue/types.js';
 import type { GuardedVenue } from './guardedVenue.js';
 import { describeError } from './guardedVenue.js';
 import { isOpen, type OrderTracker, type Tracked } from './orderTracker.js';
-import { CLIENT_ID_HASH_CHARS, MAX_CLIENT_ORDER_ID_LENGTH, parseClientOrderId, type OrderRole } from './clientOrderId.js';
+import { CLIENT_ID_HASH_CHARS, MAX_CLIENT_ORDER_ID_LENGTH, parseClientOrderId, type OrderRole } from '../model/clientOrderId.js';
 
 /** Replacements of one stuck order at most (the `R<n>` suffix); past it a stuck order is only cancelled. */
 export const MAX_REPLACEMENTS = 9;

@@ -13,8 +13,9 @@
  */
 import type { SymbolId } from '../core/types.js';
 import type { CommandResults, CommandSink, ExecutionCommand } from './commands.js';
-import type { ExchangePort, OrderAck, OrderRequest } from './types.js';
-import type { OrderErrorKind } from './exchangeErrors.js';
+import type { OrderAck, OrderRequest } from '../model/orders.js';
+import type { ExchangePort } from './types.js';
+import { orderErrorKind, type OrderErrorKind } from './exchangeErrors.js';
 
 /** An exchange port that answers at once (the matching engine in process). */
 export interface SyncExchangePort extends ExchangePort {
@@ -132,7 +133,7 @@ export class AsyncSubmitter extends BaseSubmitter {
         ack = await this.port.submit(req);
       } catch (e) {
         this.stats.failures++;
-        ack = { clientOrderId: req.clientOrderId, exchangeOrderId: '', status: 'rejected', reason: describe(e) };
+        ack = { clientOrderId: req.clientOrderId, exchangeOrderId: '', status: 'rejected', reason: describe(e), errorKind: orderErrorKind(e) };
       }
       this.results?.onSubmitAck(cmd, ack, this.now());
       return;
@@ -142,7 +143,7 @@ export class AsyncSubmitter extends BaseSubmitter {
       ack = await this.port.cancel(cmd.symbol, cmd.clientOrderId);
     } catch (e) {
       this.stats.failures++;
-      ack = { clientOrderId: cmd.clientOrderId, exchangeOrderId: '', status: 'rejected', reason: describe(e) };
+      ack = { clientOrderId: cmd.clientOrderId, exchangeOrderId: '', status: 'rejected', reason: describe(e), errorKind: orderErrorKind(e) };
     }
     this.results?.onCancelAck(cmd, ack, this.now());
   }

@@ -19,14 +19,14 @@
  */
 import type { Config } from '../config/schema.js';
 import { Dec } from '../core/money.js';
-import { parseClientOrderId } from '../execution/clientOrderId.js';
+import { parseClientOrderId } from '../model/clientOrderId.js';
 import { DAY_MS, MINUTE_MS } from '../core/timeframes.js';
 import type { BookTop, Candle, SymbolId } from '../core/types.js';
 import { Executor, type BindableSink, type ExecutorEvent } from '../execution/executor.js';
 import type { ExchangePort } from '../execution/types.js';
 import type { Portfolio } from '../portfolio/portfolio.js';
 import { RiskEngine } from '../risk/index.js';
-import type { EnterIntent, Intent } from '../strategy/intents.js';
+import type { EnterIntent, Intent } from '../model/intents.js';
 import type { Strategy } from '../strategy/port.js';
 import { SrStrategy } from '../strategy/srStrategy.js';
 import { MarketContextBuilder } from './marketContext.js';

@@ -17,7 +17,7 @@ import type { Executor } from '../execution/executor.js';
 import { AsyncSubmitter } from '../execution/submitter.js';
 import type { ExchangePort } from '../execution/types.js';
 import { TradingKernel, type KernelCounters } from '../kernel/kernel.js';
-import type { EnterIntent } from '../strategy/intents.js';
+import type { EnterIntent } from '../model/intents.js';
 import type { Strategy } from '../strategy/port.js';
 import type { Portfolio } from '../portfolio/portfolio.js';
 import type { RiskEngine } from '../risk/index.js';

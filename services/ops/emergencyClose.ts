@@ -24,7 +24,7 @@ import { DataValidationError, InvalidStateError } from '../core/errors.js';
 import type { BookTop, SymbolId } from '../core/types.js';
 import type { VenueMarket, VenueOrderRequest } from '../venue/types.js';
 import type { PlacedOrder } from '../execution/safeExchange.js';
-import { clientOrderId } from '../execution/clientOrderId.js';
+import { clientOrderId } from '../model/clientOrderId.js';
 
 /** What the emergency close needs of the exchange layer (SafeExchange has all of it). */
 export interface EmergencyCloseVenue {

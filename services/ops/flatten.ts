@@ -14,7 +14,7 @@
 import { Dec } from '../core/money.js';
 import type { SymbolId } from '../core/types.js';
 import type { SafeExchange } from '../execution/safeExchange.js';
-import type { OrderAck } from '../execution/types.js';
+import type { OrderAck } from '../model/orders.js';
 import type { VenueClient } from '../venue/types.js';
 import { emergencyClose, type EmergencyCloseOptions, type EmergencyCloseReport } from './emergencyClose.js';
 

@@ -6,7 +6,7 @@
  */
 import { Dec } from '../core/money.js';
 import type { SymbolId } from '../core/types.js';
-import type { Fill } from '../execution/types.js';
+import type { Fill } from '../model/orders.js';
 
 export class Portfolio {
   /** Quote balance, including what open buy orders have reserved (see `freeCash`). */

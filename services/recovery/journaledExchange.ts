@@ -6,7 +6,8 @@
  */
 import { Dec } from '../core/money.js';
 import type { SymbolId } from '../core/types.js';
-import type { ExchangeEvents, MarketInfo, OrderAck, OrderRequest } from '../execution/types.js';
+import type { MarketInfo, OrderAck, OrderRequest } from '../model/orders.js';
+import type { ExchangeEvents } from '../execution/types.js';
 import type { SafeExchange } from '../execution/safeExchange.js';
 import type { SessionExchange } from '../live/tradingSession.js';
 import type { VenueEvent } from '../venue/types.js';

@@ -7,7 +7,8 @@
  */
 import type { SymbolId } from '../core/types.js';
 import type { SyncExchangePort } from '../execution/submitter.js';
-import type { ExchangeEvents, MarketInfo, OrderAck, OrderRequest } from '../execution/types.js';
+import type { MarketInfo, OrderAck, OrderRequest } from '../model/orders.js';
+import type { ExchangeEvents } from '../execution/types.js';
 import type { SimMatchingEngine } from './matchingEngine.js';
 import { SimRejectError, type EngineEvent } from './types.js';
 import { classifyMexcError } from '../execution/exchangeErrors.js';

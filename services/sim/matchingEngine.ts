@@ -54,7 +54,7 @@
  */
 import { Dec } from '../core/money.js';
 import type { BookTop, SymbolId } from '../core/types.js';
-import type { OrderStatus } from '../execution/types.js';
+import type { OrderStatus } from '../model/orders.js';
 import type { Balance, VenueFill, VenueOrder, VenueOrderRequest, VenueOrderType } from '../venue/types.js';
 import { SimRejectError, type EngineEvent, type EngineOptions, type MarketDataEvent, type MatchingEngine, type OrderRef, type SimMarketSpec } from './types.js';
 

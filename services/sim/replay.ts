@@ -26,7 +26,7 @@ import { DataValidationError } from '../core/errors.js';
 import { Dec } from '../core/money.js';
 import { MINUTE_MS } from '../core/timeframes.js';
 import { splitSymbol, type Candle, type SymbolId, type Trade } from '../core/types.js';
-import { inferPrecision } from '../backtest/precision.js';
+import { inferPrecision } from '../candles/precision.js';
 import { PATH_OFFSETS, SyntheticQuotes } from './candlePath.js';
 import type { MarketDataEvent, SimMarketSpec } from './types.js';
 

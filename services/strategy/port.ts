@@ -5,8 +5,8 @@
  * rest, the same way in backtest, paper and live.
  */
 import type { BookTop, Candle, SymbolId } from '../core/types.js';
-import type { PositionView } from '../execution/executor.js';
-import type { Intent } from './intents.js';
+import type { PositionView } from '../model/positions.js';
+import type { Intent } from '../model/intents.js';
 
 /** Market context beyond candles; each field is optional because not every feed has it. */
 export interface MarketContext {

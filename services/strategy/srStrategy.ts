@@ -21,8 +21,8 @@ import { CandleAggregator } from '../candles/index.js';
 import { LevelTracker, type Level } from '../levels/index.js';
 import { bullishReversalPattern } from './patterns.js';
 import { RsiDivergenceDetector } from './divergence.js';
-import type { PositionView } from '../execution/executor.js';
-import type { EnterIntent, Intent, TargetPlan } from './intents.js';
+import type { PositionView } from '../model/positions.js';
+import type { EnterIntent, Intent, TargetPlan } from '../model/intents.js';
 import type { EntryFunnel, MarketContext, Strategy } from './port.js';
 
 export type { EntryFunnel, MarketContext } from './port.js';

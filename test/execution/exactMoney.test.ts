@@ -16,7 +16,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { Executor, type ExecutorEvent, type RiskGate } from '../../services/execution/executor.js';
-import type { Fill, MarketInfo, OrderUpdate } from '../../services/execution/types.js';
+import type { Fill, MarketInfo, OrderUpdate } from '../../services/model/orders.js';
 import { SyncSubmitter, type SyncExchangePort } from '../../services/execution/submitter.js';
 import { SimMatchingEngine } from '../../services/sim/matchingEngine.js';
 import { EngineExchange } from '../../services/sim/engineExchange.js';
@@ -24,7 +24,7 @@ import { PATH_OFFSETS, SyntheticQuotes } from '../../services/sim/candlePath.js'
 import { Portfolio } from '../../services/portfolio/portfolio.js';
 import { Dec, dec } from '../../services/core/money.js';
 import { symbolId, type SymbolId } from '../../services/core/types.js';
-import type { EnterIntent } from '../../services/strategy/intents.js';
+import type { EnterIntent } from '../../services/model/intents.js';
 import type { ClosedTrade } from '../../services/analytics/types.js';
 
 const T0 = Date.UTC(2024, 0, 1);

@@ -22,7 +22,7 @@ import {
 } from '../../services/execution/exchangeErrors.js';
 import { GuardedVenue, type GuardEvent, type GuardedVenueOptions } from '../../services/execution/guardedVenue.js';
 import { SafeExchange } from '../../services/execution/safeExchange.js';
-import type { OrderUpdate } from '../../services/execution/types.js';
+import type { OrderUpdate } from '../../services/model/orders.js';
 import { cancelEnded, flattenExchange, flattenSymbol } from '../../services/ops/flatten.js';
 import type { VenueMarket, VenueOrder } from '../../services/venue/types.js';
 import { FakeClock, FakeVenue } from './fakeVenue.js';

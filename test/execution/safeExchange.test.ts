@@ -30,12 +30,12 @@ import {
   type SafeExchangeEvent,
   type SafeExchangeOptions,
 } from '../../services/execution/safeExchange.js';
-import type { Fill, OrderRequest, OrderUpdate } from '../../services/execution/types.js';
+import type { Fill, OrderRequest, OrderUpdate } from '../../services/model/orders.js';
 import { emergencyClose } from '../../services/ops/emergencyClose.js';
 import type { VenueMarket } from '../../services/venue/types.js';
 import { Executor, type ExecutorEvent, type RiskGate } from '../../services/execution/executor.js';
 import { Portfolio } from '../../services/portfolio/portfolio.js';
-import type { EnterIntent } from '../../services/strategy/intents.js';
+import type { EnterIntent } from '../../services/model/intents.js';
 import { parseConfig } from '../../services/config/schema.js';
 import { FakeClock, FakeVenue } from './fakeVenue.js';
 

@@ -16,7 +16,7 @@ import { Portfolio } from '../../services/portfolio/portfolio.js';
 import { SimMatchingEngine, engineOptionsFromConfig } from '../../services/sim/matchingEngine.js';
 import { backtestMarket } from '../../services/backtest/engine.js';
 import type { ClosedTrade } from '../../services/analytics/types.js';
-import type { EnterIntent } from '../../services/strategy/intents.js';
+import type { EnterIntent } from '../../services/model/intents.js';
 
 export interface PaperRun {
   readonly trades: ClosedTrade[];

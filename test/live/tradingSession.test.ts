@@ -13,10 +13,11 @@ import { loadCandleFile } from '../../services/adapters/candleFiles.js';
 import { parseConfig } from '../../services/config/schema.js';
 import { Dec, dec } from '../../services/core/money.js';
 import { symbolId, type SymbolId } from '../../services/core/types.js';
-import type { ExchangeEvents, MarketInfo, OrderAck, OrderRequest } from '../../services/execution/types.js';
+import type { MarketInfo, OrderAck, OrderRequest } from '../../services/model/orders.js';
+import type { ExchangeEvents } from '../../services/execution/types.js';
 import { TradingSession, type SessionExchange } from '../../services/live/tradingSession.js';
 import { Portfolio } from '../../services/portfolio/portfolio.js';
-import type { EnterIntent } from '../../services/strategy/intents.js';
+import type { EnterIntent } from '../../services/model/intents.js';
 import { paperRun } from '../helpers/paperRun.js';
 
 const S = symbolId('BTCUSDT');

@@ -8,12 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { Dec } from '../../services/core/money.js';
 import { symbolId } from '../../services/core/types.js';
 import type { SafeExchange } from '../../services/execution/safeExchange.js';
-import type { ExchangeEvents, OrderAck, OrderRequest, OrderUpdate } from '../../services/execution/types.js';
+import type { OrderAck, OrderRequest, OrderUpdate } from '../../services/model/orders.js';
+import type { ExchangeEvents } from '../../services/execution/types.js';
 import { PositionJournal, intentOf, restoredPosition } from '../../services/recovery/journal.js';
 import { JournaledExchange } from '../../services/recovery/journaledExchange.js';
 import { createMemoryStore } from '../../services/state/memoryStore.js';
 import type { StateStore } from '../../services/state/types.js';
-import type { EnterIntent } from '../../services/strategy/intents.js';
+import type { EnterIntent } from '../../services/model/intents.js';
 
 const BTC = symbolId('BTCUSDT');
 

@@ -23,8 +23,8 @@
  */
 import { describe, it, expect } from 'vitest';
 import { SrStrategy, type EntryFunnel, type MarketContext } from '../../services/strategy/srStrategy.js';
-import type { EnterIntent, Intent } from '../../services/strategy/intents.js';
-import type { PositionView } from '../../services/execution/executor.js';
+import type { EnterIntent, Intent } from '../../services/model/intents.js';
+import type { PositionView } from '../../services/model/positions.js';
 import { parseConfig, type Config } from '../../services/config/schema.js';
 import { symbolId, type Candle, type SymbolId } from '../../services/core/types.js';
 

@@ -20,7 +20,7 @@ import {
   SymbolNotTradableError,
   type ExchangeOperation,
 } from '../../execution/exchangeErrors.js';
-import type { OrderStatus } from '../../execution/types.js';
+import type { OrderStatus } from '../../model/orders.js';
 import type {
   Balance,
   KlineInterval,

@@ -5,7 +5,7 @@
  */
 import { Dec } from '../../core/money.js';
 import { splitSymbol, type BookTop, type Candle, type Side, type SymbolId, type Trade } from '../../core/types.js';
-import type { OrderStatus } from '../../execution/types.js';
+import type { OrderStatus } from '../../model/orders.js';
 import type { Balance, VenueFill, VenueOrder, VenueOrderType } from '../../venue/types.js';
 import type { RawAccountUpdate } from './proClient.js';
 import type { StreamKind } from './streamOptions.js';
