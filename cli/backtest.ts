@@ -117,6 +117,8 @@ export async function runAndWrite(o: RunOptions, out: { log: (s: string) => void
     costs: { ...o.config.backtest },
     riskRejections: result.rejections,
     entryFunnel: result.funnel,
+    /** Symbols the market filters (24h quote volume, spread) still kept out at the end, with the reason. */
+    filteredAtEnd: result.filtered,
     dataQuality: loaded.quality,
   };
   mkdirSync(o.outDir, { recursive: true });
@@ -136,7 +138,7 @@ const pct = (x: number | null): string => (x === null ? 'n/a' : `${x.toFixed(2)}
 const num = (x: number | null, d = 2): string => (x === null ? 'n/a' : x.toFixed(d));
 
 /** The human-readable block printed at the end of a run. */
-export function formatSummary(s: BacktestSummary & { mode: string; profile: string; riskRejections: Record<string, number> }, outDir: string): string {
+export function formatSummary(s: BacktestSummary & { mode: string; profile: string; riskRejections: Record<string, number>; filteredAtEnd?: Record<string, string> }, outDir: string): string {
   const rej = Object.entries(s.riskRejections)
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');
@@ -148,6 +150,7 @@ export function formatSummary(s: BacktestSummary & { mode: string; profile: stri
     `  risk         max drawdown ${pct(s.maxDrawdownPct)}  sharpe ${num(s.sharpe)}  sortino ${num(s.sortino)}  exposure ${pct(s.exposurePct)}`,
     `  buy & hold   ${pct(s.buyAndHoldReturnPct)}`,
     `  refused      ${rej || 'none'}`,
+    ...Object.entries(s.filteredAtEnd ?? {}).map(([sym, why]) => `  filtered     ${sym}: ${why}`),
     `  speed        ${s.candles.toLocaleString('en-US')} candles in ${s.elapsedMs} ms (${(s.candlesPerSecond ?? 0).toLocaleString('en-US')} candles/s)`,
     `  written to   ${outDir}/{summary.json, trades.csv, equity.svg, report.html}`,
   ].join('\n');
