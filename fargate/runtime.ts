@@ -54,6 +54,8 @@ import { PositionJournal } from '../services/recovery/journal.js';
 import { JournaledExchange } from '../services/recovery/journaledExchange.js';
 import { describeRecovery, recoverOnStart, type RecoveryReport } from '../services/recovery/recover.js';
 import { makeAlert } from '../services/ops/alerts.js';
+import { checkSymbolAfterLapse } from '../services/recovery/symbolCheck.js';
+import type { AlertSeverity } from '../services/events/types.js';
 
 /** Where the runtime writes its lines. */
 export interface RuntimeOutput {
@@ -119,6 +121,15 @@ export class Runtime {
   private readonly leaseUntil = new Map<SymbolId, number>();
   /** Symbols refused at start (another owner's lease) or dropped later (lease lost). */
   readonly refused = new Map<SymbolId, string>();
+  /**
+   * Symbols this process no longer manages for a reason a person must see: another actor holds the
+   * lease, or the check before re-taking a lapsed lease found a disagreement. /health fails while any.
+   */
+  readonly leaseTrouble = new Map<SymbolId, string>();
+  /** Symbols whose lease lapsed with nobody holding it: re-taken after checkSymbolAfterLapse. */
+  private readonly lapsed = new Set<SymbolId>();
+  /** Every symbol this process set out to trade: /status lists their open positions whatever the lease. */
+  private readonly configured: SymbolId[] = [];
   /** Latched once EMERGENCY_STOP was seen: nothing is traded again until a restart. */
   halted = false;
   /** Resolves when the emergency procedure has finished (undefined before one started). */
@@ -270,6 +281,7 @@ export class Runtime {
       if (!m.tradable) throw new ConfigError(`symbols: ${s} cannot be traded through the API: ${m.notTradableReason ?? 'not tradable'}`);
       wanted.push(s);
     }
+    this.configured.push(...wanted);
 
     // The market clock starts at the venue's newest candle (a replay can run ahead of the wall clock).
     try {
@@ -683,6 +695,13 @@ export class Runtime {
     }
   }
 
+  /**
+   * Renews every lease. A renewal refused because another actor holds the lease now: the symbol is
+   * dropped, /health fails and a critical alert goes out (its open position stays in /status). A
+   * renewal refused because the lease lapsed with nobody holding it (the process was frozen past
+   * it): the symbol stops being fed and is taken again once checkSymbolAfterLapse finds the state
+   * and the exchange as this process left them; tried again at every renewal until it is.
+   */
   private async renewLeases(): Promise<void> {
     for (const s of [...this.trading]) {
       try {
@@ -693,13 +712,61 @@ export class Runtime {
         if (e instanceof LeaseHeldError) {
           this.trading.delete(s);
           this.leaseUntil.delete(s);
-          this.refused.set(s, `lease lost (holder ${e.holder ?? 'none'})`);
-          this.log(`${this.iso()} LEASE ${s} LOST (holder ${e.holder ?? 'none'}): no longer feeding it`);
+          if (e.holder !== undefined) this.leaseLostTo(s, e.holder);
+          else {
+            this.lapsed.add(s);
+            this.refused.set(s, 'lease lapsed (holder none): checking the state and the exchange before taking it again');
+            this.log(`${this.iso()} LEASE ${s} LAPSED (holder none; expired ${new Date(e.expiresAt).toISOString()}): not feeding it until it is re-taken`);
+          }
         } else {
           this.out.err(`lease renewal of ${s} failed: ${e instanceof Error ? e.message : String(e)}`);
         }
       }
     }
+    for (const s of [...this.lapsed]) await this.retakeLease(s);
+  }
+
+  private leaseLostTo(s: SymbolId, holder: string): void {
+    this.lapsed.delete(s);
+    this.refused.set(s, `lease lost (holder ${holder})`);
+    const p = this.session?.executor.position(s);
+    const what = `the lease on ${s} is held by ${holder}: this process no longer manages ${s}${p ? ` nor its open position ${p.id}` : ''}`;
+    this.leaseTrouble.set(s, what);
+    this.log(`${this.iso()} LEASE ${s} LOST (holder ${holder}): no longer feeding it`);
+    this.alert('critical', `lease-lost:${s}`, `Lease on ${s} lost to ${holder}`, `${what}. /health fails until a restart reconciles it.`);
+  }
+
+  private async retakeLease(s: SymbolId): Promise<void> {
+    let expiresAt: number;
+    try {
+      expiresAt = (await this.store.acquireLease(s, this.owner, this.config.leaseTtlMs, this.wall())).expiresAt;
+    } catch (e) {
+      if (e instanceof LeaseHeldError) this.leaseLostTo(s, e.holder ?? 'another owner');
+      else this.out.err(`re-taking the lease of ${s} failed: ${e instanceof Error ? e.message : String(e)}; trying again at the next renewal`);
+      return;
+    }
+    const check = await checkSymbolAfterLapse(s, { store: this.store, venue: this.venue, executor: this.session.executor, portfolio: this.portfolio, mode: this.config.mode });
+    this.lapsed.delete(s);
+    if (!check.ok) {
+      // Given back: the restart's reconciliation (or a person) decides, not this process.
+      await this.store.releaseLease(s, this.owner).catch(() => false);
+      const what = `the lease on ${s} lapsed and the check before taking it again found: ${check.problems.join('; ')}`;
+      this.refused.set(s, 'lease lapsed; the state or the exchange changed meanwhile');
+      this.leaseTrouble.set(s, what);
+      this.log(`${this.iso()} LEASE ${s} NOT re-taken: ${check.problems.join('; ')}`);
+      this.alert('critical', `lease-check:${s}`, `${s} left alone after a lease lapse`, `${what}. /health fails until a restart reconciles it.`);
+      return;
+    }
+    this.leaseUntil.set(s, expiresAt);
+    this.refused.delete(s);
+    this.trading.add(s);
+    this.log(`${this.iso()} LEASE ${s} re-taken by ${this.owner} after the check (state and exchange as left)`);
+    this.alert('warning', `lease-retaken:${s}`, `Lease on ${s} lapsed and was re-taken`, `The process stalled past its ${this.config.leaseTtlMs / 1000} s lease on ${s} (frozen host, VM pause or GC); nobody took it, the state and the exchange were as left, so trading resumed.`);
+  }
+
+  /** Publishes an alert (never throws: a failed alert is logged). */
+  private alert(severity: AlertSeverity, key: string, title: string, detail: string): void {
+    this.track(this.events.publish(makeAlert('runtime', key, this.wall(), severity, title, detail)).catch((e: unknown) => this.out.err(`alert not sent: ${e instanceof Error ? e.message : String(e)}`)));
   }
 
   private track<T>(p: Promise<T>): void {
@@ -727,8 +794,10 @@ export class Runtime {
       killSwitch: this.halted ? 'EMERGENCY_STOP (halted)' : (this.killState ?? 'unknown'),
       startedAt: this.startedAt,
       now: this.wall(),
-      symbols: [...this.trading],
+      // Every configured symbol: an open position stays listed even while its lease is lost.
+      symbols: this.configured,
       session: this.session,
+      problems: [...this.leaseTrouble.values()],
       equity: this.portfolio.equity(),
       feed,
       requiredStreams: required,
