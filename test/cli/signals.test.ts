@@ -11,7 +11,7 @@ function setup() {
   const source = new EventEmitter();
   const calls: string[] = [];
   const remove = installShutdownSignals({
-    source: source as never,
+    source,
     onShutdown: (s) => calls.push(`shutdown ${s}`),
     forceExit: (c) => calls.push(`exit ${c}`),
     log: (l) => calls.push(l),
