@@ -238,6 +238,8 @@ export class Runtime {
     } else {
       this.dynamo = await startLocalDynamo(cfg.stateStorage === 'disk' ? { path: join(cfg.dataDir, 'state') } : {});
       client = this.dynamo.client;
+      const st = this.dynamo.state;
+      if (st) this.log(st.fresh ? `state: new local store in ${join(cfg.dataDir, 'state')}` : `state: ${st.entries} entries checked in ${join(cfg.dataDir, 'state')}, backed up to ${st.backup ?? '-'}`);
     }
     if (cfg.stateStorage !== 'dynamodb' || cfg.createTable) await createTable(client, cfg.tableName);
     this.store = createDynamoStore({
