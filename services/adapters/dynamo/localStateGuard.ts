@@ -70,7 +70,7 @@ interface LevelLike {
 }
 type LevelCtor = new (location: string, options: { createIfMissing: boolean; valueEncoding: string }) => LevelLike;
 
-const codeOf = (e: unknown): string | undefined => (typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined);
+const codeOf = (e: unknown): string | undefined => (typeof e === 'object' && e !== null && 'code' in e ? String((e).code) : undefined);
 const causeOf = (e: unknown): unknown => (e instanceof Error ? e.cause : undefined);
 
 /** Checks `dir` and backs it up (see the file comment). `stamp` names the backup (an ISO time). */
