@@ -152,6 +152,8 @@ export class Runtime {
   /** Writes not yet finished (persisting trades, heartbeats, renewals), awaited on shutdown. */
   private readonly inflight = new Set<Promise<unknown>>();
   private stopping: Promise<void> | undefined;
+  /** The unknown kill-switch value last alerted on (reset by a valid one). */
+  private unknownSwitchValue: string | undefined;
   /**
    * Wall time of the last event per stream (`kline:SYM:1m`, `trades:SYM`, `book:SYM`): the health
    * check's input. The paper venue stamps events with the market clock, which runs ahead at replay
@@ -176,7 +178,14 @@ export class Runtime {
     this.killSwitch = new KillSwitch(deps.killSwitchSource ?? new FileKillSwitchSource(killSwitchFilePath(config.dataDir)), {
       now: this.wall,
       minReadIntervalMs: config.killSwitchPollMs,
-      onProblem: (p) => this.out.err(`kill switch: ${p.kind}${'detail' in p ? `: ${p.detail}` : ''}${'treatedAs' in p ? ` (treated as ${p.treatedAs})` : ''}`),
+      onProblem: (p) => {
+        this.out.err(`kill switch: ${p.kind}${'detail' in p ? `: ${p.detail}` : ''}${'treatedAs' in p ? ` (treated as ${p.treatedAs})` : ''}`);
+        // Read every few seconds: one alert per distinct unknown value, not one per read.
+        if (p.kind === 'invalid_value' && p.value !== this.unknownSwitchValue) {
+          this.unknownSwitchValue = p.value;
+          this.alert('critical', 'kill-switch-unknown', 'Kill switch holds an unknown value', `${p.detail}. The hot path treats it as ${p.treatedAs} (no new entries). Set it to exactly RUNNING, PAUSED or EMERGENCY_STOP.`);
+        }
+      },
     });
     this.events = deps.events ?? new MemoryEventQueues({ now: this.wall });
     let resolve: () => void = () => undefined;
@@ -249,7 +258,10 @@ export class Runtime {
       onQuarantine: (r) => this.out.err(`state: quarantined an item: ${JSON.stringify(r).slice(0, 300)}`),
     });
     this.killState = await this.killSwitch.current();
-    this.killSwitch.onChange((c) => this.log(`${this.iso()} KILL  kill switch ${c.from ?? '-'} -> ${c.to} (${c.cause})`));
+    this.killSwitch.onChange((c) => {
+      this.log(`${this.iso()} KILL  kill switch ${c.from ?? '-'} -> ${c.to} (${c.cause})`);
+      if (c.cause === 'source' || c.cause === 'write') this.unknownSwitchValue = undefined;
+    });
     if (this.killState !== 'RUNNING') this.log(`${this.iso()} KILL  kill switch is ${this.killState} at start`);
 
     // Venue.

@@ -25,7 +25,7 @@ import type { EventPublisher } from '../../services/events/types.js';
 import type { StateStore } from '../../services/state/types.js';
 import type { FlattenExchange } from '../../services/ops/flatten.js';
 import type { VenueClient } from '../../services/venue/types.js';
-import { readSwitch } from '../../services/ops/killSwitchEscalation.js';
+import { readSwitch, unknownSwitchAlert } from '../../services/ops/killSwitchEscalation.js';
 import { makeAlert, publishAll } from '../../services/ops/alerts.js';
 import { runEmergencyStop, summarizeEmergencyStop } from '../../services/ops/emergencyStop.js';
 import { SecretsManagerSecretSource } from '../../services/adapters/secrets/secretsManagerSecrets.js';
@@ -99,6 +99,13 @@ export function createEmergencyStopHandler(getDeps: () => Promise<EmergencyStopH
     venueP.catch(() => undefined);
     const reading = await readSwitch(deps.killSwitch);
     if (!(reading.kind === 'valid' && reading.state === 'EMERGENCY_STOP')) {
+      // A mistyped emergency stop (`emergency_stop`, `EMERGENCY STOP`, empty) must page, not pass quietly.
+      const unknown = unknownSwitchAlert('emergency-stop', reading, deps.now(), 'The emergency stop did NOTHING: no order cancelled, no position closed.');
+      if (unknown) {
+        await publishAll(deps.alerts, [unknown]);
+        obs.logger.warn('kill switch holds an unknown value: nothing done, alert sent', { reading });
+        return { acted: false, switch: reading.kind, trigger };
+      }
       obs.logger.info('kill switch is not EMERGENCY_STOP: nothing to do', { reading });
       return { acted: false, switch: reading.kind === 'valid' ? reading.state : reading.kind, trigger };
     }

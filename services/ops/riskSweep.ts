@@ -27,7 +27,7 @@ import type { AlertEvent, AlertSeverity, EventPublisher } from '../events/types.
 import type { RiskState } from '../risk/types.js';
 import { DAY_MS, isoWeekStart } from '../risk/calendar.js';
 import { SINGLETON_ID, utcDayOf, type ClosedTradeRecord, type DailyStatsRecord, type HeartbeatRecord, type LeaseRecord, type PositionRecord, type StateStore } from '../state/types.js';
-import { escalateKillSwitch, type EscalationResult } from './killSwitchEscalation.js';
+import { escalateKillSwitch, readSwitch, unknownSwitchAlert, type EscalationResult } from './killSwitchEscalation.js';
 import { tryAcquireLease } from './leaseGuard.js';
 import { flattenSymbol, type FlattenDeps, type FlattenResult } from './flatten.js';
 import { makeAlert, publishAll } from './alerts.js';
@@ -317,6 +317,10 @@ export async function runRiskSweep(deps: RiskSweepDeps, options: RiskSweepOption
     alerts.push(makeAlert('risk', `TIME-${a.positionId}-${a.outcome}`, at, sev, `${a.symbol} over time limit: ${a.outcome.replace(/_/g, ' ')}`, a.detail));
   }
   if (escalation?.problem) alerts.push(makeAlert('risk', 'SWITCH', at, 'critical', `kill switch not set to ${escalation.wanted}`, escalation.problem));
+  // Every sweep reads the switch (the escalation already did when it ran): an unknown value pages.
+  const reading = escalation?.before ?? (await readSwitch(deps.killSwitch));
+  const unknown = unknownSwitchAlert('risk', reading, at, 'The hot path treats it as PAUSED (no new entries); the emergency stop does not run on it; the risk sweep does not write PAUSED over it.');
+  if (unknown) alerts.push(unknown);
   const pub = await publishAll(deps.alerts, alerts);
   return { at, findings, escalation, positionActions: actions, alertsPublished: pub.published, alertFailures: pub.failures, switchState: escalation?.after };
 }

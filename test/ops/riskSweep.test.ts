@@ -242,6 +242,24 @@ describe('risk sweep', () => {
   });
 });
 
+describe('an unknown kill-switch value', () => {
+  it.each(['emergency_stop', 'EMERGENCY STOP', ''])('%j: every sweep alerts critical, even with nothing to escalate, and writes nothing', async (bad) => {
+    ks.value = bad;
+    const { report } = await sweep();
+    expect(report.findings).toEqual([]);
+    expect(ks.writes).toEqual([]);
+    const a = alerts.alerts.filter((x) => x.dedupKey === 'risk:KILL-SWITCH-UNKNOWN');
+    expect(a).toHaveLength(1);
+    expect(a[0]).toMatchObject({ severity: 'critical', title: 'Kill switch holds an unknown value' });
+    expect(a[0]!.detail).toContain(`unknown kill-switch value "${bad}"`);
+  });
+
+  it('a valid value sends no such alert', async () => {
+    await sweep();
+    expect(alerts.alerts.filter((x) => x.dedupKey === 'risk:KILL-SWITCH-UNKNOWN')).toEqual([]);
+  });
+});
+
 describe('risk sweep through the SSM parameter (aws-sdk-client-mock)', () => {
   it('reads EMERGENCY_STOP from SSM and sends no PutParameter for a PAUSED finding; raises RUNNING to PAUSED', async () => {
     const ssm = mockClient(SSMClient);

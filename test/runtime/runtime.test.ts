@@ -3,7 +3,7 @@
  * pushes market data), with dynalite in memory, the in-process queues and a kill-switch file in a
  * temp folder. Every wait is a bounded poll on a condition, never a fixed delay.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -330,6 +330,17 @@ describe('fargate runtime (paper, simulator, dynalite in memory)', () => {
     expect(rt.session.counters.trades).toBeGreaterThan(0);
     await ks.write('RUNNING', 'test');
     await until('the resume to be seen', () => rt.killState === 'RUNNING');
+  }, 30_000);
+
+  it('a mistyped kill switch (emergency_stop) pauses entries and sends one critical alert, not one per read', async () => {
+    const { rt, events } = await start();
+    await writeFile(killSwitchFilePath(dir), JSON.stringify({ state: 'emergency_stop', reason: 'typed by hand', at: new Date().toISOString() }));
+    await until('the value to be read', () => rt.killState === 'PAUSED');
+    const readsBefore = rt.stats.heartbeats;
+    await until('more reads of the same value', () => rt.stats.heartbeats >= readsBefore + 3);
+    const alerts = (await events.queue('alerts').receive(10, 1000)).map((a) => a.event).filter((e) => e.type === 'alert' && e.title === 'Kill switch holds an unknown value');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ severity: 'critical' });
   }, 30_000);
 
   it('EMERGENCY_STOP: closes the position, cancels its orders and latches the halt', async () => {
