@@ -32,6 +32,7 @@ import { SecretsManagerSecretSource } from '../../services/adapters/secrets/secr
 import { commonEnv, intVar, listVar, parseEnv, required } from '../shared/env.js';
 import { dynamoClient, secretsClient, sqsClient, ssmClient } from '../shared/clients.js';
 import { observability } from '../shared/powertools.js';
+import { eventShape } from '../shared/events.js';
 import { CachedSsmKillSwitchSource } from '../shared/killSwitchParam.js';
 import { persistenceLayer } from '../shared/idempotency.js';
 import { alertPublisher, stateStore } from '../shared/wiring.js';
@@ -159,7 +160,12 @@ export function createEmergencyStopHandler(getDeps: () => Promise<EmergencyStopH
     }
     const manual = onDemandEvent.safeParse(event);
     if (manual.success) return run(`on demand${manual.data.reason ? `: ${manual.data.reason}` : ''}`, undefined, context);
-    throw new EmergencyStopEventError('expected an SSM "Parameter Store Change" event or {"action": "emergency-stop"}');
+    // Junk (null, a number, an unknown object) is refused without throwing: a throw would count as
+    // a failed emergency stop and be retried by EventBridge (lambdas/shared/events.ts).
+    const why = new EmergencyStopEventError(`expected an SSM "Parameter Store Change" event or {"action": "emergency-stop"}, got ${eventShape(event)}`);
+    obs.logger.warn('event refused', { error: why.message });
+    obs.metrics.addMetric('EventsRejected', MetricUnit.Count, 1);
+    return { acted: false, rejected: why.message };
   }
 
   return middy(lambdaHandler).use(injectLambdaContext(obs.logger)).use(logMetrics(obs.metrics)).use(captureLambdaHandler(obs.tracer));
