@@ -10,6 +10,11 @@ import { ConfigError } from '../core/errors.js';
 
 const pct = (def: number) => z.number().min(0).max(100).default(def);
 const positive = (def: number) => z.number().positive().default(def);
+/**
+ * An amount of money in the quote currency, between `min` and a trillion: a balance of 1e-30 or
+ * 1e300 is a typo, not an account, and would only produce meaningless sizes or overflow.
+ */
+const money = (min: number, def: number, why: string) => z.number().min(min, `at least ${min} (${why})`).max(1e12, 'at most 1e12').default(def);
 
 export const MODES = ['standard', 'hf'] as const;
 export type Mode = (typeof MODES)[number];
@@ -136,8 +141,8 @@ export const riskSchema = z
     /** A position's notional never exceeds this percent of the balance. */
     maxPositionPct: pct(10),
     /** Notional clamps (quote currency). Below the minimum the intent is rejected. */
-    minNotional: z.number().min(0).default(5),
-    maxNotional: z.number().positive().default(100_000),
+    minNotional: money(0, 5, 'an order value'),
+    maxNotional: money(1, 100_000, 'an order value'),
     /** Sum of open notionals never exceeds this percent of the balance. */
     maxTotalExposurePct: pct(50),
     /** After a position on a symbol closes, no new entry on it for this many minutes. */
@@ -158,7 +163,7 @@ export const riskSchema = z
 
 export const backtestSchema = z
   .strictObject({
-    initialBalance: z.number().positive().default(10_000),
+    initialBalance: money(10, 10_000, 'a balance below 10 cannot place an order above the exchange minimum'),
     quoteAsset: z.string().default('USDT'),
     makerFeePct: z.number().min(0).max(1).default(0),
     takerFeePct: z.number().min(0).max(1).default(0.05),
@@ -173,7 +178,7 @@ export const backtestSchema = z
      * The exchange's minimum order value (quote). Tick and lot sizes are inferred from the data:
      * the finest decimal seen in its prices and volumes.
      */
-    marketMinNotional: z.number().min(0).default(1),
+    marketMinNotional: money(0, 1, 'an order value'),
   })
   .prefault({});
 
