@@ -89,7 +89,7 @@ export class HotPathService extends Construct {
       },
       guardRule(
         'ecs_container_insights_enabled_check',
-        'Container Insights is off to keep the cost down (about $3 to $4 a month of metrics and performance log events for one task). The runtime publishes its own heartbeat, CPU, memory and disk metrics (fargate/resourceWatch.ts) with alarms, and the no-running-task alarm uses the free AWS/ECS CPUUtilization sample count.',
+        'Container Insights is off to keep the cost down (about $3 to $4 a month of metrics and performance log events for one task). The runtime publishes its own heartbeat metric with an alarm, and the no-running-task alarm uses the free AWS/ECS CPUUtilization sample count.',
       ),
     ]);
 
@@ -111,7 +111,7 @@ export class HotPathService extends Construct {
       // Nothing in the image can be changed at run time; the writable folders are the volumes above.
       readonlyRootFilesystem: true,
       // A hard limit equal to the task's memory: the container is killed (and replaced) rather than
-      // the task swapping or starving; the runtime sheds optional work at 90 % (fargate/resourceWatch.ts).
+      // the task swapping or starving.
       memoryLimitMiB: config.task.memoryMiB,
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'hot-path' }),
       // The runtime's graceful shutdown is bounded at 25 s (fargate/README.md); SIGKILL comes after this.
@@ -140,9 +140,6 @@ export class HotPathService extends Construct {
         STATUS_PORT: String(STATUS_PORT),
         AWS_REGION: Stack.of(this).region,
         TMPDIR: '/tmp',
-        // What the resource watch measures against (the task's limits, not the host's).
-        TASK_CPU_UNITS: String(config.task.cpu),
-        TASK_MEMORY_MIB: String(config.task.memoryMiB),
       },
       secrets: {
         MEXC_API_KEY: ecs.Secret.fromSecretsManager(props.mexcCredentials, MEXC_API_KEY_FIELD),
