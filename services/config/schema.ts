@@ -123,14 +123,16 @@ export const riskProfileSchema = z.strictObject({
   maxPositions: z.number().int().min(1).max(50),
   dailyLossLimitPct: z.number().gt(0).max(100),
   weeklyLossLimitPct: z.number().gt(0).max(100),
+  /** No new entries once equity is down this much from the UTC month's start (until the 1st). */
+  monthlyLossLimitPct: z.number().gt(0).max(100),
 });
 export type RiskProfile = z.infer<typeof riskProfileSchema>;
 
 /** The three built-in profiles from the product brief. */
 export const RISK_PROFILES: Record<RiskProfileName, RiskProfile> = {
-  conservative: { riskPerTradePct: 1, maxPositions: 3, dailyLossLimitPct: 2, weeklyLossLimitPct: 5 },
-  moderate: { riskPerTradePct: 1.5, maxPositions: 5, dailyLossLimitPct: 3, weeklyLossLimitPct: 7 },
-  aggressive: { riskPerTradePct: 2, maxPositions: 8, dailyLossLimitPct: 4, weeklyLossLimitPct: 10 },
+  conservative: { riskPerTradePct: 1, maxPositions: 3, dailyLossLimitPct: 2, weeklyLossLimitPct: 5, monthlyLossLimitPct: 10 },
+  moderate: { riskPerTradePct: 1.5, maxPositions: 5, dailyLossLimitPct: 3, weeklyLossLimitPct: 7, monthlyLossLimitPct: 10 },
+  aggressive: { riskPerTradePct: 2, maxPositions: 8, dailyLossLimitPct: 4, weeklyLossLimitPct: 10, monthlyLossLimitPct: 10 },
 };
 
 export const riskSchema = z
