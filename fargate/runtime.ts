@@ -55,6 +55,7 @@ import { JournaledExchange } from '../services/recovery/journaledExchange.js';
 import { describeRecovery, recoverOnStart, type RecoveryReport } from '../services/recovery/recover.js';
 import { makeAlert } from '../services/ops/alerts.js';
 import { checkSymbolAfterLapse } from '../services/recovery/symbolCheck.js';
+import { ExchangeHealth } from '../services/live/exchangeHealth.js';
 import type { AlertSeverity } from '../services/events/types.js';
 
 /** Where the runtime writes its lines. */
@@ -152,6 +153,8 @@ export class Runtime {
   /** Writes not yet finished (persisting trades, heartbeats, renewals), awaited on shutdown. */
   private readonly inflight = new Set<Promise<unknown>>();
   private stopping: Promise<void> | undefined;
+  /** Halts new entries while the exchange's API or a stream has been failing for 5 minutes. */
+  readonly exchangeHealth = new ExchangeHealth();
   /** The unknown kill-switch value last alerted on (reset by a valid one). */
   private unknownSwitchValue: string | undefined;
   /**
@@ -344,6 +347,7 @@ export class Runtime {
         sleep: (ms) => sleep(ms),
         random: Math.random,
         onEvent: (e) => {
+          if (e.type === 'retry' || e.type === 'circuit_open') this.exchangeHealth.restFailed(this.wall(), e.type === 'retry' ? e.error : `circuit open on ${e.endpoint}`);
           if (e.type !== 'duplicate_fill') this.log(`${this.iso()} EXCH  ${JSON.stringify(e, (_k, val: unknown) => (val instanceof Dec ? val.toString() : val))}`);
         },
       },
@@ -367,7 +371,10 @@ export class Runtime {
     this.exchange = new JournaledExchange(this.safe, this.journal, {
       onProblem: (line) => this.out.err(`${this.iso()} JOURNAL ${line}`),
       now: () => this.marketNow,
-      onAck: (ack) => this.metrics.order(ack.status === 'rejected'),
+      onAck: (ack) => {
+        this.exchangeHealth.restOk();
+        this.metrics.order(ack.status === 'rejected');
+      },
       mayTrade: (s) => this.leaseProblem(s),
     });
     if (cfg.mlFilter === 'filter') await this.startMlFilter();
@@ -379,7 +386,8 @@ export class Runtime {
       now: () => this.marketNow,
       log: (l) => this.log(l),
       // PAUSED refuses new entries only: exits, time stops and stop moves go on. Then the ML filter.
-      entryGate: (intent) => (this.paused ? `kill switch ${this.killState ?? 'PAUSED'}: no new entries` : ml?.gate(intent)),
+      // Then the exchange's health (an API or stream failing for 5 minutes), then the ML filter.
+      entryGate: (intent) => (this.paused ? `kill switch ${this.killState ?? 'PAUSED'}: no new entries` : (this.exchangeHealth.problem(this.wall()) ?? ml?.gate(intent))),
       ...(ml ? { beforeDecide: async (symbol: SymbolId, candle: Candle) => void (await ml.observe(symbol, candle)) } : {}),
     });
     this.session.executor.on((e) => this.onExecutorEvent(e));
@@ -422,6 +430,7 @@ export class Runtime {
     }
     every(15_000, () => this.track(this.safe.checkStuck(this.wall()).catch((e: unknown) => this.out.err(`stuck-order check failed: ${String(e)}`))));
     every(5 * 60_000, () => this.track(this.refreshVolumes()));
+    every(15_000, () => this.checkExchangeHealth());
     this.phase = 'running';
     this.track(this.heartbeat());
     this.log(
@@ -518,7 +527,9 @@ export class Runtime {
   private async refreshVolumes(): Promise<void> {
     try {
       for (const t of await this.venue.fetchTickers24h([...this.trading])) this.session.setQuoteVolume24h(t.symbol, t.quoteVolume);
+      this.exchangeHealth.restOk();
     } catch (e) {
+      this.exchangeHealth.restFailed(this.wall(), e instanceof Error ? e.name : String(e));
       this.out.err(`warning: 24h tickers unavailable (${e instanceof Error ? e.name : String(e)}); the volume rule is skipped until they are`);
     }
   }
@@ -532,6 +543,7 @@ export class Runtime {
   private onVenueEvent(e: VenueEvent): void {
     const t = e.type === 'trade' ? e.trade.time : e.type === 'book' ? e.book.time : e.type === 'kline' ? (e.closed ? e.candle.openTime + MINUTE_MS : e.candle.openTime) : 0;
     if (t > this.marketNow) this.marketNow = t;
+    if (e.type === 'stream_status') this.exchangeHealth.stream(e.stream, e.status, this.wall());
     if (e.type === 'kline' || e.type === 'trade' || e.type === 'book') {
       this.lastSeen[e.type === 'kline' ? `kline:${e.symbol}:${e.interval}` : e.type === 'trade' ? `trades:${e.symbol}` : `book:${e.symbol}`] = this.wall();
       if (this.halted || this.phase !== 'running' || !this.trading.has(e.symbol)) return;
@@ -776,6 +788,19 @@ export class Runtime {
     this.trading.add(s);
     this.log(`${this.iso()} LEASE ${s} re-taken by ${this.owner} after the check (state and exchange as left)`);
     this.alert('warning', `lease-retaken:${s}`, `Lease on ${s} lapsed and was re-taken`, `The process stalled past its ${this.config.leaseTtlMs / 1000} s lease on ${s} (frozen host, VM pause or GC); nobody took it, the state and the exchange were as left, so trading resumed.`);
+  }
+
+  /** Alerts when the exchange-health halt starts or lifts. */
+  checkExchangeHealth(): void {
+    const c = this.exchangeHealth.update(this.wall());
+    if (!c) return;
+    if (c.kind === 'halted') {
+      this.log(`${this.iso()} HALT  entries: ${c.reason}`);
+      this.alert('critical', 'exchange-health', 'Exchange failing: new entries halted', `${c.reason}. Open positions keep their stops and exits.`);
+    } else {
+      this.log(`${this.iso()} HALT  entries resumed: the exchange works again`);
+      this.alert('info', 'exchange-health', 'Exchange recovered: entries resumed', `Was: ${c.after}`);
+    }
   }
 
   /** Publishes an alert (never throws: a failed alert is logged). */
