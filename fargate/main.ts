@@ -146,6 +146,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
   let symbols = (v.symbols ?? env.TRADING_SYMBOLS ?? '').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
 
   let sim: SimServer | undefined;
+  let replayed = false;
   try {
     if (exchangeUrl === undefined) {
       const probe = await reachable(opts.pingUrl ?? (env.MEXC_PING_URL || MEXC_PING_URL));
@@ -154,6 +155,8 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
         out.log(`MEXC's public API cannot be reached (${probe.why}): replaying the bundled sample (${SAMPLE_DIR}) through the simulator in process at ${speed}x instead.`);
         const started = await startSampleSim(speed, symbols);
         sim = started.server;
+        replayed = true;
+        out.log('The replay re-dates the sample to the wall clock, so its candles are not written to the candle archive (retraining reads only real ones).');
         exchangeUrl = sim.restUrl;
         if (symbols.length === 0) symbols = started.symbols;
       }
@@ -174,6 +177,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       ...(unknownOrders !== undefined ? { unknownOrders } : {}),
       ...cloud.config,
       ...(mlFilter !== undefined ? { mlFilter } : {}),
+      ...(replayed ? { archiveCandles: false } : {}),
     };
     const config = parseRuntimeConfig(input);
     for (const line of cloud.described) out.log(line);

@@ -5,7 +5,7 @@
  * with the leases released, also when a second SIGINT follows the first. Waits are bounded polls on the output, never fixed delays.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -56,5 +56,10 @@ describe('npm start', () => {
     expect(out).toMatch(/LEASE DOGEUSDT released/);
     expect(out).toMatch(/STOP {2}stopped in \d+ ms/);
     expect(out).toMatch(/SIGINT again: the graceful shutdown is already running and is not cut short/);
+    // The replay is re-dated to the wall clock: none of its candles may reach the archive that
+    // retraining reads as real market history.
+    expect(out).toMatch(/not written to the candle archive/);
+    const archived = await readdir(join(dir, 'artifacts', 'candles'), { recursive: true }).catch(() => []);
+    expect(archived.filter((f) => String(f).endsWith('.csv'))).toEqual([]);
   }, 60_000);
 });
