@@ -302,8 +302,8 @@ describe('fargate runtime (paper, simulator, dynalite in memory)', () => {
     const id = rt.session.executor.position(BTC)!.id;
     await rt.journal.flush();
     // While the process is frozen, another actor closes the position in the state.
-    const cur = await store.get('position', id);
-    await store.put('position', { ...cur!.value, state: 'closed', closedAt: Date.now(), exitReason: 'closed by the emergency stop' }, cur!.version);
+    // (applyEvent retries when the runtime's own journal writes the record at the same moment.)
+    await store.applyEvent('position', id, 'test:closed-by-another-actor', (cur) => (cur ? { ...cur, state: 'closed', closedAt: Date.now(), exitReason: 'closed by the emergency stop' } : cur));
     frozenFor = 4000;
     await until('the check to refuse', () => lines.some((l) => /LEASE BTCUSDT NOT re-taken/.test(l)));
     expect(rt.trading.has(BTC)).toBe(false);
