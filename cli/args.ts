@@ -24,6 +24,8 @@ export function loadConfig(file: string | undefined, overrides: { mode?: string;
     } catch (e) {
       throw new ConfigError(`cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
     }
+    // Editors on Windows save JSON with a UTF-8 byte-order mark, which JSON.parse refuses.
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     try {
       const parsed: unknown = JSON.parse(text);
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('expected a JSON object');

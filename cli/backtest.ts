@@ -5,13 +5,14 @@
  * Replays real 1m candles through the strategy, risk engine and executor against the simulated
  * exchange, and writes summary.json, trades.csv, equity.svg and report.html to <dir>.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBacktest, type BacktestResult } from '../services/backtest/engine.js';
 import { computeSummary, type BacktestSummary } from '../services/analytics/index.js';
 import { createProgress, equityChartSvg, reportHtml, tradesToCsv } from '../services/report/index.js';
 import type { Config } from '../services/config/schema.js';
+import { ConfigError } from '../services/core/errors.js';
 import { loadConfig, UsageError } from './args.js';
 import { loadSeries } from './loadSeries.js';
 
@@ -81,8 +82,26 @@ export interface RunOptions {
   quiet: boolean;
 }
 
+/**
+ * Makes sure the report folder can be written before anything runs: `--out` naming a file, or a
+ * folder that cannot be created or written, used to fail only after the whole run, with a stack.
+ */
+export function checkOutDir(outDir: string): void {
+  try {
+    mkdirSync(outDir, { recursive: true });
+    const probe = join(outDir, `.write-probe-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe, { force: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'is a file, or lies under one' : `cannot be written (${code ?? String(e)})`;
+    throw new ConfigError(`--out ${outDir} ${why} (expected a folder for summary.json, trades.csv, equity.svg and report.html)`, { cause: e });
+  }
+}
+
 /** Loads, runs and writes; shared by `npm run backtest` and `npm start`. */
 export async function runAndWrite(o: RunOptions, out: { log: (s: string) => void; err: (s: string) => void }): Promise<BacktestRun> {
+  checkOutDir(o.outDir);
   const t0 = Date.now();
   const loaded = loadSeries(o.data, o.only);
   const total = loaded.series.reduce((n, s) => n + s.candles.length, 0);

@@ -98,6 +98,7 @@ export async function controlCommand(argv: readonly string[], io: ControlIo): Pr
   try {
     const parsed = parseKillSwitchValue(await source.read());
     before = parsed.ok ? parsed.state : `unreadable (${parsed.detail})`;
+    if (!parsed.ok) io.err(`warning: the kill switch held an unknown value (${parsed.detail}); the running process treated it as PAUSED. It is replaced now.`);
   } catch (e) {
     // The old value only makes the message friendlier; the write below is what matters.
     before = `unreadable (${(e as Error).message})`;

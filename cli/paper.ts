@@ -24,6 +24,7 @@ import { Portfolio } from '../services/portfolio/portfolio.js';
 import type { VenueEvent } from '../services/venue/types.js';
 import { ConfigError } from '../services/core/errors.js';
 import { loadConfig, UsageError } from './args.js';
+import { installShutdownSignals } from './signals.js';
 
 export const PAPER_USAGE = `usage: npm run paper -- --symbols DOGEUSDT,PEPEUSDT [--exchange-url <url>] [--ws-url <url>]
          [--balance <USDT>] [--mode standard|hf] [--profile conservative|moderate|aggressive]
@@ -194,10 +195,11 @@ export async function paperCommand(argv: readonly string[], out: Out): Promise<v
     setInterval(() => void safe.checkStuck(Date.now()).catch((e: unknown) => out.err(`stuck-order check failed: ${String(e)}`)), 15_000),
     setInterval(() => void refreshVolumes(), 5 * 60_000),
   ];
+  // Kept until the shutdown is over: a second Ctrl-C must not skip it (cli/signals.ts).
+  let removeSignals: () => void = () => undefined;
   await new Promise<void>((resolveStop) => {
     const stop = (): void => resolveStop();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    removeSignals = installShutdownSignals({ onShutdown: stop, forceExit: (code) => process.exit(code), log: (l) => out.err(l) });
     if (duration !== undefined) setTimeout(stop, duration * 1000).unref();
   });
   for (const t of timers) clearInterval(t);
@@ -207,4 +209,5 @@ export async function paperCommand(argv: readonly string[], out: Out): Promise<v
   await handle.close();
   await paper.close();
   await publicData.close();
+  removeSignals();
 }

@@ -3,7 +3,8 @@
  * process on the bundled sample when MEXC's public API cannot be reached), signals, exit.
  *
  * `npm start` (bin/start.ts) calls `runtimeMain` with the command line. SIGINT or SIGTERM (Ctrl-C,
- * ECS stopping the task) runs the runtime's graceful shutdown; the process then exits 0.
+ * ECS stopping the task) runs the runtime's graceful shutdown; the process then exits 0. A second
+ * signal does not cut it short; a third forces an immediate exit and says so (cli/signals.ts).
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from '../cli/args.js';
@@ -12,6 +13,7 @@ import { startSimServer, type SimServer } from '../services/adapters/mexcSim/ser
 import { ConfigError } from '../services/core/errors.js';
 import { Dec } from '../services/core/money.js';
 import { CandleReplay, simMarketFromCandles } from '../services/sim/replay.js';
+import { installShutdownSignals } from '../cli/signals.js';
 import { Runtime, type RuntimeOutput } from './runtime.js';
 import { parseRuntimeConfig, type RuntimeConfigInput } from './runtimeConfig.js';
 import { cloudWiring } from './cloud.js';
@@ -191,13 +193,17 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
     });
     out.log(`status ${rt.statusServer?.url ?? '-'}/status (Ctrl-C stops gracefully)`);
     let reason = 'stop requested';
+    let removeSignals: () => void = () => undefined;
     await new Promise<void>((resolve) => {
-      const onSignal = (sig: NodeJS.Signals): void => {
-        reason = sig;
-        resolve();
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      // Kept until the shutdown is over: a second signal must not skip it (cli/signals.ts).
+      removeSignals = installShutdownSignals({
+        onShutdown: (sig) => {
+          reason = sig;
+          resolve();
+        },
+        forceExit: (code) => process.exit(code),
+        log: (l) => out.err(l),
+      });
       if (duration !== undefined) {
         setTimeout(() => {
           reason = `--duration ${duration} s`;
@@ -207,7 +213,11 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       void opts.stop?.then(resolve);
       void rt.stopped.then(resolve);
     });
-    await rt.stop(reason);
+    try {
+      await rt.stop(reason);
+    } finally {
+      removeSignals();
+    }
   } finally {
     await sim?.close();
   }

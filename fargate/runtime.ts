@@ -54,6 +54,9 @@ import { PositionJournal } from '../services/recovery/journal.js';
 import { JournaledExchange } from '../services/recovery/journaledExchange.js';
 import { describeRecovery, recoverOnStart, type RecoveryReport } from '../services/recovery/recover.js';
 import { makeAlert } from '../services/ops/alerts.js';
+import { checkSymbolAfterLapse } from '../services/recovery/symbolCheck.js';
+import { ExchangeHealth } from '../services/live/exchangeHealth.js';
+import type { AlertSeverity } from '../services/events/types.js';
 import { flattenExchange, flattenSymbol, type FlattenResult } from '../services/ops/flatten.js';
 
 /** Where the runtime writes its lines. */
@@ -122,6 +125,15 @@ export class Runtime {
   private readonly leaseUntil = new Map<SymbolId, number>();
   /** Symbols refused at start (another owner's lease) or dropped later (lease lost). */
   readonly refused = new Map<SymbolId, string>();
+  /**
+   * Symbols this process no longer manages for a reason a person must see: another actor holds the
+   * lease, or the check before re-taking a lapsed lease found a disagreement. /health fails while any.
+   */
+  readonly leaseTrouble = new Map<SymbolId, string>();
+  /** Symbols whose lease lapsed with nobody holding it: re-taken after checkSymbolAfterLapse. */
+  private readonly lapsed = new Set<SymbolId>();
+  /** Every symbol this process set out to trade: /status lists their open positions whatever the lease. */
+  private readonly configured: SymbolId[] = [];
   /** Latched once EMERGENCY_STOP was seen: nothing is traded again until a restart. */
   halted = false;
   /** Resolves when the emergency procedure has finished (undefined before one started). */
@@ -144,6 +156,10 @@ export class Runtime {
   /** Writes not yet finished (persisting trades, heartbeats, renewals), awaited on shutdown. */
   private readonly inflight = new Set<Promise<unknown>>();
   private stopping: Promise<void> | undefined;
+  /** Halts new entries while the exchange's API or a stream has been failing for 5 minutes. */
+  readonly exchangeHealth = new ExchangeHealth();
+  /** The unknown kill-switch value last alerted on (reset by a valid one). */
+  private unknownSwitchValue: string | undefined;
   /**
    * Wall time of the last event per stream (`kline:SYM:1m`, `trades:SYM`, `book:SYM`): the health
    * check's input. The paper venue stamps events with the market clock, which runs ahead at replay
@@ -168,7 +184,14 @@ export class Runtime {
     this.killSwitch = new KillSwitch(deps.killSwitchSource ?? new FileKillSwitchSource(killSwitchFilePath(config.dataDir)), {
       now: this.wall,
       minReadIntervalMs: config.killSwitchPollMs,
-      onProblem: (p) => this.out.err(`kill switch: ${p.kind}${'detail' in p ? `: ${p.detail}` : ''}${'treatedAs' in p ? ` (treated as ${p.treatedAs})` : ''}`),
+      onProblem: (p) => {
+        this.out.err(`kill switch: ${p.kind}${'detail' in p ? `: ${p.detail}` : ''}${'treatedAs' in p ? ` (treated as ${p.treatedAs})` : ''}`);
+        // Read every few seconds: one alert per distinct unknown value, not one per read.
+        if (p.kind === 'invalid_value' && p.value !== this.unknownSwitchValue) {
+          this.unknownSwitchValue = p.value;
+          this.alert('critical', 'kill-switch-unknown', 'Kill switch holds an unknown value', `${p.detail}. The hot path treats it as ${p.treatedAs} (no new entries). Set it to exactly RUNNING, PAUSED or EMERGENCY_STOP.`);
+        }
+      },
     });
     this.events = deps.events ?? new MemoryEventQueues({ now: this.wall });
     let resolve: () => void = () => undefined;
@@ -230,6 +253,8 @@ export class Runtime {
     } else {
       this.dynamo = await startLocalDynamo(cfg.stateStorage === 'disk' ? { path: join(cfg.dataDir, 'state') } : {});
       client = this.dynamo.client;
+      const st = this.dynamo.state;
+      if (st) this.log(st.fresh ? `state: new local store in ${join(cfg.dataDir, 'state')}` : `state: ${st.entries} entries checked in ${join(cfg.dataDir, 'state')}, backed up to ${st.backup ?? '-'}`);
     }
     if (cfg.stateStorage !== 'dynamodb' || cfg.createTable) await createTable(client, cfg.tableName);
     this.store = createDynamoStore({
@@ -239,7 +264,10 @@ export class Runtime {
       onQuarantine: (r) => this.out.err(`state: quarantined an item: ${JSON.stringify(r).slice(0, 300)}`),
     });
     this.killState = await this.killSwitch.current();
-    this.killSwitch.onChange((c) => this.log(`${this.iso()} KILL  kill switch ${c.from ?? '-'} -> ${c.to} (${c.cause})`));
+    this.killSwitch.onChange((c) => {
+      this.log(`${this.iso()} KILL  kill switch ${c.from ?? '-'} -> ${c.to} (${c.cause})`);
+      if (c.cause === 'source' || c.cause === 'write') this.unknownSwitchValue = undefined;
+    });
     if (this.killState !== 'RUNNING') this.log(`${this.iso()} KILL  kill switch is ${this.killState} at start`);
 
     // Venue.
@@ -287,6 +315,7 @@ export class Runtime {
       if (!m.tradable) throw new ConfigError(`symbols: ${s} cannot be traded through the API: ${m.notTradableReason ?? 'not tradable'}`);
       wanted.push(s);
     }
+    this.configured.push(...wanted);
 
     // The market clock starts at the venue's newest candle (a replay can run ahead of the wall clock).
     try {
@@ -335,6 +364,7 @@ export class Runtime {
         sleep: (ms) => sleep(ms),
         random: Math.random,
         onEvent: (e) => {
+          if (e.type === 'retry' || e.type === 'circuit_open') this.exchangeHealth.restFailed(this.wall(), e.type === 'retry' ? e.error : `circuit open on ${e.endpoint}`);
           if (e.type !== 'duplicate_fill') this.log(`${this.iso()} EXCH  ${JSON.stringify(e, (_k, val: unknown) => (val instanceof Dec ? val.toString() : val))}`);
         },
       },
@@ -358,7 +388,10 @@ export class Runtime {
     this.exchange = new JournaledExchange(this.safe, this.journal, {
       onProblem: (line) => this.out.err(`${this.iso()} JOURNAL ${line}`),
       now: () => this.marketNow,
-      onAck: (ack) => this.metrics.order(ack.status === 'rejected'),
+      onAck: (ack) => {
+        this.exchangeHealth.restOk();
+        this.metrics.order(ack.status === 'rejected');
+      },
       mayTrade: (s) => this.leaseProblem(s),
     });
     if (cfg.mlFilter === 'filter') await this.startMlFilter();
@@ -370,7 +403,8 @@ export class Runtime {
       now: () => this.marketNow,
       log: (l) => this.log(l),
       // PAUSED refuses new entries only: exits, time stops and stop moves go on. Then the ML filter.
-      entryGate: (intent) => (this.paused ? `kill switch ${this.killState ?? 'PAUSED'}: no new entries` : ml?.gate(intent)),
+      // Then the exchange's health (an API or stream failing for 5 minutes), then the ML filter.
+      entryGate: (intent) => (this.paused ? `kill switch ${this.killState ?? 'PAUSED'}: no new entries` : (this.exchangeHealth.problem(this.wall()) ?? ml?.gate(intent))),
       ...(ml ? { beforeDecide: async (symbol: SymbolId, candle: Candle) => void (await ml.observe(symbol, candle)) } : {}),
     });
     this.session.executor.on((e) => this.onExecutorEvent(e));
@@ -413,6 +447,7 @@ export class Runtime {
     }
     every(15_000, () => this.track(this.safe.checkStuck(this.wall()).catch((e: unknown) => this.out.err(`stuck-order check failed: ${String(e)}`))));
     every(5 * 60_000, () => this.track(this.refreshVolumes()));
+    every(15_000, () => this.checkExchangeHealth());
     this.phase = 'running';
     this.track(this.heartbeat());
     this.log(
@@ -509,7 +544,9 @@ export class Runtime {
   private async refreshVolumes(): Promise<void> {
     try {
       for (const t of await this.venue.fetchTickers24h([...this.trading])) this.session.setQuoteVolume24h(t.symbol, t.quoteVolume);
+      this.exchangeHealth.restOk();
     } catch (e) {
+      this.exchangeHealth.restFailed(this.wall(), e instanceof Error ? e.name : String(e));
       this.out.err(`warning: 24h tickers unavailable (${e instanceof Error ? e.name : String(e)}); the volume rule is skipped until they are`);
     }
   }
@@ -523,6 +560,7 @@ export class Runtime {
   private onVenueEvent(e: VenueEvent): void {
     const t = e.type === 'trade' ? e.trade.time : e.type === 'book' ? e.book.time : e.type === 'kline' ? (e.closed ? e.candle.openTime + MINUTE_MS : e.candle.openTime) : 0;
     if (t > this.marketNow) this.marketNow = t;
+    if (e.type === 'stream_status') this.exchangeHealth.stream(e.stream, e.status, this.wall());
     if (e.type === 'kline' || e.type === 'trade' || e.type === 'book') {
       this.lastSeen[e.type === 'kline' ? `kline:${e.symbol}:${e.interval}` : e.type === 'trade' ? `trades:${e.symbol}` : `book:${e.symbol}`] = this.wall();
       if (this.halted || this.phase !== 'running' || !this.trading.has(e.symbol)) return;
@@ -697,6 +735,13 @@ export class Runtime {
     }
   }
 
+  /**
+   * Renews every lease. A renewal refused because another actor holds the lease now: the symbol is
+   * dropped, /health fails and a critical alert goes out (its open position stays in /status). A
+   * renewal refused because the lease lapsed with nobody holding it (the process was frozen past
+   * it): the symbol stops being fed and is taken again once checkSymbolAfterLapse finds the state
+   * and the exchange as this process left them; tried again at every renewal until it is.
+   */
   private async renewLeases(): Promise<void> {
     for (const s of [...this.trading]) {
       try {
@@ -707,13 +752,74 @@ export class Runtime {
         if (e instanceof LeaseHeldError) {
           this.trading.delete(s);
           this.leaseUntil.delete(s);
-          this.refused.set(s, `lease lost (holder ${e.holder ?? 'none'})`);
-          this.log(`${this.iso()} LEASE ${s} LOST (holder ${e.holder ?? 'none'}): no longer feeding it`);
+          if (e.holder !== undefined) this.leaseLostTo(s, e.holder);
+          else {
+            this.lapsed.add(s);
+            this.refused.set(s, 'lease lapsed (holder none): checking the state and the exchange before taking it again');
+            this.log(`${this.iso()} LEASE ${s} LAPSED (holder none; expired ${new Date(e.expiresAt).toISOString()}): not feeding it until it is re-taken`);
+          }
         } else {
           this.out.err(`lease renewal of ${s} failed: ${e instanceof Error ? e.message : String(e)}`);
         }
       }
     }
+    for (const s of [...this.lapsed]) await this.retakeLease(s);
+  }
+
+  private leaseLostTo(s: SymbolId, holder: string): void {
+    this.lapsed.delete(s);
+    this.refused.set(s, `lease lost (holder ${holder})`);
+    const p = this.session?.executor.position(s);
+    const what = `the lease on ${s} is held by ${holder}: this process no longer manages ${s}${p ? ` nor its open position ${p.id}` : ''}`;
+    this.leaseTrouble.set(s, what);
+    this.log(`${this.iso()} LEASE ${s} LOST (holder ${holder}): no longer feeding it`);
+    this.alert('critical', `lease-lost:${s}`, `Lease on ${s} lost to ${holder}`, `${what}. /health fails until a restart reconciles it.`);
+  }
+
+  private async retakeLease(s: SymbolId): Promise<void> {
+    let expiresAt: number;
+    try {
+      expiresAt = (await this.store.acquireLease(s, this.owner, this.config.leaseTtlMs, this.wall())).expiresAt;
+    } catch (e) {
+      if (e instanceof LeaseHeldError) this.leaseLostTo(s, e.holder ?? 'another owner');
+      else this.out.err(`re-taking the lease of ${s} failed: ${e instanceof Error ? e.message : String(e)}; trying again at the next renewal`);
+      return;
+    }
+    const check = await checkSymbolAfterLapse(s, { store: this.store, venue: this.venue, executor: this.session.executor, portfolio: this.portfolio, mode: this.config.mode });
+    this.lapsed.delete(s);
+    if (!check.ok) {
+      // Given back: the restart's reconciliation (or a person) decides, not this process.
+      await this.store.releaseLease(s, this.owner).catch(() => false);
+      const what = `the lease on ${s} lapsed and the check before taking it again found: ${check.problems.join('; ')}`;
+      this.refused.set(s, 'lease lapsed; the state or the exchange changed meanwhile');
+      this.leaseTrouble.set(s, what);
+      this.log(`${this.iso()} LEASE ${s} NOT re-taken: ${check.problems.join('; ')}`);
+      this.alert('critical', `lease-check:${s}`, `${s} left alone after a lease lapse`, `${what}. /health fails until a restart reconciles it.`);
+      return;
+    }
+    this.leaseUntil.set(s, expiresAt);
+    this.refused.delete(s);
+    this.trading.add(s);
+    this.log(`${this.iso()} LEASE ${s} re-taken by ${this.owner} after the check (state and exchange as left)`);
+    this.alert('warning', `lease-retaken:${s}`, `Lease on ${s} lapsed and was re-taken`, `The process stalled past its ${this.config.leaseTtlMs / 1000} s lease on ${s} (frozen host, VM pause or GC); nobody took it, the state and the exchange were as left, so trading resumed.`);
+  }
+
+  /** Alerts when the exchange-health halt starts or lifts. */
+  checkExchangeHealth(): void {
+    const c = this.exchangeHealth.update(this.wall());
+    if (!c) return;
+    if (c.kind === 'halted') {
+      this.log(`${this.iso()} HALT  entries: ${c.reason}`);
+      this.alert('critical', 'exchange-health', 'Exchange failing: new entries halted', `${c.reason}. Open positions keep their stops and exits.`);
+    } else {
+      this.log(`${this.iso()} HALT  entries resumed: the exchange works again`);
+      this.alert('info', 'exchange-health', 'Exchange recovered: entries resumed', `Was: ${c.after}`);
+    }
+  }
+
+  /** Publishes an alert (never throws: a failed alert is logged). */
+  private alert(severity: AlertSeverity, key: string, title: string, detail: string): void {
+    this.track(this.events.publish(makeAlert('runtime', key, this.wall(), severity, title, detail)).catch((e: unknown) => this.out.err(`alert not sent: ${e instanceof Error ? e.message : String(e)}`)));
   }
 
   private track<T>(p: Promise<T>): void {
@@ -741,8 +847,10 @@ export class Runtime {
       killSwitch: this.halted ? 'EMERGENCY_STOP (halted)' : (this.killState ?? 'unknown'),
       startedAt: this.startedAt,
       now: this.wall(),
-      symbols: [...this.trading],
+      // Every configured symbol: an open position stays listed even while its lease is lost.
+      symbols: this.configured,
       session: this.session,
+      problems: [...this.leaseTrouble.values()],
       equity: this.portfolio.equity(),
       feed,
       requiredStreams: required,

@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { AlarmTopic } from './alarmTopic.js';
 import { ArtifactBuckets } from './artifactBucket.js';
 import type { StageConfig } from './config.js';
+import { DataKey } from './dataKey.js';
 import { HotPathService } from './hotPathService.js';
 import { IdempotencyTable } from './idempotencyTable.js';
 import { Jobs } from './jobs.js';
@@ -38,6 +39,7 @@ export function hotPathImageFromAsset(): ecs.ContainerImage {
 }
 
 export class ScalperStack extends Stack {
+  readonly dataKey: DataKey;
   readonly stateTable: StateTable;
   readonly idempotencyTable: IdempotencyTable;
   readonly secrets: TradingSecrets;
@@ -54,12 +56,13 @@ export class ScalperStack extends Stack {
     super(scope, id, props);
     const { config } = props;
 
+    this.dataKey = new DataKey(this, 'DataKey', { stage: config.stage });
     this.stateTable = new StateTable(this, 'State');
     this.idempotencyTable = new IdempotencyTable(this, 'Idempotency');
     this.secrets = new TradingSecrets(this, 'Secrets', { stage: config.stage });
-    this.queues = new EventQueues(this, 'Queues');
+    this.queues = new EventQueues(this, 'Queues', { key: this.dataKey.key });
     this.killSwitch = new KillSwitch(this, 'KillSwitch', { parameterName: config.killSwitchParameterName });
-    this.buckets = new ArtifactBuckets(this, 'Artifacts');
+    this.buckets = new ArtifactBuckets(this, 'Artifacts', { key: this.dataKey.key });
     this.network = new PublicNetwork(this, 'Network', { flowLogBucket: this.buckets.logBucket });
     this.alarmTopic = new AlarmTopic(this, 'Alarms', { email: config.alarmEmail, stage: config.stage });
 
@@ -73,6 +76,7 @@ export class ScalperStack extends Stack {
       killSwitch: this.killSwitch.parameter,
       bucket: this.buckets.bucket,
       mexcCredentials: this.secrets.mexcCredentials,
+      logKey: this.dataKey.key,
     });
 
     this.jobs = new Jobs(this, 'Jobs', {
@@ -85,6 +89,7 @@ export class ScalperStack extends Stack {
       alarmTopic: this.alarmTopic.topic,
       mexcCredentials: this.secrets.mexcCredentials,
       telegramBotToken: this.secrets.telegramBotToken,
+      logKey: this.dataKey.key,
     });
 
     this.observability = new Observability(this, 'Observability', {

@@ -19,7 +19,7 @@
  * (promotions and failures are published as alerts when set).
  */
 import middy from '@middy/core';
-import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { z } from 'zod';
 import { S3Client } from '@aws-sdk/client-s3';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -37,6 +37,7 @@ import { initTf } from '../../services/ml/tf.js';
 import { dynamoClient, sqsClient } from '../shared/clients.js';
 import { commonEnv, intVar, listVar, parseEnv, required } from '../shared/env.js';
 import { observability } from '../shared/powertools.js';
+import { eventShape, hasRecords, isScheduledEvent, sqsBatch } from '../shared/events.js';
 import { alertPublisher, stateStore } from '../shared/wiring.js';
 
 export const retrainEnv = {
@@ -63,22 +64,30 @@ export interface RetrainHandlerDeps {
 
 const obs = observability('retrain');
 
-function isSqs(event: unknown): event is SQSEvent {
-  return typeof event === 'object' && event !== null && Array.isArray((event as { Records?: unknown }).Records);
-}
 
 /** The handler over its dependencies (tests pass their own). */
 export function createRetrainHandler(getDeps: () => Promise<RetrainHandlerDeps>) {
-  async function lambdaHandler(event: SQSEvent | ScheduledEvent, _context: Context): Promise<SQSBatchResponse | { status: string; reason?: string }> {
+  async function lambdaHandler(event: unknown, _context: Context): Promise<SQSBatchResponse | { status: string; reason?: string }> {
+    if (!hasRecords(event) && !isScheduledEvent(event)) {
+      // Junk (null, a number, an unknown object) neither trains nor throws (lambdas/shared/events.ts).
+      obs.logger.warn('neither a schedule nor an SQS batch: ignored', { event: eventShape(event) });
+      obs.metrics.addMetric('EventsRejected', MetricUnit.Count, 1);
+      return { status: 'rejected', reason: `unknown event (${eventShape(event)})` };
+    }
     const deps = await getDeps();
-    if (!isSqs(event)) {
-      const time = Date.parse(event.time);
+    if (isScheduledEvent(event)) {
+      const time = Date.parse(event.time ?? '');
       const result = await runLogged(deps, { source: 'schedule', reasons: ['hourly schedule'], requestedAt: Number.isFinite(time) ? time : Date.now() });
       return { status: result.status, ...('reason' in result ? { reason: result.reason } : {}) };
     }
     const failures: { itemIdentifier: string }[] = [];
     const valid: { id: string; time: number; reason: string }[] = [];
-    for (const r of event.Records) {
+    const batch = sqsBatch(event);
+    if (batch.dropped > 0) {
+      obs.logger.warn('records without a message id dropped', { dropped: batch.dropped });
+      obs.metrics.addMetric('RetrainRequestsMalformed', MetricUnit.Count, batch.dropped);
+    }
+    for (const r of batch.records) {
       const parsed = parseEventBody(r.body);
       if (!parsed.ok || parsed.event.type !== 'retrain_request') {
         obs.logger.warn('malformed retrain record', { messageId: r.messageId, detail: parsed.ok ? `unexpected event type ${parsed.event.type}` : parsed.detail });

@@ -58,15 +58,17 @@ export interface StatusInputs {
   readonly requiredStreams: Readonly<Record<string, number>>;
   /** Connected streams are expected once this long has passed since the start (ms). */
   readonly startupGraceMs: number;
+  /** Other reasons the process is unhealthy (a lease lost to another actor), in words. */
+  readonly problems?: readonly string[];
 }
 
 /**
  * The health verdict: unhealthy when a required stream has been silent past its bound (after the
- * start-up grace) or the session's event handler has failed. A container health check restarts an
- * unhealthy task, so the bounds must be those of a dead feed, not of a quiet market.
+ * start-up grace), or the caller names a problem (a lease lost to another actor). A container health
+ * check restarts an unhealthy task, so the bounds must be those of a dead feed, not of a quiet market.
  */
 export function healthOf(inputs: StatusInputs): HealthVerdict {
-  const reasons: string[] = [];
+  const reasons: string[] = [...(inputs.problems ?? [])];
   const up = inputs.now - inputs.startedAt >= inputs.startupGraceMs;
   for (const [stream, bound] of Object.entries(inputs.requiredStreams)) {
     const last = inputs.feed.lastEventAt[stream];

@@ -34,7 +34,7 @@ let template: { Resources: Record<string, { Type: string; Properties: Record<str
 beforeAll(() => {
   mkdirSync(base, { recursive: true });
   outdir = mkdtempSync(path.join(base, 'test-bundling-'));
-  const built = buildApp({ outdir, context: cdkJsonContext() }, { env: TEST_ENV });
+  const built = buildApp({ outdir, context: cdkJsonContext() }, { env: TEST_ENV, guard: false });
   stack = built.stack;
   const assembly = built.app.synth();
   const dir = assembly.directory;

@@ -2,7 +2,7 @@
  * `npm start` as a process: with MEXC unreachable (the probe points at a closed loopback port) it
  * says so on one line, starts the simulator in process on the bundled sample, paper-trades it,
  * prints its status URL and status lines, answers /health and /status, and exits 0 after SIGINT
- * with the leases released. Waits are bounded polls on the output, never fixed delays.
+ * with the leases released, also when a second SIGINT follows the first. Waits are bounded polls on the output, never fixed delays.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -46,12 +46,16 @@ describe('npm start', () => {
     const status = (await (await fetch(`${url}/status`)).json()) as { mode: string };
     expect(status.mode).toBe('paper');
 
+    // Two quick Ctrl-Cs: the second must not skip the graceful shutdown (it did with process.once).
+    proc.kill('SIGINT');
+    await until('the shutdown to start', () => /STOP {2}SIGINT/.test(out), 15_000);
     proc.kill('SIGINT');
     const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000))]);
     expect(code).toBe(0);
     expect(out).toMatch(/STOP {2}SIGINT/);
     expect(out).toMatch(/LEASE DOGEUSDT released/);
     expect(out).toMatch(/STOP {2}stopped in \d+ ms/);
+    expect(out).toMatch(/SIGINT again: the graceful shutdown is already running and is not cut short/);
     // The replay is re-dated to the wall clock: none of its candles may reach the archive that
     // retraining reads as real market history.
     expect(out).toMatch(/not written to the candle archive/);
