@@ -36,6 +36,8 @@ export interface RuntimeStatus {
   /** Every risk limit with how much of it is used (RiskStatus). */
   readonly risk: RiskStatus;
   readonly session: TradingSession['counters'];
+  /** Symbols the market filters keep out of new entries now (24h quote volume, spread), with why and since when. */
+  readonly filtered: Readonly<Record<string, { readonly kind: string; readonly reason: string; readonly since: number; readonly sinceIso: string }>>;
 }
 
 export interface HealthVerdict {
@@ -108,5 +110,6 @@ export function buildStatus(inputs: StatusInputs): RuntimeStatus {
     positions,
     risk,
     session: { ...session.counters },
+    filtered: Object.fromEntries([...session.kernel.filtered].map(([sym, f]) => [sym, { kind: f.kind, reason: f.reason, since: f.since, sinceIso: new Date(f.since).toISOString() }])),
   };
 }
