@@ -7,12 +7,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { runBacktest, type BacktestResult } from '../services/backtest/engine.js';
 import { computeSummary, type BacktestSummary } from '../services/analytics/index.js';
 import { createProgress, equityChartSvg, reportHtml, tradesToCsv } from '../services/report/index.js';
 import type { Config } from '../services/config/schema.js';
-import { loadConfig, UsageError } from './args.js';
+import { loadConfig, UsageError, parseFlags } from './args.js';
 import { loadSeries } from './loadSeries.js';
 
 export const BACKTEST_USAGE = `usage: npm run backtest -- --data <file or folder ...> --out <dir>
@@ -40,10 +39,9 @@ export interface BacktestRun {
 export async function backtestCommand(argv: readonly string[], out: { log: (s: string) => void; err: (s: string) => void }): Promise<BacktestRun> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
+    parsed = parseFlags(
+      argv,
+      {
         data: { type: 'string', multiple: true },
         out: { type: 'string' },
         mode: { type: 'string' },
@@ -54,7 +52,8 @@ export async function backtestCommand(argv: readonly string[], out: { log: (s: s
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
+      true,
+    );
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

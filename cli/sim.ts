@@ -6,14 +6,13 @@
  * matching engine, behind MEXC's REST and WebSocket protocol on loopback, with one funded account
  * and optional fault injection. Runs until Ctrl-C.
  */
-import { parseArgs } from 'node:util';
 import { simCcxtUrls, startSimServer, type SimServer } from '../services/adapters/mexcSim/server.js';
 import { ConfigError } from '../services/core/errors.js';
 import { Dec } from '../services/core/money.js';
 import { parseFaultProfile, type FaultProfile } from '../services/sim/faults.js';
 import { CandleReplay, simMarketFromCandles, type ReplaySeries } from '../services/sim/replay.js';
 import { DAY_MS } from '../services/core/timeframes.js';
-import { UsageError } from './args.js';
+import { UsageError, parseFlags } from './args.js';
 import { loadSeries } from './loadSeries.js';
 
 /** Credentials of the demo account when none are given. Not secret: the simulator holds no money. */
@@ -76,10 +75,9 @@ export interface SimArgs {
 export function parseSimArgs(argv: readonly string[], log: (s: string) => void): SimArgs {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
+    parsed = parseFlags(
+      argv,
+      {
         data: { type: 'string', multiple: true },
         port: { type: 'string' },
         host: { type: 'string' },
@@ -93,7 +91,8 @@ export function parseSimArgs(argv: readonly string[], log: (s: string) => void):
         history: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
+      true,
+    );
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

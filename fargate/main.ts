@@ -5,8 +5,7 @@
  * `npm start` (bin/start.ts) calls `runtimeMain` with the command line. SIGINT or SIGTERM (Ctrl-C,
  * ECS stopping the task) runs the runtime's graceful shutdown; the process then exits 0.
  */
-import { parseArgs } from 'node:util';
-import { UsageError } from '../cli/args.js';
+import { UsageError, parseFlags } from '../cli/args.js';
 import { loadSeries } from '../cli/loadSeries.js';
 import { startSimServer, type SimServer } from '../services/adapters/mexcSim/server.js';
 import { ConfigError } from '../services/core/errors.js';
@@ -85,9 +84,9 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
   const env = opts.env ?? process.env;
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
+    parsed = parseFlags(
+      argv,
+      {
         'exchange-url': { type: 'string' },
         'data-dir': { type: 'string' },
         'status-port': { type: 'string' },
@@ -107,7 +106,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
         'ml-filter': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
+    );
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
