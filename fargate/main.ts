@@ -5,7 +5,7 @@
  * `npm start` (bin/start.ts) calls `runtimeMain` with the command line. SIGINT or SIGTERM (Ctrl-C,
  * ECS stopping the task) runs the runtime's graceful shutdown; the process then exits 0.
  */
-import { UsageError, parseFlags } from '../cli/args.js';
+import { loadConfig, UsageError, parseFlags } from '../cli/args.js';
 import { loadSeries } from '../cli/loadSeries.js';
 import { startSimServer, type SimServer } from '../services/adapters/mexcSim/server.js';
 import { ConfigError } from '../services/core/errors.js';
@@ -17,7 +17,7 @@ import { cloudWiring } from './cloud.js';
 import { EmfMetrics } from './metrics.js';
 
 export const START_USAGE = `usage: npm start -- [--exchange-url <url>] [--data-dir <dir>] [--status-port <n>] [--symbols A,B]
-         [--speed <x>] [--balance <USDT>] [--mode standard|hf] [--profile conservative|moderate|aggressive]
+         [--speed <x>] [--balance <USDT>] [--mode standard|hf] [--profile conservative|moderate|aggressive] [--config <file.json>]
          [--on-shutdown flat|leave] [--status-every <seconds>] [--duration <seconds>] [--live]
          [--state-endpoint <url>] [--owner <id>] [--lease-ttl <s>] [--unknown-orders cancel|adopt]
 
@@ -31,6 +31,8 @@ replaying the bundled sample (data/sample).
   --symbols        pairs to trade (default: the sample's DOGEUSDT,PEPEUSDT)
   --speed          replay speed of the offline simulator (default 600: ten minutes of data a second)
   --balance        paper USDT balance (default 10000)
+  --config         JSON file of strategy, risk and execution settings, as for the backtest (README: Configuration);
+                   --mode and --profile override it
   --on-shutdown    flat: close open positions on Ctrl-C (paper default); leave: keep them
   --status-every   seconds between status lines (default 30)
   --duration       stop by itself after this many seconds
@@ -95,6 +97,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
         balance: { type: 'string' },
         mode: { type: 'string' },
         profile: { type: 'string' },
+        config: { type: 'string' },
         'on-shutdown': { type: 'string' },
         'status-every': { type: 'string' },
         duration: { type: 'string' },
@@ -142,6 +145,12 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
   }
   let symbols = (v.symbols ?? env.TRADING_SYMBOLS ?? '').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
 
+  // The strategy config as the backtest reads it (defaults, the file, then --mode/--profile), read
+  // before anything starts so a bad file fails at once, naming the field.
+  const modeArg = v.mode ?? (env.STRATEGY_MODE || undefined);
+  const profileArg = v.profile ?? (env.RISK_PROFILE || undefined);
+  const strategy = v.config !== undefined ? loadConfig(v.config, { ...(modeArg ? { mode: modeArg } : {}), ...(profileArg ? { profile: profileArg } : {}) }) : undefined;
+
   let sim: SimServer | undefined;
   try {
     if (exchangeUrl === undefined) {
@@ -173,10 +182,12 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       ...(mlFilter !== undefined ? { mlFilter } : {}),
     };
     const config = parseRuntimeConfig(input);
+
     for (const line of cloud.described) out.log(line);
     const rt = await Runtime.start(config, {
       out,
       liveSwitch: live,
+      ...(strategy ? { strategy } : {}),
       ...(live && apiKey && secret ? { credentials: { apiKey, secret } } : {}),
       ...(owner ? { owner } : {}),
       ...(cloud.killSwitchSource ? { killSwitchSource: cloud.killSwitchSource } : {}),
