@@ -17,6 +17,8 @@
  * `services/state/README.md` and implemented by `itemKeys` here, in one place.
  */
 import { z } from 'zod';
+import { commandLogSchema, statusSnapshotSchema, type CommandLogRecord, type StatusSnapshotRecord } from './consoleRecords.js';
+export type { CommandLogRecord, StatusSnapshotRecord } from './consoleRecords.js';
 import { Dec } from '../core/money.js';
 import { DomainError } from '../core/errors.js';
 import type { Direction, Side, SymbolId } from '../core/types.js';
@@ -407,6 +409,8 @@ export interface EntityMap {
   lease: LeaseRecord;
   heartbeat: HeartbeatRecord;
   model: ModelPointerRecord;
+  snapshot: StatusSnapshotRecord;
+  command: CommandLogRecord;
 }
 export type EntityKind = keyof EntityMap;
 /** Kinds written with plain versioned get/put and `applyEvent`. Fills and trades are written once; leases, heartbeats and the model pointer have their own methods. */
@@ -422,6 +426,8 @@ export const ENTITY_SCHEMAS: { readonly [K in EntityKind]: z.ZodType<EntityMap[K
   lease: leaseSchema,
   heartbeat: heartbeatSchema,
   model: modelPointerSchema,
+  snapshot: statusSnapshotSchema,
+  command: commandLogSchema,
 };
 
 /** The id of the single risk-state item and of the model pointer. */
@@ -468,8 +474,11 @@ export function idOf<K extends EntityKind>(kind: K, value: EntityMap[K]): string
       return (v as LeaseRecord).symbol;
     case 'heartbeat':
       return (v as HeartbeatRecord).owner;
+    case 'command':
+      return (v as CommandLogRecord).id;
     case 'risk':
     case 'model':
+    case 'snapshot':
       return SINGLETON_ID;
   }
   throw new DomainError(`unknown entity kind ${String(kind)}`);
@@ -496,6 +505,10 @@ export function primaryKey(kind: EntityKind, id: string): { PK: string; SK: stri
       return { PK: `HEARTBEAT#${id}`, SK: 'HEARTBEAT' };
     case 'model':
       return { PK: 'MODEL', SK: id };
+    case 'snapshot':
+      return { PK: 'SNAPSHOT', SK: id };
+    case 'command':
+      return { PK: `CMD#${id}`, SK: 'CMD' };
   }
 }
 
@@ -511,6 +524,8 @@ export const orderFillsPk = (clientOrderId: string): string => `ORDERFILLS#${cli
 export const fillsOfDayPk = (day: string): string => `FILLS#${day}`;
 /** GSI2 partition of the closed trades of one UTC day (by exit time). */
 export const tradesOfDayPk = (day: string): string => `TRADES#${day}`;
+/** GSI2 partition of the console's command log of one UTC day. */
+export const commandsOfDayPk = (day: string): string => `COMMANDS#${day}`;
 /** Partition of quarantined items. */
 export const QUARANTINE_PK = 'QUARANTINE';
 
@@ -544,6 +559,10 @@ export function itemKeys<K extends EntityKind>(kind: K, value: EntityMap[K]): It
     }
     case 'day':
       return { ...pk, GSI2PK: DAYS_PK, GSI2SK: (v as DailyStatsRecord).day };
+    case 'command': {
+      const c = v as CommandLogRecord;
+      return { ...pk, GSI2PK: commandsOfDayPk(utcDayOf(c.at)), GSI2SK: `${time13(c.at)}#${c.id}` };
+    }
     default:
       return pk;
   }
@@ -701,6 +720,14 @@ export interface StateStore {
   promoteModel(version: string, uri: string, now: number): Promise<ModelPointerRecord>;
   /** Makes `previous` live again (and forgets it as previous); InvalidStateError when there is none. */
   rollbackModel(now: number): Promise<ModelPointerRecord>;
+
+  /** Stores the hot path's status snapshot (last writer wins). */
+  putStatusSnapshot(snapshot: StatusSnapshotRecord): Promise<void>;
+  getStatusSnapshot(): Promise<StatusSnapshotRecord | undefined>;
+  /** Logs a console command once per id; true when it was new. */
+  putCommandLogOnce(entry: CommandLogRecord): Promise<boolean>;
+  /** The command log of a UTC day, oldest first. */
+  listCommandLog(day: string, limit?: number): Promise<CommandLogRecord[]>;
 
   /** The quarantine partition (at most `limit`, default 100). */
   listQuarantined(limit?: number): Promise<QuarantinedItem[]>;
