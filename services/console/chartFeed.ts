@@ -68,7 +68,7 @@ export class ChartFeed {
 
   constructor(private readonly cfg: Config) {
     const higher = cfg.modeSettings.timeframes.filter((t) => t !== '30s' && t !== '1m');
-    this.tf = (higher[0] ?? '5m') as Timeframe;
+    this.tf = (higher[0] ?? '5m');
   }
 
   private state(symbol: SymbolId): SymbolState {
