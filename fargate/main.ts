@@ -15,6 +15,7 @@ import { Runtime, type RuntimeOutput } from './runtime.js';
 import { parseRuntimeConfig, type RuntimeConfigInput } from './runtimeConfig.js';
 import { cloudWiring } from './cloud.js';
 import { EmfMetrics } from './metrics.js';
+import { localDashboard, localTelegramEnv, startLocalTelegram, startSnapshots } from './console.js';
 
 export const START_USAGE = `usage: npm start -- [--exchange-url <url>] [--data-dir <dir>] [--status-port <n>] [--symbols A,B]
          [--speed <x>] [--balance <USDT>] [--mode standard|hf] [--profile conservative|moderate|aggressive] [--config <file.json>]
@@ -43,6 +44,11 @@ replaying the bundled sample (data/sample).
   --lease-ttl      seconds a symbol's lease lasts without renewal (default 60)
   --unknown-orders cancel|adopt: orders open on the exchange that the state does not know, found at start (default cancel)
   --ml-filter      off|filter (env ML_FILTER; default off): entries need the promoted model's confidence >= 0.70
+
+  The dashboard is served at the status server's / (http://127.0.0.1:8787/ by default).
+  Telegram by long polling when TELEGRAM_BOT_TOKEN is set: TELEGRAM_OPERATORS and TELEGRAM_VIEWERS
+  (comma-separated user ids), TELEGRAM_CHAT_ID (the group it answers in besides private chats),
+  TELEGRAM_TOTP_SECRET (base32; without it /resume is refused).
 
   env MEXC_PING_URL: the URL probed to tell whether MEXC can be reached (default ${'https://api.mexc.com/api/v3/ping'})
   In the Fargate task (set by the CDK stack): TRADING_MODE, TRADING_SYMBOLS, STRATEGY_MODE, RISK_PROFILE,
@@ -151,6 +157,8 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
   const profileArg = v.profile ?? (env.RISK_PROFILE || undefined);
   const strategy = v.config !== undefined ? loadConfig(v.config, { ...(modeArg ? { mode: modeArg } : {}), ...(profileArg ? { profile: profileArg } : {}) }) : undefined;
 
+  const telegram = localTelegramEnv(env);
+
   let sim: SimServer | undefined;
   try {
     if (exchangeUrl === undefined) {
@@ -193,9 +201,13 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       ...(cloud.killSwitchSource ? { killSwitchSource: cloud.killSwitchSource } : {}),
       ...(cloud.events ? { events: cloud.events } : {}),
       ...(cloud.modelObjects ? { modelObjects: cloud.modelObjects } : {}),
+      dashboard: (r) => localDashboard(r),
       ...(env.METRICS_NAMESPACE ? { metrics: new EmfMetrics(env.STAGE || 'local', (line) => out.log(line), env.METRICS_NAMESPACE) } : {}),
     });
-    out.log(`status ${rt.statusServer?.url ?? '-'}/status (Ctrl-C stops gracefully)`);
+    out.log(`status ${rt.statusServer?.url ?? '-'}/status, the dashboard ${rt.statusServer?.url ?? '-'}/ (Ctrl-C stops gracefully)`);
+    // The Lambdas read the task through the state table: its snapshot every 30 s (AWS only, where they run).
+    const snapshots = config.stateStorage === 'dynamodb' ? startSnapshots(rt, 30, out) : undefined;
+    const bot = telegram ? await startLocalTelegram(rt, telegram, out).catch((e: unknown) => void out.err(`telegram: the bot did not start (${e instanceof Error ? e.name : String(e)}); trading goes on without it`)) : undefined;
     let reason = 'stop requested';
     await new Promise<void>((resolve) => {
       const onSignal = (sig: NodeJS.Signals): void => {
@@ -213,6 +225,8 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       void opts.stop?.then(resolve);
       void rt.stopped.then(resolve);
     });
+    snapshots?.stop();
+    await bot?.stop().catch(() => undefined);
     await rt.stop(reason);
   } finally {
     await sim?.close();
