@@ -200,6 +200,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       ...(owner ? { owner } : {}),
       ...(cloud.killSwitchSource ? { killSwitchSource: cloud.killSwitchSource } : {}),
       ...(cloud.events ? { events: cloud.events } : {}),
+      ...(cloud.commands ? { commands: cloud.commands } : {}),
       ...(cloud.modelObjects ? { modelObjects: cloud.modelObjects } : {}),
       dashboard: (r) => localDashboard(r),
       ...(env.METRICS_NAMESPACE ? { metrics: new EmfMetrics(env.STAGE || 'local', (line) => out.log(line), env.METRICS_NAMESPACE) } : {}),

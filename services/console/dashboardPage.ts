@@ -65,7 +65,7 @@ td:first-child,th:first-child{text-align:left}.pos{color:#3fb950}.neg{color:#f85
 <h2>Feed and heartbeat</h2><table id="feed"><tbody></tbody></table>
 <h2>Reports and reviews</h2><div id="reports"></div></section>
 </main>
-<script src="${CHARTS_PATH}"></script><script src="${APP_PATH}"></script>
+<script src="${o.base ?? ''}${CHARTS_PATH}${attr(q)}"></script><script src="${o.base ?? ''}${APP_PATH}${attr(q)}"></script>
 </body></html>
 `;
 }
