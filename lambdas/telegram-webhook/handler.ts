@@ -92,7 +92,8 @@ export async function buildWebhookDeps(env: TelegramWebhookEnv, clients: { store
   const killSwitch = new KillSwitch(clients.killSwitch, { now, minReadIntervalMs: 0 });
   const chatId = Number(env.TELEGRAM_CHAT_ID);
   const linkKey = deriveKey(linkSecret, 'dashboard-link');
-  let bot: ConsoleBot | undefined;
+  // The service's notices go out through the bot built after it.
+  const holder: { bot?: ConsoleBot } = {};
   const service = new ConsoleService({
     access: { operators: env.TELEGRAM_OPERATORS.map(Number), viewers: env.TELEGRAM_VIEWERS.map(Number), chatId },
     view: snapshotView(clients.store, killSwitch),
@@ -108,16 +109,17 @@ export async function buildWebhookDeps(env: TelegramWebhookEnv, clients: { store
     confirmKey: deriveKey(webhookSecret, 'confirm'),
     totpKey: base32Decode(totp),
     now,
-    notify: (html) => bot?.send(chatId, html) ?? Promise.resolve(),
+    notify: (html) => holder.bot?.send(chatId, html) ?? Promise.resolve(),
     symbols: env.TRADING_SYMBOLS,
   });
-  bot = createConsoleBot({
+  const bot = createConsoleBot({
     token,
     ...(env.TELEGRAM_API_URL ? { apiRoot: env.TELEGRAM_API_URL } : {}),
     service,
     once: clients.once,
     onProblem: (what, e) => obs.logger.error('telegram call failed', { what, error: e instanceof Error ? e.name : String(e) }),
   });
+  holder.bot = bot;
   return { bot, webhookSecret };
 }
 
