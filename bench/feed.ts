@@ -36,7 +36,7 @@ import { Portfolio } from '../services/portfolio/portfolio.js';
 import { ProMexc } from '../services/adapters/mexc/proClient.js';
 import { MexcRestClient } from '../services/adapters/mexc/restClient.js';
 import { simMarketFromCandles } from '../services/sim/replay.js';
-import type { EnterIntent } from '../services/strategy/intents.js';
+import type { EnterIntent } from '../services/model/intents.js';
 import type { StreamSubscription } from '../services/venue/types.js';
 
 const { values } = parseArgs({ options: { out: { type: 'string' }, events: { type: 'string' }, cycles: { type: 'string' } } });

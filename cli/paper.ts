@@ -105,7 +105,22 @@ export async function paperCommand(argv: readonly string[], out: Out): Promise<v
 
   const source = restUrl ?? 'MEXC (api.mexc.com)';
   const publicData = new CcxtMexcVenue({ ...(restUrl ? { restUrl } : {}), ...(wsUrl ? { wsUrl } : {}), onWarning: (m) => out.err(`warning: ${m}`) });
-  const paper = new PaperVenue({ publicData, deposits: { [config.backtest.quoteAsset]: Dec.from(balance) }, now });
+  const paper = new PaperVenue({
+    publicData,
+    costs: config.backtest,
+    deposits: { [config.backtest.quoteAsset]: Dec.from(balance) },
+    now,
+    // A market order in flight executes once the market has moved past its arrival, also when quiet.
+    idleAdvance: {
+      wall: Date.now,
+      everyMs: 100,
+      every: (fn, ms) => {
+        const t = setInterval(fn, ms);
+        t.unref();
+        return () => clearInterval(t);
+      },
+    },
+  });
   out.log(`paper trading ${symbols.join(', ')} on ${source}, ${config.mode} mode, ${config.risk.profile} profile, ${balance} ${config.backtest.quoteAsset} (simulated fills, no API keys)`);
   try {
     await withStartupRetries('loading the markets', () => paper.loadMarkets(), (l) => out.err(l), true);

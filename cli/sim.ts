@@ -1,12 +1,14 @@
 /**
  * `npm run sim -- --data <file or folder ...> [--port <n>] [--speed <x>] [--faults <profile>]
- *   [--api-key <key> --api-secret <secret>] [--symbols A,B] [--balance <USDT>]`
+ *   [--api-key <key> --api-secret-file <file>] [--symbols A,B] [--balance <USDT>]`
  *
  * Runs the MEXC spot simulator: real 1m candles replayed from now at the given speed through the
  * matching engine, behind MEXC's REST and WebSocket protocol on loopback, with one funded account
  * and optional fault injection. Runs until Ctrl-C.
  */
-import { simCcxtUrls, startSimServer, type SimServer } from '../services/adapters/mexcSim/server.js';
+import { readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { simCcxtUrls, startSimServer, type AdminAccess, type SimServer } from '../services/adapters/mexcSim/server.js';
 import { ConfigError } from '../services/core/errors.js';
 import { Dec } from '../services/core/money.js';
 import { parseFaultProfile, type FaultProfile } from '../services/sim/faults.js';
@@ -20,10 +22,16 @@ export const DEMO_API_KEY = 'mexc-sim-demo-key';
 export const DEMO_API_SECRET = 'mexc-sim-demo-secret';
 
 const STATUS_EVERY_MS = 10_000;
+/** A secret file is a few dozen bytes; anything much larger is not one (and is not read whole). */
+const MAX_SECRET_FILE_BYTES = 4_096;
+
+/** Environment variables the simulator's credentials may come from (the process list shows flags, not these). */
+export const SIM_API_KEY_ENV = 'MEXC_SIM_API_KEY';
+export const SIM_API_SECRET_ENV = 'MEXC_SIM_API_SECRET';
 
 export const SIM_USAGE = `usage: npm run sim -- --data <file or folder ...> [--port <n>] [--speed <x>]
-         [--faults <profile>] [--api-key <key> --api-secret <secret>]
-         [--symbols BTCUSDT,ETHUSDT] [--balance <USDT>] [--host <ip>]
+         [--faults <profile>] [--api-key <key> --api-secret-file <file>]
+         [--symbols BTCUSDT,ETHUSDT] [--balance <USDT>] [--host <ip>] [--admin-allow <ip,...|any>]
 
   --data        1m candle files (.csv or .csv.gz) or folders of them; the symbol comes from the
                 file or folder name, as for the backtest, or explicitly: DOGEUSDT=my-candles.csv
@@ -35,12 +43,18 @@ export const SIM_USAGE = `usage: npm run sim -- --data <file or folder ...> [--p
                 '{"extends":"flaky","rateLimit":{"probability":0.2}}'; switch it while running
                 with POST /sim/faults
   --fault-seed  seed of the fault generator, to repeat a faulty run (default 1)
-  --api-key, --api-secret
-                credentials of the simulated account (default: the demo key and secret, printed)
+  --api-key, --api-secret-file
+                credentials of the simulated account: the key, and a file holding the secret
+                (or the environment: MEXC_SIM_API_KEY, MEXC_SIM_API_SECRET); default the demo key
+                and secret, printed. --api-secret <secret> works too, but every user of the
+                machine can read it in the process list
   --symbols     only these symbols from the data
   --balance     USDT deposited in the account (default 10000)
   --history     minutes of the data replayed at once at start, so clients can load history
                 (default 1000, what npm run paper warms up with); the live replay starts after them
+
+  --admin-allow remote addresses that may call the admin API besides loopback callers, comma
+                separated, or "any" (default: loopback only)
 
   Admin: GET /sim/faults, POST /sim/faults (profile name, JSON, or {"once":{...}}),
          GET /sim/orders (order log), GET /sim/stats, POST /sim/disconnect`;
@@ -65,14 +79,21 @@ export interface SimArgs {
   apiKey: string;
   apiSecret: string;
   secretGiven: boolean;
+  /** Warnings for stderr (a secret passed as a flag). Never contain the secret. */
+  warnings: string[];
   symbols: string[];
   balance: Dec;
   /** Minutes of data replayed at once at start (history for clients). */
   history: number;
+  /** Who may call /sim/*. */
+  adminAccess: AdminAccess;
 }
 
-/** Parses argv (without node and script); throws UsageError naming the bad flag. */
-export function parseSimArgs(argv: readonly string[], log: (s: string) => void): SimArgs {
+/**
+ * Parses argv (without node and script) and the credentials from the environment; throws
+ * UsageError naming the bad flag or variable (never showing a secret).
+ */
+export function parseSimArgs(argv: readonly string[], log: (s: string) => void, env: Readonly<Record<string, string | undefined>> = process.env): SimArgs {
   let parsed;
   try {
     parsed = parseFlags(
@@ -86,9 +107,11 @@ export function parseSimArgs(argv: readonly string[], log: (s: string) => void):
         'fault-seed': { type: 'string' },
         'api-key': { type: 'string' },
         'api-secret': { type: 'string' },
+        'api-secret-file': { type: 'string' },
         symbols: { type: 'string' },
         balance: { type: 'string' },
         history: { type: 'string' },
+        'admin-allow': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       true,
@@ -114,11 +137,7 @@ export function parseSimArgs(argv: readonly string[], log: (s: string) => void):
   }
   const faultSeed = v['fault-seed'] === undefined ? 1 : Number(v['fault-seed']);
   if (!Number.isInteger(faultSeed)) throw new UsageError(`--fault-seed must be an integer, got "${v['fault-seed']}"`);
-  if ((v['api-key'] === undefined) !== (v['api-secret'] === undefined)) {
-    throw new UsageError(v['api-key'] === undefined ? '--api-secret needs --api-key too' : '--api-key needs --api-secret too');
-  }
-  if (v['api-key'] !== undefined && v['api-key'].trim() === '') throw new UsageError('--api-key must not be empty');
-  if (v['api-secret'] !== undefined && v['api-secret'] === '') throw new UsageError('--api-secret must not be empty');
+  const creds = resolveCredentials(v['api-key'], v['api-secret'], v['api-secret-file'], env);
   let balance: Dec;
   try {
     balance = Dec.from(v.balance ?? '10000');
@@ -141,18 +160,90 @@ export function parseSimArgs(argv: readonly string[], log: (s: string) => void):
     speed,
     faults,
     faultSeed,
-    apiKey: v['api-key'] ?? DEMO_API_KEY,
-    apiSecret: v['api-secret'] ?? DEMO_API_SECRET,
-    secretGiven: v['api-secret'] !== undefined,
+    apiKey: creds?.apiKey ?? DEMO_API_KEY,
+    apiSecret: creds?.apiSecret ?? DEMO_API_SECRET,
+    secretGiven: creds !== undefined,
+    warnings: creds?.warnings ?? [],
+    adminAccess: adminAccessOf(v['admin-allow']),
     symbols,
     balance,
     history,
   };
 }
 
+/**
+ * The account's credentials from the flags, a secret file or the environment; undefined for the
+ * demo account. A key needs a secret and a secret a key. The secret as a flag is accepted with a
+ * warning: the process list shows every process's arguments to every user of the machine.
+ */
+function resolveCredentials(
+  keyFlag: string | undefined,
+  secretFlag: string | undefined,
+  secretFile: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): { apiKey: string; apiSecret: string; warnings: string[] } | undefined {
+  const warnings: string[] = [];
+  if (secretFlag !== undefined && secretFile !== undefined) throw new UsageError('--api-secret and --api-secret-file: give one of them');
+  let secret: string | undefined;
+  let secretFrom: string;
+  if (secretFlag !== undefined) {
+    if (secretFlag === '') throw new UsageError('--api-secret must not be empty');
+    secret = secretFlag;
+    secretFrom = '--api-secret';
+    warnings.push(
+      `warning: --api-secret is visible to every user of this machine in the process list (ps); use --api-secret-file <file> or the ${SIM_API_SECRET_ENV} environment variable`,
+    );
+  } else if (secretFile !== undefined) {
+    secret = readSecretFile(secretFile);
+    secretFrom = '--api-secret-file';
+  } else {
+    secret = env[SIM_API_SECRET_ENV] === '' ? undefined : env[SIM_API_SECRET_ENV];
+    secretFrom = SIM_API_SECRET_ENV;
+  }
+  const envKey = env[SIM_API_KEY_ENV];
+  const apiKey = keyFlag ?? (envKey === '' ? undefined : envKey);
+  const keyFrom = keyFlag !== undefined ? '--api-key' : SIM_API_KEY_ENV;
+  if (apiKey === undefined && secret === undefined) return undefined;
+  if (apiKey === undefined) throw new UsageError(secretFrom === '--api-secret' ? '--api-secret needs --api-key too' : `${secretFrom} needs --api-key (or ${SIM_API_KEY_ENV}) too`);
+  if (secret === undefined) throw new UsageError(keyFrom === '--api-key' ? '--api-key needs --api-secret too' : `${keyFrom} needs --api-secret-file (or ${SIM_API_SECRET_ENV}) too`);
+  if (apiKey.trim() === '') throw new UsageError(`${keyFrom} must not be empty`);
+  return { apiKey, apiSecret: secret, warnings };
+}
+
+/** `--admin-allow`: "any", or a comma-separated list of IP addresses; default loopback only. */
+function adminAccessOf(flag: string | undefined): AdminAccess {
+  if (flag === undefined) return 'loopback';
+  if (flag.trim().toLowerCase() === 'any') return 'any';
+  const allow = flag
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = allow.find((a) => isIP(a) === 0);
+  if (allow.length === 0 || bad !== undefined) throw new UsageError(`--admin-allow must be "any" or IP addresses separated by commas, got "${bad ?? flag}"`);
+  return { allow };
+}
+
+/** The secret in a file: its content without the trailing line break. The message never shows the content. */
+function readSecretFile(path: string): string {
+  let text: string;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new UsageError(`--api-secret-file ${path}: not a regular file`);
+    if (st.size > MAX_SECRET_FILE_BYTES) throw new UsageError(`--api-secret-file ${path}: ${st.size} bytes, expected a secret of at most ${MAX_SECRET_FILE_BYTES} bytes`);
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`--api-secret-file ${path}: cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const secret = text.replace(/\r?\n$/, '');
+  if (secret === '') throw new UsageError(`--api-secret-file ${path}: the file is empty`);
+  return secret;
+}
+
 /** Runs the simulator until stopped (Ctrl-C, or `opts.stop`). */
 export async function simCommand(argv: readonly string[], out: { log: (s: string) => void; err: (s: string) => void }, opts: SimCommandOptions = {}): Promise<void> {
   const a = parseSimArgs(argv, out.log);
+  for (const w of a.warnings) out.err(w);
   const now = opts.now ?? Date.now;
   const loaded = loadSeries(a.data, a.symbols);
   const notes: string[] = [];
@@ -173,6 +264,7 @@ export async function simCommand(argv: readonly string[], out: { log: (s: string
     faultSeed: a.faultSeed,
     now,
     startAt: firstOpen,
+    adminAccess: a.adminAccess,
   });
   opts.onStarted?.(server);
   const totalMs = Math.max(...series.map((s) => (s.candles.length ? s.candles[s.candles.length - 1]!.openTime - s.candles[0]!.openTime + 60_000 : 0)));

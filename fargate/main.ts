@@ -160,6 +160,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
   const telegram = localTelegramEnv(env);
 
   let sim: SimServer | undefined;
+  let replayed = false;
   try {
     if (exchangeUrl === undefined) {
       const probe = await reachable(opts.pingUrl ?? (env.MEXC_PING_URL || MEXC_PING_URL));
@@ -168,6 +169,8 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
         out.log(`MEXC's public API cannot be reached (${probe.why}): replaying the bundled sample (${SAMPLE_DIR}) through the simulator in process at ${speed}x instead.`);
         const started = await startSampleSim(speed, symbols);
         sim = started.server;
+        replayed = true;
+        out.log('The replay re-dates the sample to the wall clock, so its candles are not written to the candle archive (retraining reads only real ones).');
         exchangeUrl = sim.restUrl;
         if (symbols.length === 0) symbols = started.symbols;
       }
@@ -188,6 +191,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       ...(unknownOrders !== undefined ? { unknownOrders } : {}),
       ...cloud.config,
       ...(mlFilter !== undefined ? { mlFilter } : {}),
+      ...(replayed ? { archiveCandles: false } : {}),
     };
     const config = parseRuntimeConfig(input);
 

@@ -30,7 +30,7 @@ import { tradeClosedEvent, type EventPublisher, type EventQueue } from '../servi
 import { MemoryEventQueues } from '../services/events/memoryQueue.js';
 import { NetworkError, TimeoutError } from '../services/execution/exchangeErrors.js';
 import type { ExecutorEvent } from '../services/execution/executor.js';
-import { SafeExchange, safeExchangeOptionsFromConfig, type EmergencyCloseReport } from '../services/execution/safeExchange.js';
+import { SafeExchange, safeExchangeOptionsFromConfig } from '../services/execution/safeExchange.js';
 import { buildStatus, healthOf, type RuntimeStatus, type StatusInputs } from '../services/live/status.js';
 import { TradingSession } from '../services/live/tradingSession.js';
 import { describeTotals, TradeLog } from '../services/live/tradeLog.js';
@@ -59,6 +59,7 @@ import { PositionJournal } from '../services/recovery/journal.js';
 import { JournaledExchange } from '../services/recovery/journaledExchange.js';
 import { describeRecovery, recoverOnStart, type RecoveryReport } from '../services/recovery/recover.js';
 import { makeAlert } from '../services/ops/alerts.js';
+import { flattenExchange, flattenSymbol, type FlattenResult } from '../services/ops/flatten.js';
 
 /** Where the runtime writes its lines. */
 export interface RuntimeOutput {
@@ -67,7 +68,9 @@ export interface RuntimeOutput {
 }
 
 /** Refused to start (live without the switch or keys, nothing tradable, ...). */
-export class RuntimeStartError extends DomainError {}
+export class RuntimeStartError extends DomainError {
+  override readonly name: string = 'RuntimeStartError';
+}
 
 export interface RuntimeDeps {
   readonly out: RuntimeOutput;
@@ -297,7 +300,21 @@ export class Runtime {
       onWarning: (m) => this.out.err(`warning: ${m}`),
     });
     this.publicData = mexc;
-    this.venue = cfg.mode === 'paper' ? new PaperVenue({ publicData: mexc, deposits: { [quote]: Dec.from(cfg.balance) }, now: () => this.marketNow }) : mexc;
+    this.venue = cfg.mode === 'paper' ? new PaperVenue({
+            publicData: mexc,
+            costs: this.strategy.backtest,
+            deposits: { [quote]: Dec.from(cfg.balance) },
+            now: () => this.marketNow,
+            idleAdvance: {
+              wall: this.wall,
+              everyMs: 100,
+              every: (fn, ms) => {
+                const t = setInterval(fn, ms);
+                t.unref();
+                return () => clearInterval(t);
+              },
+            },
+          }) : mexc;
     try {
       await this.withRetries('loading the markets', () => this.venue.loadMarkets(), true);
     } catch (e) {
@@ -412,7 +429,7 @@ export class Runtime {
     this.recovery = await recoverOnStart(
       symbols,
       { mode: cfg.mode, unknownOrders: cfg.unknownOrders, fillLookbackMs: cfg.fillLookbackHours * 3_600_000 },
-      { store: this.store, venue: this.venue, safe: this.safe, executor: this.session.executor, journal: this.journal, portfolio: this.portfolio, quoteAsset: quote, now: () => this.marketNow, wall: this.wall, log: (l) => this.log(`${this.iso()} ${l}`) },
+      { store: this.store, safe: this.safe, executor: this.session.executor, journal: this.journal, portfolio: this.portfolio, quoteAsset: quote, now: () => this.marketNow, wall: this.wall, log: (l) => this.log(`${this.iso()} ${l}`) },
     );
     this.log(`${this.iso()} ${describeRecovery(this.recovery)}`);
     if (this.recovery.problems.length > 0 || this.recovery.balanceMismatches.length > 0) {
@@ -581,8 +598,10 @@ export class Runtime {
 
   /**
    * Cancels every open order and closes every position: first through the executor (its exit
-   * cancels the targets and sells at market, and books the trade), then, for what is still held
-   * after a bounded wait, SafeExchange.emergencyClose with a tag per position.
+   * cancels the targets and sells at market, and books the trade), then, after a bounded wait, the
+   * one flatten procedure the emergency-stop Lambda runs too (services/ops/flatten.ts): per symbol,
+   * its open orders cancelled and what the portfolio still holds sold by the emergency close, with a
+   * tag per position. Venue calls go through SafeExchange's guard (breakers, rate limit, retries).
    */
   private async emergencyFlatten(why: string): Promise<void> {
     const t0 = this.wall();
@@ -601,30 +620,25 @@ export class Runtime {
       }
     }
     await this.waitFor(() => positions.every((p) => !ex.position(p.symbol)), 3000);
-    let cancelled = 0;
+    const deps = { venue: this.safe.venue, exchange: flattenExchange(this.safe) };
+    const results: FlattenResult[] = [];
     for (const s of symbols) {
-      try {
-        for (const o of await this.venue.fetchOpenOrders(s)) {
-          await this.safe.cancel(s, o.clientOrderId).catch((e: unknown) => this.out.err(`${this.iso()} HALT  cancel ${o.clientOrderId} failed: ${String(e)}`));
-          cancelled++;
-        }
-      } catch (e) {
-        this.out.err(`${this.iso()} HALT  cannot list the open orders of ${s}: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }
-    const reports: EmergencyCloseReport[] = [];
-    for (const s of symbols) {
-      const held = this.portfolio.holding(s);
-      if (!held.isPositive()) continue;
       const pid = positions.find((p) => p.symbol === s)?.id ?? s;
-      reports.push(await this.safe.emergencyClose(s, held, `ES-${pid}`));
+      // Capped by what the portfolio holds: the account may hold the asset for other reasons.
+      const fl = await flattenSymbol(deps, s, `ES-${pid}`, this.portfolio.holding(s));
+      for (const f of fl.cancelFailures) this.out.err(`${this.iso()} HALT  cancel ${f.clientOrderId} failed: ${f.reason}`);
+      for (const p of fl.problems) this.out.err(`${this.iso()} HALT  ${s}: ${p}`);
+      results.push(fl);
     }
     const ms = this.wall() - t0;
     const closedByExecutor = positions.filter((p) => !ex.position(p.symbol)).length;
+    const cancelled = results.reduce((n, r) => n + r.cancelled.length, 0);
+    const closes = results.flatMap((r) => (r.close ? [r.close] : []));
     this.log(
       `${this.iso()} HALT  ${why} done in ${ms} ms: ${positions.length} position(s), ${closedByExecutor} closed by the executor, ` +
-        `${cancelled} open order(s) cancelled, ${reports.length} emergency close(s)` +
-        reports.map((r) => ` [${r.symbol} sold ${r.sold.toString()} remainder ${r.remainder.toString()}${r.closed ? ' closed' : ' NOT closed'}${r.aborted ? ` aborted: ${r.aborted}` : ''}]`).join(''),
+        `${cancelled} open order(s) cancelled, ${closes.length} emergency close(s)` +
+        closes.map((r) => ` [${r.symbol} sold ${r.sold.toString()} remainder ${r.remainder.toString()}${r.closed ? ' closed' : ' NOT closed'}${r.aborted ? ` aborted: ${r.aborted}` : ''}]`).join('') +
+        (results.every((r) => r.flat) ? '' : ` NOT flat: ${results.filter((r) => !r.flat).map((r) => r.symbol).join(', ')}`),
     );
   }
 

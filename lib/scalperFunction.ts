@@ -15,6 +15,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag.js';
+import { LAMBDA_BUNDLING } from './lambdaBundling.js';
 import { REPO_ROOT, repoPath } from './paths.js';
 
 export interface ScalperFunctionProps {
@@ -66,14 +67,14 @@ export class ScalperFunction extends Construct {
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       bundling: {
         forceDockerBundling: false,
-        format: nodejs.OutputFormat.CJS,
-        target: 'node22',
-        minify: true,
+        // One set of options for the CDK and for the bundle test (lib/lambdaBundling.ts).
+        format: LAMBDA_BUNDLING.format === 'cjs' ? nodejs.OutputFormat.CJS : nodejs.OutputFormat.ESM,
+        target: LAMBDA_BUNDLING.target,
+        minify: LAMBDA_BUNDLING.minify,
         // Keep `cdk synth --quiet` quiet: esbuild still prints warnings and errors.
         logLevel: nodejs.LogLevel.WARNING,
-        sourceMap: true,
-        // The Node.js 22 runtime provides AWS SDK v3; bundling it would only grow the package.
-        externalModules: ['@aws-sdk/*'],
+        sourceMap: LAMBDA_BUNDLING.sourceMap,
+        externalModules: [...LAMBDA_BUNDLING.externalModules],
         ...(afterBundling === undefined
           ? {}
           : {

@@ -23,7 +23,8 @@ import type { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotenc
 import type { KillSwitchSource } from '../../services/control/killSwitch.js';
 import type { EventPublisher } from '../../services/events/types.js';
 import type { StateStore } from '../../services/state/types.js';
-import type { FlattenExchange } from '../../services/ops/flatten.js';
+import type { SafeExchangeOptions } from '../../services/execution/safeExchange.js';
+import type { SecretSource } from '../../services/ops/secrets.js';
 import type { VenueClient } from '../../services/venue/types.js';
 import { readSwitch } from '../../services/ops/killSwitchEscalation.js';
 import { makeAlert, publishAll } from '../../services/ops/alerts.js';
@@ -35,7 +36,7 @@ import { observability } from '../shared/powertools.js';
 import { CachedSsmKillSwitchSource } from '../shared/killSwitchParam.js';
 import { persistenceLayer } from '../shared/idempotency.js';
 import { alertPublisher, stateStore } from '../shared/wiring.js';
-import { safeExchangeFor, sleep, venueFactory } from '../shared/exchange.js';
+import { sleep, tradingExchangeFor, venueFactory, type TradingExchange } from '../shared/exchange.js';
 
 export const emergencyStopEnv = {
   ...commonEnv,
@@ -71,13 +72,25 @@ export interface EmergencyStopHandlerDeps {
   readonly store: StateStore;
   readonly killSwitch: KillSwitchSource;
   readonly alerts: EventPublisher;
-  /** The venue with markets loaded (built once per process). */
-  readonly venue: () => Promise<Pick<VenueClient, 'market' | 'fetchOpenOrders' | 'fetchBalances'>>;
-  /** A fresh SafeExchange for one run. */
-  readonly exchange: () => Promise<FlattenExchange>;
+  /** The venue with markets loaded (built once per process); each run puts it behind a fresh guard and SafeExchange. */
+  readonly venue: () => Promise<VenueClient>;
+  /** Options of each run's guard and SafeExchange (tests shorten the backoff). */
+  readonly exchangeOptions?: Partial<SafeExchangeOptions>;
   readonly persistence?: DynamoDBPersistenceLayer;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
+}
+
+/** What the production wiring is built from: the handler's deps, with the MEXC secret's source instead of the venue. */
+export interface EmergencyStopPorts extends Omit<EmergencyStopHandlerDeps, 'venue'> {
+  readonly secrets: SecretSource;
+}
+
+/** The handler's deps from its ports: the venue is built once, from the secret (and MEXC_REST_URL). */
+export function emergencyStopDeps(ports: EmergencyStopPorts): EmergencyStopHandlerDeps {
+  const { secrets, ...rest } = ports;
+  const env = ports.env;
+  return { ...rest, venue: venueFactory(secrets, { secretId: env.MEXC_SECRET_ID, ...(env.MEXC_REST_URL ? { restUrl: env.MEXC_REST_URL } : {}) }, (m) => obs.logger.warn(m)) };
 }
 
 const obs = observability('emergency-stop');
@@ -102,11 +115,9 @@ export function createEmergencyStopHandler(getDeps: () => Promise<EmergencyStopH
       obs.logger.info('kill switch is not EMERGENCY_STOP: nothing to do', { reading });
       return { acted: false, switch: reading.kind === 'valid' ? reading.state : reading.kind, trigger };
     }
-    let venue: Awaited<typeof venueP>;
-    let exchange: FlattenExchange;
+    let trading: TradingExchange;
     try {
-      venue = await venueP;
-      exchange = await deps.exchange();
+      trading = tradingExchangeFor(await venueP, deps, deps.exchangeOptions);
     } catch (e) {
       // Nothing can be closed: page at once (the invocation fails too, and Lambda retries it).
       const why = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
@@ -115,7 +126,7 @@ export function createEmergencyStopHandler(getDeps: () => Promise<EmergencyStopH
       throw e;
     }
     const report = await runEmergencyStop(
-      { store: deps.store, killSwitch: deps.killSwitch, alerts: deps.alerts, venue, exchange, now: deps.now, sleep: deps.sleep },
+      { store: deps.store, killSwitch: deps.killSwitch, alerts: deps.alerts, venue: trading.venue, exchange: trading.exchange, now: deps.now, sleep: deps.sleep },
       {
         owner: `emergency-stop:${context.awsRequestId}`.slice(0, 256),
         symbols: deps.env.TRADING_SYMBOLS,
@@ -162,25 +173,24 @@ let defaults: Promise<EmergencyStopHandlerDeps> | undefined;
 
 /** The production wiring, built once per process from process.env. */
 function defaultDeps(): Promise<EmergencyStopHandlerDeps> {
-  defaults ??= Promise.resolve().then(() => {
-    const env = parseEmergencyStopEnv(process.env);
-    const secrets = new SecretsManagerSecretSource(secretsClient());
-    const venue = venueFactory(secrets, { secretId: env.MEXC_SECRET_ID, ...(env.MEXC_REST_URL ? { restUrl: env.MEXC_REST_URL } : {}) }, (m) => obs.logger.warn(m));
-    return {
-      env,
-      store: stateStore(dynamoClient(), env.STATE_TABLE, obs.logger),
-      killSwitch: new CachedSsmKillSwitchSource(ssmClient(), env.KILL_SWITCH_PARAM, { fresh: true }),
-      alerts: alertPublisher(sqsClient(), env.ALERTS_QUEUE_URL),
-      venue,
-      exchange: async () => safeExchangeFor(await venue()),
-      persistence: persistenceLayer(env.IDEMPOTENCY_TABLE ?? env.STATE_TABLE, dynamoClient()),
-      now: () => Date.now(),
-      sleep,
-    };
-  }).catch((e: unknown) => {
-    defaults = undefined;
-    throw e;
-  });
+  defaults ??= Promise.resolve()
+    .then(() => {
+      const env = parseEmergencyStopEnv(process.env);
+      return emergencyStopDeps({
+        env,
+        store: stateStore(dynamoClient(), env.STATE_TABLE, obs.logger),
+        killSwitch: new CachedSsmKillSwitchSource(ssmClient(), env.KILL_SWITCH_PARAM, { fresh: true }),
+        alerts: alertPublisher(sqsClient(), env.ALERTS_QUEUE_URL),
+        secrets: new SecretsManagerSecretSource(secretsClient()),
+        persistence: persistenceLayer(env.IDEMPOTENCY_TABLE ?? env.STATE_TABLE, dynamoClient()),
+        now: () => Date.now(),
+        sleep,
+      });
+    })
+    .catch((e: unknown) => {
+      defaults = undefined;
+      throw e;
+    });
   return defaults;
 }
 

@@ -15,7 +15,8 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { symbolId } from '../../services/core/types.js';
 import type { EventPublisher } from '../../services/events/types.js';
 import type { StateStore } from '../../services/state/types.js';
-import type { ReconcileDeps } from '../../services/ops/reconcile.js';
+import type { VenueClient } from '../../services/venue/types.js';
+import type { GuardedVenueOptions } from '../../services/execution/guardedVenue.js';
 import { reconcileAlerts, reconcileState } from '../../services/ops/reconcile.js';
 import { publishAll } from '../../services/ops/alerts.js';
 import { SecretsManagerSecretSource } from '../../services/adapters/secrets/secretsManagerSecrets.js';
@@ -23,7 +24,7 @@ import { commonEnv, intVar, listVar, parseEnv, required } from '../shared/env.js
 import { dynamoClient, secretsClient, sqsClient } from '../shared/clients.js';
 import { observability } from '../shared/powertools.js';
 import { alertPublisher, stateStore } from '../shared/wiring.js';
-import { venueFactory } from '../shared/exchange.js';
+import { guardedVenueFor, sleep, venueFactory } from '../shared/exchange.js';
 import { z } from 'zod';
 
 export const reconcileEnv = {
@@ -44,9 +45,13 @@ export interface ReconcileHandlerDeps {
   readonly env: ReconcileEnv;
   readonly store: StateStore;
   readonly alerts: EventPublisher;
-  /** The venue with markets loaded (built once per process). */
-  readonly venue: () => Promise<ReconcileDeps['venue']>;
+  /** The venue with markets loaded (built once per process); each run puts it behind a fresh guard (retries, breakers). */
+  readonly venue: () => Promise<VenueClient>;
+  /** Options of each run's guard (tests shorten the backoff). */
+  readonly guardOptions?: Partial<GuardedVenueOptions>;
   readonly now: () => number;
+  /** Sleeps of the guard's backoff (default: real time). */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 const obs = observability('reconcile');
@@ -54,7 +59,7 @@ const obs = observability('reconcile');
 export function createReconcileHandler(getDeps: () => Promise<ReconcileHandlerDeps>) {
   async function lambdaHandler(_event: unknown, _context: Context): Promise<Record<string, unknown>> {
     const deps = await getDeps();
-    const venue = await deps.venue();
+    const venue = guardedVenueFor(await deps.venue(), { now: deps.now, sleep: deps.sleep ?? sleep }, deps.guardOptions);
     const symbols = deps.env.TRADING_SYMBOLS.map((s) => symbolId(s));
     const report = await reconcileState(
       { symbols, graceMs: deps.env.RECONCILE_GRACE_SECONDS * 1000, fillLookbackMs: deps.env.FILL_LOOKBACK_MINUTES * 60_000 },

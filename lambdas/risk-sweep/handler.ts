@@ -17,7 +17,9 @@ import { parseConfig, MODES, PROFILES } from '../../services/config/schema.js';
 import type { KillSwitchSource } from '../../services/control/killSwitch.js';
 import type { EventPublisher } from '../../services/events/types.js';
 import type { StateStore } from '../../services/state/types.js';
-import type { FlattenDeps } from '../../services/ops/flatten.js';
+import type { SafeExchangeOptions } from '../../services/execution/safeExchange.js';
+import type { SecretSource } from '../../services/ops/secrets.js';
+import type { VenueClient } from '../../services/venue/types.js';
 import { riskSweepLimits, runRiskSweep, type RiskSweepLimits } from '../../services/ops/riskSweep.js';
 import { runEmergencyStop, summarizeEmergencyStop } from '../../services/ops/emergencyStop.js';
 import { SecretsManagerSecretSource } from '../../services/adapters/secrets/secretsManagerSecrets.js';
@@ -26,7 +28,7 @@ import { dynamoClient, secretsClient, sqsClient, ssmClient } from '../shared/cli
 import { observability } from '../shared/powertools.js';
 import { CachedSsmKillSwitchSource } from '../shared/killSwitchParam.js';
 import { alertPublisher, stateStore } from '../shared/wiring.js';
-import { safeExchangeFor, sleep, venueFactory } from '../shared/exchange.js';
+import { sleep, tradingExchangeFor, venueFactory, type TradingExchange } from '../shared/exchange.js';
 
 export const riskSweepEnv = {
   ...commonEnv,
@@ -72,10 +74,33 @@ export interface RiskSweepHandlerDeps {
   readonly store: StateStore;
   readonly killSwitch: KillSwitchSource;
   readonly alerts: EventPublisher;
-  /** A venue and a fresh SafeExchange, built only when needed; undefined without MEXC credentials. */
-  readonly exchange?: () => Promise<FlattenDeps>;
+  /**
+   * The venue with markets loaded (built once per process, and only when needed); each run puts it
+   * behind a fresh guard and SafeExchange. Undefined without MEXC credentials.
+   */
+  readonly venue?: () => Promise<VenueClient>;
+  /** Options of each run's guard and SafeExchange (tests shorten the backoff). */
+  readonly exchangeOptions?: Partial<SafeExchangeOptions>;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
+}
+
+/** What the production wiring is built from: the handler's deps, with the MEXC secret's source instead of the venue. */
+export interface RiskSweepPorts extends Omit<RiskSweepHandlerDeps, 'venue' | 'limits'> {
+  /** Absent: no venue (over-age positions are reported, not closed); also without MEXC_SECRET_ID. */
+  readonly secrets?: SecretSource;
+}
+
+/** The handler's deps from its ports: the limits from the environment, the venue built once from the secret. */
+export function riskSweepDeps(ports: RiskSweepPorts): RiskSweepHandlerDeps {
+  const { secrets, ...rest } = ports;
+  const secretId = ports.env.MEXC_SECRET_ID;
+  const restUrl = ports.env.MEXC_REST_URL;
+  return {
+    ...rest,
+    limits: limitsFromEnv(ports.env),
+    ...(secrets && secretId ? { venue: venueFactory(secrets, { secretId, ...(restUrl ? { restUrl } : {}) }, (m) => obs.logger.warn(m)) } : {}),
+  };
 }
 
 const obs = observability('risk-sweep');
@@ -83,8 +108,12 @@ const obs = observability('risk-sweep');
 export function createRiskSweepHandler(getDeps: () => Promise<RiskSweepHandlerDeps>) {
   async function lambdaHandler(_event: unknown, context: Context): Promise<Record<string, unknown>> {
     const deps = await getDeps();
+    // One guard and one SafeExchange for the whole run (the sweep's closes and the follow-up), built on first use.
+    let trading: Promise<TradingExchange> | undefined;
+    const venue = deps.venue;
+    const exchange = venue ? () => (trading ??= venue().then((v) => tradingExchangeFor(v, deps, deps.exchangeOptions))) : undefined;
     const report = await runRiskSweep(
-      { store: deps.store, killSwitch: deps.killSwitch, alerts: deps.alerts, ...(deps.exchange ? { exchange: deps.exchange } : {}), now: deps.now },
+      { store: deps.store, killSwitch: deps.killSwitch, alerts: deps.alerts, ...(exchange ? { exchange } : {}), now: deps.now },
       { limits: deps.limits, owner: 'risk-sweep', leaseTtlMs: deps.env.LEASE_TTL_SECONDS * 1000, hotPathOwners: deps.env.HOT_PATH_OWNERS },
     );
     obs.metrics.addMetric('RiskFindings', MetricUnit.Count, report.findings.length);
@@ -97,8 +126,8 @@ export function createRiskSweepHandler(getDeps: () => Promise<RiskSweepHandlerDe
       alertFailures: report.alertFailures,
     };
     // While the switch says EMERGENCY_STOP, finish what the emergency stop could not (it no-ops otherwise).
-    if (deps.exchange) {
-      const ex = await deps.exchange().catch((e: unknown) => {
+    if (exchange) {
+      const ex = await exchange().catch((e: unknown) => {
         obs.logger.error('exchange unavailable for the emergency follow-up', { error: e instanceof Error ? e.name : String(e) });
         return undefined;
       });
@@ -127,33 +156,23 @@ export function createRiskSweepHandler(getDeps: () => Promise<RiskSweepHandlerDe
 let defaults: Promise<RiskSweepHandlerDeps> | undefined;
 
 function defaultDeps(): Promise<RiskSweepHandlerDeps> {
-  defaults ??= Promise.resolve().then(() => {
-    const env = parseRiskSweepEnv(process.env);
-    const secretId = env.MEXC_SECRET_ID;
-    const venue = secretId
-      ? venueFactory(new SecretsManagerSecretSource(secretsClient()), { secretId, ...(env.MEXC_REST_URL ? { restUrl: env.MEXC_REST_URL } : {}) }, (m) => obs.logger.warn(m))
-      : undefined;
-    return {
-      env,
-      limits: limitsFromEnv(env),
-      store: stateStore(dynamoClient(), env.STATE_TABLE, obs.logger),
-      killSwitch: new CachedSsmKillSwitchSource(ssmClient(), env.KILL_SWITCH_PARAM, { maxAgeSeconds: 5 }),
-      alerts: alertPublisher(sqsClient(), env.ALERTS_QUEUE_URL),
-      ...(venue
-        ? {
-            exchange: async () => {
-              const v = await venue();
-              return { venue: v, exchange: safeExchangeFor(v) };
-            },
-          }
-        : {}),
-      now: () => Date.now(),
-      sleep,
-    };
-  }).catch((e: unknown) => {
-    defaults = undefined;
-    throw e;
-  });
+  defaults ??= Promise.resolve()
+    .then(() => {
+      const env = parseRiskSweepEnv(process.env);
+      return riskSweepDeps({
+        env,
+        store: stateStore(dynamoClient(), env.STATE_TABLE, obs.logger),
+        killSwitch: new CachedSsmKillSwitchSource(ssmClient(), env.KILL_SWITCH_PARAM, { maxAgeSeconds: 5 }),
+        alerts: alertPublisher(sqsClient(), env.ALERTS_QUEUE_URL),
+        ...(env.MEXC_SECRET_ID ? { secrets: new SecretsManagerSecretSource(secretsClient()) } : {}),
+        now: () => Date.now(),
+        sleep,
+      });
+    })
+    .catch((e: unknown) => {
+      defaults = undefined;
+      throw e;
+    });
   return defaults;
 }
 

@@ -1,23 +1,38 @@
 /**
- * Event-driven backtest: replays 1m candles of one or many symbols, in time order, through the same
- * strategy, risk engine and executor that paper and live trading use, against SimExchange.
- * One portfolio and one risk engine are shared by every symbol.
+ * The backtest: the trading kernel (services/kernel) driven over 1m candles of one or many symbols
+ * on a simulated clock, against the one fill model, the matching engine, in process.
+ *
+ * Each minute, every symbol with a candle at that minute is walked along the shared candle path
+ * (services/sim/candlePath.ts: open, low, high, close at +1 s, +20 s, +40 s, +59.999 s), symbol by
+ * symbol at each point, exactly as the candle replay feeds paper trading: a print of a quarter of
+ * the volume (the engine executes arrived market orders, then fills resting orders it goes
+ * through; the kernel marks and checks stops), then the synthetic book (the kernel checks stops at
+ * the bid). At the minute's end each symbol's closed candle goes to the kernel (strategy, risk,
+ * executor). The executor's commands are carried out by a synchronous submitter after each step,
+ * the same order the asynchronous submitter gives them in paper trading. Nothing allocates per
+ * point unless an order of ours is involved.
+ *
+ * One portfolio and one risk engine are shared by every symbol. A symbol whose data ends has its
+ * position closed at market at its last close (`end_of_data`).
  */
 import { Dec } from '../core/money.js';
 import { ConfigError, DataValidationError } from '../core/errors.js';
 import type { Candle, SymbolId } from '../core/types.js';
 import { splitSymbol } from '../core/types.js';
-import { DAY_MS, MINUTE_MS } from '../core/timeframes.js';
+import { MINUTE_MS } from '../core/timeframes.js';
 import type { Config } from '../config/schema.js';
-import { SrStrategy, type EntryFunnel } from '../strategy/srStrategy.js';
-import type { EnterIntent } from '../strategy/intents.js';
-import { Executor } from '../execution/executor.js';
-import type { MarketInfo } from '../execution/types.js';
+import type { EntryFunnel, Strategy } from '../strategy/port.js';
+import type { EnterIntent } from '../model/intents.js';
+import type { MarketInfo } from '../model/orders.js';
+import { SyncSubmitter } from '../execution/submitter.js';
 import { Portfolio } from '../portfolio/portfolio.js';
-import { RiskEngine } from '../risk/index.js';
 import type { ClosedTrade, EquityPoint } from '../analytics/types.js';
-import { SimExchange } from './simExchange.js';
-import { inferPrecision } from './precision.js';
+import { TradingKernel } from '../kernel/kernel.js';
+import { SimMatchingEngine, engineOptionsFromConfig } from '../sim/matchingEngine.js';
+import { EngineExchange } from '../sim/engineExchange.js';
+import { PATH_OFFSETS, SyntheticQuotes } from '../sim/candlePath.js';
+import type { SimMarketSpec } from '../sim/types.js';
+import { inferPrecision } from '../candles/precision.js';
 
 export interface SymbolSeries {
   readonly symbol: SymbolId;
@@ -28,15 +43,16 @@ export interface SymbolSeries {
 export interface BacktestInput {
   readonly series: readonly SymbolSeries[];
   readonly config: Config;
+  /** Default: the S/R strategy with the config. */
+  readonly strategy?: Strategy;
   /** Called every `progressEvery` candles with the count done so far. */
   readonly onProgress?: (done: number, total: number) => void;
   readonly progressEvery?: number;
-  /** Receives each decision (entries, rejections, exits) for a log; optional. */
+  /** Receives each decision (signals, refusals, orders, fills, exits) for a log; optional. */
   readonly onEvent?: (line: string) => void;
   /**
-   * Asked before each entry the strategy proposes (the same contract as the live session's
-   * entryGate): a reason string refuses it, counted in `rejections` under `entry_gate`. Exits and
-   * stop moves always pass. Absent: every entry goes to the executor as before.
+   * Asked before each entry the strategy proposes (the live session's entry gate): a reason
+   * refuses it, counted in `rejections` under `entry_gate`. Exits and stop moves always pass.
    */
   readonly entryGate?: (intent: EnterIntent, now: number) => string | undefined;
 }
@@ -53,24 +69,54 @@ export interface BacktestResult {
   readonly lastClose: Record<string, number>;
   readonly start: number;
   readonly end: number;
-  /** Entries the risk engine or the exchange refused, by reason code. */
+  /** Entries the risk engine, the entry gate or the exchange refused, by reason code. */
   readonly rejections: Record<string, number>;
   readonly funnel: EntryFunnel;
-  /** Every order id the simulated exchange accepted, in order (for audits and tests). */
+  /** Every order the matching engine accepted, in order (for audits and tests). */
   readonly orderLog: readonly { time: number; clientOrderId: string; type: string; side: string }[];
+  /** Symbols the market filters kept out at the end of the run, with the reason. */
+  readonly filtered: Record<string, string>;
 }
 
-/** Offsets within a minute of the four path points (see SimExchange's file comment). */
-const PATH_OFFSETS = [1_000, 20_000, 40_000, 59_999] as const;
+const ACCOUNT = 'backtest';
 
-function marketFor(symbol: SymbolId, candles: readonly Candle[], cfg: Config): MarketInfo {
+/** The simulated market of a symbol: tick and lot inferred from its candles, fees and minimum from the config. */
+export function backtestMarket(symbol: SymbolId, candles: readonly Candle[], cfg: Config): SimMarketSpec {
   const { base, quote } = splitSymbol(symbol);
   const { tickSize, stepSize } = inferPrecision(candles);
-  return { symbol, base, quote, tickSize, stepSize, minNotional: Dec.from(cfg.backtest.marketMinNotional) };
+  const bt = cfg.backtest;
+  return {
+    symbol,
+    base,
+    quote,
+    tickSize,
+    stepSize,
+    minQuantity: stepSize,
+    minNotional: Dec.from(bt.marketMinNotional),
+    makerFeePct: bt.makerFeePct,
+    takerFeePct: bt.takerFeePct,
+    status: 'online',
+    apiTradable: true,
+  };
 }
 
+function marketInfo(s: SimMarketSpec): MarketInfo {
+  return { symbol: s.symbol, base: s.base, quote: s.quote, tickSize: s.tickSize, stepSize: s.stepSize, minNotional: s.minNotional };
+}
+
+const EMPTY_FUNNEL: EntryFunnel = { evaluated: 0, warmup: 0, quoteVolume: 0, spread: 0, volume: 0, regime: 0, noLevel: 0, confirmations: 0, rewardRisk: 0, signals: 0 };
+
 /** Runs the backtest to the end of the data and returns trades, the equity curve and counters. */
-export async function runBacktest(input: BacktestInput): Promise<BacktestResult> {
+export function runBacktest(input: BacktestInput): Promise<BacktestResult> {
+  try {
+    return Promise.resolve(runBacktestSync(input));
+  } catch (e) {
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+  }
+}
+
+/** The same as `runBacktest`, synchronously (worker threads and benchmarks). */
+export function runBacktestSync(input: BacktestInput): BacktestResult {
   const { config: cfg } = input;
   const series = input.series.filter((s) => s.candles.length > 0);
   if (series.length === 0) throw new DataValidationError('no candles to backtest');
@@ -81,46 +127,38 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
     throw new ConfigError(`mode ${cfg.mode} trades at most ${maxPairs} pairs, the data has ${symbols.length} (${symbols.join(', ')}): choose some with --symbols`);
 
   const bt = cfg.backtest;
-  const sim = new SimExchange(
-    series.map((s) => marketFor(s.symbol, s.candles, cfg)),
-    bt,
-  );
+  const start = Math.min(...series.map((s) => (s.candles[0] as Candle).openTime));
+  let clock = start;
+  const now = (): number => clock;
+  const specs = series.map((s) => backtestMarket(s.symbol, s.candles, cfg));
+  const engine = new SimMatchingEngine(engineOptionsFromConfig(bt));
+  for (const spec of specs) engine.addMarket(spec);
   const initialBalance = Dec.from(bt.initialBalance);
+  engine.openAccount(ACCOUNT, { [bt.quoteAsset]: initialBalance }, start);
+  const exchange = new EngineExchange(engine, ACCOUNT, specs.map(marketInfo), now);
+  const sink = new SyncSubmitter(exchange, now);
   const portfolio = new Portfolio(bt.quoteAsset, initialBalance);
-  const risk = new RiskEngine(cfg);
-  const executor = new Executor(sim, portfolio, risk, {
-    entryOrderType: cfg.entry.orderType,
-    limitEntryTimeoutMs: cfg.entry.limitTimeoutCandles * MINUTE_MS,
+  const kernel = new TradingKernel({
+    config: cfg,
+    exchange,
+    sink,
+    portfolio,
+    ...(input.strategy ? { strategy: input.strategy } : {}),
+    ...(input.onEvent ? { log: input.onEvent } : {}),
+    ...(input.entryGate ? { entryGate: input.entryGate } : {}),
   });
-  const strategy = new SrStrategy(cfg);
-
   const trades: ClosedTrade[] = [];
-  const rejections: Record<string, number> = {};
-  const log = input.onEvent;
-  executor.on((e) => {
-    switch (e.type) {
-      case 'position_closed':
-        trades.push(e.trade);
-        risk.onTradeClosed({ symbol: e.trade.symbol as SymbolId, time: e.time, pnl: e.trade.netPnl, exitReason: e.reason, equityAfter: portfolio.equity() });
-        log?.(`${iso(e.time)} CLOSE ${e.trade.symbol} ${e.trade.exitReason} net ${e.trade.netPnl.toFixed(2)} (${e.trade.returnPct.toFixed(2)}%)`);
-        break;
-      case 'entry_rejected':
-        rejections[e.reason] = (rejections[e.reason] ?? 0) + 1;
-        log?.(`${iso(e.time)} SKIP  ${e.intent.symbol} ${e.reason}: ${e.detail}`);
-        break;
-      case 'position_opened':
-        log?.(`${iso(e.time)} OPEN  ${e.symbol} ${e.quantity.toString()} @ ${e.price.toString()}`);
-        break;
-      case 'stop_moved':
-        log?.(`${iso(e.time)} STOP  ${e.symbol} moved to ${e.stop}`);
-        break;
-      default:
-        break;
-    }
+  kernel.executor.on((e) => {
+    if (e.type === 'position_closed') trades.push(e.trade);
   });
+  // The replay's synthetic book: one tick either side (the replay's default spread).
+  const quotes = specs.map((s) => new SyntheticQuotes(s.tickSize, 0));
 
-  const idx = series.map(() => 0);
-  const total = series.reduce((n, s) => n + s.candles.length, 0);
+  const n = series.length;
+  const idx = new Int32Array(n);
+  const symbolsOf = series.map((s) => s.symbol);
+  const candlesOf = series.map((s) => s.candles);
+  const total = series.reduce((k, s) => k + s.candles.length, 0);
   const every = input.progressEvery ?? 50_000;
   const firstOpen: Record<string, number> = {};
   const lastClose: Record<string, number> = {};
@@ -128,92 +166,107 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
     firstOpen[s.symbol] = (s.candles[0] as Candle).open;
     lastClose[s.symbol] = (s.candles[s.candles.length - 1] as Candle).close;
   }
-  const equity: EquityPoint[] = [];
+  // The equity curve, one point per minute, in typed arrays while running (no object per minute).
+  let eqTimes = new Float64Array(1024);
+  let eqValues = new Float64Array(1024);
+  let eqCount = 0;
+  const sample = (time: number, value: number): void => {
+    if (eqCount === eqTimes.length) {
+      const t = new Float64Array(eqCount * 2);
+      t.set(eqTimes);
+      eqTimes = t;
+      const v = new Float64Array(eqCount * 2);
+      v.set(eqValues);
+      eqValues = v;
+    }
+    eqTimes[eqCount] = time;
+    eqValues[eqCount++] = value;
+  };
+  const members = new Int32Array(n);
+  let count = 0;
   let done = 0;
+  let nextProgress = every;
   let minute = -1;
-  let lastDay = -1;
-  const start = Math.min(...series.map((s) => (s.candles[0] as Candle).openTime));
   let end = start;
 
-  /** Closes the symbol's position (if any) at market on a final tick at its last close. */
-  const liquidate = async (sym: SymbolId, last: Candle): Promise<void> => {
-    const p = executor.position(sym);
+  /** Closes the symbol's position (if any) at market: the exit arrives after the latency, at the close's book. */
+  const liquidate = (sym: SymbolId, closeTime: number): void => {
+    const p = kernel.executor.position(sym);
     if (!p) return;
-    const t = last.openTime + MINUTE_MS;
-    await executor.exit(p.id, 'end_of_data', 'end of data', t);
-    sim.beginCandle(sym, last);
-    sim.tick(sym, last.close, t + bt.latencyMs);
-    portfolio.mark(sym, last.close);
+    kernel.executor.decide([{ kind: 'exit', id: `${p.id}-eod`, symbol: sym, positionId: p.id, time: closeTime, reason: 'end_of_data', detail: 'end of data' }], closeTime);
+    sink.flush();
+    clock = closeTime + bt.latencyMs;
+    engine.advance(clock);
+    sink.flush();
   };
 
   for (;;) {
-    // Next candle in time order across symbols (k is small, a linear scan beats a heap here).
-    let k = -1;
+    // The next minute across symbols, and the symbols with a candle at it (k is small: a scan).
     let t = Infinity;
-    for (let i = 0; i < series.length; i++) {
-      const c = (series[i] as SymbolSeries).candles[idx[i] as number];
-      if (c && c.openTime < t) {
-        t = c.openTime;
-        k = i;
+    for (let i = 0; i < n; i++) {
+      const c = (candlesOf[i] as readonly Candle[])[idx[i] as number];
+      if (c !== undefined && c.openTime < t) t = c.openTime;
+    }
+    if (t === Infinity) break;
+    count = 0;
+    for (let i = 0; i < n; i++) {
+      const c = (candlesOf[i] as readonly Candle[])[idx[i] as number];
+      if (c !== undefined && c.openTime === t) members[count++] = i;
+    }
+    if (t !== minute) {
+      if (minute >= 0) sample(minute + MINUTE_MS, portfolio.equityNumber());
+      minute = t;
+    }
+    for (let j = 0; j < 4; j++) {
+      const time = t + (PATH_OFFSETS[j] as number);
+      clock = time;
+      for (let k = 0; k < count; k++) {
+        const m = members[k] as number;
+        const sym = symbolsOf[m] as SymbolId;
+        const c = (candlesOf[m] as readonly Candle[])[idx[m] as number] as Candle;
+        const price = j === 0 ? c.open : j === 1 ? c.low : j === 2 ? c.high : c.close;
+        const size = c.volume / 4;
+        engine.trade(sym, price, size, time);
+        kernel.onTrade(sym, price, time);
+        if (sink.pending) sink.flush();
+        const q = quotes[m] as SyntheticQuotes;
+        q.quote(price);
+        engine.book(sym, q.bid, size, q.ask, size, time);
+        kernel.onBook(sym, q.bid, size, q.ask, size, time);
+        if (sink.pending) sink.flush();
       }
     }
-    if (k < 0) break;
-    const s = series[k] as SymbolSeries;
-    const c = s.candles[idx[k] as number] as Candle;
-    idx[k] = (idx[k] as number) + 1;
-    const sym = s.symbol;
-
-    if (c.openTime !== minute) {
-      if (minute >= 0) equity.push({ time: minute + MINUTE_MS, equity: portfolio.equityNumber() });
-      minute = c.openTime;
-    }
-
-    sim.beginCandle(sym, c);
-    for (let j = 0; j < 4; j++) {
-      const price = j === 0 ? c.open : j === 1 ? c.low : j === 2 ? c.high : c.close;
-      const time = c.openTime + (PATH_OFFSETS[j] as number);
-      sim.tick(sym, price, time);
-      const pending = executor.onPrice(sym, price, time);
-      if (pending) await pending;
-    }
-    const closeTime = c.openTime + MINUTE_MS;
+    const closeTime = t + MINUTE_MS;
+    clock = closeTime;
     end = closeTime;
-    sim.setTime(closeTime);
-    portfolio.mark(sym, c.close);
-    // The risk engine needs the time for day and week roll-over; valuing the portfolio exactly
-    // is costly, so it is told once per UTC day (evaluate() also rolls the day by itself).
-    const day = Math.floor(closeTime / DAY_MS);
-    if (day !== lastDay) {
-      lastDay = day;
-      risk.onTime(closeTime, portfolio.equity());
+    for (let k = 0; k < count; k++) {
+      const m = members[k] as number;
+      const sym = symbolsOf[m] as SymbolId;
+      const list = candlesOf[m] as readonly Candle[];
+      kernel.onCandle(sym, list[idx[m] as number] as Candle, closeTime);
+      if (sink.pending) sink.flush();
+      idx[m] = (idx[m] as number) + 1;
+      // A symbol whose data ends is liquidated at its last close: a position must not sit open
+      // across time the run has no prices for (symbols of different windows in one run).
+      if (idx[m] === list.length) {
+        liquidate(sym, closeTime);
+        clock = closeTime;
+      }
     }
-    risk.onPrice(sym, closeTime, c.close);
-    let intents = strategy.onCandle(sym, c, executor.position(sym));
-    const gate = input.entryGate;
-    if (gate && intents.length > 0) {
-      intents = intents.filter((it) => {
-        if (it.kind !== 'enter') return true;
-        const refused = gate(it, closeTime);
-        if (refused === undefined) return true;
-        rejections.entry_gate = (rejections.entry_gate ?? 0) + 1;
-        log?.(`${iso(closeTime)} SKIP  ${it.symbol} entry_gate: ${refused}`);
-        return false;
-      });
+    done += count;
+    if (input.onProgress && done >= nextProgress) {
+      nextProgress += every;
+      input.onProgress(done, total);
     }
-    if (intents.length > 0) {
-      for (const it of intents) if (it.kind === 'enter') log?.(`${iso(closeTime)} ENTER ${it.symbol} @ ${it.price} stop ${it.stop.toPrecision(8)}: ${it.reasons.join(', ')}`);
-      await executor.handle(intents, closeTime);
-    }
-    // A symbol whose data ends is liquidated at its last close: a position must not sit open
-    // across time the run has no prices for (symbols of different windows in one run).
-    if (idx[k] === s.candles.length) await liquidate(sym, c);
-    done++;
-    if (input.onProgress && done % every === 0) input.onProgress(done, total);
   }
 
-  equity.push({ time: end, equity: portfolio.equityNumber() });
+  sample(end, portfolio.equityNumber());
   input.onProgress?.(done, total);
+  const equity: EquityPoint[] = new Array<EquityPoint>(eqCount);
+  for (let i = 0; i < eqCount; i++) equity[i] = { time: eqTimes[i] as number, equity: eqValues[i] as number };
 
+  const filtered: Record<string, string> = {};
+  for (const [s, f] of kernel.filtered) filtered[s] = f.reason;
   return {
     trades,
     equity,
@@ -226,12 +279,9 @@ export async function runBacktest(input: BacktestInput): Promise<BacktestResult>
     lastClose,
     start,
     end,
-    rejections,
-    funnel: { ...strategy.funnel },
-    orderLog: sim.log,
+    rejections: { ...kernel.rejections },
+    funnel: { ...(kernel.strategy.funnel ?? EMPTY_FUNNEL) },
+    orderLog: exchange.log,
+    filtered,
   };
-}
-
-function iso(t: number): string {
-  return new Date(t).toISOString().slice(0, 16).replace('T', ' ');
 }

@@ -67,10 +67,13 @@ export interface KillSwitchSource {
 }
 
 /** Base class of kill-switch errors. */
-export class KillSwitchError extends DomainError {}
+export class KillSwitchError extends DomainError {
+  override readonly name: string = 'KillSwitchError';
+}
 
 /** The source could not be read. `retryable` is true for throttling and transient network errors. */
 export class KillSwitchReadError extends KillSwitchError {
+  override readonly name: string = 'KillSwitchReadError';
   readonly retryable: boolean;
   constructor(message: string, options: { cause?: unknown; retryable: boolean }) {
     super(message, { cause: options.cause });
@@ -79,7 +82,9 @@ export class KillSwitchReadError extends KillSwitchError {
 }
 
 /** The source could not be written; the state did not change (as far as this process knows). */
-export class KillSwitchWriteError extends KillSwitchError {}
+export class KillSwitchWriteError extends KillSwitchError {
+  override readonly name: string = 'KillSwitchWriteError';
+}
 
 /** Why the effective state changed. */
 export type KillSwitchChangeCause =

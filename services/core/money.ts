@@ -28,6 +28,8 @@ function divRound(n: bigint, d: bigint): bigint {
 
 /** Largest decimal exponent `Dec.from` accepts (see there). */
 const MAX_EXPONENT = 1000;
+/** 10^0 .. 10^18 as bigints. */
+const POW10: readonly bigint[] = Array.from({ length: 19 }, (_, i) => 10n ** BigInt(i));
 const DECIMAL_RE = /^([+-])?(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
 
 export class Dec {
@@ -52,7 +54,20 @@ export class Dec {
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw new RangeError(`not a finite number: ${value}`);
       // String(n) is the shortest decimal that round-trips to n, i.e. the number as a human wrote it.
-      return Dec.from(String(value));
+      const str = String(value);
+      // Fast path for the common plain form ("12.5", "-0.001"): no regex, one power of ten from a table.
+      if (str.indexOf('e') < 0) {
+        const neg = str.charCodeAt(0) === 45;
+        const body = neg ? str.slice(1) : str;
+        const dot = body.indexOf('.');
+        const frac = dot < 0 ? 0 : body.length - dot - 1;
+        if (frac <= DEC_SCALE) {
+          const digits = BigInt(dot < 0 ? body : body.slice(0, dot) + body.slice(dot + 1));
+          const raw = digits * (POW10[DEC_SCALE - frac] as bigint);
+          return new Dec(neg ? -raw : raw);
+        }
+      }
+      return Dec.from(str);
     }
     const m = DECIMAL_RE.exec(value.trim());
     if (!m) throw new RangeError(`not a decimal number: "${value}"`);

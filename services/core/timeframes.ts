@@ -4,7 +4,8 @@
 export const MINUTE_MS = 60_000;
 export const DAY_MS = 86_400_000;
 
-export const TIMEFRAMES = ['30s', '1m', '3m', '5m', '15m', '1h', '4h'] as const;
+/** The strategy uses 30s to 4h; 30m, 8h and 1d are MEXC kline intervals the simulator serves. */
+export const TIMEFRAMES = ['30s', '1m', '3m', '5m', '15m', '30m', '1h', '4h', '8h', '1d'] as const;
 export type Timeframe = (typeof TIMEFRAMES)[number];
 
 const MS: Record<Timeframe, number> = {
@@ -13,8 +14,11 @@ const MS: Record<Timeframe, number> = {
   '3m': 180_000,
   '5m': 300_000,
   '15m': 900_000,
+  '30m': 1_800_000,
   '1h': 3_600_000,
   '4h': 14_400_000,
+  '8h': 28_800_000,
+  '1d': 86_400_000,
 };
 
 /** Duration of one candle of the timeframe, in milliseconds. */

@@ -182,15 +182,24 @@ export interface QueueProblem {
 export const BODY_PREVIEW = 200;
 
 /** Base class of event errors. */
-export class EventError extends DomainError {}
+export class EventError extends DomainError {
+  override readonly name: string = 'EventError';
+}
 /** An event that does not fit its schema (at publish), or arguments a queue cannot accept. */
-export class EventValidationError extends EventError {}
+export class EventValidationError extends EventError {
+  override readonly name: string = 'EventValidationError';
+}
 /** The queue is at its bound; the event was not stored (never dropped silently). */
-export class QueueFullError extends EventError {}
+export class QueueFullError extends EventError {
+  override readonly name: string = 'QueueFullError';
+}
 /** A receive, ack or nack failed at the transport (network, throttling); the message is redelivered later. */
-export class EventQueueError extends EventError {}
+export class EventQueueError extends EventError {
+  override readonly name: string = 'EventQueueError';
+}
 /** Publishing failed after the bounded retries; `attempts` says how many were made. */
 export class EventPublishError extends EventError {
+  override readonly name: string = 'EventPublishError';
   readonly attempts: number;
   constructor(message: string, options: { cause?: unknown; attempts: number }) {
     super(message, { cause: options.cause });

@@ -6,20 +6,11 @@
  * request, but its order may exist, so it must be resolved by a lookup first (`isUnknownOutcome`);
  * sending it again blindly could buy twice.
  */
-import { DomainError } from '../core/errors.js';
+import type { ExchangeErrorKind, OrderErrorKind } from '../model/orders.js';
+export type { ExchangeErrorKind, OrderErrorKind } from '../model/orders.js';
+import { DataValidationError, DomainError, InvalidStateError } from '../core/errors.js';
 
-export type ExchangeErrorKind =
-  | 'network'
-  | 'timeout'
-  | 'rate_limit'
-  | 'server'
-  | 'clock_skew'
-  | 'authentication'
-  | 'insufficient_balance'
-  | 'invalid_order'
-  | 'symbol_not_tradable'
-  | 'order_not_found'
-  | 'bad_request';
+
 
 /** A venue operation, for deciding what a failure means (a submit's timeout leaves an order in doubt). */
 export type ExchangeOperation = 'submit' | 'cancel' | 'query';
@@ -52,6 +43,7 @@ export abstract class ExchangeError extends DomainError {
  * reached the venue (a reset after the request was written): a submit's order is then in doubt.
  */
 export class NetworkError extends ExchangeError {
+  override readonly name: string = 'NetworkError';
   readonly kind = 'network' as const;
   readonly retryable = true;
   readonly requestSent: boolean;
@@ -63,12 +55,14 @@ export class NetworkError extends ExchangeError {
 
 /** No reply within the deadline: the request may or may not have been executed. */
 export class TimeoutError extends ExchangeError {
+  override readonly name: string = 'TimeoutError';
   readonly kind = 'timeout' as const;
   readonly retryable = true;
 }
 
 /** HTTP 429 (rate limited) or 418 (IP banned); `retryAfterMs` is the venue's Retry-After, if given. */
 export class RateLimitError extends ExchangeError {
+  override readonly name: string = 'RateLimitError';
   readonly kind = 'rate_limit' as const;
   readonly retryable = true;
   readonly retryAfterMs: number | undefined;
@@ -80,50 +74,90 @@ export class RateLimitError extends ExchangeError {
 
 /** HTTP 5xx: the venue failed; whatever the request did is unknown (PROTOCOL.md §1.5). */
 export class ExchangeServerError extends ExchangeError {
+  override readonly name: string = 'ExchangeServerError';
   readonly kind = 'server' as const;
   readonly retryable = true;
 }
 
 /** The request's timestamp fell outside recvWindow: resync the clock, then a retry is safe (nothing executed). */
 export class ClockSkewError extends ExchangeError {
+  override readonly name: string = 'ClockSkewError';
   readonly kind = 'clock_skew' as const;
   readonly retryable = true;
 }
 
 /** Bad signature, bad key, missing permission or IP not whitelisted: an operator must fix the keys. */
 export class AuthenticationError extends ExchangeError {
+  override readonly name: string = 'AuthenticationError';
   readonly kind = 'authentication' as const;
   readonly retryable = false;
 }
 
 /** Not enough free balance for the order (or selling more than held). */
 export class InsufficientBalanceError extends ExchangeError {
+  override readonly name: string = 'InsufficientBalanceError';
   readonly kind = 'insufficient_balance' as const;
   readonly retryable = false;
 }
 
 /** The order breaks a market rule: amount below the minimum notional or above the maximum, too many decimals, price out of range. */
 export class InvalidOrderError extends ExchangeError {
+  override readonly name: string = 'InvalidOrderError';
   readonly kind = 'invalid_order' as const;
   readonly retryable = false;
 }
 
 /** The symbol cannot be traded through the API now (unknown, not enabled for API, suspended, disabled). */
 export class SymbolNotTradableError extends ExchangeError {
+  override readonly name: string = 'SymbolNotTradableError';
   readonly kind = 'symbol_not_tradable' as const;
   readonly retryable = false;
 }
 
 /** The venue does not know the order (a cancel or query by id). */
 export class OrderNotFoundError extends ExchangeError {
+  override readonly name: string = 'OrderNotFoundError';
   readonly kind = 'order_not_found' as const;
   readonly retryable = false;
 }
 
 /** Any other refused request (a WAF block, a disabled order type, an unmapped code). */
 export class ExchangeRequestError extends ExchangeError {
+  override readonly name: string = 'ExchangeRequestError';
   readonly kind = 'bad_request' as const;
   readonly retryable = false;
+}
+
+/**
+ * A venue endpoint's circuit breaker is open: the call was refused without reaching the venue.
+ * Not an ExchangeError (the venue said nothing), and not retried at once: the breaker says when.
+ */
+export class CircuitOpenError extends DomainError {
+  override readonly name: string = 'CircuitOpenError';
+  readonly kind = 'circuit_open' as const;
+  constructor(
+    readonly endpoint: string,
+    /** When the breaker lets a probe through (epoch ms). */
+    readonly halfOpenAt: number,
+  ) {
+    super(`circuit breaker for ${endpoint} is open until ${new Date(halfOpenAt).toISOString()} (half-opens then)`);
+  }
+}
+
+/** The client-side rate limiter's queue is full, or the wait for a token would exceed its bound. */
+export class RateLimitQueueFullError extends DomainError {
+  override readonly name: string = 'RateLimitQueueFullError';
+  readonly kind = 'rate_limit_queue_full' as const;
+}
+
+
+
+/** The kind of a failure of an order request (see OrderErrorKind). */
+export function orderErrorKind(err: unknown): OrderErrorKind {
+  if (err instanceof ExchangeError || err instanceof CircuitOpenError || err instanceof RateLimitQueueFullError) return err.kind;
+  if (err instanceof DataValidationError) return 'invalid_request';
+  if (err instanceof InvalidStateError) return 'invalid_state';
+  return 'unexpected';
 }
 
 /**

@@ -1,53 +1,59 @@
 /**
- * The one executor: turns approved intents into orders and fills into positions.
+ * The one executor: turns approved intents into orders and fills into positions. Backtest, paper
+ * and live trading all run this class; only the exchange port and the submitter behind it differ.
  *
- * The backtester, paper trading and live trading all run this class; only the ExchangePort behind
- * it differs. Responsibilities:
+ * It never waits on the venue. Every method is synchronous: it updates its books and emits
+ * commands (commands.ts) that a submitter carries out, per symbol, in order; the results come
+ * back as acks (`onSubmitAck`, `onCancelAck`) and venue events (`onFill`, `onOrderUpdate`).
+ *
+ * Responsibilities:
  * - entries: ask the risk engine, round to the market's lot step, submit with a client order id
- *   derived from the intent (a retried intent can never create a second order);
- * - after the entry fills, rest three scale-out limit orders at the targets;
+ *   derived from the intent through `clientOrderId()` (a retried intent can never create a second
+ *   order);
+ * - every filled quantity is protected from its first fill: the position is open (the stop, the
+ *   time stop and the strategy's exits watch it) as soon as anything filled, and the scale-out
+ *   targets are topped up on every entry fill; a limit entry past its timeout has its remainder
+ *   cancelled whether or not part of it filled;
  * - the stop is held here, not on the venue (MEXC spot has no stop orders): every price update is
- *   checked against it, and a crossing sends a market exit after cancelling the targets;
+ *   checked against it, and a crossing cancels the targets (and a working entry) and sells the
+ *   rest at market;
  * - exit and move-stop intents from the strategy (time stop, break of the level, breakeven);
  * - booking every fill in the portfolio, and reporting each closed trade once.
  */
 import { Dec } from '../core/money.js';
-import type { Direction, SymbolId } from '../core/types.js';
+import type { SymbolId } from '../core/types.js';
+import type { PositionView } from '../model/positions.js';
 import type { Portfolio } from '../portfolio/portfolio.js';
-import type { EnterIntent, ExitReason, Intent, TargetPlan } from '../strategy/intents.js';
-import type { ExchangePort, Fill, MarketInfo, OrderAck, OrderRequest, OrderUpdate } from './types.js';
+import type { EnterIntent, ExitReason, Intent } from '../model/intents.js';
+import type { Fill, MarketInfo, OrderAck, OrderRequest, OrderUpdate } from '../model/orders.js';
+import type { ExchangePort } from './types.js';
 import type { ClosedTrade } from '../analytics/types.js';
 import type { EntryProposal, RiskAccount, RiskDecision, RiskReason } from '../risk/types.js';
+import type { CancelCommand, CommandResults, CommandSink, SubmitCommand } from './commands.js';
+import { clientOrderId, parseClientOrderId } from '../model/clientOrderId.js';
+import { AsyncSubmitter } from './submitter.js';
 
 /** What the executor needs from the risk engine. */
 export interface RiskGate {
   evaluate(proposal: EntryProposal, account: RiskAccount): RiskDecision;
 }
 
-/** What the strategy sees of an open position. */
-export interface PositionView {
-  readonly id: string;
-  readonly symbol: SymbolId;
-  readonly direction: Direction;
-  readonly state: 'entering' | 'open' | 'closing';
-  readonly entryPrice: number;
-  readonly stop: number;
-  readonly levelPrice: number;
-  readonly openedAt: number;
-  readonly expiresAt: number;
-  readonly breakevenMoved: boolean;
-}
+
+export type EntryRejectReason = RiskReason | 'EXCHANGE_REJECTED' | 'BELOW_EXCHANGE_MIN' | 'ALREADY_IN_POSITION';
 
 export type ExecutorEvent =
-  | { type: 'entry_rejected'; time: number; intent: EnterIntent; reason: RiskReason | 'EXCHANGE_REJECTED' | 'BELOW_EXCHANGE_MIN' | 'ALREADY_IN_POSITION'; detail: string }
+  | { type: 'entry_rejected'; time: number; intent: EnterIntent; reason: EntryRejectReason; detail: string }
   | { type: 'entry_submitted'; time: number; intent: EnterIntent; quantity: Dec; adjustments: readonly string[] }
+  /** The first fill of the entry: the position is open (and protected) from here. */
   | { type: 'position_opened'; time: number; positionId: string; symbol: SymbolId; price: Dec; quantity: Dec }
-  | { type: 'entry_expired'; time: number; positionId: string; symbol: SymbolId }
+  /** The entry order ended with something filled: the whole entry, at its average price. */
+  | { type: 'entry_completed'; time: number; positionId: string; symbol: SymbolId; price: Dec; quantity: Dec; requested: Dec }
+  | { type: 'entry_expired'; time: number; positionId: string; symbol: SymbolId; detail: string }
   | { type: 'stop_moved'; time: number; positionId: string; symbol: SymbolId; stop: number }
   | { type: 'exit_started'; time: number; positionId: string; symbol: SymbolId; reason: ExitReason; detail: string }
   | { type: 'position_closed'; time: number; trade: ClosedTrade; reason: ExitReason }
-  /** A fill was booked on a position (for the journal: the position's record changed). */
-  | { type: 'fill_booked'; time: number; positionId: string; symbol: SymbolId; clientOrderId: string };
+  /** A fill was booked on a position (for the journal: the position's record changed; for the log). */
+  | { type: 'fill_booked'; time: number; positionId: string; symbol: SymbolId; clientOrderId: string; role: Role; price: Dec; quantity: Dec };
 
 export type Role = 'entry' | 'target' | 'exit';
 
@@ -55,9 +61,11 @@ interface TrackedOrder {
   readonly clientOrderId: string;
   readonly positionId: string;
   readonly role: Role;
-  readonly quantity: Dec;
+  quantity: Dec;
   /** Limit price (targets), for the journal. */
   readonly price?: Dec;
+  /** Index of the target plan a target order serves (-1: unknown, a restored order of another shape). */
+  readonly plan: number;
   filled: Dec;
   open: boolean;
 }
@@ -107,7 +115,13 @@ interface Position {
   state: 'entering' | 'open' | 'closing' | 'closed';
   entryOrderId: string;
   entrySubmittedAt: number;
+  /** The entry order has not ended yet. */
+  entryWorking: boolean;
+  /** Why the entry's remainder was asked to be cancelled (undefined: not asked). */
+  entryCancel: 'timeout' | 'exit' | undefined;
   filledQty: Dec;
+  /** filledQty - exitQty as a float, kept on every fill for the strategy's per-candle view. */
+  heldApprox: number;
   entryCost: Dec;
   /** Average entry price as a float, kept for the strategy's per-candle view. */
   entryAvg: number;
@@ -119,32 +133,55 @@ interface Position {
   /** The stop as booked (tick-rounded), and its float mirror for the comparison on every tick. */
   stopDec: Dec;
   stop: number;
+  /** Time of the first entry fill (the trade's entry time). */
   openedAt: number;
   breakevenMoved: boolean;
   targetOrderIds: string[];
+  /** The last target number used in a client id (T<n>). */
+  targetSeq: number;
   exitAttempts: number;
   exitReason: ExitReason | null;
+  /** An exit asked for while nothing had filled: carried out when the first fill arrives. */
+  pendingExit: { reason: ExitReason; detail: string } | undefined;
+  /** Rebuilt after a restart: its targets are re-requested under their ids when the entry ends. */
+  restored: boolean;
+  /** The target plans as exact decimals, converted once: price as planned, price on the tick, fraction. */
+  readonly plans: readonly { readonly price: Dec; readonly limit: Dec; readonly fraction: Dec }[];
 }
 
+/** Headroom reserved over an entry's notional: a market order can fill above the decision price. */
+const ENTRY_RESERVE = Dec.from('1.02');
+
 export interface ExecutorOptions {
-  /** A limit entry not filled after this long is cancelled (ms). */
+  /** A limit entry not filled after this long is cancelled (ms); a partly filled one keeps what filled. */
   readonly limitEntryTimeoutMs: number;
   readonly entryOrderType: 'market' | 'limit';
 }
 
+/** A command sink that the executor binds itself to as the receiver of results. */
+export interface BindableSink extends CommandSink {
+  bind(results: CommandResults): void;
+}
+
 /** Keeps positions and their orders; see the file comment. */
-export class Executor {
+export class Executor implements CommandResults {
   private readonly positions = new Map<string, Position>();
   private readonly bySymbol = new Map<SymbolId, Position>();
   private readonly orders = new Map<string, TrackedOrder>();
   private readonly listeners: ((e: ExecutorEvent) => void)[] = [];
+  /** Where commands go (an AsyncSubmitter over the exchange port unless one is given). */
+  readonly sink: BindableSink;
 
   constructor(
     private readonly exchange: ExchangePort,
     private readonly portfolio: Portfolio,
     private readonly risk: RiskGate,
     private readonly opts: ExecutorOptions,
+    sink?: BindableSink,
+    clock?: () => number,
   ) {
+    this.sink = sink ?? new AsyncSubmitter(exchange, clock ?? (() => 0));
+    this.sink.bind(this);
     exchange.subscribe({ onFill: (f) => this.onFill(f), onOrderUpdate: (u) => this.onOrderUpdate(u) });
   }
 
@@ -171,7 +208,14 @@ export class Executor {
       openedAt: p.openedAt,
       expiresAt: p.intent.expiresAt,
       breakevenMoved: p.breakevenMoved,
+      quantity: p.heldApprox,
+      entryWorking: p.entryWorking,
     };
+  }
+
+  /** True when the symbol has a position (of any state): cheaper than `position()` for a yes/no. */
+  hasPosition(symbol: SymbolId): boolean {
+    return this.bySymbol.size !== 0 && this.bySymbol.has(symbol);
   }
 
   /** Number of positions not yet closed. */
@@ -179,11 +223,12 @@ export class Executor {
     return this.bySymbol.size;
   }
 
-  /** The account as the risk engine needs it. */
+  /** The account as the risk engine needs it. A working entry counts with its whole order. */
   account(): RiskAccount {
     const openPositions: { symbol: SymbolId; notional: Dec }[] = [];
     for (const p of this.bySymbol.values()) {
-      const notional = p.state === 'entering' && p.filledQty.isZero() ? this.requestedNotional(p) : this.portfolio.notional(p.symbol);
+      const held = this.portfolio.notional(p.symbol);
+      const notional = p.entryWorking ? Dec.max(held, this.requestedNotional(p)) : held;
       openPositions.push({ symbol: p.symbol, notional });
     }
     return { equity: this.portfolio.equity(), freeQuote: this.portfolio.freeCash, openPositions };
@@ -194,16 +239,25 @@ export class Executor {
     return o ? o.quantity.mul(Dec.from(p.intent.price)) : Dec.ZERO;
   }
 
-  /** Handles the strategy's intents in order. */
-  async handle(intents: readonly Intent[], now: number): Promise<void> {
+  /**
+   * Handles the strategy's intents in order. The returned promise resolves once the commands they
+   * caused have been carried out (for callers that want to wait; the hot path does not).
+   */
+  handle(intents: readonly Intent[], now: number): Promise<void> {
+    this.decide(intents, now);
+    return this.sink.idle();
+  }
+
+  /** Handles the strategy's intents in order, without waiting for anything. */
+  decide(intents: readonly Intent[], now: number): void {
     for (const intent of intents) {
-      if (intent.kind === 'enter') await this.enter(intent, now);
+      if (intent.kind === 'enter') this.enter(intent, now);
       else if (intent.kind === 'move_stop') this.moveStop(intent.positionId, intent.stop, now);
-      else await this.exit(intent.positionId, intent.reason, intent.detail, now);
+      else this.exitNow(intent.positionId, intent.reason, intent.detail, now);
     }
   }
 
-  private async enter(intent: EnterIntent, now: number): Promise<void> {
+  private enter(intent: EnterIntent, now: number): void {
     if (this.bySymbol.has(intent.symbol)) {
       this.emit({ type: 'entry_rejected', time: now, intent, reason: 'ALREADY_IN_POSITION', detail: 'a position on this symbol is open' });
       return;
@@ -232,18 +286,17 @@ export class Executor {
       });
       return;
     }
-    const clientOrderId = `${intent.id}E`;
-    const pos = this.register(intent, market, { entryOrderId: clientOrderId, entrySubmittedAt: now, stop: stopPrice, openedAt: now, breakevenMoved: false, exitAttempts: 0, exitReason: null });
+    const id = clientOrderId(intent.id, 'entry', 1);
+    const pos = this.register(intent, market, { entryOrderId: id, entrySubmittedAt: now, stop: stopPrice, openedAt: now, breakevenMoved: false, exitAttempts: 0, exitReason: null });
     // Reserve a little more than the notional: a market order can fill above the decision price.
-    this.portfolio.reserve(clientOrderId, notional.mul(Dec.from('1.02')));
+    this.portfolio.reserve(id, notional.mul(ENTRY_RESERVE));
     const req: OrderRequest =
       this.opts.entryOrderType === 'market'
-        ? { clientOrderId, symbol: intent.symbol, side: 'buy', type: 'market', quantity }
-        : { clientOrderId, symbol: intent.symbol, side: 'buy', type: 'limit', quantity, price: entryPrice };
-    this.track(clientOrderId, pos.id, 'entry', quantity);
+        ? { clientOrderId: id, symbol: intent.symbol, side: 'buy', type: 'market', quantity }
+        : { clientOrderId: id, symbol: intent.symbol, side: 'buy', type: 'limit', quantity, price: entryPrice };
+    this.track(id, pos.id, 'entry', quantity);
     this.emit({ type: 'entry_submitted', time: now, intent, quantity, adjustments: decision.adjustments });
-    const ack = await this.exchange.submit(req);
-    this.afterAck(ack, now);
+    this.sink.push({ kind: 'submit', symbol: intent.symbol, clientOrderId: id, time: now, build: () => (this.orders.get(id)?.open ? req : null) });
   }
 
   /** A new position, entering with nothing filled, registered by id and symbol. */
@@ -260,7 +313,10 @@ export class Executor {
       state: 'entering',
       entryOrderId: o.entryOrderId,
       entrySubmittedAt: o.entrySubmittedAt,
+      entryWorking: true,
+      entryCancel: undefined,
       filledQty: Dec.ZERO,
+      heldApprox: 0,
       entryCost: Dec.ZERO,
       entryAvg: intent.price,
       entryFees: Dec.ZERO,
@@ -273,20 +329,46 @@ export class Executor {
       openedAt: o.openedAt,
       breakevenMoved: o.breakevenMoved,
       targetOrderIds: [],
+      targetSeq: 0,
       exitAttempts: o.exitAttempts,
       exitReason: o.exitReason,
+      pendingExit: undefined,
+      restored: false,
+      plans: intent.targets.map((t) => {
+        const price = Dec.from(t.price);
+        return { price, limit: price.roundTo(market.tickSize), fraction: Dec.from(t.fraction) };
+      }),
     };
     this.positions.set(pos.id, pos);
     this.bySymbol.set(pos.symbol, pos);
     return pos;
   }
 
-  private track(clientOrderId: string, positionId: string, role: Role, quantity: Dec, price?: Dec): void {
-    this.orders.set(clientOrderId, { clientOrderId, positionId, role, quantity, ...(price ? { price } : {}), filled: Dec.ZERO, open: true });
+  private track(id: string, positionId: string, role: Role, quantity: Dec, price?: Dec, plan = -1): TrackedOrder {
+    const o: TrackedOrder = { clientOrderId: id, positionId, role, quantity, ...(price ? { price } : {}), plan, filled: Dec.ZERO, open: true };
+    this.orders.set(id, o);
+    return o;
   }
 
-  private afterAck(ack: OrderAck, now: number): void {
-    if (ack.status === 'rejected') this.onOrderUpdate({ clientOrderId: ack.clientOrderId, symbol: '' as SymbolId, status: 'rejected', filledQuantity: Dec.ZERO, time: now, reason: ack.reason ?? 'rejected' });
+  // ---- results from the submitter ----
+
+  onSubmitAck(cmd: SubmitCommand, ack: OrderAck | null, now: number): void {
+    if (ack === null) {
+      // Not sent (no longer wanted): an exit built nothing, or an order of a closed position.
+      const o = this.orders.get(cmd.clientOrderId);
+      if (o && o.filled.isZero()) this.orders.delete(cmd.clientOrderId);
+      return;
+    }
+    if (ack.status === 'rejected') this.onOrderUpdate({ clientOrderId: ack.clientOrderId, symbol: cmd.symbol, status: 'rejected', filledQuantity: Dec.ZERO, time: now, reason: ack.reason ?? 'rejected', ...(ack.errorKind ? { errorKind: ack.errorKind } : {}) });
+  }
+
+  onCancelAck(cmd: CancelCommand, ack: OrderAck, _now: number): void {
+    if (ack.status !== 'rejected') return;
+    // The cancel did not go through. A timed-out entry is asked again on the next price; for the
+    // rest, the order's own final status (filled) is what settles it.
+    const o = this.orders.get(cmd.clientOrderId);
+    const p = o ? this.positions.get(o.positionId) : undefined;
+    if (o?.open && o.role === 'entry' && p && p.entryCancel === 'timeout') p.entryCancel = undefined;
   }
 
   private moveStop(positionId: string, stop: number, now: number): void {
@@ -302,70 +384,88 @@ export class Executor {
   }
 
   /**
-   * Checks resting entries for timeout and stops against a new price. Returns a promise only when
-   * it had to act, so a backtest's hot loop awaits nothing on quiet ticks.
+   * Checks a working limit entry for its timeout and an open position's stop against a new price.
+   * Cheap when the symbol has no position (one map lookup).
    */
-  onPrice(symbol: SymbolId, price: number, now: number): Promise<void> | null {
-    const p = this.bySymbol.get(symbol);
-    if (!p) return null;
-    if (p.state === 'entering' && p.filledQty.isZero() && this.opts.entryOrderType === 'limit' && now - p.entrySubmittedAt >= this.opts.limitEntryTimeoutMs) {
-      return this.cancelEntry(p, now);
+  onPrice(symbol: SymbolId, price: number, now: number): void {
+    const p = this.bySymbol.size === 0 ? undefined : this.bySymbol.get(symbol);
+    if (p === undefined) return;
+    if (p.entryWorking && p.entryCancel === undefined && this.opts.entryOrderType === 'limit' && now - p.entrySubmittedAt >= this.opts.limitEntryTimeoutMs) {
+      this.cancelEntry(p, 'timeout', now);
     }
     if (p.state === 'open' && price <= p.stop) {
-      return this.startExit(p, p.breakevenMoved ? 'breakeven' : 'stop', `price ${price} crossed the stop ${p.stop}`, now, p.stopDec);
+      this.startExit(p, p.breakevenMoved ? 'breakeven' : 'stop', `price ${price} crossed the stop ${p.stop}`, now);
     }
-    return null;
   }
 
-  private async cancelEntry(p: Position, now: number): Promise<void> {
-    const o = this.orders.get(p.entryOrderId);
-    if (!o?.open) return;
-    await this.exchange.cancel(p.symbol, o.clientOrderId);
-    if (p.filledQty.isZero()) this.emit({ type: 'entry_expired', time: now, positionId: p.id, symbol: p.symbol });
+  private cancelEntry(p: Position, why: 'timeout' | 'exit', now: number): void {
+    if (!p.entryWorking || p.entryCancel !== undefined) {
+      if (why === 'exit') p.entryCancel = 'exit';
+      return;
+    }
+    p.entryCancel = why;
+    this.sink.push({ kind: 'cancel', symbol: p.symbol, clientOrderId: p.entryOrderId, time: now });
   }
 
-  /** Closes what is left of a position at market: cancels the targets, then sells the remainder. */
-  async exit(positionId: string, reason: ExitReason, detail: string, now: number): Promise<void> {
+  /**
+   * Closes what is left of a position at market: cancels the targets (and a working entry's
+   * remainder), then sells the rest. A position with nothing filled has its entry cancelled; a
+   * fill that still arrives is sold at once. Resolves once the commands were carried out.
+   */
+  exit(positionId: string, reason: ExitReason, detail: string, now: number): Promise<void> {
+    this.exitNow(positionId, reason, detail, now);
+    return this.sink.idle();
+  }
+
+  private exitNow(positionId: string, reason: ExitReason, detail: string, now: number): void {
     const p = this.positions.get(positionId);
     if (!p) return;
     if (p.state === 'entering') {
-      await this.cancelEntry(p, now);
-      if (p.state === 'entering') return;
+      p.pendingExit = { reason, detail };
+      this.cancelEntry(p, 'exit', now);
+      return;
     }
     if (p.state !== 'open') return;
-    await this.startExit(p, reason, detail, now, undefined);
+    this.startExit(p, reason, detail, now);
   }
 
-  private async startExit(p: Position, reason: ExitReason, detail: string, now: number, stopPrice: Dec | undefined): Promise<void> {
+  private startExit(p: Position, reason: ExitReason, detail: string, now: number): void {
     p.state = 'closing';
     p.exitReason = reason;
     this.emit({ type: 'exit_started', time: now, positionId: p.id, symbol: p.symbol, reason, detail });
+    if (p.entryWorking) this.cancelEntry(p, 'exit', now);
     for (const id of p.targetOrderIds) {
       const o = this.orders.get(id);
-      if (o?.open) await this.exchange.cancel(p.symbol, id);
+      if (o?.open) this.sink.push({ kind: 'cancel', symbol: p.symbol, clientOrderId: id, time: now });
     }
-    if (p.state !== 'closing') return; // a target filled completely meanwhile
+    const attempt = p.exitAttempts + 1;
+    p.exitAttempts = attempt;
+    const id = clientOrderId(p.id, 'exit', attempt);
+    // Built when the submitter gets to it, after the cancels above: it sells what is left then.
+    this.sink.push({ kind: 'submit', symbol: p.symbol, clientOrderId: id, time: now, build: () => this.exitRequest(p, id, now) });
+  }
+
+  private exitRequest(p: Position, id: string, now: number): OrderRequest | null {
+    if (p.state !== 'closing') return null; // a target filled the rest meanwhile, or the exit reopened
     const remaining = p.filledQty.sub(p.exitQty);
-    if (!remaining.isPositive()) return this.close(p, now);
+    if (!remaining.isPositive()) {
+      if (!p.entryWorking) this.close(p, now);
+      return null;
+    }
     // What is left may be worth less than the venue's minimum order value (after partial target
     // fills, or a collapse in price): no exchange accepts that sell, and retrying forever would keep
     // the position open for good. The dust is written off in the trade's PnL and stays in the
     // account's holdings, where the equity still values it.
     const mark = this.portfolio.lastPrice(p.symbol) ?? p.entryAvg;
-    if (remaining.mul(Dec.from(mark)).lt(p.market.minNotional)) return this.close(p, now);
-    p.exitAttempts++;
-    const clientOrderId = `${p.id}X${p.exitAttempts}`;
-    this.track(clientOrderId, p.id, 'exit', remaining);
-    const ack = await this.exchange.submit({
-      clientOrderId,
-      symbol: p.symbol,
-      side: 'sell',
-      type: 'market',
-      quantity: remaining,
-      ...(stopPrice ? { stopPrice } : {}),
-    });
-    this.afterAck(ack, now);
+    if (remaining.mul(Dec.from(mark)).lt(p.market.minNotional)) {
+      if (!p.entryWorking) this.close(p, now);
+      return null;
+    }
+    this.track(id, p.id, 'exit', remaining);
+    return { clientOrderId: id, symbol: p.symbol, side: 'sell', type: 'market', quantity: remaining };
   }
+
+  // ---- venue events ----
 
   private onFill(f: Fill): void {
     const o = this.orders.get(f.clientOrderId);
@@ -387,8 +487,25 @@ export class Executor {
       p.exitFills++;
       if (o.role === 'target' && p.state === 'open') p.exitReason = 'target';
     }
-    this.emit({ type: 'fill_booked', time: f.time, positionId: p.id, symbol: p.symbol, clientOrderId: f.clientOrderId });
-    if (o.role !== 'entry' && !p.filledQty.sub(p.exitQty).isPositive() && p.state !== 'entering') this.close(p, f.time);
+    p.heldApprox = p.filledQty.sub(p.exitQty).toNumber();
+    this.emit({ type: 'fill_booked', time: f.time, positionId: p.id, symbol: p.symbol, clientOrderId: f.clientOrderId, role: o.role, price: f.price, quantity: f.quantity });
+    if (o.role === 'entry') {
+      if (p.state === 'entering') {
+        // The first fill: protected from here on (stop, time stop, exits, targets).
+        p.state = 'open';
+        p.openedAt = f.time;
+        this.emit({ type: 'position_opened', time: f.time, positionId: p.id, symbol: p.symbol, price: f.price, quantity: f.quantity });
+        const pending = p.pendingExit;
+        if (pending) {
+          p.pendingExit = undefined;
+          this.startExit(p, pending.reason, pending.detail, f.time);
+          return;
+        }
+      }
+      if (p.state === 'open') this.topUpTargets(p, f.time);
+      return;
+    }
+    if (!p.entryWorking && !p.filledQty.sub(p.exitQty).isPositive()) this.close(p, f.time);
   }
 
   private onOrderUpdate(u: OrderUpdate): void {
@@ -406,76 +523,108 @@ export class Executor {
     }
     if (o.role === 'entry') {
       this.portfolio.release(o.clientOrderId);
-      if (p.state !== 'entering') return;
-      if (p.filledQty.isZero()) {
+      p.entryWorking = false;
+      if (p.state === 'entering') {
         this.drop(p);
         if (u.status === 'rejected')
           this.emit({ type: 'entry_rejected', time: u.time, intent: p.intent, reason: 'EXCHANGE_REJECTED', detail: u.reason ?? 'rejected by the exchange' });
+        else this.emit({ type: 'entry_expired', time: u.time, positionId: p.id, symbol: p.symbol, detail: p.entryCancel === 'exit' ? 'entry cancelled before it filled' : 'entry not filled in time' });
         return;
       }
-      this.opened(p, u.time);
-    } else if (o.role === 'exit' && u.status !== 'filled' && p.state === 'closing') {
+      this.emit({ type: 'entry_completed', time: u.time, positionId: p.id, symbol: p.symbol, price: p.entryCost.div(p.filledQty), quantity: p.filledQty, requested: o.quantity });
+      if (p.state === 'open') {
+        this.topUpTargets(p, u.time);
+        if (p.restored) this.rerequestTargets(p, u.time);
+      }
+      if (!p.filledQty.sub(p.exitQty).isPositive() && (p.state !== 'closing' || !this.hasOpenExit(p))) this.close(p, u.time);
+      return;
+    }
+    if (o.role === 'exit' && u.status !== 'filled' && p.state === 'closing') {
       // The exit order did not complete (rejected or cancelled): reopen so the next price update retries.
       p.state = 'open';
     }
+  }
+
+  private hasOpenExit(p: Position): boolean {
+    for (const o of this.orders.values()) if (o.positionId === p.id && o.role === 'exit' && o.open) return true;
+    return false;
   }
 
   private drop(p: Position): void {
     p.state = 'closed';
     this.positions.delete(p.id);
     this.bySymbol.delete(p.symbol);
+    for (const [id, o] of this.orders) if (o.positionId === p.id && !o.open) this.orders.delete(id);
   }
 
-  /** Entry complete: rest the scale-out targets for what was filled. */
-  private opened(p: Position, now: number): void {
-    p.state = 'open';
-    p.openedAt = now;
-    const avg = p.entryCost.div(p.filledQty);
-    this.emit({ type: 'position_opened', time: now, positionId: p.id, symbol: p.symbol, price: avg, quantity: p.filledQty });
-    const plans = this.targetQuantities(p, p.intent.targets);
-    let i = 0;
-    for (const { plan, quantity } of plans) {
-      i++;
-      const clientOrderId = `${p.id}T${i}`;
-      const price = Dec.from(plan.price).roundTo(p.market.tickSize);
-      this.track(clientOrderId, p.id, 'target', quantity, price);
-      p.targetOrderIds.push(clientOrderId);
-      // Fire and forget is safe here: the order is tracked before it is sent, fills are matched by id.
-      void this.exchange
-        .submit({ clientOrderId, symbol: p.symbol, side: 'sell', type: 'limit', quantity, price })
-        .then((ack) => this.afterAck(ack, now));
+  /**
+   * Rests targets for what has filled and is not yet covered: the filled quantity is split across
+   * the target plans (targetQuantities), and each plan gets an order for what its resting and filled
+   * orders do not cover yet. A slice worth less than the market's minimum waits for more fills; one
+   * still too small when the entry ends is left to the exit (no venue accepts it as an order).
+   */
+  private topUpTargets(p: Position, now: number): void {
+    const wanted = this.targetQuantities(p, p.filledQty);
+    const covered = p.plans.map(() => Dec.ZERO);
+    for (const id of p.targetOrderIds) {
+      const o = this.orders.get(id);
+      if (!o || o.plan < 0) continue;
+      covered[o.plan] = (covered[o.plan] as Dec).add(o.open ? o.quantity : o.filled);
+    }
+    for (const { index, quantity } of wanted) {
+      const missing = quantity.sub(covered[index] as Dec);
+      if (!missing.isPositive()) continue;
+      const price = (p.plans[index] as Position['plans'][number]).limit;
+      if (missing.mul(price).lt(p.market.minNotional)) continue;
+      p.targetSeq++;
+      const id = clientOrderId(p.id, 'target', p.targetSeq);
+      this.track(id, p.id, 'target', missing, price, index);
+      p.targetOrderIds.push(id);
+      const req: OrderRequest = { clientOrderId: id, symbol: p.symbol, side: 'sell', type: 'limit', quantity: missing, price };
+      this.sink.push({ kind: 'submit', symbol: p.symbol, clientOrderId: id, time: now, build: () => (p.state === 'open' && this.orders.get(id)?.open ? req : null) });
+    }
+  }
+
+  /** After a restart: the journaled targets are requested again under their own ids (the exchange layer knows them). */
+  private rerequestTargets(p: Position, now: number): void {
+    p.restored = false;
+    for (const id of p.targetOrderIds) {
+      const o = this.orders.get(id);
+      if (!o?.open || !o.price) continue;
+      const req: OrderRequest = { clientOrderId: id, symbol: p.symbol, side: 'sell', type: 'limit', quantity: o.quantity, price: o.price };
+      this.sink.push({ kind: 'submit', symbol: p.symbol, clientOrderId: id, time: now, build: () => (p.state === 'open' && this.orders.get(id)?.open ? req : null) });
     }
   }
 
   /**
-   * Splits the filled quantity across the targets by their fractions, rounded down to the lot step;
-   * the last target takes the remainder. A slice below the market's minimum notional is folded into
-   * the next one (the remainder into the previous one), so every resting order is valid.
+   * Splits `filled` across the targets by their fractions, rounded down to the lot step; the last
+   * target takes the remainder. A slice below the market's minimum notional is folded into the next
+   * one (the remainder into the previous one), so every resting order is valid.
    */
-  private targetQuantities(p: Position, targets: readonly TargetPlan[]): { plan: TargetPlan; quantity: Dec }[] {
-    const out: { plan: TargetPlan; quantity: Dec }[] = [];
-    let left = p.filledQty;
+  private targetQuantities(p: Position, filled: Dec): { index: number; quantity: Dec }[] {
+    const out: { index: number; quantity: Dec; price: Dec }[] = [];
+    const plans = p.plans;
+    let left = filled;
     let carry = Dec.ZERO;
-    targets.forEach((plan, idx) => {
-      const last = idx === targets.length - 1;
-      let q = last ? left : p.filledQty.mul(Dec.from(plan.fraction)).floorTo(p.market.stepSize).add(carry);
+    for (let idx = 0; idx < plans.length; idx++) {
+      const plan = plans[idx] as Position['plans'][number];
+      const last = idx === plans.length - 1;
+      let q = last ? left : filled.mul(plan.fraction).floorTo(p.market.stepSize).add(carry);
       if (q.gt(left)) q = left;
-      const price = Dec.from(plan.price);
-      if (!last && q.mul(price).lt(p.market.minNotional)) {
+      if (!last && q.mul(plan.price).lt(p.market.minNotional)) {
         carry = q;
-        return;
+        continue;
       }
       carry = Dec.ZERO;
-      if (q.isPositive()) out.push({ plan, quantity: q });
+      if (q.isPositive()) out.push({ index: idx, quantity: q, price: plan.price });
       left = left.sub(q);
-    });
-    // Fix: the remainder (last target) was never checked. When it is below the minimum notional the
-    // venue rejects it and that part of the position has no target at all; it joins the previous
-    // (nearer) target instead, which sells it earlier and lower, the conservative side.
+    }
+    // The remainder (last target) below the minimum notional would be rejected, leaving that part
+    // with no target: it joins the previous (nearer) target instead, the conservative side.
     const tail = out[out.length - 1];
     const prev = out[out.length - 2];
-    if (tail && prev && tail.quantity.mul(Dec.from(tail.plan.price)).lt(p.market.minNotional)) {
-      out.splice(out.length - 2, 2, { plan: prev.plan, quantity: prev.quantity.add(tail.quantity) });
+    if (tail && prev && tail.quantity.mul(tail.price).lt(p.market.minNotional)) {
+      out.splice(out.length - 2, 2, { index: prev.index, quantity: prev.quantity.add(tail.quantity), price: prev.price });
     }
     return out;
   }
@@ -505,10 +654,9 @@ export class Executor {
     };
     for (const id of p.targetOrderIds) {
       const o = this.orders.get(id);
-      if (o?.open) void this.exchange.cancel(p.symbol, id);
+      if (o?.open) this.sink.push({ kind: 'cancel', symbol: p.symbol, clientOrderId: id, time: now });
     }
     this.drop(p);
-    for (const [id, o] of this.orders) if (o.positionId === p.id && !o.open) this.orders.delete(id);
     this.emit({ type: 'position_closed', time: now, trade, reason: p.exitReason ?? 'target' });
   }
 
@@ -551,8 +699,9 @@ export class Executor {
    * Rebuilds a position after a restart, before any fill: it starts as 'entering' with nothing
    * filled, its orders tracked again (open), its stop, breakeven flag and exit attempts as they
    * were. The caller then replays the venue's fills and order statuses (entry first), which move it
-   * through the usual paths: opened (targets re-requested under the same client ids, which the
-   * exchange layer recognises), partly exited, or closed with the real PnL.
+   * through the usual paths: opened (its journaled targets count as placed, and are re-requested
+   * under their ids when the entry ends, which the exchange layer recognises), partly exited, or
+   * closed with the real PnL.
    * @throws Error when the symbol already has a position.
    */
   restore(r: RestoredPosition): void {
@@ -561,7 +710,7 @@ export class Executor {
     const market = this.exchange.market(intent.symbol);
     const entry = r.orders.find((o) => o.role === 'entry');
     const pos = this.register(intent, market, {
-      entryOrderId: entry?.clientOrderId ?? `${intent.id}E`,
+      entryOrderId: entry?.clientOrderId ?? clientOrderId(intent.id, 'entry', 1),
       entrySubmittedAt: r.entrySubmittedAt,
       stop: r.stop,
       openedAt: r.openedAt,
@@ -569,12 +718,27 @@ export class Executor {
       exitAttempts: r.orders.filter((o) => o.role === 'exit').length,
       exitReason: r.exitReason,
     });
-    for (const o of r.orders) this.track(o.clientOrderId, pos.id, o.role, o.quantity, o.price);
+    pos.restored = true;
+    for (const o of r.orders) {
+      const plan = o.role === 'target' && o.price ? pos.plans.findIndex((pp) => pp.limit.eq(o.price as Dec)) : -1;
+      this.track(o.clientOrderId, pos.id, o.role, o.quantity, o.price, plan);
+      if (o.role === 'target') {
+        pos.targetOrderIds.push(o.clientOrderId);
+        const n = parseClientOrderId(o.clientOrderId);
+        if (n && n.role === 'target') pos.targetSeq = Math.max(pos.targetSeq, n.attempt);
+      }
+    }
+    if (!entry) pos.entryWorking = false;
     if (entry && entry.price) this.portfolio.reserve(entry.clientOrderId, entry.quantity.mul(entry.price));
   }
 
   /** Ids of positions not yet closed (for end-of-run liquidation and emergency exits). */
   openPositionIds(): string[] {
     return [...this.positions.keys()];
+  }
+
+  /** Resolves once every command emitted so far has been carried out. */
+  settled(): Promise<void> {
+    return this.sink.idle();
   }
 }

@@ -20,7 +20,7 @@
  */
 import { Dec } from '../core/money.js';
 import { DataValidationError, InvalidStateError } from '../core/errors.js';
-import type { OrderStatus } from './types.js';
+import type { OrderStatus } from '../model/orders.js';
 
 export type OrderState = 'pending' | 'submitted' | 'partially_filled' | 'filled' | 'cancelled' | 'rejected' | 'expired' | 'unknown';
 

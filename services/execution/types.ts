@@ -1,72 +1,10 @@
 /**
- * The exchange port: what the executor needs from a venue. The backtest's simulated exchange,
- * the paper exchange and the ccxt MEXC adapter implement it.
+ * The exchange port: what the executor needs from a venue. The matching engine in process (the
+ * backtest), SafeExchange over the paper venue or the ccxt MEXC adapter implement it. The data it
+ * carries is the shared vocabulary in services/model/orders.ts.
  */
-import type { Dec } from '../core/money.js';
-import type { Side, SymbolId } from '../core/types.js';
-
-export type OrderType = 'market' | 'limit';
-
-export interface OrderRequest {
-  /** Deterministic, derived from the intent: a retried submit can never create a second order. */
-  readonly clientOrderId: string;
-  readonly symbol: SymbolId;
-  readonly side: Side;
-  readonly type: OrderType;
-  readonly quantity: Dec;
-  /** Limit price; required for limit orders. */
-  readonly price?: Dec;
-  /** Post-only (MEXC LIMIT_MAKER): rejected instead of taking liquidity. */
-  readonly postOnly?: boolean;
-  /**
-   * For a market order sent because a client-side stop triggered: the stop price. A simulator
-   * uses it to fill where a continuous market would have crossed the stop; a venue ignores it.
-   */
-  readonly stopPrice?: Dec;
-}
-
-export type OrderStatus = 'new' | 'partially_filled' | 'filled' | 'cancelled' | 'rejected' | 'expired';
-
-export interface OrderAck {
-  readonly clientOrderId: string;
-  readonly exchangeOrderId: string;
-  readonly status: OrderStatus;
-  readonly reason?: string;
-}
-
-/** One execution (a partial or full fill of an order). */
-export interface Fill {
-  readonly tradeId: string;
-  readonly clientOrderId: string;
-  readonly symbol: SymbolId;
-  readonly side: Side;
-  readonly price: Dec;
-  readonly quantity: Dec;
-  /** Fee charged, in `feeAsset`. */
-  readonly fee: Dec;
-  readonly feeAsset: string;
-  readonly liquidity: 'maker' | 'taker';
-  readonly time: number;
-}
-
-export interface OrderUpdate {
-  readonly clientOrderId: string;
-  readonly symbol: SymbolId;
-  readonly status: OrderStatus;
-  readonly filledQuantity: Dec;
-  readonly time: number;
-  readonly reason?: string;
-}
-
-/** Trading rules of one market. */
-export interface MarketInfo {
-  readonly symbol: SymbolId;
-  readonly base: string;
-  readonly quote: string;
-  readonly tickSize: Dec;
-  readonly stepSize: Dec;
-  readonly minNotional: Dec;
-}
+import type { SymbolId } from '../core/types.js';
+import type { Fill, MarketInfo, OrderAck, OrderRequest, OrderUpdate } from '../model/orders.js';
 
 export interface ExchangeEvents {
   onFill(fill: Fill): void;

@@ -1,8 +1,12 @@
 /**
  * The indicators the strategy reads, per symbol and timeframe, updated once per closed candle.
- * All computation is delegated to the maintained streaming library `trading-signals`.
+ * ATR and Bollinger come from the maintained streaming library `trading-signals`. RSI, ADX and the
+ * volume average, which every candle of every backtest updates, are O(1) versions (wilder.ts,
+ * rollingMean.ts) that give exactly trading-signals' values (tested value for value).
  */
-import { ADX, ATR, BollingerBands, RSI, SMA } from 'trading-signals';
+import { ATR, BollingerBands } from 'trading-signals';
+import { RollingMean } from './rollingMean.js';
+import { Adx, Rsi } from './wilder.js';
 import type { Candle } from '../core/types.js';
 import type { IndicatorsConfig } from '../config/schema.js';
 
@@ -34,6 +38,8 @@ export interface IndicatorSelection {
   readonly rsi?: boolean;
   readonly atr?: boolean;
   readonly bollinger?: boolean;
+  /** ADX with +DI/-DI (on unless false). The base timeframe of the S/R strategy never reads it. */
+  readonly adx?: boolean;
 }
 
 export class IndicatorSet {
@@ -51,32 +57,34 @@ export class IndicatorSet {
     close: Number.NaN,
     count: 0,
   };
-  private readonly rsi: RSI | null;
+  private readonly rsi: Rsi | null;
   private readonly atr: ATR | null;
-  private readonly adx: ADX;
+  private readonly adx: Adx | null;
   private readonly bb: BollingerBands | null;
-  private readonly volSma: SMA;
+  private readonly volSma: RollingMean;
 
-  /** ADX and the volume average are always computed; RSI, ATR and Bollinger unless deselected. */
+  /** The volume average is always computed; RSI, ATR, ADX and Bollinger unless deselected. */
   constructor(cfg: IndicatorsConfig, select: IndicatorSelection = {}) {
-    this.rsi = select.rsi === false ? null : new RSI(cfg.rsiPeriod);
+    this.rsi = select.rsi === false ? null : new Rsi(cfg.rsiPeriod);
     this.atr = select.atr === false ? null : new ATR(cfg.atrPeriod);
-    this.adx = new ADX(cfg.adxPeriod);
+    this.adx = select.adx === false ? null : new Adx(cfg.adxPeriod);
     this.bb = select.bollinger === false ? null : new BollingerBands(cfg.bollingerPeriod, cfg.bollingerStdDev);
-    this.volSma = new SMA(cfg.volumePeriod);
+    this.volSma = new RollingMean(cfg.volumePeriod);
   }
 
   /** Feeds one closed candle and returns the updated values (the same object, mutated). */
   update(c: Candle): IndicatorValues {
     const v = this.values;
-    v.volumeAvg = this.volSma.getResult();
-    this.volSma.update(c.volume, false);
-    if (this.rsi) v.rsi = this.rsi.update(c.close, false);
+    v.volumeAvg = this.volSma.result();
+    this.volSma.update(c.volume);
+    if (this.rsi) v.rsi = this.rsi.update(c.close);
     if (this.atr) v.atr = this.atr.update(c, false);
-    v.adx = this.adx.update(c, false);
-    if (v.adx !== null) {
-      v.pdi = this.adx.pdi ?? null;
-      v.mdi = this.adx.mdi ?? null;
+    if (this.adx) {
+      v.adx = this.adx.update(c);
+      if (v.adx !== null) {
+        v.pdi = this.adx.pdi ?? null;
+        v.mdi = this.adx.mdi ?? null;
+      }
     }
     const bands = this.bb ? this.bb.update(c.close, false) : null;
     if (bands) {

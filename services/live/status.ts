@@ -15,7 +15,7 @@
  */
 import { Dec } from '../core/money.js';
 import type { SymbolId } from '../core/types.js';
-import type { MarketInfo } from '../execution/types.js';
+import type { MarketInfo } from '../model/orders.js';
 import type { RiskStatus } from '../risk/types.js';
 import type { FeedStats } from '../venue/types.js';
 import type { ClosedTrade } from '../analytics/types.js';

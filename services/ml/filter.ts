@@ -16,7 +16,7 @@
  */
 import { MINUTE_MS } from '../core/timeframes.js';
 import type { Candle, Direction } from '../core/types.js';
-import type { EnterIntent } from '../strategy/intents.js';
+import type { EnterIntent } from '../model/intents.js';
 import { FEATURE_COUNT, FEATURE_NAMES, FeaturePipeline, type FeatureOptions } from './features.js';
 import type { FeatureScaler } from './scaler.js';
 import { effectiveConfidence, type Prediction, type SignalModel } from './types.js';

@@ -11,7 +11,7 @@
  */
 import type { Candle } from '../core/types.js';
 import { MINUTE_MS } from '../core/timeframes.js';
-import type { EnterIntent } from '../strategy/intents.js';
+import type { EnterIntent } from '../model/intents.js';
 import { FEATURE_COUNT, FeaturePipeline, type FeatureOptions } from './features.js';
 import { decideEntry, type FilterMode } from './filter.js';
 import type { ModelBundle } from './modelBundle.js';

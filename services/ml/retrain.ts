@@ -269,7 +269,9 @@ export async function runRetrain(deps: RetrainDeps, settings: RetrainSettings, t
 }
 
 /** Data problems that retrying now will not fix (too little data in the window). */
-export class RetrainDataError extends DomainError {}
+export class RetrainDataError extends DomainError {
+  override readonly name: string = 'RetrainDataError';
+}
 
 async function loadWindow(archive: Pick<CandleArchive, 'readDay'>, symbol: string, from: number, to: number): Promise<Candle[]> {
   const out: Candle[] = [];

@@ -13,7 +13,7 @@
  *    symbol flat (the holder did the work), or until the wait budget is spent (reported as
  *    deferred; the risk sweep, every minute, runs this again while the switch says EMERGENCY_STOP).
  * 3. With the lease: cancel the symbol's open orders, sell the base asset's free balance
- *    (SafeExchange.emergencyClose), record it in the state store, release the lease.
+ *    (flatten.ts, the emergency close), record it in the state store, release the lease.
  * Each invocation uses its own lease owner (`<owner>`), so two invocations running at once exclude
  * each other per symbol too.
  *

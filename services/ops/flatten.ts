@@ -1,7 +1,9 @@
 /**
  * Flattening one symbol on the exchange: cancel its open orders, then sell what is held through
- * `SafeExchange.emergencyClose` (market, aggressive IOC limit, thirds). The caller holds the
- * symbol's lease; this file does not check it.
+ * the emergency close (emergencyClose.ts: market, aggressive IOC limit, thirds). The one flatten
+ * procedure: the runtime's emergency stop and flat shutdown (fargate/runtime.ts), the
+ * emergency-stop Lambda and the risk sweep all run it. The caller holds the symbol's lease; this
+ * file does not check it.
  *
  * What "held" means: the free balance of the symbol's base asset after the cancels (the exchange's
  * truth, which works when the state store lost track), optionally capped by `maxQuantity` (a
@@ -11,15 +13,48 @@
  */
 import { Dec } from '../core/money.js';
 import type { SymbolId } from '../core/types.js';
-import type { EmergencyCloseReport, SafeExchange } from '../execution/safeExchange.js';
+import type { SafeExchange } from '../execution/safeExchange.js';
+import type { OrderAck } from '../model/orders.js';
 import type { VenueClient } from '../venue/types.js';
+import { emergencyClose, type EmergencyCloseOptions, type EmergencyCloseReport } from './emergencyClose.js';
 
-/** The parts of SafeExchange a flatten uses. */
-export type FlattenExchange = Pick<SafeExchange, 'cancel' | 'emergencyClose'>;
+/** What a flatten does on the exchange: cancel an order, close a quantity. */
+export interface FlattenExchange {
+  cancel(symbol: SymbolId, clientOrderId: string): Promise<OrderAck>;
+  emergencyClose(symbol: SymbolId, quantity: Dec, reasonTag: string): Promise<EmergencyCloseReport>;
+}
 
 export interface FlattenDeps {
+  /** The guarded venue (services/execution/guardedVenue.ts), so listings and balances are retried too. */
   readonly venue: Pick<VenueClient, 'market' | 'fetchOpenOrders' | 'fetchBalances'>;
   readonly exchange: FlattenExchange;
+}
+
+/** The flatten's exchange over a SafeExchange: its cancel, and the emergency close through it. */
+export function flattenExchange(safe: SafeExchange, options: EmergencyCloseOptions = {}): FlattenExchange {
+  return {
+    cancel: (symbol, clientOrderId) => safe.cancel(symbol, clientOrderId),
+    emergencyClose: (symbol, quantity, reasonTag) => emergencyClose(safe, symbol, quantity, reasonTag, options),
+  };
+}
+
+/**
+ * Whether a cancel's ack says the order is no longer open: cancelled or ended, or unknown to the
+ * venue as an open order (it ended between the listing and the cancel). Decided on the status and
+ * the error kind, never on the reason's text (class names do not survive bundling).
+ */
+export function cancelEnded(ack: OrderAck): boolean {
+  switch (ack.status) {
+    case 'cancelled':
+    case 'filled':
+    case 'expired':
+      return true;
+    case 'rejected':
+      return ack.errorKind === 'order_not_found';
+    case 'new':
+    case 'partially_filled':
+      return false;
+  }
 }
 
 export interface FlattenResult {
@@ -87,9 +122,7 @@ export async function flattenSymbol(deps: FlattenDeps, symbol: SymbolId, tag: st
     const open = await deps.venue.fetchOpenOrders(symbol);
     for (const o of open) {
       const ack = await deps.exchange.cancel(symbol, o.clientOrderId);
-      // An order the venue no longer knows as open has ended between the listing and the cancel.
-      const ended = ack.status === 'cancelled' || ack.status === 'filled' || ack.status === 'expired' || (ack.reason?.startsWith('OrderNotFoundError') ?? false);
-      if (ended) cancelled.push(o.clientOrderId);
+      if (cancelEnded(ack)) cancelled.push(o.clientOrderId);
       else {
         cancelFailures.push({ clientOrderId: o.clientOrderId, reason: ack.reason ?? `status ${ack.status}` });
         openLeft = true;

@@ -12,7 +12,7 @@
 import type { Dec } from '../core/money.js';
 import type { BookTop, Candle, SymbolId } from '../core/types.js';
 import { classifyMexcError, ExchangeRequestError, SymbolNotTradableError, type ExchangeError } from '../execution/exchangeErrors.js';
-import { DEFAULT_ENGINE_OPTIONS, SimMatchingEngine } from '../sim/matchingEngine.js';
+import { DEFAULT_ENGINE_OPTIONS, SimMatchingEngine, engineOptionsFromConfig } from '../sim/matchingEngine.js';
 import { SimRejectError, type EngineEvent, type MatchingEngine, type SimMarketSpec } from '../sim/types.js';
 import type {
   Balance,
@@ -33,14 +33,29 @@ import { venueMarketFromSpec, type PublicMarketData } from './publicData.js';
 export interface PaperVenueOptions {
   /** Public market data: markets, candles, tickers, book tops and public streams. */
   readonly publicData: PublicMarketData;
-  /** The matching engine; a new SimMatchingEngine with DEFAULT_ENGINE_OPTIONS by default. */
+  /**
+   * The matching engine. Default: a new SimMatchingEngine with the cost options of `costs` (the
+   * config's `backtest` section: slippage, impact, participation, latency), or DEFAULT_ENGINE_OPTIONS.
+   */
   readonly engine?: MatchingEngine;
+  /**
+   * The config's cost model: the engine's options (when no engine is given) and the maker and
+   * taker fees of every market, so paper trading fills exactly as the backtest does.
+   */
+  readonly costs?: { readonly slippageBps: number; readonly impactBpsPerPctVolume: number; readonly participationPct: number; readonly latencyMs: number; readonly makerFeePct: number; readonly takerFeePct: number };
   /** The engine account of this venue (default "paper"). */
   readonly account?: string;
   /** Credited to the account when the venue is built (again on a shared engine's existing account). */
   readonly deposits: Readonly<Record<string, Dec>>;
   /** The clock: order times, and `receivedAt` of every event. */
   readonly now: () => number;
+  /**
+   * In a quiet market no event comes to execute an order in flight (the latency): every `everyMs`
+   * the engine's clock is moved to the last market event's time plus the wall time since it (the
+   * market is taken to go on in real time). Off by default: a replay stepped by a test is a function
+   * of its events only. The runtime turns it on.
+   */
+  readonly idleAdvance?: { readonly wall: () => number; readonly everyMs: number; readonly every: (fn: () => void, ms: number) => () => void };
   /** Per symbol, changes to the market the source lists (fees, minimums, status). */
   readonly marketOverrides?: Readonly<Record<string, Partial<Omit<SimMarketSpec, 'symbol'>>>>;
 }
@@ -112,6 +127,7 @@ export class PaperVenue implements VenueClient {
   private readonly source: PublicMarketData;
   private readonly now: () => number;
   private readonly overrides: Readonly<Record<string, Partial<Omit<SimMarketSpec, 'symbol'>>>>;
+  private readonly fees: { makerFeePct: number; takerFeePct: number } | undefined;
   private readonly loaded = new Map<SymbolId, VenueMarket>();
   /** Source subscriptions already open (by key), so no event reaches the engine twice. */
   private readonly fed = new Set<string>();
@@ -122,19 +138,33 @@ export class PaperVenue implements VenueClient {
 
   constructor(opts: PaperVenueOptions) {
     this.source = opts.publicData;
-    this.engine = opts.engine ?? new SimMatchingEngine(DEFAULT_ENGINE_OPTIONS);
+    this.engine = opts.engine ?? new SimMatchingEngine(opts.costs ? engineOptionsFromConfig(opts.costs) : DEFAULT_ENGINE_OPTIONS);
+    this.fees = opts.costs ? { makerFeePct: opts.costs.makerFeePct, takerFeePct: opts.costs.takerFeePct } : undefined;
     this.account = opts.account ?? 'paper';
     this.now = opts.now;
     this.overrides = opts.marketOverrides ?? {};
     this.engine.openAccount(this.account, opts.deposits, this.now());
     this.unsubscribeEngine = this.engine.onEvent((e) => this.onEngineEvent(e));
+    const idle = opts.idleAdvance;
+    if (idle) {
+      this.stopIdleAdvance = idle.every(() => {
+        if (this.closed || this.lastEventWall === undefined || this.lastEventTime === undefined) return;
+        this.engine.advance(this.lastEventTime + Math.max(0, idle.wall() - this.lastEventWall));
+      }, idle.everyMs);
+      this.wall = idle.wall;
+    }
   }
+
+  private readonly stopIdleAdvance: (() => void) | undefined;
+  private readonly wall: (() => number) | undefined;
+  private lastEventTime: number | undefined;
+  private lastEventWall: number | undefined;
 
   /** Loads the source's markets (with the overrides) and lists them in the engine. */
   async loadMarkets(): Promise<ReadonlyMap<SymbolId, VenueMarket>> {
     const markets = await this.source.loadMarkets();
     for (const m of markets.values()) {
-      const spec: SimMarketSpec = { ...simSpecFromVenueMarket(m), ...(this.overrides[m.symbol] ?? {}) };
+      const spec: SimMarketSpec = { ...simSpecFromVenueMarket(m), ...(this.fees ?? {}), ...(this.overrides[m.symbol] ?? {}) };
       this.engine.addMarket(spec);
       const listed = venueMarketFromSpec(spec);
       // Keep the source's own words for why a market is not tradable.
@@ -262,6 +292,7 @@ export class PaperVenue implements VenueClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopIdleAdvance?.();
     this.subscribers.clear();
     this.unsubscribeEngine();
     const handles = this.sourceHandles.splice(0);
@@ -281,6 +312,10 @@ export class PaperVenue implements VenueClient {
 
   private onSourceEvent(e: VenueEvent): void {
     if (this.closed) return;
+    if (this.wall && (e.type === 'trade' || e.type === 'book')) {
+      this.lastEventTime = e.type === 'trade' ? e.trade.time : e.book.time;
+      this.lastEventWall = this.wall();
+    }
     // The engine first: fills happen on the data before the strategy sees it.
     if (e.type === 'trade') this.engine.onMarketData({ type: 'trade', symbol: e.symbol, trade: e.trade });
     else if (e.type === 'book') this.engine.onMarketData({ type: 'book', symbol: e.symbol, book: e.book });

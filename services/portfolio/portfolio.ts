@@ -6,7 +6,7 @@
  */
 import { Dec } from '../core/money.js';
 import type { SymbolId } from '../core/types.js';
-import type { Fill } from '../execution/types.js';
+import type { Fill } from '../model/orders.js';
 
 export class Portfolio {
   /** Quote balance, including what open buy orders have reserved (see `freeCash`). */
@@ -14,7 +14,10 @@ export class Portfolio {
   private readonly holdings = new Map<SymbolId, Dec>();
   /** Float mirror of `holdings`, so equity can be sampled every candle without decimal work. */
   private readonly holdingsApprox = new Map<SymbolId, number>();
-  private readonly marks = new Map<SymbolId, number>();
+  /** Last price per symbol, in a box so a mark is one field write (marks come four times a candle). */
+  private readonly marks = new Map<SymbolId, { price: number }>();
+  private lastMarked: SymbolId | undefined;
+  private lastBox: { price: number } | undefined;
   /** Quote reserved by open buy orders, by client order id. */
   private readonly reserved = new Map<string, Dec>();
   private feesPaid = Dec.ZERO;
@@ -52,11 +55,19 @@ export class Portfolio {
 
   /** Records the latest price of a symbol, used to mark holdings to market. */
   mark(symbol: SymbolId, price: number): void {
-    this.marks.set(symbol, price);
+    if (symbol === this.lastMarked && this.lastBox) {
+      this.lastBox.price = price;
+      return;
+    }
+    let box = this.marks.get(symbol);
+    if (!box) this.marks.set(symbol, (box = { price }));
+    else box.price = price;
+    this.lastMarked = symbol;
+    this.lastBox = box;
   }
 
   lastPrice(symbol: SymbolId): number | undefined {
-    return this.marks.get(symbol);
+    return this.marks.get(symbol)?.price;
   }
 
   /**
@@ -103,11 +114,14 @@ export class Portfolio {
     this.feesPaid = this.feesPaid.add(fill.feeAsset === this.quoteAsset ? fill.fee : fill.fee.mul(fill.price));
     this.holdingsApprox.set(fill.symbol, this.holding(fill.symbol).toNumber());
     this.cashApprox = this.cashRaw.toNumber();
+    // A holding with no market price yet is valued at its fill, not at zero (equity would look
+    // like a loss of the whole position, and the risk engine would halt on it).
+    if (!this.marks.has(fill.symbol)) this.mark(fill.symbol, fill.price.toNumber());
   }
 
   /** Market value of a symbol's holding at its last mark. */
   notional(symbol: SymbolId): Dec {
-    const p = this.marks.get(symbol);
+    const p = this.marks.get(symbol)?.price;
     const q = this.holding(symbol);
     if (p === undefined || q.isZero()) return Dec.ZERO;
     return q.mul(Dec.from(p));
@@ -124,7 +138,7 @@ export class Portfolio {
   equityNumber(): number {
     let e = this.cashApprox;
     for (const [s, q] of this.holdingsApprox) {
-      const p = this.marks.get(s);
+      const p = this.marks.get(s)?.price;
       if (p !== undefined && q !== 0) e += q * p;
     }
     return e;

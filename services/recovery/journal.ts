@@ -16,15 +16,17 @@ import { z } from 'zod';
 import { Dec } from '../core/money.js';
 import { DomainError } from '../core/errors.js';
 import { symbolId, type SymbolId } from '../core/types.js';
-import { parseClientOrderId } from '../execution/clientOrderId.js';
+import { parseClientOrderId } from '../model/clientOrderId.js';
 import type { PositionSnapshot, RestoredPosition, Role } from '../execution/executor.js';
-import type { Fill, OrderRequest, OrderUpdate } from '../execution/types.js';
-import type { EnterIntent, ExitReason } from '../strategy/intents.js';
+import type { Fill, OrderRequest, OrderUpdate } from '../model/orders.js';
+import type { EnterIntent, ExitReason } from '../model/intents.js';
 import { VersionConflictError, type OrderRecord, type PositionRecord, type StateStore } from '../state/types.js';
 import type { VenueFill, VenueOrderType } from '../venue/types.js';
 
 /** A position record that cannot be turned back into a position (a malformed intent, say). */
-export class JournalRecordError extends DomainError {}
+export class JournalRecordError extends DomainError {
+  override readonly name: string = 'JournalRecordError';
+}
 
 /** What `beforeSubmit` decided. */
 export type WriteAhead = 'journaled' | 'duplicate' | 'unavailable';

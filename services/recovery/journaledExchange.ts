@@ -6,7 +6,8 @@
  */
 import { Dec } from '../core/money.js';
 import type { SymbolId } from '../core/types.js';
-import type { ExchangeEvents, MarketInfo, OrderAck, OrderRequest } from '../execution/types.js';
+import type { MarketInfo, OrderAck, OrderRequest } from '../model/orders.js';
+import type { ExchangeEvents } from '../execution/types.js';
 import type { SafeExchange } from '../execution/safeExchange.js';
 import type { SessionExchange } from '../live/tradingSession.js';
 import type { VenueEvent } from '../venue/types.js';
@@ -84,7 +85,7 @@ export class JournaledExchange implements SessionExchange {
     if (refused !== undefined) {
       this.stats.refusedNoLease++;
       this.onProblem(`${req.clientOrderId} not sent: ${refused}`);
-      return { clientOrderId: req.clientOrderId, exchangeOrderId: '', status: 'rejected', reason: `LEASE_NOT_HELD: ${refused}` };
+      return { clientOrderId: req.clientOrderId, exchangeOrderId: '', status: 'rejected', reason: `LEASE_NOT_HELD: ${refused}`, errorKind: 'lease_not_held' };
     }
     const pending = { cancelled: false, done: Promise.resolve() as Promise<unknown> };
     const journaled = this.journal.beforeSubmit(req);
@@ -107,12 +108,12 @@ export class JournaledExchange implements SessionExchange {
       this.stats.refusedDuplicates++;
       const reason = `DUPLICATE_CLIENT_ORDER_ID: ${req.clientOrderId} was journaled by an earlier run; never sent twice`;
       this.onProblem(reason);
-      return { clientOrderId: req.clientOrderId, exchangeOrderId: '', status: 'rejected', reason };
+      return { clientOrderId: req.clientOrderId, exchangeOrderId: '', status: 'rejected', reason, errorKind: 'duplicate_client_order_id' };
     }
     if (ahead === 'unavailable') {
       if (roleOf(req.clientOrderId) === 'entry') {
         this.stats.refusedUnjournaled++;
-        return { clientOrderId: req.clientOrderId, exchangeOrderId: '', status: 'rejected', reason: 'STATE_UNAVAILABLE: the entry could not be journaled, so it is not sent' };
+        return { clientOrderId: req.clientOrderId, exchangeOrderId: '', status: 'rejected', reason: 'STATE_UNAVAILABLE: the entry could not be journaled, so it is not sent', errorKind: 'state_unavailable' };
       }
       // An exit or a target reduces risk: it goes out, and a restart adopts it from the venue.
       this.stats.sentUnjournaled++;

@@ -32,11 +32,12 @@ import type { Executor } from '../execution/executor.js';
 import type { SafeExchange } from '../execution/safeExchange.js';
 import type { Portfolio } from '../portfolio/portfolio.js';
 import type { OrderRecord, PositionRecord, StateStore } from '../state/types.js';
-import type { VenueClient } from '../venue/types.js';
 import { restoredPosition, type PositionJournal } from './journal.js';
 import { adoptedOrderRecord, completeFillLedger, holdingDisagrees } from './venueRecords.js';
 
-export class RecoveryError extends DomainError {}
+export class RecoveryError extends DomainError {
+  override readonly name: string = 'RecoveryError';
+}
 
 export interface RecoveryOptions {
   readonly mode: 'paper' | 'live';
@@ -48,7 +49,7 @@ export interface RecoveryOptions {
 
 export interface RecoveryDeps {
   readonly store: StateStore;
-  readonly venue: VenueClient;
+  /** The exchange layer; the recovery's own venue reads go through its guard (`safe.venue`: breakers, retries). */
   readonly safe: SafeExchange;
   readonly executor: Executor;
   readonly journal: PositionJournal;
@@ -89,6 +90,7 @@ const ROLE_ORDER = { entry: 0, target: 1, exit: 2 } as const;
 export async function recoverOnStart(symbols: readonly SymbolId[], opts: RecoveryOptions, deps: RecoveryDeps): Promise<RecoveryReport> {
   const wall = deps.wall ?? deps.now;
   const t0 = wall();
+  const venue = deps.safe.venue;
   const ours = new Set<string>(symbols);
   const problems: string[] = [];
   const closedWhileDown: string[] = [];
@@ -178,7 +180,7 @@ export async function recoverOnStart(symbols: readonly SymbolId[], opts: Recover
       detail = `time stop passed at ${new Date(view.expiresAt).toISOString()} while the process was down`;
     } else {
       const since = Math.max(rec.updatedAt, view.openedAt) - MINUTE_MS;
-      const candles = await ask(`read the 1m candles of ${rec.symbol}`, () => deps.venue.fetchKlines(rec.symbol, '1m', since, 1000));
+      const candles = await ask(`read the 1m candles of ${rec.symbol}`, () => venue.fetchKlines(rec.symbol, '1m', since, 1000));
       const hit = candles.find((c) => c.low <= view.stop);
       if (hit) {
         reason = view.breakevenMoved ? 'breakeven' : 'stop';
@@ -223,7 +225,7 @@ export async function recoverOnStart(symbols: readonly SymbolId[], opts: Recover
   const unknownOrdersCancelled: string[] = [];
   const unknownOrdersAdopted: string[] = [];
   for (const s of symbols) {
-    const open = await ask(`list the open orders of ${s}`, () => deps.venue.fetchOpenOrders(s));
+    const open = await ask(`list the open orders of ${s}`, () => venue.fetchOpenOrders(s));
     for (const vo of open) {
       if (known.has(vo.clientOrderId) || deps.safe.isTracked(vo.clientOrderId)) continue;
       const rec = await deps.store.get('order', vo.clientOrderId);
@@ -236,7 +238,8 @@ export async function recoverOnStart(symbols: readonly SymbolId[], opts: Recover
       if (rec) continue;
       if (opts.unknownOrders === 'cancel') {
         const ack = await deps.safe.cancel(s, vo.clientOrderId);
-        if (ack.status === 'rejected') problems.push(`unknown order ${vo.clientOrderId} on ${s} could not be cancelled: ${ack.reason ?? ''}`);
+        // Not open on the venue any more (it ended since the listing): nothing left to cancel.
+        if (ack.status === 'rejected' && ack.errorKind !== 'order_not_found') problems.push(`unknown order ${vo.clientOrderId} on ${s} could not be cancelled: ${ack.reason ?? ''}`);
         else unknownOrdersCancelled.push(vo.clientOrderId);
       } else {
         await deps.store
@@ -250,19 +253,19 @@ export async function recoverOnStart(symbols: readonly SymbolId[], opts: Recover
   // The fill ledger, completed from the venue.
   let fillsLedgered = 0;
   const since = deps.now() - opts.fillLookbackMs;
-  for (const s of symbols) fillsLedgered += await ask(`read the fills of ${s}`, () => completeFillLedger(deps.store, deps.venue, s, since));
+  for (const s of symbols) fillsLedgered += await ask(`read the fills of ${s}`, () => completeFillLedger(deps.store, venue, s, since));
 
   // Live: the venue's balances become the portfolio's.
   const balanceMismatches: RecoveryReport['balanceMismatches'] = [];
   if (opts.mode === 'live') {
-    const balances = await ask('read the balances', () => deps.venue.fetchBalances());
+    const balances = await ask('read the balances', () => venue.fetchBalances());
     const total = (asset: string): Dec => {
       const b = balances.find((x) => x.asset === asset);
       return b ? b.free.add(b.locked) : Dec.ZERO;
     };
     const holdings = new Map<SymbolId, Dec>();
     for (const s of symbols) {
-      const m = deps.venue.market(s);
+      const m = venue.market(s);
       const held = total(m.base);
       holdings.set(s, held);
       const snap = deps.executor.snapshot(deps.executor.position(s)?.id ?? '');

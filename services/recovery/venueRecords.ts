@@ -6,7 +6,7 @@
  */
 import { Dec } from '../core/money.js';
 import type { SymbolId } from '../core/types.js';
-import type { MarketInfo } from '../execution/types.js';
+import type { MarketInfo } from '../model/orders.js';
 import type { OrderState } from '../execution/orderStateMachine.js';
 import type { OrderRecord, StateStore } from '../state/types.js';
 import type { VenueClient, VenueOrder } from '../venue/types.js';

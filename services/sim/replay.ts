@@ -2,7 +2,7 @@
  * Turns real 1m candles (and, where given, real trades) of several symbols into one time-ordered
  * stream of public market-data events, for the simulator and for offline paper trading.
  *
- * Each candle is walked along the backtest's intrabar path (services/backtest/engine.ts): open,
+ * Each candle is walked along the shared intrabar path (candlePath.ts, the backtest's too): open,
  * low, high, close at +1 s, +20 s, +40 s and +59.999 s into the minute. At each path point, in this
  * order and at the same time:
  * - a synthetic trade at the point's price for a quarter of the candle's volume (four trades make
@@ -26,11 +26,12 @@ import { DataValidationError } from '../core/errors.js';
 import { Dec } from '../core/money.js';
 import { MINUTE_MS } from '../core/timeframes.js';
 import { splitSymbol, type Candle, type SymbolId, type Trade } from '../core/types.js';
-import { inferPrecision } from '../backtest/precision.js';
+import { inferPrecision } from '../candles/precision.js';
+import { PATH_OFFSETS, SyntheticQuotes } from './candlePath.js';
 import type { MarketDataEvent, SimMarketSpec } from './types.js';
 
-/** Offsets of the four path points within the minute (the backtest's PATH_OFFSETS). */
-export const REPLAY_PATH_OFFSETS = [1_000, 20_000, 40_000, 59_999] as const;
+/** Offsets of the four path points within the minute (candlePath.ts, shared with the backtest). */
+export const REPLAY_PATH_OFFSETS = PATH_OFFSETS;
 
 /** One symbol's data for a replay: 1m candles sorted by open time, and optional real trades sorted by time. */
 export interface ReplaySeries {
@@ -48,7 +49,6 @@ export interface CandleReplayOptions {
   readonly tickSizes?: Readonly<Record<string, Dec>>;
 }
 
-const BPS = Dec.from(10_000);
 
 /** Time of a market-data event (the trade's, the book's, or the kline update's). */
 export function marketEventTime(e: MarketDataEvent): number {
@@ -62,19 +62,15 @@ class SeriesCursor {
   private buf: MarketDataEvent[] = [];
   private bufIdx = 0;
   private prevPrice: number | undefined;
-  private readonly halfSpread: Dec;
-  private readonly perUnit: number | undefined;
+  private readonly quotes: SyntheticQuotes;
 
   constructor(
     readonly series: ReplaySeries,
-    private readonly tick: Dec,
+    tick: Dec,
     spreadBps: number,
     private readonly shift: number,
   ) {
-    this.halfSpread = Dec.from(spreadBps).div(BPS);
-    // 1 / tick when the tick is a power of ten and the spread is one tick: enables the fast path.
-    const inv = Dec.ONE.div(tick);
-    this.perUnit = spreadBps === 0 && inv.floorTo(Dec.ONE).eq(inv) && /^10*$/.test(inv.toString()) ? inv.toNumber() : undefined;
+    this.quotes = new SyntheticQuotes(tick, spreadBps);
   }
 
   peek(): MarketDataEvent | undefined {
@@ -129,17 +125,8 @@ class SeriesCursor {
   }
 
   private bookAround(price: number, size: number, time: number): { time: number; bid: number; bidSize: number; ask: number; askSize: number } {
-    if (this.perUnit !== undefined) {
-      // Fast path (one tick each side, tick = 10^-d): in whole ticks, n / 10^d is the float nearest
-      // to the decimal (a quotient of exact integers is correctly rounded), i.e. what parsing gives.
-      const n = Math.round(price * this.perUnit);
-      if (n > 1 && n < Number.MAX_SAFE_INTEGER && n / this.perUnit === price) return { time, bid: (n - 1) / this.perUnit, bidSize: size, ask: (n + 1) / this.perUnit, askSize: size };
-    }
-    const p = Dec.from(price);
-    const half = Dec.max(this.tick, p.mul(this.halfSpread));
-    const bid = Dec.max(this.tick, p.sub(half).floorTo(this.tick));
-    const ask = p.add(half).ceilTo(this.tick);
-    return { time, bid: bid.toNumber(), bidSize: size, ask: ask.toNumber(), askSize: size };
+    this.quotes.quote(price);
+    return { time, bid: this.quotes.bid, bidSize: size, ask: this.quotes.ask, askSize: size };
   }
 }
 

@@ -56,6 +56,7 @@ export type EngineEvent =
  * `{"code":…,"msg":…}` and the paper venue can map it to the same ExchangeError class.
  */
 export class SimRejectError extends DomainError {
+  override readonly name: string = 'SimRejectError';
   constructor(
     readonly code: number,
     message: string,
@@ -76,6 +77,8 @@ export interface EngineOptions {
   readonly impactBpsPerPctVolume: number;
   /** At most this percent of each public trade's quantity fills our resting limit orders. */
   readonly participationPct: number;
+  /** Time from placing a market order to its matching, ms (0 or absent: at once). */
+  readonly latencyMs?: number;
 }
 
 export interface MatchingEngine {
@@ -87,6 +90,8 @@ export interface MatchingEngine {
   balances(account: string): Balance[];
   /** Feeds public market data; matching happens here. Events must be in time order per symbol. */
   onMarketData(event: MarketDataEvent): void;
+  /** Executes the market orders in flight that have arrived by `time` (the clock moved without data). */
+  advance(time: number): void;
   /** The last book top of a symbol, if any data arrived. */
   bookTop(symbol: SymbolId): BookTop | undefined;
   /**

@@ -3,7 +3,8 @@
  * and fast tests: the same semantics as DynamoDB by construction (the contract suite checks it).
  */
 import { DataValidationError } from '../core/errors.js';
-import type { IndexName, ItemTable, RawItem, SortRange, WriteCondition } from './types.js';
+import type { IndexName } from './keys.js';
+import type { ItemTable, RawItem, SortRange, WriteCondition } from './port.js';
 import { TableStateStore, type StateStoreOptions } from './store.js';
 
 // ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@
  * Spot accounts can only be long, so entries are bounces off support; resistance serves as the
  * opposite level that places the secondary and aggressive targets.
  */
-import type { BookTop, Candle, SymbolId } from '../core/types.js';
+import type { Candle, SymbolId } from '../core/types.js';
 import { MINUTE_MS, type Timeframe } from '../core/timeframes.js';
 import type { Config } from '../config/schema.js';
 import { IndicatorSet } from '../indicators/indicatorSet.js';
@@ -21,28 +21,14 @@ import { CandleAggregator } from '../candles/index.js';
 import { LevelTracker, type Level } from '../levels/index.js';
 import { bullishReversalPattern } from './patterns.js';
 import { RsiDivergenceDetector } from './divergence.js';
-import type { PositionView } from '../execution/executor.js';
-import type { EnterIntent, Intent, TargetPlan } from './intents.js';
+import type { PositionView } from '../model/positions.js';
+import type { EnterIntent, Intent, TargetPlan } from '../model/intents.js';
+import type { EntryFunnel, MarketContext, Strategy } from './port.js';
 
-/** Market context beyond candles; each field is optional because not every feed has it. */
-export interface MarketContext {
-  readonly book?: BookTop;
-  readonly quoteVolume24h?: number;
-}
+export type { EntryFunnel, MarketContext } from './port.js';
 
-/** Where candidate entries stopped: how many 1m closes each rule filtered out. */
-export interface EntryFunnel {
-  evaluated: number;
-  warmup: number;
-  quoteVolume: number;
-  spread: number;
-  volume: number;
-  regime: number;
-  noLevel: number;
-  confirmations: number;
-  rewardRisk: number;
-  signals: number;
-}
+/** Returned when there is nothing to do: shared and frozen, so most candles allocate no array. */
+const NO_INTENTS: readonly Intent[] = Object.freeze([]);
 
 interface SymbolState {
   readonly aggregator: CandleAggregator;
@@ -57,7 +43,8 @@ interface SymbolState {
 }
 
 
-export class SrStrategy {
+export class SrStrategy implements Strategy {
+  readonly name = 'sr';
   private readonly states = new Map<SymbolId, SymbolState>();
   readonly funnel: EntryFunnel = { evaluated: 0, warmup: 0, quoteVolume: 0, spread: 0, volume: 0, regime: 0, noLevel: 0, confirmations: 0, rewardRisk: 0, signals: 0 };
   private readonly higherTfs: readonly Timeframe[];
@@ -87,7 +74,7 @@ export class SrStrategy {
       s = {
         aggregator: new CandleAggregator('1m', [...this.higherTfs]),
         // The base timeframe feeds the volume rule, RSI divergence and the break exit.
-        base: new IndicatorSet(this.cfg.indicators, { atr: false, bollinger: false }),
+        base: new IndicatorSet(this.cfg.indicators, { atr: false, bollinger: false, adx: false }),
         higher,
         levels,
         divergence: this.cfg.entry.confirmations.rsiDivergence ? new RsiDivergenceDetector() : null,
@@ -102,7 +89,7 @@ export class SrStrategy {
    * Feeds one closed 1m candle. `position` is the symbol's open position, if any. Returns the
    * intents for the executor (usually none).
    */
-  onCandle(symbol: SymbolId, candle: Candle, position: PositionView | undefined, ctx: MarketContext = {}): Intent[] {
+  onCandle(symbol: SymbolId, candle: Candle, position: PositionView | undefined, ctx: MarketContext = {}): readonly Intent[] {
     const s = this.state(symbol);
     for (const closed of s.aggregator.push(candle)) {
       s.higher.get(closed.tf)?.update(closed.candle);
@@ -113,13 +100,13 @@ export class SrStrategy {
     const prev = s.prev;
     s.prev = candle;
     const closeTime = candle.openTime + MINUTE_MS;
-    if (position) return position.state === 'open' ? this.manage(symbol, candle, closeTime, position, s) : [];
+    if (position) return position.state === 'open' ? this.manage(symbol, candle, closeTime, position, s) : NO_INTENTS;
     const entry = this.evaluateEntry(symbol, candle, prev, closeTime, s, ctx);
-    return entry ? [entry] : [];
+    return entry ? [entry] : NO_INTENTS;
   }
 
   /** Exit and stop management of an open long position, on a closed candle. */
-  private manage(symbol: SymbolId, c: Candle, closeTime: number, p: PositionView, s: SymbolState): Intent[] {
+  private manage(symbol: SymbolId, c: Candle, closeTime: number, p: PositionView, s: SymbolState): readonly Intent[] {
     const x = this.cfg.exit;
     if (closeTime >= p.expiresAt) {
       return [{ kind: 'exit', id: `${p.id}-time`, symbol, positionId: p.id, time: closeTime, reason: 'time', detail: `time stop of ${x.timeStopMinutes} min reached` }];
@@ -144,7 +131,7 @@ export class SrStrategy {
       const stop = p.entryPrice * (1 + x.breakevenBufferPct / 100);
       if (stop > p.stop) return [{ kind: 'move_stop', id: `${p.id}-be`, symbol, positionId: p.id, time: closeTime, stop, reason: 'breakeven' }];
     }
-    return [];
+    return NO_INTENTS;
   }
 
   /** Applies the entry rules in order of cost, cheapest first; returns an intent or null. */

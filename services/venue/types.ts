@@ -15,7 +15,7 @@
  */
 import type { Dec } from '../core/money.js';
 import type { BookTop, Candle, Side, SymbolId, Trade } from '../core/types.js';
-import type { Fill, MarketInfo, OrderStatus } from '../execution/types.js';
+import type { Fill, MarketInfo, OrderStatus } from '../model/orders.js';
 
 /** Trading rules and status of one spot market, as the venue lists it. */
 export interface VenueMarket extends MarketInfo {

@@ -8,23 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../services/core/errors.js';
 import { Dec } from '../../services/core/money.js';
 import { symbolId, type Candle } from '../../services/core/types.js';
-import {
-  resultFromPush,
-  BoundedDedup,
-  KlineTracker,
-  StaleTracker,
-  channelFor,
-  planShards,
-  resolveStreamOptions,
-  streamKey,
-  toBalance,
-  toBookTop,
-  toCandle,
-  toTrade,
-  toVenueFill,
-  toVenueOrder,
-  type KlineOutput,
-} from '../../services/adapters/mexc/streams.js';
+import { resolveStreamOptions } from '../../services/adapters/mexc/streamOptions.js';
+import { resultFromPush, toBalance, toBookTop, toCandle, toTrade, toVenueFill, toVenueOrder } from '../../services/adapters/mexc/streamParsers.js';
+import { BoundedDedup, KlineTracker, StaleTracker, channelFor, planShards, streamKey, type KlineOutput } from '../../services/adapters/mexc/streamPolicies.js';
 import type { StreamSubscription } from '../../services/venue/types.js';
 
 const M = 60_000;

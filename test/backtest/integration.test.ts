@@ -145,9 +145,30 @@ describe('backtest on real BTCUSDT candles', () => {
   });
 });
 
+describe('the market filters run in backtests as in live trading', () => {
+  it('the PEPE slice (about 0.43M USDT a day, under the 1M minimum) is never entered, and the run says why', async () => {
+    const lines: string[] = [];
+    const r = await runBacktest({ series: [pepe], config: parseConfig({}), onEvent: (l) => lines.push(l) });
+    expect(r.trades).toHaveLength(0);
+    expect(r.funnel.quoteVolume).toBeGreaterThan(2_500);
+    expect(r.filtered.PEPEUSDT).toMatch(/24h quote volume [\d,]+ is at or below the minimum 1,000,000 \(entry\.minQuoteVolume24h\)/);
+    // Said once, not on every candle.
+    expect(lines.filter((l) => l.includes('FILTER PEPEUSDT'))).toHaveLength(1);
+    // Without the minimum the same candles do trade: the filter is what kept them out.
+    const open = await runBacktest({ series: [pepe], config: parseConfig({ entry: { minQuoteVolume24h: 0 } }) });
+    expect(open.trades.length).toBeGreaterThan(0);
+  });
+});
+
+/**
+ * The PEPE slice is below the default liquidity minimum (previous test); these tests are about one
+ * balance shared by several symbols, so the minimum is off in them.
+ */
+const LIQUID = { minQuoteVolume24h: 0 };
+
 describe('multi-symbol backtests share one balance', () => {
   it('BTCUSDT (2021) then PEPEUSDT (2026): BTC trades as alone, PEPE sized from the balance BTC left', async () => {
-    const cfg = parseConfig({});
+    const cfg = parseConfig({ entry: LIQUID });
     const both = await runBacktest({ series: [btc, pepe], config: cfg });
     checkInvariants(both, cfg, [btc, pepe]);
     const alone = { btc: await runBacktest({ series: [btc], config: cfg }), pepe: await runBacktest({ series: [pepe], config: cfg }) };
@@ -176,7 +197,7 @@ describe('multi-symbol backtests share one balance', () => {
 
   it('overlapping symbols: positions of both are open at once, within the profile maximum', async () => {
     const series = overlapped();
-    const cfg = parseConfig({});
+    const cfg = parseConfig({ entry: LIQUID });
     const r = await runBacktest({ series, config: cfg });
     checkInvariants(r, cfg, series);
     expect(maxConcurrent(r.trades)).toBe(2);
@@ -184,7 +205,7 @@ describe('multi-symbol backtests share one balance', () => {
 
   it('overlapping symbols with maxPositions 1: one position at a time across both symbols', async () => {
     const series = overlapped();
-    const cfg = parseConfig({ risk: { overrides: { maxPositions: 1 } } });
+    const cfg = parseConfig({ entry: LIQUID, risk: { overrides: { maxPositions: 1 } } });
     const r = await runBacktest({ series, config: cfg });
     checkInvariants(r, cfg, series);
     expect(new Set(r.trades.map((t) => t.symbol))).toEqual(new Set(['BTCUSDT', 'PEPEUSDT']));
@@ -195,7 +216,7 @@ describe('multi-symbol backtests share one balance', () => {
   it('overlapping symbols: open notional stays within the total exposure cap of the shared balance', async () => {
     // 40% per position, 50% in total: a second position can only get the ~10% left by the first.
     const series = overlapped();
-    const cfg = parseConfig({ risk: { profile: 'aggressive', maxPositionPct: 40, maxTotalExposurePct: 50 } });
+    const cfg = parseConfig({ entry: LIQUID, risk: { profile: 'aggressive', maxPositionPct: 40, maxTotalExposurePct: 50 } });
     const r = await runBacktest({ series, config: cfg });
     checkInvariants(r, cfg, series);
     const initial = cfg.backtest.initialBalance;

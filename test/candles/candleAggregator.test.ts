@@ -215,3 +215,26 @@ describe('CandleAggregator 1m -> 4h on the real BTCUSDT slice (with its 150-bar 
     expect(out.length).toBe(13);
   });
 });
+
+describe('exact volume sums (the simulator prints volumes as MEXC would)', () => {
+  it('sums volumes as decimals when asked, as floats by default', () => {
+    // 0.1 + 0.2 + 0.3 in floats is 0.6000000000000001; as decimals it is 0.6.
+    const bars = [bar(0, 10, 11, 9, 10, 0.1), bar(1, 10, 11, 9, 10, 0.2), bar(2, 10, 11, 9, 10, 0.3), bar(3, 10, 11, 9, 10, 0), bar(4, 10, 11, 9, 10, 0)];
+    expect(0.1 + 0.2 + 0.3).not.toBe(0.6);
+    expect(aggregateCandles(bars, '1m', '5m')[0]!.volume).toBe(0.1 + 0.2 + 0.3);
+    expect(aggregateCandles(bars, '1m', '5m', { exactVolume: true })[0]!.volume).toBe(0.6);
+  });
+
+  it('serves the intervals MEXC adds: 30m, 8h and 1d on the UTC grid', () => {
+    const day = Date.UTC(2024, 0, 1);
+    const minutes: Candle[] = Array.from({ length: 1440 }, (_, i) => ({ openTime: day + i * M, open: 10, high: 10 + (i === 700 ? 5 : 0), low: 10, close: 10, volume: 1 }));
+    const d = aggregateCandles(minutes, '1m', '1d');
+    expect(d).toEqual([{ openTime: day, open: 10, high: 15, low: 10, close: 10, volume: 1440, partial: false }]);
+    expect(aggregateCandles(minutes, '1m', '8h').map((c) => [c.openTime - day, c.volume])).toEqual([
+      [0, 480],
+      [8 * 60 * M, 480],
+      [16 * 60 * M, 480],
+    ]);
+    expect(aggregateCandles(minutes, '1m', '30m')).toHaveLength(48);
+  });
+});

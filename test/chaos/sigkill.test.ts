@@ -17,7 +17,7 @@
  * Bounded: about 4–5 minutes (a start takes about 13 s here, most of it loading the process); the kill moments come from node:crypto (printed, not fixed).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomInt } from 'node:crypto';
+import { randomIntFrom, seededRandom } from '../helpers/prng.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,11 +127,15 @@ describe('SIGKILL chaos: the runtime against the simulator, killed and restarted
   }
 
   it(`survives ${KILLS} SIGKILLs without a duplicate order, an unknown order or position, or a balance drift`, { timeout: 600_000 }, async () => {
+    // Seeded, so a failing run can be replayed: CHAOS_SEED=<the printed seed> npx vitest run test/chaos.
+    const seed = Number(process.env.CHAOS_SEED ?? 20_261_206);
+    const rnd = seededRandom(seed);
+    console.log(`chaos: seed ${seed} (set CHAOS_SEED to replay the same kill times)`);
     const kills: { afterMs: number; running: boolean; orders: number }[] = [];
     for (let i = 0; i < KILLS; i++) {
       const run = launch();
       // Some kills land during start-up and recovery, most while trading.
-      const afterMs = randomInt(1000, 18_000);
+      const afterMs = randomIntFrom(rnd, 1000, 18_000);
       await new Promise((r) => setTimeout(r, afterMs));
       run.child.kill('SIGKILL');
       await run.exited;

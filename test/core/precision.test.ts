@@ -3,7 +3,7 @@
  * exchange uses when no exchange metadata is at hand, read off the decimals of the data itself.
  */
 import { describe, expect, it } from 'vitest';
-import { decimalsOf, inferPrecision } from '../../services/backtest/precision.js';
+import { decimalsOf, inferPrecision } from '../../services/candles/precision.js';
 import type { Candle } from '../../services/core/types.js';
 import { dec } from '../../services/core/money.js';
 

@@ -4,7 +4,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { DataValidationError } from '../../services/core/errors.js';
-import { clientOrderId, parseClientOrderId, type OrderRole } from '../../services/execution/clientOrderId.js';
+import { clientOrderId, parseClientOrderId, type OrderRole } from '../../services/model/clientOrderId.js';
 
 const CHARSET = /^[A-Za-z0-9_-]{1,32}$/;
 // A 20-character symbol (the longest symbolId accepts) + 'L' + 8 base36 digits = 29 characters.

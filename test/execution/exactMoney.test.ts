@@ -1,5 +1,5 @@
 /**
- * Exact money over many trades: 2,000 round trips through SimExchange + Executor + Portfolio with
+ * Exact money over many trades: 2,000 round trips through the matching engine + Executor + Portfolio with
  * awkward numbers (a 0.1 + 0.2 = 0.30000000000000004 price level with a 0.0001 tick, a PEPE-like
  * 0.00000123 price with a 10-decimal tick and ~12 million units), partial fills, gaps, stops,
  * breakeven moves, targets and time exits.
@@ -15,18 +15,20 @@
  * a single misplaced rounding anywhere in the chain; a float tolerance would hide it.
  */
 import { describe, it, expect } from 'vitest';
-import { SimExchange } from '../../services/backtest/simExchange.js';
 import { Executor, type ExecutorEvent, type RiskGate } from '../../services/execution/executor.js';
-import type { ExchangePort, Fill, MarketInfo, OrderUpdate } from '../../services/execution/types.js';
+import type { Fill, MarketInfo, OrderUpdate } from '../../services/model/orders.js';
+import { SyncSubmitter, type SyncExchangePort } from '../../services/execution/submitter.js';
+import { SimMatchingEngine } from '../../services/sim/matchingEngine.js';
+import { EngineExchange } from '../../services/sim/engineExchange.js';
+import { PATH_OFFSETS, SyntheticQuotes } from '../../services/sim/candlePath.js';
 import { Portfolio } from '../../services/portfolio/portfolio.js';
 import { Dec, dec } from '../../services/core/money.js';
 import { symbolId, type SymbolId } from '../../services/core/types.js';
-import type { EnterIntent } from '../../services/strategy/intents.js';
+import type { EnterIntent } from '../../services/model/intents.js';
 import type { ClosedTrade } from '../../services/analytics/types.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 const MIN = 60_000;
-const OFFSETS = [1_000, 20_000, 40_000, 59_999] as const;
 const PEPE = symbolId('PEPEUSDT');
 const OP = symbolId('OPUSDT');
 // Minimum notionals far below any slice, so that no order is refused and every trip closes.
@@ -47,17 +49,23 @@ function lcg(seed: number): () => number {
 }
 
 describe('exact money over 2,000 round trips', () => {
-  it('cash = initial + sum of net PnL and fees = sum of trade fees, exactly', async () => {
+  it('cash = initial + sum of net PnL and fees = sum of trade fees, exactly', () => {
     const rnd = lcg(20240101);
-    const sim = new SimExchange(MARKETS, { makerFeePct: 0.02, takerFeePct: 0.05, slippageBps: 2, impactBpsPerPctVolume: 0.5, latencyMs: 250, participationPct: 10 });
+    const engine = new SimMatchingEngine({ slippageBps: 2, impactBpsPerPctVolume: 0.5, participationPct: 10, latencyMs: 250 });
+    for (const m of MARKETS) engine.addMarket({ ...m, minQuantity: m.stepSize, makerFeePct: 0.02, takerFeePct: 0.05, status: 'online', apiTradable: true });
+    engine.openAccount('acct', { USDT: INITIAL }, T0);
+    let now = T0;
+    const exchange = new EngineExchange(engine, 'acct', MARKETS, () => now);
     const fills: Fill[] = [];
     const updates: OrderUpdate[] = [];
-    const tap: ExchangePort = {
-      market: (s) => sim.market(s),
-      submit: (r) => sim.submit(r),
-      cancel: (s, id) => sim.cancel(s, id),
+    const tap: SyncExchangePort = {
+      market: (s) => exchange.market(s),
+      submitNow: (r) => exchange.submitNow(r),
+      cancelNow: (s, id) => exchange.cancelNow(s, id),
+      submit: (r) => exchange.submit(r),
+      cancel: (s, id) => exchange.cancel(s, id),
       subscribe: (ev) =>
-        sim.subscribe({
+        exchange.subscribe({
           onFill: (f) => {
             fills.push(f);
             ev.onFill(f);
@@ -68,27 +76,37 @@ describe('exact money over 2,000 round trips', () => {
           },
         }),
     };
+    const sink = new SyncSubmitter(tap, () => now);
     let quantity = Dec.ZERO;
     const gate: RiskGate = { evaluate: (p) => ({ kind: 'approved', quantity, notional: quantity.mul(p.entryPrice), riskAmount: Dec.ZERO, adjustments: [] }) };
     const portfolio = new Portfolio('USDT', INITIAL);
-    const executor = new Executor(tap, portfolio, gate, { entryOrderType: 'market', limitEntryTimeoutMs: 3 * MIN });
+    const executor = new Executor(tap, portfolio, gate, { entryOrderType: 'market', limitEntryTimeoutMs: 3 * MIN }, sink);
+    const quotes = new Map(MARKETS.map((m) => [m.symbol, new SyntheticQuotes(m.tickSize, 0)]));
     const trades: ClosedTrade[] = [];
     executor.on((e: ExecutorEvent) => {
       if (e.type === 'position_closed') trades.push(e.trade);
     });
 
-    let now = T0;
     const last = new Map<SymbolId, number>();
-    const candle = async (sym: SymbolId, o: number, h: number, l: number, c: number, v: number): Promise<void> => {
-      sim.beginCandle(sym, { openTime: now, open: o, high: h, low: l, close: c, volume: v });
+    /** One candle walked like the backtest walks it (services/backtest/engine.ts). */
+    const candle = (sym: SymbolId, o: number, h: number, l: number, c: number, v: number): void => {
       const path = [o, l, h, c];
+      const q = quotes.get(sym)!;
       for (let j = 0; j < 4; j++) {
-        sim.tick(sym, path[j]!, now + OFFSETS[j]!);
-        const pending = executor.onPrice(sym, path[j]!, now + OFFSETS[j]!);
-        if (pending) await pending;
+        const t = now + PATH_OFFSETS[j]!;
+        const start = now;
+        now = t;
+        engine.trade(sym, path[j]!, v / 4, t);
+        portfolio.mark(sym, path[j]!);
+        executor.onPrice(sym, path[j]!, t);
+        sink.flush();
+        q.quote(path[j]!);
+        engine.book(sym, q.bid, v / 4, q.ask, v / 4, t);
+        executor.onPrice(sym, q.bid, t);
+        sink.flush();
+        now = start;
       }
       now += MIN;
-      sim.setTime(now);
       portfolio.mark(sym, c);
       last.set(sym, c);
     };
@@ -100,7 +118,7 @@ describe('exact money over 2,000 round trips', () => {
       const price = pepe ? 0.00000123 + Math.floor(rnd() * 500) * 1e-10 : 0.1 + 0.2 + Math.floor(rnd() * 2000) * 0.0001;
       quantity = pepe ? dec(12_345_678 + Math.floor(rnd() * 100_000)) : dec(3_333 + Math.floor(rnd() * 5_000)).div(dec(100));
       const qty = quantity.toNumber();
-      await candle(sym, price, price, price, price, qty * 100);
+      candle(sym, price, price, price, price, qty * 100);
       const id = `K${k}`;
       const intent: EnterIntent = {
         kind: 'enter',
@@ -120,7 +138,8 @@ describe('exact money over 2,000 round trips', () => {
         reasons: [],
         expiresAt: now + 6 * MIN,
       };
-      await executor.handle([intent], now);
+      executor.decide([intent], now);
+      sink.flush();
       // A random walk of up to six candles: some gap down, volumes from zero (limit orders fill
       // nothing) to plenty, so targets fill whole, partially over candles, or not at all.
       let moved = false;
@@ -131,20 +150,22 @@ describe('exact money over 2,000 round trips', () => {
         const l = o * (1 - rnd() * 0.012);
         const c = l + (h - l) * rnd();
         const vols = [0, qty * 2, qty * 6, qty * 100];
-        await candle(sym, o, h, l, c, vols[Math.floor(rnd() * vols.length)]!);
+        candle(sym, o, h, l, c, vols[Math.floor(rnd() * vols.length)]!);
         const pos = executor.position(sym);
         if (pos?.state === 'open' && !moved && c > pos.entryPrice * 1.01 && rnd() < 0.7) {
           moved = true;
-          await executor.handle([{ kind: 'move_stop', id: `${id}M`, symbol: sym, positionId: id, time: now, stop: pos.entryPrice * 1.001, reason: 'breakeven' }], now);
+          executor.decide([{ kind: 'move_stop', id: `${id}M`, symbol: sym, positionId: id, time: now, stop: pos.entryPrice * 1.001, reason: 'breakeven' }], now);
+          sink.flush();
         }
       }
       if (executor.position(sym)) {
-        await executor.handle([{ kind: 'exit', id: `${id}X`, symbol: sym, positionId: id, time: now, reason: 'time', detail: 'time stop' }], now);
+        executor.decide([{ kind: 'exit', id: `${id}X`, symbol: sym, positionId: id, time: now, reason: 'time', detail: 'time stop' }], now);
+        sink.flush();
         const p = last.get(sym)!;
-        await candle(sym, p, p, p, p, qty);
+        candle(sym, p, p, p, p, qty);
       }
       expect(executor.position(sym), `trip ${k} still open`).toBeUndefined();
-      expect(sim.openOrders(sym), `trip ${k} left orders`).toHaveLength(0);
+      expect(engine.openOrders('acct', sym), `trip ${k} left orders`).toHaveLength(0);
     }
 
     expect(trades).toHaveLength(TRIPS);
@@ -167,7 +188,7 @@ describe('exact money over 2,000 round trips', () => {
     // Each trade against its own fills: net = sells - buys - fees, quantity = bought = sold.
     const byTrade = new Map<string, { buy: Dec; sell: Dec; fee: Dec; bought: Dec; sold: Dec }>();
     for (const f of fills) {
-      const m = /^(K\d+)(E|T\d|X\d+)$/.exec(f.clientOrderId);
+      const m = /^(K\d+)(E|T\d+|X\d+)$/.exec(f.clientOrderId);
       if (!m) throw new Error(`unexpected client order id ${f.clientOrderId}`);
       const a = byTrade.get(m[1]!) ?? { buy: Dec.ZERO, sell: Dec.ZERO, fee: Dec.ZERO, bought: Dec.ZERO, sold: Dec.ZERO };
       const notional = f.price.mul(f.quantity);
@@ -189,7 +210,7 @@ describe('exact money over 2,000 round trips', () => {
     }
 
     // No client order id was ever submitted twice.
-    const ids = sim.log.map((l) => l.clientOrderId);
+    const ids = exchange.log.map((l) => l.clientOrderId);
     expect(new Set(ids).size).toBe(ids.length);
   });
 });

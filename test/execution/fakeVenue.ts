@@ -19,7 +19,7 @@ import type { BookTop, Candle, SymbolId } from '../../services/core/types.js';
 import type { ExchangeError } from '../../services/execution/exchangeErrors.js';
 import { InvalidOrderError, OrderNotFoundError, SymbolNotTradableError } from '../../services/execution/exchangeErrors.js';
 import type { Balance, KlineInterval, StreamHandle, StreamSubscription, Ticker24h, VenueClient, VenueEvent, VenueFill, VenueMarket, VenueOrder, VenueOrderRequest } from '../../services/venue/types.js';
-import type { OrderStatus } from '../../services/execution/types.js';
+import type { OrderStatus } from '../../services/model/orders.js';
 
 export class FakeClock {
   private t: number;

@@ -30,11 +30,12 @@ import {
   type SafeExchangeEvent,
   type SafeExchangeOptions,
 } from '../../services/execution/safeExchange.js';
-import type { Fill, OrderRequest, OrderUpdate } from '../../services/execution/types.js';
+import type { Fill, OrderRequest, OrderUpdate } from '../../services/model/orders.js';
+import { emergencyClose } from '../../services/ops/emergencyClose.js';
 import type { VenueMarket } from '../../services/venue/types.js';
 import { Executor, type ExecutorEvent, type RiskGate } from '../../services/execution/executor.js';
 import { Portfolio } from '../../services/portfolio/portfolio.js';
-import type { EnterIntent } from '../../services/strategy/intents.js';
+import type { EnterIntent } from '../../services/model/intents.js';
 import { parseConfig } from '../../services/config/schema.js';
 import { FakeClock, FakeVenue } from './fakeVenue.js';
 
@@ -406,7 +407,7 @@ describe('stuck orders', () => {
 describe('emergencyClose', () => {
   it('a market sell closes everything: 1000 at the bid 0.2', async () => {
     const r = rig();
-    const rep = await r.safe.emergencyClose(DOGE, dec(1000), 'EMG1');
+    const rep = await emergencyClose(r.safe, DOGE, dec(1000), 'EMG1');
     expect(rep.closed).toBe(true);
     expect(rep.sold.toString()).toBe('1000');
     expect(rep.proceeds.toString()).toBe('200');
@@ -419,7 +420,7 @@ describe('emergencyClose', () => {
     const r = rig();
     r.venue.setBook(DOGE, 0.2345, 0.2346);
     r.venue.failNext('createOrder', 1, () => new ExchangeRequestError('MEXC HTTP 400 code 30051: api market order is disabled', { httpStatus: 400, code: 30051 }));
-    const rep = await r.safe.emergencyClose(DOGE, dec(1000), 'EMG2');
+    const rep = await emergencyClose(r.safe, DOGE, dec(1000), 'EMG2');
     const second = r.venue.createCalls[1]!.req;
     expect(second.type).toBe('ioc');
     // 0.2345 x 0.98 = 0.22981 -> 0.2298
@@ -439,7 +440,7 @@ describe('emergencyClose', () => {
   it('a market sell that leaves a remainder (thin book): the rest goes by aggressive limit', async () => {
     const r = rig();
     r.venue.depth = dec(600);
-    const rep = await r.safe.emergencyClose(DOGE, dec(1000), 'EMG3');
+    const rep = await emergencyClose(r.safe, DOGE, dec(1000), 'EMG3');
     expect(rep.steps.map((s) => [s.kind, s.quantity.toString(), s.filled.toString(), s.outcome])).toEqual([
       ['market', '1000', '600', 'partial'],
       ['aggressive_limit', '400', '400', 'filled'],
@@ -450,7 +451,7 @@ describe('emergencyClose', () => {
   it('full-size orders refused (above the maximum amount): closed in thirds 333 / 333 / 334; a second call with the same tag sells nothing', async () => {
     const r = rig();
     r.venue.rejectIf = (req) => (req.quantity !== undefined && req.quantity.gt(dec(400)) ? new InvalidOrderError('MEXC HTTP 400 code 30003: above the maximum amount', { code: 30003 }) : undefined);
-    const rep = await r.safe.emergencyClose(DOGE, dec(1000), 'EMG4');
+    const rep = await emergencyClose(r.safe, DOGE, dec(1000), 'EMG4');
     expect(rep.steps.map((s) => [s.kind, s.part, s.clientOrderId, s.quantity.toString(), s.outcome])).toEqual([
       ['market', 'full', 'EMG4X1', '1000', 'rejected'],
       ['aggressive_limit', 'full', 'EMG4X2', '1000', 'rejected'],
@@ -463,7 +464,7 @@ describe('emergencyClose', () => {
     expect(rep.proceeds.toString()).toBe('200');
     const sends = r.venue.createCalls.length;
 
-    const again = await r.safe.emergencyClose(DOGE, dec(1000), 'EMG4');
+    const again = await emergencyClose(r.safe, DOGE, dec(1000), 'EMG4');
     expect(r.venue.createCalls).toHaveLength(sends);
     expect(again.alreadySold.toString()).toBe('1000');
     expect(again.sold.toString()).toBe('0');
@@ -471,7 +472,7 @@ describe('emergencyClose', () => {
 
     // Another process (a fresh SafeExchange, e.g. the emergency-stop Lambda) finds the orders too.
     const other = new SafeExchange(r.venue, { now: r.clock.now, sleep: r.clock.sleep, random: () => 0 });
-    const third = await other.emergencyClose(DOGE, dec(1000), 'EMG4');
+    const third = await emergencyClose(other, DOGE, dec(1000), 'EMG4');
     expect(r.venue.createCalls).toHaveLength(sends);
     expect(third.alreadySold.toString()).toBe('1000');
   });
@@ -481,14 +482,14 @@ describe('emergencyClose', () => {
     r.venue.depth = dec(600);
     // Everything after the first order is refused, so the first call ends with 400 unsold.
     r.venue.rejectIf = () => (r.venue.createCalls.length > 1 ? new InvalidOrderError('code 30087: price outside the allowed range', { code: 30087 }) : undefined);
-    const first = await r.safe.emergencyClose(DOGE, dec(1000), 'EMG7');
+    const first = await emergencyClose(r.safe, DOGE, dec(1000), 'EMG7');
     expect(first.sold.toString()).toBe('600');
     expect(first.remainder.toString()).toBe('400');
     expect(first.closed).toBe(false);
     const sends = r.venue.createCalls.length;
     r.venue.rejectIf = undefined;
     r.venue.depth = undefined;
-    const second = await r.safe.emergencyClose(DOGE, dec(1000), 'EMG7');
+    const second = await emergencyClose(r.safe, DOGE, dec(1000), 'EMG7');
     // EMG7X1 (the market order that sold 600) is on the venue: not sent again; the rest goes as EMG7X2.
     expect(r.venue.createCalls.slice(sends).map((c) => [c.req.clientOrderId, c.req.type, c.req.quantity?.toString()])).toEqual([['EMG7X2', 'ioc', '400']]);
     expect(second.alreadySold.toString()).toBe('600');
@@ -499,7 +500,7 @@ describe('emergencyClose', () => {
   it('a remainder below the minimum notional is dust: reported, not sent', async () => {
     const r = rig();
     // 4 DOGE x 0.2 = 0.8 USDT < 1 USDT
-    const rep = await r.safe.emergencyClose(DOGE, dec(4), 'EMG5');
+    const rep = await emergencyClose(r.safe, DOGE, dec(4), 'EMG5');
     expect(r.venue.createCalls).toHaveLength(0);
     expect(rep).toMatchObject({ closed: true, remainderIsDust: true });
     expect(rep.remainder.toString()).toBe('4');
@@ -508,7 +509,7 @@ describe('emergencyClose', () => {
   it('if earlier orders cannot be verified, nothing is sent', async () => {
     const r = rig({ maxAttempts: 1 });
     r.venue.failNext('fetchOrderByClientId', 1, () => new ExchangeServerError('HTTP 500', { httpStatus: 500 }));
-    const rep = await r.safe.emergencyClose(DOGE, dec(1000), 'EMG6');
+    const rep = await emergencyClose(r.safe, DOGE, dec(1000), 'EMG6');
     expect(r.venue.createCalls).toHaveLength(0);
     expect(rep.aborted).toMatch(/ExchangeServerError/);
     expect(rep.closed).toBe(false);

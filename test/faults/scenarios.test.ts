@@ -18,7 +18,7 @@ import { startSimServer, type SimServer } from '../../services/adapters/mexcSim/
 import { Dec } from '../../services/core/money.js';
 import { symbolId } from '../../services/core/types.js';
 import { SafeExchange } from '../../services/execution/safeExchange.js';
-import type { Fill, OrderUpdate } from '../../services/execution/types.js';
+import type { Fill, OrderUpdate } from '../../services/model/orders.js';
 import { simMarketFromCandles } from '../../services/sim/replay.js';
 import type { StreamHandle } from '../../services/venue/types.js';
 import { waitFor } from '../venue/contract.js';

@@ -15,7 +15,7 @@ import { FEATURE_NAMES } from '../../services/ml/features.js';
 import { decideEntry, gateFromPredictions, MlFilter } from '../../services/ml/filter.js';
 import { FeatureScaler } from '../../services/ml/scaler.js';
 import type { Prediction } from '../../services/ml/types.js';
-import type { EnterIntent } from '../../services/strategy/intents.js';
+import type { EnterIntent } from '../../services/model/intents.js';
 import type { SymbolId } from '../../services/core/types.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/candles/BTCUSDT', import.meta.url));

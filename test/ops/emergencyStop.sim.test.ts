@@ -22,6 +22,7 @@ import { symbolId } from '../../services/core/types.js';
 import { SafeExchange } from '../../services/execution/safeExchange.js';
 import type { StateStore } from '../../services/state/types.js';
 import { runEmergencyStop } from '../../services/ops/emergencyStop.js';
+import { flattenExchange } from '../../services/ops/flatten.js';
 import { createEmergencyStopHandler, parseEmergencyStopEnv } from '../../lambdas/emergency-stop/handler.js';
 import { CachedSsmKillSwitchSource } from '../../lambdas/shared/killSwitchParam.js';
 import { persistenceLayer } from '../../lambdas/shared/idempotency.js';
@@ -74,7 +75,7 @@ function makeHandler() {
       killSwitch,
       alerts,
       venue: getVenue,
-      exchange: async () => new SafeExchange(await getVenue(), { now: () => Date.now(), sleep, random: cryptoRandom }, { backoff: { baseMs: 50, maxMs: 200 } }),
+      exchangeOptions: { backoff: { baseMs: 50, maxMs: 200 } },
       persistence: persistenceLayer(table, local.client),
       now: () => Date.now(),
       sleep,
@@ -156,7 +157,7 @@ describe('emergency stop against the simulator', () => {
     // The risk sweep's follow-up while the switch stays at EMERGENCY_STOP: nothing to do, no page.
     const alertsBefore = alerts.alerts.length;
     const followUp = await runEmergencyStop(
-      { store, killSwitch: new CachedSsmKillSwitchSource(new SSMClient({ region: 'us-east-1' }), PARAM, { fresh: true }), alerts, venue, exchange: new SafeExchange(venue, { now: () => Date.now(), sleep, random: cryptoRandom }), now: () => Date.now(), sleep },
+      { store, killSwitch: new CachedSsmKillSwitchSource(new SSMClient({ region: 'us-east-1' }), PARAM, { fresh: true }), alerts, venue, exchange: flattenExchange(new SafeExchange(venue, { now: () => Date.now(), sleep, random: cryptoRandom })), now: () => Date.now(), sleep },
       { owner: 'risk-sweep:req-3', symbols: ['BTCUSDT', 'ETHUSDT'], trigger: 'risk sweep follow-up', alertWhenIdle: false },
     );
     expect(followUp.acted).toBe(true);

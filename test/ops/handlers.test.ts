@@ -12,13 +12,12 @@ import type { CcxtMexcVenue } from '../../services/adapters/mexc/ccxtMexcVenue.j
 import type { SimServer } from '../../services/adapters/mexcSim/server.js';
 import { EnvSecretSource } from '../../services/adapters/secrets/envSecrets.js';
 import { SecretsManagerSecretSource } from '../../services/adapters/secrets/secretsManagerSecrets.js';
-import { SafeExchange } from '../../services/execution/safeExchange.js';
 import { SecretFormatError, SecretUnavailableError } from '../../services/ops/errors.js';
 import { parseMexcSecret, parseTelegramSecret } from '../../services/ops/secrets.js';
 import { parseAlertDispatcherEnv } from '../../lambdas/alert-dispatcher/handler.js';
 import { createEmergencyStopHandler, EmergencyStopEventError, parseEmergencyStopEnv, type EmergencyStopHandlerDeps } from '../../lambdas/emergency-stop/handler.js';
 import { createRiskSweepHandler, limitsFromEnv, parseRiskSweepEnv } from '../../lambdas/risk-sweep/handler.js';
-import { cryptoRandom, sleep } from '../../lambdas/shared/exchange.js';
+import { sleep } from '../../lambdas/shared/exchange.js';
 import { localContext } from '../../lambdas/shared/powertools.js';
 import { BTC, MemoryKillSwitch, RecordingPublisher, freshStore, position, setBook, simVenue, startSim } from './helpers.js';
 
@@ -75,7 +74,7 @@ describe('emergency stop without an exchange', () => {
     const alerts = new RecordingPublisher();
     const down = () => Promise.reject(new SecretUnavailableError('cannot read secret m (AccessDeniedException)'));
     const h = createEmergencyStopHandler(() =>
-      Promise.resolve({ env, killSwitch: new MemoryKillSwitch('EMERGENCY_STOP'), alerts, venue: down, exchange: down, now: () => 0, sleep } as unknown as EmergencyStopHandlerDeps),
+      Promise.resolve({ env, killSwitch: new MemoryKillSwitch('EMERGENCY_STOP'), alerts, venue: down, now: () => 0, sleep } as unknown as EmergencyStopHandlerDeps),
     );
     await expect(h({ action: 'emergency-stop' }, ctx('e3'))).rejects.toBeInstanceOf(SecretUnavailableError);
     expect(alerts.alerts).toHaveLength(1);
@@ -158,10 +157,7 @@ describe('risk-sweep handler on the simulator', () => {
         store,
         killSwitch: ks,
         alerts,
-        exchange: async () => {
-          venue ??= await simVenue(server);
-          return { venue, exchange: new SafeExchange(venue, { now: () => Date.now(), sleep, random: cryptoRandom }) };
-        },
+        venue: async () => (venue ??= await simVenue(server)),
         now: () => Date.now(),
         sleep,
       }),

@@ -20,6 +20,8 @@ import type { CcxtMexcVenue } from '../../services/adapters/mexc/ccxtMexcVenue.j
 import type { SimServer } from '../../services/adapters/mexcSim/server.js';
 import { Dec } from '../../services/core/money.js';
 import { SafeExchange } from '../../services/execution/safeExchange.js';
+import { emergencyClose } from '../../services/ops/emergencyClose.js';
+import { flattenExchange } from '../../services/ops/flatten.js';
 import { runEmergencyStop } from '../../services/ops/emergencyStop.js';
 import { LeaseHeldError, type LeaseRecord, type StateStore } from '../../services/state/types.js';
 import type { VenueClient, VenueOrderRequest } from '../../services/venue/types.js';
@@ -120,7 +122,7 @@ class HotPath {
     if (!(await this.fence())) return;
     for (const o of await this.venue.fetchOpenOrders(BTC)) await safe.cancel(BTC, o.clientOrderId);
     const held = (await this.venue.fetchBalances()).find((b) => b.asset === 'BTC')?.free ?? Dec.ZERO;
-    if (held.isPositive() && (await this.fence())) await safe.emergencyClose(BTC, held, 'HPES');
+    if (held.isPositive() && (await this.fence())) await emergencyClose(safe, BTC, held, 'HPES');
   }
 }
 
@@ -161,7 +163,7 @@ function esDeps(venue: VenueClient, ks: MemoryKillSwitch) {
     killSwitch: ks,
     alerts: new RecordingPublisher(),
     venue,
-    exchange: new SafeExchange(venue, { now: () => Date.now(), sleep, random: cryptoRandom }, { backoff: { baseMs: 50, maxMs: 200 } }),
+    exchange: flattenExchange(new SafeExchange(venue, { now: () => Date.now(), sleep, random: cryptoRandom }, { backoff: { baseMs: 50, maxMs: 200 } })),
     now: () => Date.now(),
     sleep,
   };

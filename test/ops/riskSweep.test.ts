@@ -12,8 +12,8 @@ import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/cl
 import { startLocalDynamo, type LocalDynamo } from '../../services/adapters/dynamo/localDynamo.js';
 import { parseConfig } from '../../services/config/schema.js';
 import { Dec } from '../../services/core/money.js';
-import type { EmergencyCloseReport } from '../../services/execution/safeExchange.js';
-import type { OrderAck } from '../../services/execution/types.js';
+import type { EmergencyCloseReport } from '../../services/ops/emergencyClose.js';
+import type { OrderAck } from '../../services/model/orders.js';
 import type { FlattenDeps } from '../../services/ops/flatten.js';
 import { evaluateRisk, riskSweepLimits, runRiskSweep, collectRiskInputs, type RiskSweepLimits } from '../../services/ops/riskSweep.js';
 import { utcDayOf, type StateStore } from '../../services/state/types.js';

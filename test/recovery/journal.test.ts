@@ -8,12 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { Dec } from '../../services/core/money.js';
 import { symbolId } from '../../services/core/types.js';
 import type { SafeExchange } from '../../services/execution/safeExchange.js';
-import type { ExchangeEvents, OrderAck, OrderRequest, OrderUpdate } from '../../services/execution/types.js';
+import type { OrderAck, OrderRequest, OrderUpdate } from '../../services/model/orders.js';
+import type { ExchangeEvents } from '../../services/execution/types.js';
 import { PositionJournal, intentOf, restoredPosition } from '../../services/recovery/journal.js';
 import { JournaledExchange } from '../../services/recovery/journaledExchange.js';
 import { createMemoryStore } from '../../services/state/memoryStore.js';
 import type { StateStore } from '../../services/state/types.js';
-import type { EnterIntent } from '../../services/strategy/intents.js';
+import type { EnterIntent } from '../../services/model/intents.js';
 
 const BTC = symbolId('BTCUSDT');
 
@@ -110,6 +111,7 @@ describe('the position journal', () => {
     const ack = await second.ex.submit(req('BTCUSDTLdupE'));
     expect(ack.status).toBe('rejected');
     expect(ack.reason).toMatch(/DUPLICATE_CLIENT_ORDER_ID/);
+    expect(ack.errorKind).toBe('duplicate_client_order_id');
     expect(second.inner.sent).toEqual([]);
   });
 
@@ -123,7 +125,7 @@ describe('the position journal', () => {
     });
     const { ex, inner, problems } = setup(broken);
     const entry = await ex.submit(req('BTCUSDTLdownE'));
-    expect(entry).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/STATE_UNAVAILABLE/) as unknown });
+    expect(entry).toMatchObject({ status: 'rejected', errorKind: 'state_unavailable', reason: expect.stringMatching(/STATE_UNAVAILABLE/) as unknown });
     const exit = await ex.submit(req('BTCUSDTLdownX1', 'sell'));
     expect(exit.status).toBe('filled');
     expect(inner.sent).toEqual(['BTCUSDTLdownX1']);
@@ -148,7 +150,7 @@ describe('the position journal', () => {
     const inner = new RecordingInner();
     const ex = new JournaledExchange(inner as unknown as SafeExchange, journal, { mayTrade: () => 'lease lost' });
     const ack = await ex.submit(req('BTCUSDTLleaseE'));
-    expect(ack).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/LEASE_NOT_HELD/) as unknown });
+    expect(ack).toMatchObject({ status: 'rejected', errorKind: 'lease_not_held', reason: expect.stringMatching(/LEASE_NOT_HELD/) as unknown });
     expect(inner.sent).toEqual([]);
     expect(await store.get('order', 'BTCUSDTLleaseE')).toBeUndefined();
   });

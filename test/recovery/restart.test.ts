@@ -25,7 +25,7 @@ import { MemoryEventQueues } from '../../services/events/memoryQueue.js';
 import { PositionJournal } from '../../services/recovery/journal.js';
 import { CandleReplay, simMarketFromCandles } from '../../services/sim/replay.js';
 import type { StateStore } from '../../services/state/types.js';
-import type { EnterIntent } from '../../services/strategy/intents.js';
+import type { EnterIntent } from '../../services/model/intents.js';
 
 const BTC = symbolId('BTCUSDT');
 const candles = loadCandleFile('test/fixtures/candles/BTCUSDT/1m-2021-04-18_2021-04-21-slice.csv.gz', { repair: true }).candles;

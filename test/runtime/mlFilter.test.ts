@@ -29,7 +29,7 @@ import { ModelRegistry } from '../../services/ml/registry.js';
 import { FeatureScaler } from '../../services/ml/scaler.js';
 import type { ModelArtifact } from '../../services/ml/types.js';
 import { CandleReplay, simMarketFromCandles } from '../../services/sim/replay.js';
-import type { EnterIntent } from '../../services/strategy/intents.js';
+import type { EnterIntent } from '../../services/model/intents.js';
 
 const BTC = symbolId('BTCUSDT');
 const candles = loadCandleFile('test/fixtures/candles/BTCUSDT/1m-2021-04-18_2021-04-21-slice.csv.gz', { repair: true }).candles;

@@ -20,7 +20,7 @@ import { symbolId, type SymbolId } from '../../services/core/types.js';
 import { MemoryEventQueues } from '../../services/events/memoryQueue.js';
 import type { StateStore } from '../../services/state/types.js';
 import { utcDayOf } from '../../services/state/types.js';
-import type { EnterIntent } from '../../services/strategy/intents.js';
+import type { EnterIntent } from '../../services/model/intents.js';
 import { CandleReplay, simMarketFromCandles } from '../../services/sim/replay.js';
 import { CandleArchive } from '../../services/ml/archive.js';
 import { LocalFolderStore } from '../../services/adapters/s3/localFolderStore.js';

@@ -5,7 +5,7 @@
  * with the leases released. Waits are bounded polls on the output, never fixed delays.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -80,6 +80,11 @@ describe('npm start', () => {
     expect(out).toMatch(/LEASE DOGEUSDT released/);
     expect(out).toMatch(/SHUTDOWN session summary: (no trade closed this session|\d+ trade\(s\), \d+ won, \d+ lost \(win rate [\d.]+%\), net PnL [-+][\d.]+ USDT)/);
     expect(out).toMatch(/SHUTDOWN stopped in \d+ ms/);
-    expect(out).not.toMatch(/ STOP  /);
+    expect(out).not.toMatch(/ STOP {2}/);
+    // The replay is re-dated to the wall clock: none of its candles may reach the archive that
+    // retraining reads as real market history.
+    expect(out).toMatch(/not written to the candle archive/);
+    const archived = await readdir(join(dir, 'artifacts', 'candles'), { recursive: true }).catch(() => []);
+    expect(archived.filter((f) => String(f).endsWith('.csv'))).toEqual([]);
   }, 90_000);
 });

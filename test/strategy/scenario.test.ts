@@ -13,7 +13,9 @@
  * (1% risk, 10% max position), market entries, slippage 10 bps flat (no volume impact), latency
  * 250 ms, maker fee 0%, taker fee 0.05%.
  *
- * Each minute is walked open (+1 s), low (+20 s), high (+40 s), close (+59.999 s).
+ * Each minute is walked open (+1 s), low (+20 s), high (+40 s), close (+59.999 s), each point a
+ * print and a book one tick (0.001) either side. A market order reaches the matching 250 ms after it
+ * is sent and executes, before the next print, against the book in force then.
  *
  * TRADE 1
  * - 481 (trigger): O 100.395 H 100.4 L 100.08 C 100.1, volume 2000 > 1.5 x 1000.125. At its close
@@ -22,31 +24,31 @@
  *   Size: 1% of 10,010 = 100.1 at risk / 0.9 = 111.2 units = 11,131 USDT, capped at 10% of the
  *   balance = 1001 USDT -> 1001 / 100.1 = 10 units. Targets 3.3 / 3.3 / 3.4 (10 x 0.33 = 3.3 twice,
  *   the rest).
- * - 482: O 100.1 H 100.3 L 100.05 C 100.25. The market buy fills at the open (08:02:01):
- *   100.1 x 1.001 = 100.2001, rounded up to the tick: 100.201. Cost 1002.01, fee 0.501005.
- * - 483: O 100.25 H 101.25 L 100.2 C 101.2. The high reaches 100.201 x 1.01 = 101.20301: at the close
- *   the stop moves to 100.201 x 1.001 = 100.301201, rounded to the tick: 100.301.
+ * - The market buy arrives at 08:02:00.250, before 482's open print, against 481's close book: ask
+ *   100.101 x 1.001 = 100.201101, rounded up to the tick: 100.202. Cost 1002.02, fee 0.50101.
+ * - 483: O 100.25 H 101.25 L 100.2 C 101.2. The high reaches 100.202 x 1.01 = 101.20402: at the close
+ *   the stop moves to 100.202 x 1.001 = 100.302202, rounded to the tick: 100.302.
  * - 484: O 101.2 H 101.95 L 101.1 C 101.5. Trades through 101.9: target 1 fills 3.3 @ 101.9 (maker,
  *   no fee) at 08:04:40.
  * - 485: O 101.5 H 102.95 L 101.4 C 102.5. Through 102.897: target 2 fills 3.3 @ 102.897.
- * - 486: O 102.5 H 102.6 L 100.0 C 100.4. The low crosses the stop 100.301 from above, so the exit
- *   fills at the stop less slippage: 100.301 x 0.999 = 100.200699, down to the tick: 100.2; 3.4 sold
- *   at 08:06:20, fee 340.68 x 0.05% = 0.17034. (The low of 100.0, rather than above 100, keeps
- *   the 5m swing lows of these minutes at exactly 100, so the level stays at 100.)
- *   Proceeds 3.3 x 101.9 + 3.3 x 102.897 + 3.4 x 100.2 = 336.27 + 339.5601 + 340.68 = 1016.5101;
- *   gross 1016.5101 - 1002.01 = 14.5001; fees 0.501005 + 0.17034 = 0.671345;
- *   net 13.828755; exit reason breakeven; 3 exit fills.
+ * - 486: O 102.5 H 102.6 L 100.0 C 100.4. The low print 100.0 crosses the stop 100.302 (08:06:20);
+ *   the sell arrives 250 ms later and executes against the low's book, bid 99.999:
+ *   99.999 x 0.999 = 99.899001, down to the tick: 99.899; 3.4 sold at 08:06:20.250, fee
+ *   339.6566 x 0.05% = 0.1698283. (The low of 100.0, rather than above 100, keeps the 5m swing lows
+ *   of these minutes at exactly 100, so the level stays at 100.)
+ *   Proceeds 336.27 + 339.5601 + 339.6566 = 1015.4867; gross 1015.4867 - 1002.02 = 13.4667;
+ *   fees 0.50101 + 0.1698283 = 0.6708383; net 12.7958617; exit reason breakeven; 3 exit fills.
  * TRADE 2 (the symbol's 15-minute cooldown ended at 08:21:20)
  * - 521 (trigger): O 100.395 H 100.4 L 100.08 C 100.1, volume 2000: the same entry at 08:42.
- *   Size: balance 10,023.828755 -> cap 1002.3828755 / 100.1 = 10.0138... -> 10.013 units.
- * - 522: O 100.1 H 100.15 L 99.1 C 99.5. Buy fills at the open (08:42:01) @ 100.201: cost
- *   1003.312613, fee 0.5016563065. The low crosses the stop 99.2: sold at 99.2 x 0.999 = 99.1008,
- *   down to the tick 99.1, at 08:42:20: proceeds 992.2883, fee 0.49614415.
- *   Gross -11.024313, fees 0.9978004565, net -12.0221134565; exit reason stop; 1 exit fill.
+ *   Size: balance 10,022.7958617 -> cap 1002.27958617 / 100.1 = 10.0127... -> 10.012 units.
+ * - Buy at 08:42:00.250 @ 100.202 (as above): cost 1003.222424, fee 0.501611212.
+ * - 522: O 100.1 H 100.15 L 99.1 C 99.5. The low print crosses the stop 99.2 at 08:42:20; sold at
+ *   the low's bid 99.099 x 0.999 = 98.999901, down to 98.999, at 08:42:20.250: proceeds 991.177988,
+ *   fee 0.495588994. Gross -12.044436, fees 0.997200206, net -13.041636206; exit reason stop.
  * After that every candle has the same volume: no further signal.
  *
- * RESULT: 2 trades; final balance 10,010 + 13.828755 - 12.0221134565 = 10,011.8066415435;
- * fees 0.671345 + 0.9978004565 = 1.6691454565.
+ * RESULT: 2 trades; final balance 10,010 + 12.7958617 - 13.041636206 = 10,009.754225494;
+ * fees 0.6708383 + 0.997200206 = 1.668038506.
  */
 import { describe, it, expect } from 'vitest';
 import { runBacktest } from '../../services/backtest/engine.js';
@@ -113,31 +115,31 @@ describe('backtest scenario: two hand-computed trades', () => {
     expect(r.trades).toHaveLength(2);
     const [t1, t2] = r.trades;
 
-    expect(t1?.entryTime).toBe(at(482, 1));
-    expect(t1?.exitTime).toBe(at(486, 20));
-    expect(t1?.entryPrice.eq(Dec.from('100.201'))).toBe(true);
+    expect(t1?.entryTime).toBe(at(482) + 250);
+    expect(t1?.exitTime).toBe(at(486, 20) + 250);
+    expect(t1?.entryPrice.eq(Dec.from('100.202'))).toBe(true);
     expect(t1?.quantity.eq(Dec.from('10'))).toBe(true);
     expect(t1?.exitReason).toBe('breakeven');
     expect(t1?.exits).toBe(3);
-    // exit price: volume-weighted 1016.5101 / 10
-    expect(t1?.exitPrice.eq(Dec.from('101.65101'))).toBe(true);
-    expect(t1?.grossPnl.toString()).toBe('14.5001');
-    expect(t1?.fees.toString()).toBe('0.671345');
-    expect(t1?.netPnl.toString()).toBe('13.828755');
+    // exit price: volume-weighted 1015.4867 / 10
+    expect(t1?.exitPrice.eq(Dec.from('101.54867'))).toBe(true);
+    expect(t1?.grossPnl.toString()).toBe('13.4667');
+    expect(t1?.fees.toString()).toBe('0.6708383');
+    expect(t1?.netPnl.toString()).toBe('12.7958617');
 
-    expect(t2?.entryTime).toBe(at(522, 1));
-    expect(t2?.exitTime).toBe(at(522, 20));
-    expect(t2?.quantity.toString()).toBe('10.013');
-    expect(t2?.entryPrice.toString()).toBe('100.201');
-    expect(t2?.exitPrice.toString()).toBe('99.1');
+    expect(t2?.entryTime).toBe(at(522) + 250);
+    expect(t2?.exitTime).toBe(at(522, 20) + 250);
+    expect(t2?.quantity.toString()).toBe('10.012');
+    expect(t2?.entryPrice.toString()).toBe('100.202');
+    expect(t2?.exitPrice.toString()).toBe('98.999');
     expect(t2?.exitReason).toBe('stop');
     expect(t2?.exits).toBe(1);
-    expect(t2?.grossPnl.toString()).toBe('-11.024313');
-    expect(t2?.fees.toString()).toBe('0.9978004565');
-    expect(t2?.netPnl.toString()).toBe('-12.0221134565');
+    expect(t2?.grossPnl.toString()).toBe('-12.044436');
+    expect(t2?.fees.toString()).toBe('0.997200206');
+    expect(t2?.netPnl.toString()).toBe('-13.041636206');
 
-    expect(r.finalBalance.toString()).toBe('10011.8066415435');
-    expect(r.fees.toString()).toBe('1.6691454565');
+    expect(r.finalBalance.toString()).toBe('10009.754225494');
+    expect(r.fees.toString()).toBe('1.668038506');
     expect(r.funnel.signals).toBe(2);
     expect(r.rejections).toEqual({});
   });
@@ -148,7 +150,8 @@ describe('backtest scenario: two hand-computed trades', () => {
     expect(r.orderLog.map((o) => `${o.side} ${o.type}`)).toEqual([...one, ...one]);
     // Ids are the intent id (symbol, 'L', decision time) plus E (entry), T1..T3 (targets), X1 (exit).
     expect(r.orderLog.map((o) => o.clientOrderId.replace(/^.*L[0-9a-z]+/, ''))).toEqual(['E', 'T1', 'T2', 'T3', 'X1', 'E', 'T1', 'T2', 'T3', 'X1']);
-    // Entries are sent at the signal candles' closes (08:02 and 08:42), targets when the entry fills.
+    // Entries are sent at the signal candles' closes (08:02 and 08:42), targets at the first print after
+    // the entry filled (the step its fill came in), exits at the print that crossed the stop.
     expect(r.orderLog.map((o) => o.time)).toEqual([at(482), at(482, 1), at(482, 1), at(482, 1), at(486, 20), at(522), at(522, 1), at(522, 1), at(522, 1), at(522, 20)]);
   });
 });

@@ -23,8 +23,8 @@
  */
 import { describe, it, expect } from 'vitest';
 import { SrStrategy, type EntryFunnel, type MarketContext } from '../../services/strategy/srStrategy.js';
-import type { EnterIntent, Intent } from '../../services/strategy/intents.js';
-import type { PositionView } from '../../services/execution/executor.js';
+import type { EnterIntent, Intent } from '../../services/model/intents.js';
+import type { PositionView } from '../../services/model/positions.js';
 import { parseConfig, type Config } from '../../services/config/schema.js';
 import { symbolId, type Candle, type SymbolId } from '../../services/core/types.js';
 
@@ -99,7 +99,7 @@ function delta(before: EntryFunnel, after: EntryFunnel): Partial<EntryFunnel> {
 /** Feeds one candle and returns the intents plus the funnel counters it moved. */
 function step(s: SrStrategy, c: Candle, ctx: MarketContext = {}, position?: PositionView): { intents: Intent[]; moved: Partial<EntryFunnel> } {
   const before = { ...s.funnel };
-  const intents = s.onCandle(SYM, c, position, ctx);
+  const intents = [...s.onCandle(SYM, c, position, ctx)];
   return { intents, moved: delta(before, s.funnel) };
 }
 
@@ -383,6 +383,8 @@ describe('SrStrategy: management of an open position', () => {
     openedAt: T0 + 400 * MIN,
     expiresAt: T0 + 640 * MIN,
     breakevenMoved: false,
+    quantity: 1,
+    entryWorking: false,
     ...over,
   });
   const manage = (c: Candle, p: PositionView, config: Config = cfg()): { intents: Intent[]; moved: Partial<EntryFunnel> } => step(warm(config), c, {}, p);
@@ -469,7 +471,7 @@ describe('SrStrategy: HF mode', () => {
   });
 
   it('break band of 0.1%: a heavy close at 99.85 breaks the level in HF (band 99.9), not in standard (99.8)', () => {
-    const p: PositionView = { id: 'P', symbol: SYM, direction: 'long', state: 'open', entryPrice: 100.05, stop: 99.2, levelPrice: 100, openedAt: T0, expiresAt: DECISION + 10 * MIN, breakevenMoved: false };
+    const p: PositionView = { id: 'P', symbol: SYM, direction: 'long', state: 'open', entryPrice: 100.05, stop: 99.2, levelPrice: 100, openedAt: T0, expiresAt: DECISION + 10 * MIN, breakevenMoved: false, quantity: 1, entryWorking: false };
     const c = bar(K, 100.1, 100.1, 99.8, 99.85, 500);
     expect(step(warm(hf()), c, {}, p).intents.map((i) => i.kind)).toEqual(['exit']);
     expect(step(warm(), c, {}, p).intents).toEqual([]);

@@ -33,7 +33,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { backoffDelayMs } from '../../execution/backoff.js';
 import { DataValidationError } from '../../core/errors.js';
-import { StateUnavailableError, type IndexName, type ItemTable, type RawItem, type SortRange, type WriteCondition } from '../../state/types.js';
+import { StateUnavailableError } from '../../state/errors.js';
+import type { IndexName } from '../../state/keys.js';
+import type { ItemTable, RawItem, SortRange, WriteCondition } from '../../state/port.js';
 import { TableStateStore, type StateStoreOptions } from '../../state/store.js';
 
 /** The commands this adapter sends. */
@@ -46,7 +48,7 @@ export interface DynamoSender {
 
 /** A DynamoDB call that did not answer within the table's callTimeoutMs (retried as transient). */
 export class DynamoCallTimeoutError extends Error {
-  override readonly name = 'TimeoutError';
+  override readonly name = 'DynamoCallTimeoutError';
 }
 
 /** Name of the TTL attribute (epoch seconds) for the cloud's TTL setting; the code never relies on it. */
@@ -117,6 +119,8 @@ const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE
 /** Whether a failed call may succeed when sent again: throttling, 5xx, or a transport failure. */
 export function isTransientDynamoError(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
+  if (err instanceof DynamoCallTimeoutError) return true;
+  // The SDK's own errors carry literal names (its exception classes set them; they survive bundling).
   const name = errorName(err);
   if (name !== undefined && (THROTTLING.has(name) || name === 'TimeoutError')) return true;
   const meta = (err as { $metadata?: { httpStatusCode?: number } }).$metadata;

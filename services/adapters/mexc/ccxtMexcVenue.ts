@@ -20,7 +20,7 @@ import {
   SymbolNotTradableError,
   type ExchangeOperation,
 } from '../../execution/exchangeErrors.js';
-import type { OrderStatus } from '../../execution/types.js';
+import type { OrderStatus } from '../../model/orders.js';
 import type {
   Balance,
   KlineInterval,
@@ -37,7 +37,8 @@ import type {
 } from '../../venue/types.js';
 import { mexcProFactory } from './proClient.js';
 import { DEFAULT_RECV_WINDOW_MS, DEFAULT_TIMEOUT_MS, createMexcRestClient, toExchangeError, type MexcClientOptions, type MexcRestClient } from './restClient.js';
-import { MexcStreamManager, type StreamManagerOptions } from './streams.js';
+import { MexcStreamManager } from './streamManager.js';
+import type { StreamManagerOptions } from './streamOptions.js';
 
 /** Options of the MEXC venue. */
 export interface MexcVenueOptions {

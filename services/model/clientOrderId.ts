@@ -22,7 +22,8 @@ export const CLIENT_ID_HASH_CHARS = 16;
 /** Largest attempt/target number: keeps the suffix at most 7 characters. */
 export const MAX_ORDER_ATTEMPT = 999_999;
 
-export type OrderRole = 'entry' | 'target' | 'exit';
+import type { OrderRole } from './orders.js';
+export type { OrderRole } from './orders.js';
 
 const ROLE_LETTER: Record<OrderRole, string> = { entry: 'E', target: 'T', exit: 'X' };
 const LETTER_ROLE: Record<string, OrderRole> = { E: 'entry', T: 'target', X: 'exit' };

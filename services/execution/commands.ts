@@ -1,0 +1,46 @@
+/**
+ * What the executor asks of the venue, as data. The executor never waits on the venue: it emits
+ * commands into a sink, a submitter carries them out (in order per symbol), and the results come
+ * back to the executor as calls (acks) and as venue events (fills, order updates). So one slow
+ * order never delays another symbol's stop, and the backtest can run the same executor without a
+ * single promise on its hot loop.
+ */
+import type { SymbolId } from '../core/types.js';
+import type { OrderAck, OrderRequest } from '../model/orders.js';
+
+/**
+ * Place an order. `build` is called when the submitter reaches the command (not when it was
+ * emitted): the request reflects what happened meanwhile (an exit sells what is left after the
+ * targets' cancels), and null means it is no longer wanted.
+ */
+export interface SubmitCommand {
+  readonly kind: 'submit';
+  readonly symbol: SymbolId;
+  readonly clientOrderId: string;
+  /** The decision time (the market clock when the executor emitted it). */
+  readonly time: number;
+  readonly build: () => OrderRequest | null;
+}
+
+export interface CancelCommand {
+  readonly kind: 'cancel';
+  readonly symbol: SymbolId;
+  readonly clientOrderId: string;
+  readonly time: number;
+}
+
+export type ExecutionCommand = SubmitCommand | CancelCommand;
+
+/** Where the executor puts its commands. */
+export interface CommandSink {
+  push(command: ExecutionCommand): void;
+  /** Resolves once every command pushed so far has been carried out and its result delivered. */
+  idle(): Promise<void>;
+}
+
+/** What a submitter reports back, per command (the executor implements it). */
+export interface CommandResults {
+  /** The venue's answer to a submit; `ack` is null when `build` returned null (nothing was sent). */
+  onSubmitAck(command: SubmitCommand, ack: OrderAck | null, now: number): void;
+  onCancelAck(command: CancelCommand, ack: OrderAck, now: number): void;
+}
