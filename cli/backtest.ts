@@ -7,13 +7,12 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { runBacktest, type BacktestResult } from '../services/backtest/engine.js';
 import { computeSummary, type BacktestSummary } from '../services/analytics/index.js';
 import { createProgress, equityChartSvg, reportHtml, tradesToCsv } from '../services/report/index.js';
 import type { Config } from '../services/config/schema.js';
 import { ConfigError } from '../services/core/errors.js';
-import { loadConfig, UsageError } from './args.js';
+import { loadConfig, UsageError, parseFlags } from './args.js';
 import { loadSeries } from './loadSeries.js';
 
 export const BACKTEST_USAGE = `usage: npm run backtest -- --data <file or folder ...> --out <dir>
@@ -41,10 +40,9 @@ export interface BacktestRun {
 export async function backtestCommand(argv: readonly string[], out: { log: (s: string) => void; err: (s: string) => void }): Promise<BacktestRun> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
+    parsed = parseFlags(
+      argv,
+      {
         data: { type: 'string', multiple: true },
         out: { type: 'string' },
         mode: { type: 'string' },
@@ -55,7 +53,8 @@ export async function backtestCommand(argv: readonly string[], out: { log: (s: s
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
+      true,
+    );
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -9,7 +9,6 @@
  * seen), so a replay at 60x behaves like the market it replays; request pacing, retries and
  * stuck-order checks run on the wall clock, because they are about the venue's real limits.
  */
-import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CcxtMexcVenue } from '../services/adapters/mexc/ccxtMexcVenue.js';
 import { Dec } from '../services/core/money.js';
@@ -23,7 +22,7 @@ import { PaperVenue } from '../services/paper/paperVenue.js';
 import { Portfolio } from '../services/portfolio/portfolio.js';
 import type { VenueEvent } from '../services/venue/types.js';
 import { ConfigError } from '../services/core/errors.js';
-import { loadConfig, UsageError } from './args.js';
+import { loadConfig, UsageError, parseFlags } from './args.js';
 import { installShutdownSignals } from './signals.js';
 
 export const PAPER_USAGE = `usage: npm run paper -- --symbols DOGEUSDT,PEPEUSDT [--exchange-url <url>] [--ws-url <url>]
@@ -55,9 +54,9 @@ function positiveNumber(flag: string, raw: string | undefined, dflt: number): nu
 export async function paperCommand(argv: readonly string[], out: Out): Promise<void> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
+    parsed = parseFlags(
+      argv,
+      {
         symbols: { type: 'string' },
         'exchange-url': { type: 'string' },
         'ws-url': { type: 'string' },
@@ -70,7 +69,7 @@ export async function paperCommand(argv: readonly string[], out: Out): Promise<v
         duration: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
+    );
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -21,24 +21,29 @@ import { createDynamoStore, createTable } from '../services/adapters/dynamo/dyna
 import { startLocalDynamo, type LocalDynamo } from '../services/adapters/dynamo/localDynamo.js';
 import { FileKillSwitchSource, killSwitchFilePath } from '../services/adapters/file/fileKillSwitch.js';
 import { parseConfig, type Config } from '../services/config/schema.js';
-import { KillSwitch, type KillSwitchSource, type KillSwitchState } from '../services/control/killSwitch.js';
+import { describeKillSwitchChange, KillSwitch, type KillSwitchSource, type KillSwitchState } from '../services/control/killSwitch.js';
 import { ConfigError, DomainError } from '../services/core/errors.js';
 import { Dec } from '../services/core/money.js';
 import { MINUTE_MS } from '../services/core/timeframes.js';
 import { symbolId, type Candle, type SymbolId } from '../services/core/types.js';
-import { tradeClosedEvent, type EventPublisher } from '../services/events/types.js';
+import { tradeClosedEvent, type EventPublisher, type EventQueue } from '../services/events/types.js';
 import { MemoryEventQueues } from '../services/events/memoryQueue.js';
 import { NetworkError, TimeoutError } from '../services/execution/exchangeErrors.js';
 import type { ExecutorEvent } from '../services/execution/executor.js';
 import { SafeExchange, safeExchangeOptionsFromConfig } from '../services/execution/safeExchange.js';
 import { buildStatus, healthOf, type RuntimeStatus, type StatusInputs } from '../services/live/status.js';
 import { TradingSession } from '../services/live/tradingSession.js';
+import { describeTotals, TradeLog } from '../services/live/tradeLog.js';
+import { moneyDecimals } from '../services/live/display.js';
+import { ChartFeed } from '../services/console/chartFeed.js';
+import { lockDataDir, type DataDirLock } from './dataDirLock.js';
+import { CommandConsumer } from './operatorCommands.js';
 import { PaperVenue } from '../services/paper/paperVenue.js';
 import { Portfolio } from '../services/portfolio/portfolio.js';
 import { LeaseHeldError, utcDayOf, type DailyStatsRecord, type StateStore } from '../services/state/types.js';
 import type { ClosedTrade } from '../services/analytics/types.js';
 import type { StreamHandle, VenueClient, VenueEvent } from '../services/venue/types.js';
-import { startStatusServer, type StatusServer } from './statusServer.js';
+import { startStatusServer, StatusPortInUseError, type DashboardRoutes, type StatusServer } from './statusServer.js';
 import { NO_METRICS, type RuntimeMetrics } from './metrics.js';
 import { LocalFolderStore } from '../services/adapters/s3/localFolderStore.js';
 import { CandleArchive, type ObjectStore } from '../services/ml/archive.js';
@@ -92,6 +97,13 @@ export interface RuntimeDeps {
   readonly metrics?: RuntimeMetrics;
   /** Where the model registry's files are (S3 in the task); default the folder `<dataDir>/artifacts`. */
   readonly modelObjects?: { readonly store: ObjectStore; readonly uriPrefix: string };
+  /**
+   * The operator-command queue the runtime consumes (SQS `commands` in the task). Default: the
+   * `commands` queue of the in-process queues, when `events` is the default.
+   */
+  readonly commands?: EventQueue;
+  /** The dashboard's routes on the status server (fargate/console.ts); default none. */
+  readonly dashboard?: (rt: Runtime) => DashboardRoutes;
 }
 
 type Phase = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -142,8 +154,18 @@ export class Runtime {
   /** Counters for tests and the status line. */
   readonly stats = { heartbeats: 0, tradesPersisted: 0, tradeEventsPublished: 0, retrainRequests: 0, leaseRenewals: 0, persistErrors: 0 };
   readonly startedAt: number;
+  /** Charts for the dashboard: candles, levels, markers, the equity curve (services/console/chartFeed.ts). */
+  chart!: ChartFeed;
+  /** The session's closed trades: totals for the stop summary, the last 20 for /status. */
+  readonly tradeLog = new TradeLog();
+  /** Equity once the start-up reconciliation is done: the session's PnL is measured from it. */
+  sessionStartEquity: Dec | undefined;
+  /** Listeners of kill-switch changes and command results (the local Telegram bot). */
+  readonly notices = new Set<(line: string) => void>();
 
   private phase: Phase = 'starting';
+  private lock: DataDirLock | undefined;
+  private commandConsumer: CommandConsumer | undefined;
   private marketNow: number;
   private readonly out: RuntimeOutput;
   private readonly wall: () => number;
@@ -194,6 +216,7 @@ export class Runtime {
       },
     });
     this.events = deps.events ?? new MemoryEventQueues({ now: this.wall });
+    this.chart = new ChartFeed(this.strategy);
     let resolve: () => void = () => undefined;
     const promise = new Promise<void>((r) => (resolve = r));
     this.stoppedDeferred = { promise, resolve };
@@ -241,6 +264,25 @@ export class Runtime {
 
   private async boot(): Promise<void> {
     const cfg = this.config;
+    // One process per local data folder (its embedded database opens once), checked first.
+    if (cfg.stateStorage === 'disk') {
+      this.lock = lockDataDir(cfg.dataDir, this.wall());
+      if (this.lock.replacedPid !== undefined) this.log(`data folder ${cfg.dataDir}: replaced the lock of pid ${this.lock.replacedPid}, which no longer runs`);
+    }
+    // The status port before anything slow (state, markets, warm-up): a port in use fails in a
+    // second, with the flag to change it. Until running, /health and /status answer 503 "starting".
+    try {
+      this.statusServer = await startStatusServer({
+        port: cfg.statusPort,
+        status: () => (this.phase === 'running' || this.phase === 'stopping' ? this.status() : undefined),
+        health: () => (this.phase === 'running' || this.phase === 'stopping' ? healthOf(this.statusInputs()) : undefined),
+        ...(this.deps.dashboard ? { dashboard: this.deps.dashboard(this) } : {}),
+      });
+    } catch (e) {
+      if (e instanceof StatusPortInUseError) throw new RuntimeStartError(`${e.message}; choose another with --status-port <n> (or STATUS_PORT; 0 = any free port)`, { cause: e });
+      throw e;
+    }
+    this.log(`status server ${this.statusServer.url} (GET /health, /status; the dashboard at /)`);
     // State.
     let client: DynamoDBClient;
     if (this.deps.dynamo) client = this.deps.dynamo.client;
@@ -265,7 +307,9 @@ export class Runtime {
     });
     this.killState = await this.killSwitch.current();
     this.killSwitch.onChange((c) => {
-      this.log(`${this.iso()} KILL  kill switch ${c.from ?? '-'} -> ${c.to} (${c.cause})`);
+      const line = `kill switch ${describeKillSwitchChange(c)}`;
+      this.log(`${this.iso()} KILL  ${line}`);
+      this.notify(line);
       if (c.cause === 'source' || c.cause === 'write') this.unknownSwitchValue = undefined;
     });
     if (this.killState !== 'RUNNING') this.log(`${this.iso()} KILL  kill switch is ${this.killState} at start`);
@@ -431,8 +475,8 @@ export class Runtime {
     const subs = tradingSubscriptions(symbols);
     this.handle = await this.venue.stream(subs, (e) => this.onVenueEvent(e));
 
-    this.statusServer = await startStatusServer({ port: cfg.statusPort, status: () => this.status(), health: () => healthOf(this.statusInputs()) });
-    this.log(`status server ${this.statusServer.url} (GET /health, /status)`);
+    this.sessionStartEquity = this.portfolio.equity();
+    this.commandConsumer = this.startCommands();
 
     const every = (ms: number, fn: () => void): void => {
       this.timers.push(setInterval(fn, ms));
@@ -448,6 +492,7 @@ export class Runtime {
     every(15_000, () => this.track(this.safe.checkStuck(this.wall()).catch((e: unknown) => this.out.err(`stuck-order check failed: ${String(e)}`))));
     every(5 * 60_000, () => this.track(this.refreshVolumes()));
     every(15_000, () => this.checkExchangeHealth());
+    if (this.commandConsumer) every(2000, () => this.track(this.commandConsumer!.poll()));
     this.phase = 'running';
     this.track(this.heartbeat());
     this.log(
@@ -536,6 +581,7 @@ export class Runtime {
   private async warmUp(s: SymbolId): Promise<void> {
     const closed = await loadClosedHistory(this.venue, s, this.config.warmupMinutes, this.marketNow, (l) => this.out.err(l));
     this.session.warmUp(s, closed);
+    for (const c of closed) this.chart.candle(s, c);
     for (const c of closed) this.mlFilter?.warm(s, c);
     this.toArchive(s, closed);
     this.log(`warm-up ${s}: ${closed.length} closed 1m candles`);
@@ -564,7 +610,11 @@ export class Runtime {
     if (e.type === 'kline' || e.type === 'trade' || e.type === 'book') {
       this.lastSeen[e.type === 'kline' ? `kline:${e.symbol}:${e.interval}` : e.type === 'trade' ? `trades:${e.symbol}` : `book:${e.symbol}`] = this.wall();
       if (this.halted || this.phase !== 'running' || !this.trading.has(e.symbol)) return;
-      if (e.type === 'kline' && e.closed && e.interval === '1m') this.toArchive(e.symbol, [e.candle]);
+      if (e.type === 'kline' && e.closed && e.interval === '1m') {
+        this.toArchive(e.symbol, [e.candle]);
+        this.chart.candle(e.symbol, e.candle);
+        this.chart.sampleEquity(e.candle.openTime + MINUTE_MS, this.portfolio.equityNumber());
+      }
     }
     this.session.push(e);
   }
@@ -641,6 +691,7 @@ export class Runtime {
   /** Journals what the executor does (see services/recovery/journal.ts) and persists closed trades. */
   private onExecutorEvent(e: ExecutorEvent): void {
     const ex = this.session.executor;
+    this.toChart(e);
     switch (e.type) {
       case 'entry_submitted':
         this.journal.noteIntent(e.intent);
@@ -675,10 +726,74 @@ export class Runtime {
             fees: t.fees,
           }),
         );
+        this.tradeLog.add(t);
         this.track(this.persistTrade(t, e.time));
         break;
       }
     }
+  }
+
+  /** Entries, stop moves and exits as chart markers. */
+  private toChart(e: ExecutorEvent): void {
+    switch (e.type) {
+      case 'position_opened':
+        this.chart.marker(e.symbol, { time: e.time, kind: 'entry', price: e.price.toNumber(), text: `entry ${e.quantity.toString()}` });
+        break;
+      case 'stop_moved':
+        this.chart.marker(e.symbol, { time: e.time, kind: 'stop', price: e.stop, text: `stop ${e.stop}` });
+        break;
+      case 'position_closed':
+        this.chart.marker(symbolId(e.trade.symbol), { time: e.trade.exitTime, kind: 'exit', price: e.trade.exitPrice.toNumber(), text: `${e.reason} ${e.trade.netPnl.toFixed(2)}` });
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Sends a line to the notice listeners (the local bot); a throwing listener is ignored. */
+  notify(line: string): void {
+    for (const l of this.notices) {
+      try {
+        l(line);
+      } catch {
+        /* the listener reports its own failures */
+      }
+    }
+  }
+
+  /** The operator-command consumer: the given queue, or the in-process one; none when neither exists. */
+  private startCommands(): CommandConsumer | undefined {
+    const queue = this.deps.commands ?? (this.events instanceof MemoryEventQueues ? this.events.queue('commands') : undefined);
+    if (!queue) return undefined;
+    return new CommandConsumer({
+      queue,
+      forceExit: (symbol, by) => this.forceExit(symbol, by),
+      now: this.wall,
+      log: (l) => this.log(`${this.iso()} CMD   ${l}`),
+      err: (l) => this.out.err(`${this.iso()} CMD   ${l}`),
+      answer: async (id, title, detail) => {
+        this.notify(`${title}: ${detail}`);
+        await this.events.publish(makeAlert('runtime', `command:${id}`, this.wall(), 'info', title, detail)).catch((e: unknown) => this.out.err(`command answer not sent: ${e instanceof Error ? e.message : String(e)}`));
+      },
+    });
+  }
+
+  /**
+   * An operator's force exit: the symbol's position is closed at market through the executor, as a
+   * halt exit (targets cancelled, the trade booked). Only this process trades the symbol (it holds
+   * the lease), which is why the command comes here rather than to a Lambda. Returns what happened.
+   */
+  async forceExit(symbol: string, requestedBy: string): Promise<string> {
+    const s = symbol as SymbolId;
+    if (this.halted) return `${symbol}: the emergency stop is closing every position already`;
+    if (!this.trading.has(s)) return `${symbol}: not traded by this process (${this.refused.get(s) ?? 'not configured'})`;
+    const p = this.session.executor.position(s);
+    if (!p) return `${symbol}: no open position`;
+    if (p.state === 'closing') return `${symbol}: position ${p.id} is already closing`;
+    await this.session.idle();
+    await this.session.executor.exit(p.id, 'halt', `force exit by ${requestedBy}`, this.marketNow);
+    const after = this.session.executor.position(s);
+    return after ? `${symbol}: exit of position ${p.id} started (${after.state})` : `${symbol}: position ${p.id} closed`;
   }
 
   /**
@@ -855,6 +970,20 @@ export class Runtime {
       feed,
       requiredStreams: required,
       startupGraceMs: 2 * MINUTE_MS,
+      emergencyStop: this.halted,
+      paused: this.paused,
+      quoteAsset: this.portfolio.quoteAsset,
+      market: (s) => {
+        try {
+          return this.venue.market(s);
+        } catch {
+          return undefined;
+        }
+      },
+      lastPrice: (s) => this.portfolio.lastPrice(s),
+      recentTrades: this.tradeLog.recent(),
+      sessionTotals: this.tradeLog.totals(),
+      ...(this.sessionStartEquity ? { sessionStartEquity: this.sessionStartEquity } : {}),
     };
   }
 
@@ -893,7 +1022,7 @@ export class Runtime {
     const t0 = this.wall();
     const wasRunning = this.phase === 'running';
     this.phase = 'stopping';
-    this.log(`${this.iso()} STOP  ${reason}: no new entries; shutting down (policy ${this.config.onShutdown}, bound ${this.config.shutdownTimeoutMs / 1000} s)`);
+    this.log(`${this.iso()} SHUTDOWN ${reason}: no new entries; shutting down (policy ${this.config.onShutdown}, bound ${this.config.shutdownTimeoutMs / 1000} s)`);
     for (const t of this.timers) clearInterval(t);
     this.timers.length = 0;
     const steps: string[] = [];
@@ -906,10 +1035,10 @@ export class Runtime {
         const r = await Promise.race([fn().then(() => 'ok' as const), timeout]);
         if (r === 'timeout') {
           steps.push(name);
-          this.out.err(`${this.iso()} STOP  ${name} cut short after ${budget} ms (shutdown bound)`);
+          this.out.err(`${this.iso()} SHUTDOWN ${name} cut short after ${budget} ms (shutdown bound)`);
         }
       } catch (e) {
-        this.out.err(`${this.iso()} STOP  ${name} failed: ${e instanceof Error ? e.message : String(e)}`);
+        this.out.err(`${this.iso()} SHUTDOWN ${name} failed: ${e instanceof Error ? e.message : String(e)}`);
       } finally {
         clearTimeout(timer);
       }
@@ -922,17 +1051,24 @@ export class Runtime {
         if (open.length > 0) await bounded('closing open positions', 10_000, () => this.emergencyFlatten('shutdown (flat)'));
       } else if (open.length > 0) {
         this.log(
-          `${this.iso()} STOP  leaving ${open.length} open position(s) (${open.join(', ')}): MEXC spot has no stop orders, so the executor's stops do not protect them while the process is down`,
+          `${this.iso()} SHUTDOWN leaving ${open.length} open position(s) (${open.join(', ')}): MEXC spot has no stop orders, so the executor's stops do not protect them while the process is down`,
         );
       }
       await bounded('waiting for in-flight writes', 3000, () => Promise.allSettled([...this.inflight, this.journal.flush()]));
       await bounded('archiving candles', 3000, () => this.flushArchive());
       await bounded('final heartbeat', 2000, () => this.heartbeat(`stopped: ${reason}`));
       await bounded('releasing the leases', 2000, () => this.releaseLeases());
+      // After the flattening above, so trades closed by the shutdown are in it.
+      this.log(`${this.iso()} SHUTDOWN ${describeTotals(this.tradeLog.totals(), this.portfolio.quoteAsset, moneyDecimals(this.portfolio.quoteAsset))}`);
+      if (this.sessionStartEquity) {
+        const change = this.portfolio.equity().sub(this.sessionStartEquity);
+        const dp = moneyDecimals(this.portfolio.quoteAsset);
+        this.log(`${this.iso()} SHUTDOWN equity ${this.sessionStartEquity.toFixed(dp)} -> ${this.portfolio.equity().toFixed(dp)} ${this.portfolio.quoteAsset} (${change.isNegative() ? '' : '+'}${change.toFixed(dp)})`);
+      }
     }
     await bounded('closing connections', 3000, () => this.close());
     this.phase = 'stopped';
-    this.log(`${this.iso()} STOP  stopped in ${this.wall() - t0} ms${steps.length ? `; cut short: ${steps.join(', ')}` : ''}`);
+    this.log(`${this.iso()} SHUTDOWN stopped in ${this.wall() - t0} ms${steps.length ? `; cut short: ${steps.join(', ')}` : ''}`);
     this.stoppedDeferred.resolve();
   }
 
@@ -960,5 +1096,8 @@ export class Runtime {
     await d?.close().catch(() => undefined);
     this.dynamoClient?.destroy();
     this.dynamoClient = undefined;
+    // Last: the data folder is free only once its database is closed.
+    this.lock?.release();
+    this.lock = undefined;
   }
 }

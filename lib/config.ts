@@ -88,6 +88,17 @@ export const stageConfigSchema = z
      * dispatcher's environment schema requires TELEGRAM_CHAT_ID and fails every alert without it.
      */
     telegramChatId: z.string().regex(/^-?\d{1,20}$/, 'a Telegram chat id is an integer, e.g. -1001234567890'),
+    /**
+     * Who may use the Telegram console, by Telegram user id (not secrets): operators have every
+     * command, viewers the read commands. Empty (the default): the bot answers nobody.
+     */
+    telegram: z
+      .object({
+        operators: z.array(z.number().int().positive()).max(20).default([]),
+        viewers: z.array(z.number().int().positive()).max(50).default([]),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -134,6 +134,9 @@ export class HotPathService extends Construct {
         EVENTS_QUEUE_URL: props.queues.events.queue.queueUrl,
         ALERTS_QUEUE_URL: props.queues.alerts.queue.queueUrl,
         RETRAIN_QUEUE_URL: props.queues.retrain.queue.queueUrl,
+        // Operator commands (Telegram /forceexit): only the lease holder trades, so the task reads them.
+        COMMANDS_QUEUE_URL: props.queues.commands.queue.queueUrl,
+        COMMANDS_DLQ_URL: props.queues.commands.deadLetterQueue.queueUrl,
         KILL_SWITCH_PARAM: props.killSwitch.parameterName,
         ARTIFACT_BUCKET: props.bucket.bucketName,
         METRICS_NAMESPACE: METRIC_NAMESPACE,
@@ -175,6 +178,8 @@ export class HotPathService extends Construct {
     const role = this.taskDefinition.taskRole;
     props.table.grantReadWriteData(role);
     for (const q of Object.values(props.queues)) q.queue.grantSendMessages(role);
+    props.queues.commands.queue.grantConsumeMessages(role);
+    props.queues.commands.deadLetterQueue.grantSendMessages(role);
     props.killSwitch.grantRead(role);
     props.bucket.grantReadWrite(role, `${MODELS_PREFIX}*`);
     props.bucket.grantReadWrite(role, `${CANDLES_PREFIX}*`);

@@ -1,10 +1,11 @@
 /**
  * The event queues (services/events/types.ts): `events` (trade closed), `alerts` (the alert
- * dispatcher), `retrain` (the retrain Lambda). Standard queues (delivery is at least once, consumers
- * de-duplicate on the event id), each with a dead-letter queue after 5 receives, encrypted with the
- * stack's KMS key (lib/dataKey.ts; SQS reuses a data key for 5 minutes, so the KMS requests stay a
- * few thousand a month), and a policy refusing anything but TLS. A producer's grantSendMessages and
- * a consumer's event source add the key permissions each needs.
+ * dispatcher), `retrain` (the retrain Lambda), `commands` (operator commands for the hot path).
+ * Standard queues (delivery is at least once, consumers de-duplicate on the event id), each with a
+ * dead-letter queue after 5 receives, encrypted with the stack's KMS key (lib/dataKey.ts; SQS reuses
+ * a data key for 5 minutes, so the KMS requests stay a few thousand a month), and a policy refusing
+ * anything but TLS. A producer's grantSendMessages and a consumer's event source add the key
+ * permissions each needs.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -24,6 +25,9 @@ const VISIBILITY: Readonly<Record<QueueName, Duration>> = {
   events: Duration.minutes(5),
   alerts: Duration.minutes(3), // dispatcher timeout 30 s x 6
   retrain: Duration.minutes(90), // retrain timeout 15 min x 6
+  // Read by the hot path itself (no Lambda): a command it received but did not finish (the task
+  // stopped) is visible again for the next task after 30 s.
+  commands: Duration.seconds(30),
 };
 
 export interface QueuePair {

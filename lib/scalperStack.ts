@@ -19,6 +19,8 @@ import { REPO_ROOT } from './paths.js';
 import { EventQueues } from './queues.js';
 import { TradingSecrets } from './secrets.js';
 import { StateTable } from './stateTable.js';
+import { TelegramWebhook } from './telegramWebhook.js';
+import { WebDashboard } from './webDashboard.js';
 
 /** Dockerfile of the hot path, relative to the repository root (the build context). */
 export const DOCKERFILE = 'fargate/Dockerfile';
@@ -51,6 +53,8 @@ export class ScalperStack extends Stack {
   readonly hotPath: HotPathService;
   readonly jobs: Jobs;
   readonly observability: Observability;
+  readonly webDashboard: WebDashboard;
+  readonly telegramWebhook: TelegramWebhook;
 
   constructor(scope: Construct, id: string, props: ScalperStackProps) {
     super(scope, id, props);
@@ -92,12 +96,26 @@ export class ScalperStack extends Stack {
       logKey: this.dataKey.key,
     });
 
+    // The operator console: the web dashboard and the Telegram webhook (each a Function URL).
+    this.webDashboard = new WebDashboard(this, 'WebDashboard', { config, table: this.stateTable.table, logKey: this.dataKey.key });
+    this.telegramWebhook = new TelegramWebhook(this, 'TelegramWebhook', {
+      config,
+      logKey: this.dataKey.key,
+      table: this.stateTable.table,
+      idempotencyTable: this.idempotencyTable.table,
+      queues: this.queues.queues,
+      killSwitch: this.killSwitch.parameter,
+      botToken: this.secrets.telegramBotToken,
+      dashboardLinkKey: this.webDashboard.linkKey,
+      dashboardUrl: this.webDashboard.url.url,
+    });
+
     this.observability = new Observability(this, 'Observability', {
       config,
       topic: this.alarmTopic.topic,
       service: this.hotPath.service,
       queues: this.queues.all(),
-      functions: this.jobs.all(),
+      functions: [...this.jobs.all(), { name: 'telegram-webhook', fn: this.telegramWebhook.fn }, { name: 'dashboard', fn: this.webDashboard.fn }],
     });
 
     // What the operator needs after a deploy.
@@ -107,6 +125,10 @@ export class ScalperStack extends Stack {
     new CfnOutput(this, 'MexcCredentialsSecretArn', { value: this.secrets.mexcCredentials.secretArn });
     new CfnOutput(this, 'TelegramBotTokenSecretArn', { value: this.secrets.telegramBotToken.secretArn });
     new CfnOutput(this, 'EmergencyStopFunctionName', { value: this.jobs.functions['emergency-stop'].function.functionName });
+    new CfnOutput(this, 'TelegramWebhookUrl', { value: this.telegramWebhook.url.url, description: 'npm run telegram:webhook -- --stack <this stack> registers it with Telegram' });
+    new CfnOutput(this, 'TelegramWebhookSecretArn', { value: this.telegramWebhook.webhookSecret.secretArn });
+    new CfnOutput(this, 'TelegramTotpSecretArn', { value: this.telegramWebhook.totpSecret.secretArn, description: 'enrol this base32 secret in an authenticator app for /resume' });
+    new CfnOutput(this, 'DashboardUrl', { value: this.webDashboard.url.url, description: 'opens only with a signed link from /dashboard in Telegram' });
     new CfnOutput(this, 'ClusterName', { value: this.hotPath.cluster.clusterName });
     new CfnOutput(this, 'ServiceName', { value: this.hotPath.service.serviceName });
   }

@@ -81,7 +81,7 @@ export function createRetrainHandler(getDeps: () => Promise<RetrainHandlerDeps>)
       return { status: result.status, ...('reason' in result ? { reason: result.reason } : {}) };
     }
     const failures: { itemIdentifier: string }[] = [];
-    const valid: { id: string; time: number; reason: string }[] = [];
+    const valid: { id: string; time: number; reason: string; jobId?: string }[] = [];
     const batch = sqsBatch(event);
     if (batch.dropped > 0) {
       obs.logger.warn('records without a message id dropped', { dropped: batch.dropped });
@@ -95,16 +95,26 @@ export function createRetrainHandler(getDeps: () => Promise<RetrainHandlerDeps>)
         failures.push({ itemIdentifier: r.messageId });
         continue;
       }
-      valid.push({ id: r.messageId, time: parsed.event.time, reason: parsed.event.reason });
+      valid.push({ id: r.messageId, time: parsed.event.time, reason: parsed.event.reason, ...(parsed.event.jobId ? { jobId: parsed.event.jobId } : {}) });
     }
     if (valid.length === 0) return { batchItemFailures: failures };
     const trigger: RetrainTrigger = { source: 'queue', reasons: [...new Set(valid.map((v) => v.reason))].slice(0, 20), requestedAt: Math.max(...valid.map((v) => v.time)) };
     let retry = false;
+    // Operators' jobs (Telegram /ml_retrain) are answered once the run is over (not when deferred:
+    // the records come back and are answered then), through the alerts queue to the chat.
+    const jobs = [...new Set(valid.flatMap((v) => (v.jobId ? [v.jobId] : [])))];
     try {
       const result = await runLogged(deps, trigger);
       retry = result.status === 'deferred';
+      if (!retry && jobs.length > 0) {
+        const detail = result.status === 'done' ? `model ${result.version} ${result.promoted ? 'promoted' : 'kept out'}: ${result.decision.reason}` : `${result.status}${'reason' in result ? `: ${String(result.reason)}` : ''}`;
+        await sendAlert(deps, { type: 'alert', id: `retrain:job:${jobs[0]!}`.slice(0, 128), time: Date.now(), severity: 'info', title: `retrain job ${jobs.join(', ')} finished`.slice(0, 200), detail: detail.slice(0, 4000) });
+      }
     } catch (err) {
       retry = !(err instanceof RetrainDataError);
+      if (!retry && jobs.length > 0) {
+        await sendAlert(deps, { type: 'alert', id: `retrain:job:${jobs[0]!}`.slice(0, 128), time: Date.now(), severity: 'warning', title: `retrain job ${jobs.join(', ')} did not run`.slice(0, 200), detail: (err instanceof Error ? err.message : String(err)).slice(0, 4000) });
+      }
     }
     if (retry) for (const v of valid) failures.push({ itemIdentifier: v.id });
     return { batchItemFailures: failures };

@@ -31,7 +31,7 @@ describe('npm run pause|resume|stop (bin/control.ts)', () => {
     expect(file.state).toBe('PAUSED');
     expect(file.reason).toBe('checking fills');
     expect(Number.isNaN(Date.parse(file.at!))).toBe(false);
-    expect(await new FileKillSwitchSource(join(dataDir, 'kill-switch.json')).read()).toEqual({ value: 'PAUSED' });
+    expect(await new FileKillSwitchSource(join(dataDir, 'kill-switch.json')).read()).toEqual({ value: 'PAUSED', reason: 'checking fills' });
   }, 30_000);
 
   it('a bad flag prints one error line naming it and exits 2, writing nothing', async () => {

@@ -78,9 +78,9 @@ describe('state table', () => {
 });
 
 describe('secrets', () => {
-  it('creates the MEXC credentials (JSON apiKey/apiSecret) and Telegram token secrets with generated placeholders, retained', () => {
+  it('creates the MEXC credentials (JSON apiKey/apiSecret), Telegram token, webhook secret, TOTP secret and dashboard link key with generated placeholders, retained', () => {
     const secrets = resourcesOf(template, 'AWS::SecretsManager::Secret');
-    expect(secrets).toHaveLength(2);
+    expect(secrets).toHaveLength(5);
     for (const [, s] of secrets) {
       expect(props(s).GenerateSecretString).toBeDefined();
       expect(props(s).SecretString).toBeUndefined();
@@ -124,26 +124,28 @@ describe('secrets', () => {
         expect(JSON.stringify(value)).not.toContain('resolve:secretsmanager');
       }
     }
-    expect(seen).toBe(4); // MEXC for reconcile, risk-sweep, emergency-stop; Telegram for the dispatcher
+    // MEXC for reconcile, risk-sweep, emergency-stop; the token for the dispatcher; the token, webhook
+    // secret, TOTP secret and link key for the Telegram webhook; the link key for the dashboard.
+    expect(seen).toBe(9);
   });
 });
 
 describe('queues', () => {
-  it('has events, alerts and retrain queues, each with its own DLQ after 5 receives', () => {
+  it('has events, alerts, retrain and commands queues, each with its own DLQ after 5 receives', () => {
     const queues = resourcesOf(template, 'AWS::SQS::Queue');
-    expect(queues).toHaveLength(6);
+    expect(queues).toHaveLength(8);
     const main = queues.filter(([, q]) => props(q).RedrivePolicy !== undefined);
-    expect(main).toHaveLength(3);
+    expect(main).toHaveLength(4);
     const dlqIds = new Set<string>();
     for (const [, q] of main) {
       const redrive = props(q).RedrivePolicy as { maxReceiveCount: number; deadLetterTargetArn: { 'Fn::GetAtt': [string, string] } };
       expect(redrive.maxReceiveCount).toBe(5);
       dlqIds.add(redrive.deadLetterTargetArn['Fn::GetAtt'][0]);
     }
-    expect(dlqIds.size).toBe(3);
+    expect(dlqIds.size).toBe(4);
     const all = template.toJSON().Resources as Record<string, Json>;
     for (const id of dlqIds) expect(props(all[id]!).RedrivePolicy).toBeUndefined();
-    for (const name of ['events', 'alerts', 'retrain'] as const) {
+    for (const name of ['events', 'alerts', 'retrain', 'commands'] as const) {
       expect(dlqIds.has(logicalIdOf(stack.queues.queues[name].deadLetterQueue))).toBe(true);
     }
   });
@@ -294,9 +296,9 @@ describe('lambdas', () => {
   const fnId = (job: keyof ScalperStack['jobs']['functions']) => logicalIdOf(stack.jobs.functions[job].function);
   const roleId = (job: keyof ScalperStack['jobs']['functions']) => logicalIdOf(stack.jobs.functions[job].role);
 
-  it('are five functions, all ARM64 on nodejs22.x, handler "handler", logging to a group with the stage retention', () => {
+  it('are seven functions (five jobs, the Telegram webhook, the dashboard), all ARM64 on nodejs22.x, handler "handler", logging to a group with the stage retention', () => {
     const fns = resourcesOf(template, 'AWS::Lambda::Function');
-    expect(fns).toHaveLength(5);
+    expect(fns).toHaveLength(7);
     const resources = template.toJSON().Resources as Record<string, Json>;
     for (const [, fn] of fns) {
       const p = props(fn);
@@ -446,7 +448,7 @@ describe('observability', () => {
 
   it('sends every alarm (ALARM and OK) to the topic, which mails the configured address', () => {
     const all = alarms();
-    expect(all).toHaveLength(12);
+    expect(all).toHaveLength(15); // 12, plus the two console Lambdas' errors and the commands DLQ
     for (const a of all) {
       expect(a.AlarmActions).toEqual([topicRef()]);
       expect(a.OKActions).toEqual([topicRef()]);

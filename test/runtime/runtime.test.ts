@@ -374,4 +374,32 @@ describe('fargate runtime (paper, simulator, dynalite in memory)', () => {
     expect(rt.session.counters.candlesClosed).toBe(candles);
     expect(rt.halted).toBe(true);
   }, 30_000);
+
+  it('operator commands: a force exit from the commands queue closes the position once; /status shows it first; the kill-switch line names who changed it', async () => {
+    const { rt, ks, lines, events } = await start({ onShutdown: 'leave' });
+    await openPosition(rt);
+    const doc = rt.status();
+    const p = doc.positions[0]!;
+    expect(p.symbol).toBe('BTCUSDT');
+    expect(Number(p.quantity)).toBeGreaterThan(0);
+    expect(p.targets.map((t) => t.label)).toEqual(['primary', 'secondary', 'aggressive']);
+    expect(p.stopPrice).toMatch(/^\d+(\.\d+)?$/);
+    expect(p.openedAtIso).toBe(new Date(p.openedAt).toISOString());
+    const command = { type: 'operator_command', id: 'force_exit:BTCUSDT:1:42', time: Date.now(), command: 'force_exit', symbol: 'BTCUSDT', requestedBy: 'telegram 42 @ana' } as const;
+    await events.publish(command);
+    await events.publish(command); // delivered twice (at least once): carried out once
+    await until('the position to close', () => rt.session.executor.position(BTC) === undefined);
+    await until('the command line', () => lines.some((l) => /CMD {3}force exit BTCUSDT by telegram 42 @ana: BTCUSDT: (position .* closed|exit of position .* started)/.test(l)));
+    await until('the answer as an alert', () => events.queue('alerts').size() >= 1);
+    const [alert] = await events.queue('alerts').receive(10, 1000);
+    expect(alert!.event).toMatchObject({ type: 'alert', title: 'force exit BTCUSDT' });
+    await until('the trade in the session log', () => rt.tradeLog.totals().trades === 1);
+    expect(rt.status().recentTrades[0]!.exitReason).toBe('halt');
+    // Nothing left to exit: the next command is answered, not sent to the exchange.
+    await events.publish({ ...command, id: 'force_exit:BTCUSDT:2:42' });
+    await until('the answer', () => lines.some((l) => /force exit BTCUSDT by telegram 42 @ana: BTCUSDT: no open position/.test(l)));
+    await ks.write('PAUSED', 'telegram 42 @ana: /pause');
+    await until('the kill-switch line', () => lines.some((l) => l.includes('KILL  kill switch RUNNING -> PAUSED by "telegram 42 @ana: /pause" (read from the switch)')));
+    expect(lines.some((l) => l.includes('(source)'))).toBe(false);
+  }, 30_000);
 });
