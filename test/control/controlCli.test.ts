@@ -65,7 +65,7 @@ describe('controlCommand', () => {
     await controlCommand(['pause', '--data-dir', dir], { log: (l) => out.push(l), err: (l) => err.push(l) });
     expect(err).toHaveLength(1);
     expect(err[0]).toMatch(/^warning: the kill switch held an unknown value \(unknown kill-switch value ".*" \(expected RUNNING, PAUSED, EMERGENCY_STOP\)\); the running process treated it as PAUSED/);
-    expect(await new FileKillSwitchSource(join(dir, 'kill-switch.json')).read()).toEqual({ value: 'PAUSED' });
+    expect(await new FileKillSwitchSource(join(dir, 'kill-switch.json')).read()).toMatchObject({ value: 'PAUSED' });
   });
 
   it('defaults to data/local', () => {

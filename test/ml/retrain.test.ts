@@ -199,7 +199,7 @@ describe('retrain handler', () => {
 
   it('runs on the schedule with the event time', async () => {
     const { h, calls } = handlerWith(done);
-    const res = await h({ time: '2026-12-01T14:00:00Z', source: 'aws.events', 'detail-type': 'Scheduled Event' } as never, ctx);
+    const res = await h({ time: '2026-12-01T14:00:00Z', source: 'aws.events', 'detail-type': 'Scheduled Event' }, ctx);
     expect(calls[0]).toMatchObject({ source: 'schedule', requestedAt: Date.UTC(2026, 11, 1, 14) });
     expect(res).toEqual({ status: 'skipped', reason: 'covered' });
   });
