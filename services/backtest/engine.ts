@@ -21,7 +21,7 @@ import type { Candle, SymbolId } from '../core/types.js';
 import { splitSymbol } from '../core/types.js';
 import { MINUTE_MS } from '../core/timeframes.js';
 import type { Config } from '../config/schema.js';
-import type { EntryFunnel, Strategy } from '../strategy/port.js';
+import type { Strategy } from '../strategy/port.js';
 import type { EnterIntent } from '../model/intents.js';
 import type { MarketInfo } from '../model/orders.js';
 import { SyncSubmitter } from '../execution/submitter.js';
@@ -71,7 +71,8 @@ export interface BacktestResult {
   readonly end: number;
   /** Entries the risk engine, the entry gate or the exchange refused, by reason code. */
   readonly rejections: Record<string, number>;
-  readonly funnel: EntryFunnel;
+  /** The strategy's entry funnel (counter -> count; see Strategy.funnel); empty when it keeps none. */
+  readonly funnel: Record<string, number>;
   /** Every order the matching engine accepted, in order (for audits and tests). */
   readonly orderLog: readonly { time: number; clientOrderId: string; type: string; side: string }[];
   /** Symbols the market filters kept out at the end of the run, with the reason. */
@@ -104,7 +105,6 @@ function marketInfo(s: SimMarketSpec): MarketInfo {
   return { symbol: s.symbol, base: s.base, quote: s.quote, tickSize: s.tickSize, stepSize: s.stepSize, minNotional: s.minNotional };
 }
 
-const EMPTY_FUNNEL: EntryFunnel = { evaluated: 0, warmup: 0, quoteVolume: 0, spread: 0, volume: 0, regime: 0, noLevel: 0, confirmations: 0, rewardRisk: 0, signals: 0 };
 
 /** Runs the backtest to the end of the data and returns trades, the equity curve and counters. */
 export function runBacktest(input: BacktestInput): Promise<BacktestResult> {
@@ -280,7 +280,7 @@ export function runBacktestSync(input: BacktestInput): BacktestResult {
     start,
     end,
     rejections: { ...kernel.rejections },
-    funnel: { ...(kernel.strategy.funnel ?? EMPTY_FUNNEL) },
+    funnel: { ...(kernel.strategy.funnel ?? {}) },
     orderLog: exchange.log,
     filtered,
   };

@@ -150,7 +150,7 @@ describe('SrStrategy: entry rules', () => {
     // so candles 0..133 (134) stop at warmup. The other 481 - 134 = 347 have volume 100, not above
     // 1.5 x the average 100: they stop at the volume rule.
     const s = warm();
-    expect(s.funnel).toEqual({ evaluated: 481, warmup: 134, quoteVolume: 0, spread: 0, volume: 347, regime: 0, noLevel: 0, confirmations: 0, rewardRisk: 0, signals: 0 });
+    expect(s.funnel).toEqual({ evaluated: 481, warmup: 134, quoteVolume: 0, spread: 0, volume: 347, regime: 0, regimeFilter: 0, noLevel: 0, confirmations: 0, rewardRisk: 0, signals: 0 });
   });
 
   it('a volume spike at the support after the warm-up is a signal', () => {
