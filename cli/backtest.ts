@@ -1,6 +1,7 @@
 /**
  * `npm run backtest -- --data <file or folder ...> --out <dir> [--mode standard|hf]
- *   [--profile conservative|moderate|aggressive] [--config <file>] [--symbols A,B] [--log]`
+ *   [--profile conservative|moderate|aggressive] [--config <file>] [--symbols A,B]
+ *   [--strategy sr|breakout|<module>] [--log]`
  *
  * Replays real 1m candles through the strategy, risk engine and executor against the simulated
  * exchange, and writes summary.json, trades.csv, equity.svg and report.html to <dir>.
@@ -14,10 +15,11 @@ import { createProgress, equityChartSvg, reportHtml, tradesToCsv } from '../serv
 import type { Config } from '../services/config/schema.js';
 import { loadConfig, UsageError } from './args.js';
 import { loadSeries } from './loadSeries.js';
+import { loadStrategy, type LoadedStrategy } from './strategy.js';
 
 export const BACKTEST_USAGE = `usage: npm run backtest -- --data <file or folder ...> --out <dir>
          [--mode standard|hf] [--profile conservative|moderate|aggressive]
-         [--config <file.json>] [--symbols BTCUSDT,ETHUSDT] [--log] [--quiet]
+         [--config <file.json>] [--symbols BTCUSDT,ETHUSDT] [--strategy sr|breakout|<module.ts>] [--log] [--quiet]
 
   --data     candle files (.csv or .csv.gz, open_time,open,high,low,close,volume) or folders of them;
              the symbol comes from the file or folder name (e.g. .../BTCUSDT/1m-2025-03.csv.gz),
@@ -27,6 +29,8 @@ export const BACKTEST_USAGE = `usage: npm run backtest -- --data <file or folder
   --profile  risk profile; default conservative
   --config   JSON file with config overrides (see README: Configuration)
   --symbols  only these symbols from the data
+  --strategy a built-in strategy (sr, the default; breakout) or the path of a strategy module
+             (services/strategy/README.md); its parameters come from the config's strategyParams
   --log      print every decision (entries, skips, exits)
   --quiet    no progress lines`;
 
@@ -50,6 +54,7 @@ export async function backtestCommand(argv: readonly string[], out: { log: (s: s
         profile: { type: 'string' },
         config: { type: 'string' },
         symbols: { type: 'string' },
+        strategy: { type: 'string' },
         log: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -69,7 +74,8 @@ export async function backtestCommand(argv: readonly string[], out: { log: (s: s
   if (!v.out) throw new UsageError('--out is required: the folder for the report files');
   const config = loadConfig(v.config, { mode: v.mode, profile: v.profile });
   const only = (v.symbols ?? '').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
-  return runAndWrite({ data, outDir: resolve(v.out), config, only: only.length ? only : config.symbols, log: v.log, quiet: v.quiet }, out);
+  const strategy = await loadStrategy(v.strategy);
+  return runAndWrite({ data, outDir: resolve(v.out), config, only: only.length ? only : config.symbols, log: v.log, quiet: v.quiet, strategy }, out);
 }
 
 export interface RunOptions {
@@ -79,12 +85,16 @@ export interface RunOptions {
   only: readonly string[];
   log: boolean;
   quiet: boolean;
+  /** Default: the built-in S/R strategy. */
+  strategy?: LoadedStrategy;
 }
 
 /** Loads, runs and writes; shared by `npm run backtest` and `npm start`. */
 export async function runAndWrite(o: RunOptions, out: { log: (s: string) => void; err: (s: string) => void }): Promise<BacktestRun> {
   const t0 = Date.now();
   const loaded = loadSeries(o.data, o.only);
+  // Made before the run so a strategy's bad parameters stop it before any work.
+  const strategy = o.strategy ? o.strategy.factory(o.config) : undefined;
   const total = loaded.series.reduce((n, s) => n + s.candles.length, 0);
   out.err(`loaded ${loaded.files.length} file(s), ${total.toLocaleString('en-US')} candles of ${loaded.series.map((s) => s.symbol).join(', ')} in ${Date.now() - t0} ms`);
   const progress = o.quiet ? null : createProgress({ total, label: 'backtest', write: (l) => out.err(l), now: () => Date.now(), intervalMs: 1000 });
@@ -92,6 +102,7 @@ export async function runAndWrite(o: RunOptions, out: { log: (s: string) => void
   const result = await runBacktest({
     series: loaded.series,
     config: o.config,
+    ...(strategy ? { strategy } : {}),
     progressEvery: 10_000,
     onProgress: (done) => progress?.update(done),
     ...(o.log ? { onEvent: (line: string) => out.log(line) } : {}),
@@ -114,6 +125,7 @@ export async function runAndWrite(o: RunOptions, out: { log: (s: string) => void
     ...base,
     mode: o.config.mode,
     profile: o.config.risk.profile,
+    strategy: o.strategy?.name ?? 'sr',
     costs: { ...o.config.backtest },
     riskRejections: result.rejections,
     entryFunnel: result.funnel,

@@ -6,7 +6,8 @@
  * ECS stopping the task) runs the runtime's graceful shutdown; the process then exits 0.
  */
 import { parseArgs } from 'node:util';
-import { UsageError } from '../cli/args.js';
+import { loadConfig, UsageError } from '../cli/args.js';
+import { loadStrategy } from '../cli/strategy.js';
 import { loadSeries } from '../cli/loadSeries.js';
 import { startSimServer, type SimServer } from '../services/adapters/mexcSim/server.js';
 import { ConfigError } from '../services/core/errors.js';
@@ -21,6 +22,7 @@ export const START_USAGE = `usage: npm start -- [--exchange-url <url>] [--data-d
          [--speed <x>] [--balance <USDT>] [--mode standard|hf] [--profile conservative|moderate|aggressive]
          [--on-shutdown flat|leave] [--status-every <seconds>] [--duration <seconds>] [--live]
          [--state-endpoint <url>] [--owner <id>] [--lease-ttl <s>] [--unknown-orders cancel|adopt]
+         [--config <file.json>] [--strategy sr|breakout|<module.ts>]
 
 Paper trading on a local embedded setup (state in <data-dir>/state, kill switch <data-dir>/kill-switch.json,
 npm run pause|resume|stop). Public MEXC data when it can be reached; otherwise the simulator in process
@@ -41,6 +43,10 @@ replaying the bundled sample (data/sample).
   --owner          lease and heartbeat owner (env RUNTIME_OWNER; default runtime-<pid>-<random>)
   --lease-ttl      seconds a symbol's lease lasts without renewal (default 60)
   --unknown-orders cancel|adopt: orders open on the exchange that the state does not know, found at start (default cancel)
+  --config         JSON file of strategy, risk and execution overrides (README: Configuration); --mode and
+                   --profile override it
+  --strategy       a built-in strategy (sr, the default; breakout) or the path of a strategy module
+                   (services/strategy/README.md)
   --ml-filter      off|filter (env ML_FILTER; default off): entries need the promoted model's confidence >= 0.70
 
   env MEXC_PING_URL: the URL probed to tell whether MEXC can be reached (default ${'https://api.mexc.com/api/v3/ping'})
@@ -105,6 +111,8 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
         'lease-ttl': { type: 'string' },
         'unknown-orders': { type: 'string' },
         'ml-filter': { type: 'string' },
+        config: { type: 'string' },
+        strategy: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -142,6 +150,10 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
     throw new UsageError(`--live needs ${[!apiKey ? 'MEXC_API_KEY' : '', !secret ? 'MEXC_API_SECRET' : ''].filter(Boolean).join(' and ')} in the environment; refusing to trade live without keys`);
   }
   let symbols = (v.symbols ?? env.TRADING_SYMBOLS ?? '').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  // With --config the file is the strategy config (mode and profile flags override it); without it
+  // the runtime builds one from mode and profile, as before.
+  const strategyConfig = v.config !== undefined ? loadConfig(v.config, { mode: v.mode ?? (env.STRATEGY_MODE || undefined), profile: v.profile ?? (env.RISK_PROFILE || undefined) }) : undefined;
+  const plugin = v.strategy !== undefined ? await loadStrategy(v.strategy) : undefined;
 
   let sim: SimServer | undefined;
   let replayed = false;
@@ -179,8 +191,11 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
     };
     const config = parseRuntimeConfig(input);
     for (const line of cloud.described) out.log(line);
+    if (plugin) out.log(`strategy ${plugin.name} (${plugin.source})`);
     const rt = await Runtime.start(config, {
       out,
+      ...(strategyConfig ? { strategy: strategyConfig } : {}),
+      ...(plugin ? { strategyFactory: plugin.factory } : {}),
       liveSwitch: live,
       ...(live && apiKey && secret ? { credentials: { apiKey, secret } } : {}),
       ...(owner ? { owner } : {}),
