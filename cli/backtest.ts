@@ -12,6 +12,8 @@ import { parseArgs } from 'node:util';
 import { runBacktest, type BacktestResult } from '../services/backtest/engine.js';
 import { computeSummary, type BacktestSummary } from '../services/analytics/index.js';
 import { createProgress, equityChartSvg, reportHtml, tradesToCsv } from '../services/report/index.js';
+import { extendedSummary } from '../services/analytics/periods.js';
+import { priceChartSvg } from '../services/report/priceChart.js';
 import type { Config } from '../services/config/schema.js';
 import { loadConfig, UsageError } from './args.js';
 import { loadSeries } from './loadSeries.js';
@@ -98,8 +100,13 @@ export async function runAndWrite(o: RunOptions, out: { log: (s: string) => void
   const total = loaded.series.reduce((n, s) => n + s.candles.length, 0);
   out.err(`loaded ${loaded.files.length} file(s), ${total.toLocaleString('en-US')} candles of ${loaded.series.map((s) => s.symbol).join(', ')} in ${Date.now() - t0} ms`);
   const progress = o.quiet ? null : createProgress({ total, label: 'backtest', write: (l) => out.err(l), now: () => Date.now(), intervalMs: 1000 });
+  // Levels for the price charts: about 300 snapshots over the run, at least 15 minutes apart.
+  const first = Math.min(...loaded.series.map((s) => s.candles[0]?.openTime ?? Infinity));
+  const last = Math.max(...loaded.series.map((s) => s.candles[s.candles.length - 1]?.openTime ?? -Infinity));
+  const levelSnapshotEveryMs = Math.max(15 * 60_000, Math.ceil((last - first) / 300 / 60_000) * 60_000);
   const t1 = Date.now();
   const result = await runBacktest({
+    levelSnapshotEveryMs,
     series: loaded.series,
     config: o.config,
     ...(strategy ? { strategy } : {}),
@@ -121,8 +128,17 @@ export async function runAndWrite(o: RunOptions, out: { log: (s: string) => void
     trades: result.trades,
     equity: result.equity,
   });
+  const extended = extendedSummary({
+    equity: result.equity,
+    trades: result.trades,
+    initial: result.initialBalance.toNumber(),
+    final: result.finalBalance.toNumber(),
+    start: result.start,
+    end: result.end,
+  });
   const summary = {
     ...base,
+    ...extended,
     mode: o.config.mode,
     profile: o.config.risk.profile,
     strategy: o.strategy?.name ?? 'sr',
@@ -138,7 +154,23 @@ export async function runAndWrite(o: RunOptions, out: { log: (s: string) => void
   writeFileSync(join(o.outDir, 'equity.svg'), svg);
   writeFileSync(
     join(o.outDir, 'report.html'),
-    reportHtml(base, svg, result.trades, { mode: o.config.mode, profile: o.config.risk.profile, costs: o.config.backtest, dataQuality: loaded.quality, generatedAt: Date.now() }),
+    reportHtml(base, svg, result.trades, {
+      mode: o.config.mode,
+      profile: o.config.risk.profile,
+      costs: o.config.backtest,
+      dataQuality: loaded.quality,
+      generatedAt: Date.now(),
+      extras: {
+        extended,
+        funnel: result.funnel,
+        rejections: result.rejections,
+        strategy: o.strategy?.name ?? 'sr',
+        priceCharts: loaded.series.map((s) => ({
+          symbol: s.symbol,
+          svg: priceChartSvg({ symbol: s.symbol, candles: s.candles, trades: result.trades, levels: result.levels[s.symbol] ?? [] }),
+        })),
+      },
+    }),
   );
   out.log(formatSummary(summary, o.outDir));
   return { summary, result, outDir: o.outDir };

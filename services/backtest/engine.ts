@@ -275,7 +275,7 @@ export function runBacktestSync(input: BacktestInput): BacktestResult {
       if (sink.pending) sink.flush();
       if (snapping && closeTime >= (nextSnap[m] as number)) {
         nextSnap[m] = closeTime + snapEvery;
-        (snapshots[sym] as LevelSnapshot[]).push({ time: closeTime, prices: [...(levelsOf)(sym)] });
+        (snapshots[sym] as LevelSnapshot[]).push({ time: closeTime, prices: [...levelsOf(sym)] });
       }
       idx[m] = (idx[m] as number) + 1;
       // A symbol whose data ends is liquidated at its last close: a position must not sit open
