@@ -44,7 +44,8 @@ export function periodReturns(points: readonly EquityPoint[], period: Period): P
   // The period a sample closes: at a boundary, the one before it.
   const closes = (t: number): number => startOf(t - 1);
   const out: PeriodReturn[] = [];
-  let cur = closes(first.time);
+  // The first sample opens the run: it belongs to the period it falls in.
+  let cur = startOf(first.time);
   let startEquity = first.equity;
   let endEquity = first.equity;
   const push = (): void => {
@@ -80,16 +81,18 @@ export interface DrawdownDuration {
 export function drawdownDuration(points: readonly EquityPoint[]): DrawdownDuration {
   let peak = -Infinity;
   let peakTime = 0;
+  let below = false;
   let best = { ms: 0, from: 0, to: 0, recovered: true };
   for (const p of points) {
     if (p.equity >= peak) {
-      if (peak > -Infinity && p.time - peakTime > best.ms) best = { ms: p.time - peakTime, from: peakTime, to: p.time, recovered: true };
+      if (below && p.time - peakTime > best.ms) best = { ms: p.time - peakTime, from: peakTime, to: p.time, recovered: true };
       peak = p.equity;
       peakTime = p.time;
-    }
+      below = false;
+    } else below = true;
   }
   const last = points[points.length - 1];
-  const currentMs = last ? last.time - peakTime : 0;
+  const currentMs = last && below ? last.time - peakTime : 0;
   if (last && currentMs > best.ms) best = { ms: currentMs, from: peakTime, to: last.time, recovered: false };
   const iso = (t: number): string => new Date(t).toISOString();
   return { maxMs: best.ms, from: best.ms > 0 ? iso(best.from) : null, to: best.ms > 0 ? iso(best.to) : null, recovered: best.recovered, currentMs };
