@@ -15,7 +15,7 @@ describe('risk profiles', () => {
   it('match the brief', () => {
     for (const name of PROFILES) {
       const [riskPerTradePct, maxPositions, dailyLossLimitPct, weeklyLossLimitPct] = BRIEF[name];
-      expect(RISK_PROFILES[name]).toEqual({ riskPerTradePct, maxPositions, dailyLossLimitPct, weeklyLossLimitPct });
+      expect(RISK_PROFILES[name]).toEqual({ riskPerTradePct, maxPositions, dailyLossLimitPct, weeklyLossLimitPct, monthlyLossLimitPct: 10 });
     }
   });
 
