@@ -1,6 +1,7 @@
 /**
  * `npm run backtest -- --data <file or folder ...> --out <dir> [--mode standard|hf]
- *   [--profile conservative|moderate|aggressive] [--config <file>] [--symbols A,B] [--log]`
+ *   [--profile conservative|moderate|aggressive] [--config <file>] [--symbols A,B]
+ *   [--strategy sr|breakout|<module>] [--log]`
  *
  * Replays real 1m candles through the strategy, risk engine and executor against the simulated
  * exchange, and writes summary.json, trades.csv, equity.svg and report.html to <dir>.
@@ -10,14 +11,17 @@ import { join, resolve } from 'node:path';
 import { runBacktest, type BacktestResult } from '../services/backtest/engine.js';
 import { computeSummary, type BacktestSummary } from '../services/analytics/index.js';
 import { createProgress, equityChartSvg, reportHtml, tradesToCsv } from '../services/report/index.js';
+import { extendedSummary } from '../services/analytics/periods.js';
+import { priceChartSvg } from '../services/report/priceChart.js';
 import type { Config } from '../services/config/schema.js';
 import { ConfigError } from '../services/core/errors.js';
 import { loadConfig, UsageError, parseFlags } from './args.js';
 import { loadSeries } from './loadSeries.js';
+import { loadStrategy, type LoadedStrategy } from './strategy.js';
 
 export const BACKTEST_USAGE = `usage: npm run backtest -- --data <file or folder ...> --out <dir>
          [--mode standard|hf] [--profile conservative|moderate|aggressive]
-         [--config <file.json>] [--symbols BTCUSDT,ETHUSDT] [--log] [--quiet]
+         [--config <file.json>] [--symbols BTCUSDT,ETHUSDT] [--strategy sr|breakout|<module.ts>] [--log] [--quiet]
 
   --data     candle files (.csv or .csv.gz, open_time,open,high,low,close,volume) or folders of them;
              the symbol comes from the file or folder name (e.g. .../BTCUSDT/1m-2025-03.csv.gz),
@@ -27,6 +31,8 @@ export const BACKTEST_USAGE = `usage: npm run backtest -- --data <file or folder
   --profile  risk profile; default conservative
   --config   JSON file with config overrides (see README: Configuration)
   --symbols  only these symbols from the data
+  --strategy a built-in strategy (sr, the default; breakout) or the path of a strategy module
+             (services/strategy/README.md); its parameters come from the config's strategyParams
   --log      print every decision (entries, skips, exits)
   --quiet    no progress lines`;
 
@@ -49,6 +55,7 @@ export async function backtestCommand(argv: readonly string[], out: { log: (s: s
         profile: { type: 'string' },
         config: { type: 'string' },
         symbols: { type: 'string' },
+        strategy: { type: 'string' },
         log: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -69,7 +76,8 @@ export async function backtestCommand(argv: readonly string[], out: { log: (s: s
   if (!v.out) throw new UsageError('--out is required: the folder for the report files');
   const config = loadConfig(v.config, { mode: v.mode, profile: v.profile });
   const only = (v.symbols ?? '').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
-  return runAndWrite({ data, outDir: resolve(v.out), config, only: only.length ? only : config.symbols, log: v.log, quiet: v.quiet }, out);
+  const strategy = await loadStrategy(v.strategy);
+  return runAndWrite({ data, outDir: resolve(v.out), config, only: only.length ? only : config.symbols, log: v.log, quiet: v.quiet, strategy }, out);
 }
 
 export interface RunOptions {
@@ -79,6 +87,8 @@ export interface RunOptions {
   only: readonly string[];
   log: boolean;
   quiet: boolean;
+  /** Default: the built-in S/R strategy. */
+  strategy?: LoadedStrategy;
 }
 
 /**
@@ -103,13 +113,21 @@ export async function runAndWrite(o: RunOptions, out: { log: (s: string) => void
   checkOutDir(o.outDir);
   const t0 = Date.now();
   const loaded = loadSeries(o.data, o.only);
+  // Made before the run so a strategy's bad parameters stop it before any work.
+  const strategy = o.strategy ? o.strategy.factory(o.config) : undefined;
   const total = loaded.series.reduce((n, s) => n + s.candles.length, 0);
   out.err(`loaded ${loaded.files.length} file(s), ${total.toLocaleString('en-US')} candles of ${loaded.series.map((s) => s.symbol).join(', ')} in ${Date.now() - t0} ms`);
   const progress = o.quiet ? null : createProgress({ total, label: 'backtest', write: (l) => out.err(l), now: () => Date.now(), intervalMs: 1000 });
+  // Levels for the price charts: about 300 snapshots over the run, at least 15 minutes apart.
+  const first = Math.min(...loaded.series.map((s) => s.candles[0]?.openTime ?? Infinity));
+  const last = Math.max(...loaded.series.map((s) => s.candles[s.candles.length - 1]?.openTime ?? -Infinity));
+  const levelSnapshotEveryMs = Math.max(15 * 60_000, Math.ceil((last - first) / 300 / 60_000) * 60_000);
   const t1 = Date.now();
   const result = await runBacktest({
+    levelSnapshotEveryMs,
     series: loaded.series,
     config: o.config,
+    ...(strategy ? { strategy } : {}),
     progressEvery: 10_000,
     onProgress: (done) => progress?.update(done),
     ...(o.log ? { onEvent: (line: string) => out.log(line) } : {}),
@@ -128,10 +146,20 @@ export async function runAndWrite(o: RunOptions, out: { log: (s: string) => void
     trades: result.trades,
     equity: result.equity,
   });
+  const extended = extendedSummary({
+    equity: result.equity,
+    trades: result.trades,
+    initial: result.initialBalance.toNumber(),
+    final: result.finalBalance.toNumber(),
+    start: result.start,
+    end: result.end,
+  });
   const summary = {
     ...base,
+    ...extended,
     mode: o.config.mode,
     profile: o.config.risk.profile,
+    strategy: o.strategy?.name ?? 'sr',
     costs: { ...o.config.backtest },
     riskRejections: result.rejections,
     entryFunnel: result.funnel,
@@ -146,7 +174,23 @@ export async function runAndWrite(o: RunOptions, out: { log: (s: string) => void
   writeFileSync(join(o.outDir, 'equity.svg'), svg);
   writeFileSync(
     join(o.outDir, 'report.html'),
-    reportHtml(base, svg, result.trades, { mode: o.config.mode, profile: o.config.risk.profile, costs: o.config.backtest, dataQuality: loaded.quality, generatedAt: Date.now() }),
+    reportHtml(base, svg, result.trades, {
+      mode: o.config.mode,
+      profile: o.config.risk.profile,
+      costs: o.config.backtest,
+      dataQuality: loaded.quality,
+      generatedAt: Date.now(),
+      extras: {
+        extended,
+        funnel: result.funnel,
+        rejections: result.rejections,
+        strategy: o.strategy?.name ?? 'sr',
+        priceCharts: loaded.series.map((s) => ({
+          symbol: s.symbol,
+          svg: priceChartSvg({ symbol: s.symbol, candles: s.candles, trades: result.trades, levels: result.levels[s.symbol] ?? [] }),
+        })),
+      },
+    }),
   );
   out.log(formatSummary(summary, o.outDir));
   return { summary, result, outDir: o.outDir };

@@ -24,10 +24,12 @@ import type { VenueEvent } from '../services/venue/types.js';
 import { ConfigError } from '../services/core/errors.js';
 import { loadConfig, UsageError, parseFlags } from './args.js';
 import { installShutdownSignals } from './signals.js';
+import { loadStrategy } from './strategy.js';
 
 export const PAPER_USAGE = `usage: npm run paper -- --symbols DOGEUSDT,PEPEUSDT [--exchange-url <url>] [--ws-url <url>]
          [--balance <USDT>] [--mode standard|hf] [--profile conservative|moderate|aggressive]
          [--config <file.json>] [--warmup <minutes>] [--status-every <seconds>] [--duration <seconds>]
+         [--strategy sr|breakout|<module.ts>]
 
   --symbols       pairs to trade (required), at most 10 in standard mode and 15 in hf
   --exchange-url  a MEXC-compatible REST base for public data, e.g. the simulator's
@@ -36,7 +38,8 @@ export const PAPER_USAGE = `usage: npm run paper -- --symbols DOGEUSDT,PEPEUSDT 
   --balance       paper USDT balance; default 10000
   --warmup        minutes of 1m history loaded before trading starts; default 1000
   --status-every  seconds between status lines; default 30
-  --duration      stop after this many seconds (default: run until Ctrl-C)`;
+  --duration      stop after this many seconds (default: run until Ctrl-C)
+  --strategy      a built-in strategy (sr, the default; breakout) or the path of a strategy module`;
 
 interface Out {
   log(s: string): void;
@@ -67,6 +70,7 @@ export async function paperCommand(argv: readonly string[], out: Out): Promise<v
         warmup: { type: 'string' },
         'status-every': { type: 'string' },
         duration: { type: 'string' },
+        strategy: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     );
@@ -79,6 +83,8 @@ export async function paperCommand(argv: readonly string[], out: Out): Promise<v
     throw new UsageError('');
   }
   const config = loadConfig(v.config, { mode: v.mode, profile: v.profile });
+  const plugin = await loadStrategy(v.strategy);
+  const strategy = plugin.factory(config);
   const raw = (v.symbols ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const names = raw.length ? raw : config.symbols;
   if (names.length === 0) throw new UsageError('--symbols is required: the pairs to paper-trade, e.g. DOGEUSDT,PEPEUSDT');
@@ -157,7 +163,7 @@ export async function paperCommand(argv: readonly string[], out: Out): Promise<v
     safeExchangeOptionsFromConfig(config.execution),
   );
   const portfolio = new Portfolio(config.backtest.quoteAsset, Dec.from(balance));
-  const session = new TradingSession({ config, exchange: safe, portfolio, now, log: (l) => out.log(l) });
+  const session = new TradingSession({ config, exchange: safe, portfolio, now, log: (l) => out.log(l), strategy });
 
   for (const s of symbols) {
     const closed = await loadClosedHistory(paper, s, warmupMinutes, marketNow, (l) => out.err(l));

@@ -7,6 +7,7 @@
  * signal does not cut it short; a third forces an immediate exit and says so (cli/signals.ts).
  */
 import { loadConfig, UsageError, parseFlags } from '../cli/args.js';
+import { loadStrategy } from '../cli/strategy.js';
 import { loadSeries } from '../cli/loadSeries.js';
 import { startSimServer, type SimServer } from '../services/adapters/mexcSim/server.js';
 import { ConfigError } from '../services/core/errors.js';
@@ -23,6 +24,7 @@ export const START_USAGE = `usage: npm start -- [--exchange-url <url>] [--data-d
          [--speed <x>] [--balance <USDT>] [--mode standard|hf] [--profile conservative|moderate|aggressive] [--config <file.json>]
          [--on-shutdown flat|leave] [--status-every <seconds>] [--duration <seconds>] [--live]
          [--state-endpoint <url>] [--owner <id>] [--lease-ttl <s>] [--unknown-orders cancel|adopt]
+         [--strategy sr|breakout|<module.ts>]
 
 Paper trading on a local embedded setup (state in <data-dir>/state, kill switch <data-dir>/kill-switch.json,
 npm run pause|resume|stop). Public MEXC data when it can be reached; otherwise the simulator in process
@@ -45,6 +47,8 @@ replaying the bundled sample (data/sample).
   --owner          lease and heartbeat owner (env RUNTIME_OWNER; default runtime-<pid>-<random>)
   --lease-ttl      seconds a symbol's lease lasts without renewal (default 60)
   --unknown-orders cancel|adopt: orders open on the exchange that the state does not know, found at start (default cancel)
+  --strategy       a built-in strategy (sr, the default; breakout) or the path of a strategy module
+                   (services/strategy/README.md)
   --ml-filter      off|filter (env ML_FILTER; default off): entries need the promoted model's confidence >= 0.70
 
   The dashboard is served at the status server's / (http://127.0.0.1:8787/ by default).
@@ -115,6 +119,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
         'lease-ttl': { type: 'string' },
         'unknown-orders': { type: 'string' },
         'ml-filter': { type: 'string' },
+        strategy: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     );
@@ -152,6 +157,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
     throw new UsageError(`--live needs ${[!apiKey ? 'MEXC_API_KEY' : '', !secret ? 'MEXC_API_SECRET' : ''].filter(Boolean).join(' and ')} in the environment; refusing to trade live without keys`);
   }
   let symbols = (v.symbols ?? env.TRADING_SYMBOLS ?? '').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const plugin = v.strategy !== undefined ? await loadStrategy(v.strategy) : undefined;
 
   // The strategy config as the backtest reads it (defaults, the file, then --mode/--profile), read
   // before anything starts so a bad file fails at once, naming the field.
@@ -198,8 +204,10 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
     const config = parseRuntimeConfig(input);
 
     for (const line of cloud.described) out.log(line);
+    if (plugin) out.log(`strategy ${plugin.name} (${plugin.source})`);
     const rt = await Runtime.start(config, {
       out,
+      ...(plugin ? { strategyFactory: plugin.factory } : {}),
       liveSwitch: live,
       ...(strategy ? { strategy } : {}),
       ...(live && apiKey && secret ? { credentials: { apiKey, secret } } : {}),

@@ -21,6 +21,7 @@ import { createDynamoStore, createTable } from '../services/adapters/dynamo/dyna
 import { startLocalDynamo, type LocalDynamo } from '../services/adapters/dynamo/localDynamo.js';
 import { FileKillSwitchSource, killSwitchFilePath } from '../services/adapters/file/fileKillSwitch.js';
 import { parseConfig, type Config } from '../services/config/schema.js';
+import type { Strategy, StrategyFactory } from '../services/strategy/port.js';
 import { describeKillSwitchChange, KillSwitch, type KillSwitchSource, type KillSwitchState } from '../services/control/killSwitch.js';
 import { ConfigError, DomainError } from '../services/core/errors.js';
 import { Dec } from '../services/core/money.js';
@@ -79,6 +80,8 @@ export interface RuntimeDeps {
   readonly out: RuntimeOutput;
   /** Strategy, risk and execution config; default: parseConfig with the runtime's mode and profile. */
   readonly strategy?: Config;
+  /** Makes the trading strategy from that config (`--strategy`); default: the S/R strategy. */
+  readonly strategyFactory?: StrategyFactory;
   /** API keys, for live mode only (from the environment or Secrets Manager; never logged). */
   readonly credentials?: { readonly apiKey: string; readonly secret: string };
   /** Live trading also needs this explicit switch (`--live`). */
@@ -116,6 +119,8 @@ export class Runtime {
   readonly owner: string;
   readonly config: RuntimeConfig;
   readonly strategy: Config;
+  /** The plug-in strategy, when one was given (made at construction, so bad parameters fail at start). */
+  private readonly tradingStrategy: Strategy | undefined;
   readonly killSwitch: KillSwitch;
   readonly events: EventPublisher;
   session!: TradingSession;
@@ -203,6 +208,7 @@ export class Runtime {
     this.marketNow = this.startedAt;
     this.owner = deps.owner ?? `runtime-${process.pid}-${randomUUID().slice(0, 8)}`;
     this.strategy = deps.strategy ?? parseConfig({ ...(config.strategyMode ? { mode: config.strategyMode } : {}), ...(config.profile ? { risk: { profile: config.profile } } : {}) });
+    this.tradingStrategy = deps.strategyFactory?.(this.strategy);
     this.killSwitch = new KillSwitch(deps.killSwitchSource ?? new FileKillSwitchSource(killSwitchFilePath(config.dataDir)), {
       now: this.wall,
       minReadIntervalMs: config.killSwitchPollMs,
@@ -442,6 +448,7 @@ export class Runtime {
     const ml = this.mlFilter;
     this.session = new TradingSession({
       config: this.strategy,
+      ...(this.tradingStrategy ? { strategy: this.tradingStrategy } : {}),
       exchange: this.exchange,
       portfolio: this.portfolio,
       now: () => this.marketNow,

@@ -3,6 +3,7 @@ export type {
   BacktestSummary,
   BuyAndHoldInput,
   ClosedTrade,
+  TradePlan,
   EquityPoint,
   SummaryInput,
   SymbolSummary,

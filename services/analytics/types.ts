@@ -39,6 +39,42 @@ export interface ClosedTrade {
   readonly exits: number;
   /** netPnl / entry notional x 100. */
   readonly returnPct: number;
+  /** The plan the trade was taken with and what happened while it was open (set by the executor). */
+  readonly plan?: TradePlan;
+}
+
+/**
+ * A trade's plan and path, as the executor saw them (identically in backtest, paper and live).
+ * Excursions are measured on every price the executor is shown while the position is open: trade
+ * prints and best bids (the price a long can sell at).
+ */
+export interface TradePlan {
+  /** The initial stop as booked (on the tick). */
+  readonly stop: Dec;
+  /** The stop when the trade ended (moved by breakeven or trailing; the initial one otherwise). */
+  readonly finalStop: Dec;
+  /** Scale-out target prices as booked (on the tick), nearest first; empty without targets. */
+  readonly targets: readonly Dec[];
+  /** quantity x (entry price - initial stop): what the trade loses if the initial stop fills exactly. */
+  readonly initialRisk: Dec;
+  /** netPnl / initialRisk; null when the initial risk is not positive. */
+  readonly rMultiple: number | null;
+  /** Highest and lowest price seen while the position was open. */
+  readonly highPrice: number;
+  readonly lowPrice: number;
+  readonly entryFees: Dec;
+  readonly exitFees: Dec;
+  /** The decision price of the entry: the signal close for a market entry, the limit price for a limit or maker entry. */
+  readonly entryReference: number;
+  /** (average entry fill - entryReference) x quantity: what the entry paid over its decision price (negative: better). */
+  readonly entrySlippage: Dec;
+  /**
+   * What exits by market order (stop, time, break, ...) paid below their decision price: (decision
+   * price - fill) x quantity summed over those fills. The decision price is the stop for a stop exit
+   * and the last price seen when the exit started otherwise. Targets and maker exits fill at their
+   * limit: no slippage.
+   */
+  readonly exitSlippage: Dec;
 }
 
 /** Account equity (balance plus open positions marked to market) at one instant, in the quote asset. */

@@ -21,7 +21,7 @@ import type { Candle, SymbolId } from '../core/types.js';
 import { splitSymbol } from '../core/types.js';
 import { MINUTE_MS } from '../core/timeframes.js';
 import type { Config } from '../config/schema.js';
-import type { EntryFunnel, Strategy } from '../strategy/port.js';
+import type { Strategy } from '../strategy/port.js';
 import type { EnterIntent } from '../model/intents.js';
 import type { MarketInfo } from '../model/orders.js';
 import { SyncSubmitter } from '../execution/submitter.js';
@@ -55,6 +55,25 @@ export interface BacktestInput {
    * refuses it, counted in `rejections` under `entry_gate`. Exits and stop moves always pass.
    */
   readonly entryGate?: (intent: EnterIntent, now: number) => string | undefined;
+  /** A model's confidence in an entry (the kernel's entryConfidence: risk.sizing.mode 'confidence' reads it). */
+  readonly entryConfidence?: (intent: EnterIntent, now: number) => number | undefined;
+  /**
+   * Tick and lot sizes per symbol, instead of inferring them from the candles given. A run over
+   * part of a file (a walk-forward fold, the look-ahead check's truncated copies) must use the
+   * whole file's: a shorter span can show coarser prices and infer a coarser tick.
+   */
+  readonly precision?: Readonly<Record<string, { readonly tickSize: Dec; readonly stepSize: Dec }>>;
+  /**
+   * Every this many ms of market time, the levels the strategy acts on (Strategy.levels) are
+   * recorded per symbol, for the report's price charts. Off (0) by default: it costs nothing then.
+   */
+  readonly levelSnapshotEveryMs?: number;
+}
+
+/** The levels a strategy acted on at one moment (see BacktestInput.levelSnapshotEveryMs). */
+export interface LevelSnapshot {
+  readonly time: number;
+  readonly prices: readonly number[];
 }
 
 export interface BacktestResult {
@@ -71,19 +90,22 @@ export interface BacktestResult {
   readonly end: number;
   /** Entries the risk engine, the entry gate or the exchange refused, by reason code. */
   readonly rejections: Record<string, number>;
-  readonly funnel: EntryFunnel;
+  /** The strategy's entry funnel (counter -> count; see Strategy.funnel); empty when it keeps none. */
+  readonly funnel: Record<string, number>;
   /** Every order the matching engine accepted, in order (for audits and tests). */
   readonly orderLog: readonly { time: number; clientOrderId: string; type: string; side: string }[];
   /** Symbols the market filters kept out at the end of the run, with the reason. */
   readonly filtered: Record<string, string>;
+  /** Level snapshots per symbol (empty unless levelSnapshotEveryMs was given and the strategy has levels). */
+  readonly levels: Record<string, LevelSnapshot[]>;
 }
 
 const ACCOUNT = 'backtest';
 
 /** The simulated market of a symbol: tick and lot inferred from its candles, fees and minimum from the config. */
-export function backtestMarket(symbol: SymbolId, candles: readonly Candle[], cfg: Config): SimMarketSpec {
+export function backtestMarket(symbol: SymbolId, candles: readonly Candle[], cfg: Config, precision?: { readonly tickSize: Dec; readonly stepSize: Dec }): SimMarketSpec {
   const { base, quote } = splitSymbol(symbol);
-  const { tickSize, stepSize } = inferPrecision(candles);
+  const { tickSize, stepSize } = precision ?? inferPrecision(candles);
   const bt = cfg.backtest;
   return {
     symbol,
@@ -104,7 +126,6 @@ function marketInfo(s: SimMarketSpec): MarketInfo {
   return { symbol: s.symbol, base: s.base, quote: s.quote, tickSize: s.tickSize, stepSize: s.stepSize, minNotional: s.minNotional };
 }
 
-const EMPTY_FUNNEL: EntryFunnel = { evaluated: 0, warmup: 0, quoteVolume: 0, spread: 0, volume: 0, regime: 0, noLevel: 0, confirmations: 0, rewardRisk: 0, signals: 0 };
 
 /** Runs the backtest to the end of the data and returns trades, the equity curve and counters. */
 export function runBacktest(input: BacktestInput): Promise<BacktestResult> {
@@ -130,7 +151,7 @@ export function runBacktestSync(input: BacktestInput): BacktestResult {
   const start = Math.min(...series.map((s) => (s.candles[0] as Candle).openTime));
   let clock = start;
   const now = (): number => clock;
-  const specs = series.map((s) => backtestMarket(s.symbol, s.candles, cfg));
+  const specs = series.map((s) => backtestMarket(s.symbol, s.candles, cfg, input.precision?.[s.symbol]));
   const engine = new SimMatchingEngine(engineOptionsFromConfig(bt));
   for (const spec of specs) engine.addMarket(spec);
   const initialBalance = Dec.from(bt.initialBalance);
@@ -146,7 +167,14 @@ export function runBacktestSync(input: BacktestInput): BacktestResult {
     ...(input.strategy ? { strategy: input.strategy } : {}),
     ...(input.onEvent ? { log: input.onEvent } : {}),
     ...(input.entryGate ? { entryGate: input.entryGate } : {}),
+    ...(input.entryConfidence ? { entryConfidence: input.entryConfidence } : {}),
   });
+  const snapEvery = input.levelSnapshotEveryMs ?? 0;
+  const levelsOf = kernel.strategy.levels?.bind(kernel.strategy);
+  const snapshots: Record<string, LevelSnapshot[]> = {};
+  const nextSnap = new Float64Array(series.length).fill(-Infinity);
+  const snapping = snapEvery > 0 && levelsOf !== undefined;
+  if (snapping) for (const s of series) snapshots[s.symbol] = [];
   const trades: ClosedTrade[] = [];
   kernel.executor.on((e) => {
     if (e.type === 'position_closed') trades.push(e.trade);
@@ -245,6 +273,10 @@ export function runBacktestSync(input: BacktestInput): BacktestResult {
       const list = candlesOf[m] as readonly Candle[];
       kernel.onCandle(sym, list[idx[m] as number] as Candle, closeTime);
       if (sink.pending) sink.flush();
+      if (snapping && closeTime >= (nextSnap[m] as number)) {
+        nextSnap[m] = closeTime + snapEvery;
+        (snapshots[sym] as LevelSnapshot[]).push({ time: closeTime, prices: [...levelsOf(sym)] });
+      }
       idx[m] = (idx[m] as number) + 1;
       // A symbol whose data ends is liquidated at its last close: a position must not sit open
       // across time the run has no prices for (symbols of different windows in one run).
@@ -280,8 +312,9 @@ export function runBacktestSync(input: BacktestInput): BacktestResult {
     start,
     end,
     rejections: { ...kernel.rejections },
-    funnel: { ...(kernel.strategy.funnel ?? EMPTY_FUNNEL) },
+    funnel: { ...(kernel.strategy.funnel ?? {}) },
     orderLog: exchange.log,
     filtered,
+    levels: snapshots,
   };
 }

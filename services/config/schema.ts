@@ -21,6 +21,14 @@ export type Mode = (typeof MODES)[number];
 export const PROFILES = ['conservative', 'moderate', 'aggressive'] as const;
 export type RiskProfileName = (typeof PROFILES)[number];
 
+/** Timeframes a level, ATR or regime reading can be taken on (all aggregated from 1m candles). */
+export const LEVEL_TIMEFRAMES = ['1m', '3m', '5m', '15m', '30m', '1h', '4h'] as const;
+export type StudyTimeframe = (typeof LEVEL_TIMEFRAMES)[number];
+
+/** The regimes the classifier tells apart (services/strategy/regime.ts says how). */
+export const REGIMES = ['trending', 'ranging', 'volatile', 'quiet'] as const;
+export type Regime = (typeof REGIMES)[number];
+
 /** Level detection (support/resistance). */
 export const levelsSchema = z
   .strictObject({
@@ -42,6 +50,11 @@ export const levelsSchema = z
     minTouches: z.number().int().min(0).max(50).default(2),
     /** Pivot points from the previous period of this timeframe (classic floor pivots). */
     pivotTimeframe: z.enum(['1h', '4h']).default('4h'),
+    /**
+     * Timeframes levels are detected on; empty: every timeframe of the mode above 1m (standard 5m
+     * and 15m, HF 3m and 5m). A timeframe outside the mode is aggregated from 1m for the levels only.
+     */
+    timeframes: z.array(z.enum(LEVEL_TIMEFRAMES)).default([]),
     /** Which detection methods run. */
     methods: z
       .strictObject({
@@ -78,10 +91,18 @@ export const entrySchema = z.strictObject({
   maxSpreadPct: positive(0.1),
   /** Minimum 24 h quote volume (USDT) when known. */
   minQuoteVolume24h: z.number().min(0).default(1_000_000),
-  /** How entries are sent: market (taker, fills next tick) or limit at the signal price (maker). */
-  orderType: z.enum(['market', 'limit']).default('market'),
-  /** A limit entry not filled within this many 1m candles is cancelled. */
+  /**
+   * How entries are sent: market (taker, fills after the latency), limit (rests at `limitPrice`; a
+   * limit that crosses the book takes), or maker (post-only LIMIT_MAKER at `limitPrice`: refused by
+   * the venue instead of taking, so it always pays the maker fee).
+   */
+  orderType: z.enum(['market', 'limit', 'maker']).default('market'),
+  /** Where a limit or maker entry rests: the signal candle's close, or the level itself (a pullback entry). */
+  limitPrice: z.enum(['signal', 'level']).default('signal'),
+  /** A limit or maker entry not filled within this many 1m candles is cancelled (what filled is kept and protected). */
   limitTimeoutCandles: z.number().int().min(1).max(60).default(3),
+  /** Entries only in these regimes (see the `regime` section); empty: the regime filter is off. */
+  regimes: z.array(z.enum(REGIMES)).default([]),
   confirmations: z
     .strictObject({
       candlestickPattern: z.boolean().default(true),
@@ -116,7 +137,95 @@ export const exitSchema = z.strictObject({
   timeStopMinutes: z.number().int().positive().default(240),
   /** A close through the level on volume above this multiple of average exits at once. */
   breakVolumeMultiplier: positive(2),
+  /** The high-volume break exit (above) is on. */
+  breakExit: z.boolean().default(true),
+  /** How far (percent) below the level a close must be to count as a break; null: the entry's proximityPct. */
+  breakBandPct: z.number().positive().max(100).nullable().default(null),
+  /**
+   * How the time stop sells: market, or maker (a post-only limit at the best ask, then market for
+   * what is left after `makerExitWaitSeconds`, or at once if the venue refuses it or the stop is crossed).
+   */
+  timeExit: z.enum(['market', 'maker']).default('market'),
+  makerExitWaitSeconds: z.number().int().min(1).max(3600).default(60),
+  /** Stop this many ATRs below the level instead of `stopBeyondLevelPct`; null: the percent rule. */
+  stopAtr: z.number().positive().max(100).nullable().default(null),
+  /**
+   * Primary target this many ATRs above the entry (at least `minRewardRisk` times the risk, with no
+   * upper bound) instead of the percent rules; null: the percent rules.
+   */
+  targetAtr: z.number().positive().max(100).nullable().default(null),
+  /** Trailing stop: the highest high since the position opened minus this many ATRs (it only rises); null: off. */
+  trailAtr: z.number().positive().max(100).nullable().default(null),
+  /** Timeframe of the ATR the three rules above read (period `indicators.atrPeriod`); null: the mode's first above 1m. */
+  atrTimeframe: z.enum(LEVEL_TIMEFRAMES).nullable().default(null),
 });
+
+/**
+ * The market regime classifier (services/strategy/regime.ts), read by `entry.regimes`. On each
+ * closed candle of `timeframe`: volatile when ATR >= volatileRatio x its mean over the previous
+ * `lookback` candles, quiet when ATR <= quietRatio x that mean, otherwise trending when ADX >=
+ * trendAdx, else ranging (periods from `indicators`).
+ */
+export const regimeSchema = z
+  .strictObject({
+    /** null: the mode's first timeframe above 1m. */
+    timeframe: z.enum(LEVEL_TIMEFRAMES).nullable().default(null),
+    trendAdx: z.number().min(0).max(100).default(25),
+    volatileRatio: z.number().gt(1).max(10).default(1.5),
+    quietRatio: z.number().gt(0).lt(1).default(0.67),
+    lookback: z.number().int().min(5).max(1000).default(100),
+  })
+  .prefault({});
+
+/**
+ * The Donchian breakout strategy (services/strategy/breakout.ts, `--strategy breakout`): on each
+ * closed `timeframe` candle, a long when the close is above the highest high of the previous
+ * `channel` candles; stop `stopAtr` ATRs below the entry; an exit when a close falls below the
+ * lowest low of the previous `exitChannel` candles; optional target and trailing stop in ATRs.
+ */
+export const breakoutSchema = z
+  .strictObject({
+    timeframe: z.enum(['15m', '30m', '1h', '4h']).default('1h'),
+    channel: z.number().int().min(2).max(500).default(20),
+    exitChannel: z.number().int().min(2).max(500).default(10),
+    atrPeriod: z.number().int().min(2).max(100).default(14),
+    stopAtr: z.number().positive().max(100).default(2),
+    /** One target for the whole position this many ATRs above the entry; null: no target (exits by channel, stop or time). */
+    targetAtr: z.number().positive().max(100).nullable().default(null),
+    /** Trailing stop in ATRs below the highest high since entry; null: off. */
+    trailAtr: z.number().positive().max(100).nullable().default(null),
+    timeStopHours: z.number().int().min(1).max(2160).default(168),
+  })
+  .prefault({});
+
+export const SIZING_MODES = ['fixed_risk', 'kelly', 'vol_target', 'confidence'] as const;
+export type SizingMode = (typeof SIZING_MODES)[number];
+
+/**
+ * How much an entry risks (services/risk/sizingModes.ts). Every mode's risk is at most the
+ * profile's riskPerTradePct, and the notional caps (maxPositionPct, maxNotional, exposure, free
+ * balance) apply after it, as with fixed risk.
+ */
+export const sizingSchema = z
+  .strictObject({
+    /** fixed_risk: the profile's riskPerTradePct; kelly, vol_target, confidence: see README "Sizing". */
+    mode: z.enum(SIZING_MODES).default('fixed_risk'),
+    /** Kelly: the fraction of the Kelly bet used (0.25 = quarter Kelly). */
+    kellyFraction: z.number().gt(0).max(1).default(0.25),
+    /** Kelly: closed trades (their R multiples) in the rolling history. */
+    kellyWindow: z.number().int().min(5).max(1000).default(50),
+    /** Kelly: fewer closed trades than this in the history risk `minRiskPct`. */
+    kellyMinTrades: z.number().int().min(2).max(1000).default(20),
+    /** Kelly and confidence: the smallest risk (percent of equity) an entry is given. */
+    minRiskPct: z.number().gt(0).max(10).default(0.1),
+    /** Volatility target: the position's expected daily move, percent of equity. */
+    volTargetPct: z.number().gt(0).max(100).default(0.5),
+    /** Volatility target: 1m closes the symbol's volatility is measured over. */
+    volWindowMinutes: z.number().int().min(30).max(20_160).default(1440),
+    /** Confidence: the risk grows linearly from 0 at this confidence to riskPerTradePct at 1. */
+    confidenceFloor: z.number().min(0).lt(1).default(0.5),
+  })
+  .prefault({});
 
 export const riskProfileSchema = z.strictObject({
   riskPerTradePct: z.number().gt(0).max(10),
@@ -160,6 +269,7 @@ export const riskSchema = z
     /** A move larger than this percent within `abnormalMoveWindowMinutes` signals abnormal volatility. */
     abnormalMovePct: positive(20),
     abnormalMoveWindowMinutes: z.number().int().positive().default(60),
+    sizing: sizingSchema,
   })
   .prefault({});
 
@@ -239,6 +349,10 @@ export const configSchema = z.strictObject({
   // Validated in a second pass, after the mode's defaults are applied (see parseConfig).
   entry: z.record(z.string(), z.unknown()).default({}),
   exit: z.record(z.string(), z.unknown()).default({}),
+  regime: regimeSchema,
+  breakout: breakoutSchema,
+  /** Parameters of a plug-in strategy module, validated by the module's own schema when it is loaded. */
+  strategyParams: z.record(z.string(), z.unknown()).default({}),
   risk: riskSchema,
   backtest: backtestSchema,
   execution: executionSchema,
@@ -253,6 +367,9 @@ export type IndicatorsConfig = z.output<typeof indicatorsSchema>;
 export type RiskConfig = z.output<typeof riskSchema>;
 export type BacktestConfig = z.output<typeof backtestSchema>;
 export type ExecutionConfig = z.output<typeof executionSchema>;
+export type RegimeConfig = z.output<typeof regimeSchema>;
+export type BreakoutConfig = z.output<typeof breakoutSchema>;
+export type SizingConfig = z.output<typeof sizingSchema>;
 
 export interface ModeSettings {
   /** Timeframes the mode watches; the first is the base (entries are evaluated on its closes). */
@@ -337,6 +454,12 @@ export function parseConfig(input: unknown = {}, source = 'config'): Config {
   if (raw.execution.retry.baseMs > raw.execution.retry.maxMs)
     throw new ConfigError(`invalid ${source}: execution.retry.baseMs: must not exceed execution.retry.maxMs`);
   if (raw.risk.minNotional > raw.risk.maxNotional) throw new ConfigError(`invalid ${source}: risk.minNotional: must not exceed risk.maxNotional`);
+  if (entry.data.limitPrice === 'level' && entry.data.orderType === 'market')
+    throw new ConfigError(`invalid ${source}: entry.limitPrice: 'level' needs entry.orderType limit or maker (a market order has no price)`);
   const riskProfile = { ...RISK_PROFILES[raw.risk.profile], ...raw.risk.overrides };
+  if (raw.risk.sizing.minRiskPct > riskProfile.riskPerTradePct)
+    throw new ConfigError(`invalid ${source}: risk.sizing.minRiskPct: must not exceed the profile's riskPerTradePct (${riskProfile.riskPerTradePct})`);
+  if (raw.risk.sizing.kellyMinTrades > raw.risk.sizing.kellyWindow)
+    throw new ConfigError(`invalid ${source}: risk.sizing.kellyMinTrades: must not exceed risk.sizing.kellyWindow`);
   return { ...raw, entry: entry.data, exit: exit.data, riskProfile, modeSettings: MODE_SETTINGS[raw.mode] };
 }

@@ -17,17 +17,20 @@
  * - the stop is held here, not on the venue (MEXC spot has no stop orders): every price update is
  *   checked against it, and a crossing cancels the targets (and a working entry) and sells the
  *   rest at market;
- * - exit and move-stop intents from the strategy (time stop, break of the level, breakeven);
+ * - exit and move-stop intents from the strategy (time stop, break of the level, breakeven,
+ *   trailing); an exit can be asked as a maker (a post-only limit first, market after a bounded wait);
+ * - each trade's plan and path (stops, targets, initial risk, price excursions, fees, slippage
+ *   against the decision price), kept from the prices it is shown, for the trade record;
  * - booking every fill in the portfolio, and reporting each closed trade once.
  */
 import { Dec } from '../core/money.js';
 import type { SymbolId } from '../core/types.js';
 import type { PositionView } from '../model/positions.js';
 import type { Portfolio } from '../portfolio/portfolio.js';
-import type { EnterIntent, ExitReason, Intent } from '../model/intents.js';
+import type { EnterIntent, ExitIntent, ExitReason, Intent } from '../model/intents.js';
 import type { Fill, MarketInfo, OrderAck, OrderRequest, OrderUpdate } from '../model/orders.js';
 import type { ExchangePort } from './types.js';
-import type { ClosedTrade } from '../analytics/types.js';
+import type { ClosedTrade, TradePlan } from '../analytics/types.js';
 import type { EntryProposal, RiskAccount, RiskDecision, RiskReason } from '../risk/types.js';
 import type { CancelCommand, CommandResults, CommandSink, SubmitCommand } from './commands.js';
 import { clientOrderId, parseClientOrderId } from '../model/clientOrderId.js';
@@ -62,8 +65,10 @@ interface TrackedOrder {
   readonly positionId: string;
   readonly role: Role;
   quantity: Dec;
-  /** Limit price (targets), for the journal. */
+  /** Limit price (targets, maker exits), for the journal. */
   readonly price?: Dec;
+  /** A market exit's decision price, for its slippage (undefined: not measured). */
+  readonly ref?: number;
   /** Index of the target plan a target order serves (-1: unknown, a restored order of another shape). */
   readonly plan: number;
   filled: Dec;
@@ -133,6 +138,19 @@ interface Position {
   /** The stop as booked (tick-rounded), and its float mirror for the comparison on every tick. */
   stopDec: Dec;
   stop: number;
+  /** The stop at entry, and what last moved the stop (the exit reason when it is crossed). */
+  readonly initialStop: Dec;
+  stopKind: 'stop' | 'breakeven' | 'trail';
+  /** The decision price of the entry order: the limit price, or the signal price for a market entry. */
+  readonly entryRef: number;
+  /** Highest and lowest price seen while open (maximum favourable and adverse excursion). */
+  highPrice: number;
+  lowPrice: number;
+  /** Slippage of market exits against their decision price (quote). */
+  exitSlippage: Dec;
+  /** The working maker exit (a post-only limit sell) and when it falls back to market. */
+  makerExitId: string | undefined;
+  makerExitDeadline: number;
   /** Time of the first entry fill (the trade's entry time). */
   openedAt: number;
   breakevenMoved: boolean;
@@ -142,12 +160,15 @@ interface Position {
   exitAttempts: number;
   exitReason: ExitReason | null;
   /** An exit asked for while nothing had filled: carried out when the first fill arrives. */
-  pendingExit: { reason: ExitReason; detail: string } | undefined;
+  pendingExit: { reason: ExitReason; detail: string; maker: MakerExit | undefined } | undefined;
   /** Rebuilt after a restart: its targets are re-requested under their ids when the entry ends. */
   restored: boolean;
   /** The target plans as exact decimals, converted once: price as planned, price on the tick, fraction. */
   readonly plans: readonly { readonly price: Dec; readonly limit: Dec; readonly fraction: Dec }[];
 }
+
+/** A maker exit as an intent asks for it. */
+type MakerExit = NonNullable<ExitIntent['maker']>;
 
 /** Headroom reserved over an entry's notional: a market order can fill above the decision price. */
 const ENTRY_RESERVE = Dec.from('1.02');
@@ -155,7 +176,8 @@ const ENTRY_RESERVE = Dec.from('1.02');
 export interface ExecutorOptions {
   /** A limit entry not filled after this long is cancelled (ms); a partly filled one keeps what filled. */
   readonly limitEntryTimeoutMs: number;
-  readonly entryOrderType: 'market' | 'limit';
+  /** market; limit at the intent's limitPrice (default its price); maker: the same as a post-only LIMIT_MAKER. */
+  readonly entryOrderType: 'market' | 'limit' | 'maker';
 }
 
 /** A command sink that the executor binds itself to as the receiver of results. */
@@ -236,7 +258,7 @@ export class Executor implements CommandResults {
 
   private requestedNotional(p: Position): Dec {
     const o = this.orders.get(p.entryOrderId);
-    return o ? o.quantity.mul(Dec.from(p.intent.price)) : Dec.ZERO;
+    return o ? o.quantity.mul(Dec.from(p.entryRef)) : Dec.ZERO;
   }
 
   /**
@@ -252,8 +274,8 @@ export class Executor implements CommandResults {
   decide(intents: readonly Intent[], now: number): void {
     for (const intent of intents) {
       if (intent.kind === 'enter') this.enter(intent, now);
-      else if (intent.kind === 'move_stop') this.moveStop(intent.positionId, intent.stop, now);
-      else this.exitNow(intent.positionId, intent.reason, intent.detail, now);
+      else if (intent.kind === 'move_stop') this.moveStop(intent.positionId, intent.stop, intent.reason, now);
+      else this.exitNow(intent.positionId, intent.reason, intent.detail, now, intent.maker);
     }
   }
 
@@ -267,9 +289,12 @@ export class Executor implements CommandResults {
       return;
     }
     const market = this.exchange.market(intent.symbol);
-    const entryPrice = Dec.from(intent.price).roundTo(market.tickSize);
+    const type = this.opts.entryOrderType;
+    // A limit or maker entry is sized at the price it rests at; a market entry at the decision price.
+    const entryPrice = Dec.from(type !== 'market' && intent.limitPrice !== undefined ? intent.limitPrice : intent.price).roundTo(market.tickSize);
     const stopPrice = Dec.from(intent.stop).roundTo(market.tickSize);
-    const decision = this.risk.evaluate({ symbol: intent.symbol, direction: intent.direction, entryPrice, stopPrice, time: now }, this.account());
+    const proposal = { symbol: intent.symbol, direction: intent.direction, entryPrice, stopPrice, time: now, ...(intent.confidence !== undefined ? { confidence: intent.confidence } : {}) };
+    const decision = this.risk.evaluate(proposal, this.account());
     if (decision.kind === 'rejected') {
       this.emit({ type: 'entry_rejected', time: now, intent, reason: decision.reason, detail: decision.detail });
       return;
@@ -287,13 +312,15 @@ export class Executor implements CommandResults {
       return;
     }
     const id = clientOrderId(intent.id, 'entry', 1);
-    const pos = this.register(intent, market, { entryOrderId: id, entrySubmittedAt: now, stop: stopPrice, openedAt: now, breakevenMoved: false, exitAttempts: 0, exitReason: null });
+    const pos = this.register(intent, market, { entryOrderId: id, entrySubmittedAt: now, stop: stopPrice, openedAt: now, breakevenMoved: false, exitAttempts: 0, exitReason: null }, entryPrice.toNumber());
     // Reserve a little more than the notional: a market order can fill above the decision price.
     this.portfolio.reserve(id, notional.mul(ENTRY_RESERVE));
     const req: OrderRequest =
-      this.opts.entryOrderType === 'market'
+      type === 'market'
         ? { clientOrderId: id, symbol: intent.symbol, side: 'buy', type: 'market', quantity }
-        : { clientOrderId: id, symbol: intent.symbol, side: 'buy', type: 'limit', quantity, price: entryPrice };
+        : type === 'limit'
+          ? { clientOrderId: id, symbol: intent.symbol, side: 'buy', type: 'limit', quantity, price: entryPrice }
+          : { clientOrderId: id, symbol: intent.symbol, side: 'buy', type: 'limit', quantity, price: entryPrice, postOnly: true };
     this.track(id, pos.id, 'entry', quantity);
     this.emit({ type: 'entry_submitted', time: now, intent, quantity, adjustments: decision.adjustments });
     this.sink.push({ kind: 'submit', symbol: intent.symbol, clientOrderId: id, time: now, build: () => (this.orders.get(id)?.open ? req : null) });
@@ -304,6 +331,7 @@ export class Executor implements CommandResults {
     intent: EnterIntent,
     market: MarketInfo,
     o: { entryOrderId: string; entrySubmittedAt: number; stop: Dec; openedAt: number; breakevenMoved: boolean; exitAttempts: number; exitReason: ExitReason | null },
+    entryRef: number,
   ): Position {
     const pos: Position = {
       id: intent.id,
@@ -326,6 +354,14 @@ export class Executor implements CommandResults {
       exitFills: 0,
       stopDec: o.stop,
       stop: o.stop.toNumber(),
+      initialStop: o.stop,
+      stopKind: o.breakevenMoved ? 'breakeven' : 'stop',
+      entryRef,
+      highPrice: Number.NaN,
+      lowPrice: Number.NaN,
+      exitSlippage: Dec.ZERO,
+      makerExitId: undefined,
+      makerExitDeadline: 0,
       openedAt: o.openedAt,
       breakevenMoved: o.breakevenMoved,
       targetOrderIds: [],
@@ -344,8 +380,8 @@ export class Executor implements CommandResults {
     return pos;
   }
 
-  private track(id: string, positionId: string, role: Role, quantity: Dec, price?: Dec, plan = -1): TrackedOrder {
-    const o: TrackedOrder = { clientOrderId: id, positionId, role, quantity, ...(price ? { price } : {}), plan, filled: Dec.ZERO, open: true };
+  private track(id: string, positionId: string, role: Role, quantity: Dec, price?: Dec, plan = -1, ref?: number): TrackedOrder {
+    const o: TrackedOrder = { clientOrderId: id, positionId, role, quantity, ...(price ? { price } : {}), ...(ref !== undefined ? { ref } : {}), plan, filled: Dec.ZERO, open: true };
     this.orders.set(id, o);
     return o;
   }
@@ -371,7 +407,7 @@ export class Executor implements CommandResults {
     if (o?.open && o.role === 'entry' && p && p.entryCancel === 'timeout') p.entryCancel = undefined;
   }
 
-  private moveStop(positionId: string, stop: number, now: number): void {
+  private moveStop(positionId: string, stop: number, reason: 'breakeven' | 'trail', now: number): void {
     const p = this.positions.get(positionId);
     if (!p || p.state !== 'open') return;
     const stopDec = Dec.from(stop).roundTo(p.market.tickSize);
@@ -379,7 +415,8 @@ export class Executor implements CommandResults {
     if (!stopDec.gt(p.stopDec)) return;
     p.stopDec = stopDec;
     p.stop = stopDec.toNumber();
-    p.breakevenMoved = true;
+    p.stopKind = reason;
+    if (reason === 'breakeven') p.breakevenMoved = true;
     this.emit({ type: 'stop_moved', time: now, positionId, symbol: p.symbol, stop: p.stop });
   }
 
@@ -390,11 +427,17 @@ export class Executor implements CommandResults {
   onPrice(symbol: SymbolId, price: number, now: number): void {
     const p = this.bySymbol.size === 0 ? undefined : this.bySymbol.get(symbol);
     if (p === undefined) return;
-    if (p.entryWorking && p.entryCancel === undefined && this.opts.entryOrderType === 'limit' && now - p.entrySubmittedAt >= this.opts.limitEntryTimeoutMs) {
+    if (p.entryWorking && p.entryCancel === undefined && this.opts.entryOrderType !== 'market' && now - p.entrySubmittedAt >= this.opts.limitEntryTimeoutMs) {
       this.cancelEntry(p, 'timeout', now);
     }
-    if (p.state === 'open' && price <= p.stop) {
-      this.startExit(p, p.breakevenMoved ? 'breakeven' : 'stop', `price ${price} crossed the stop ${p.stop}`, now);
+    if (p.state === 'entering') return;
+    // Excursions while open (NaN before the first price: the comparisons below then fail and set it).
+    if (!(price <= p.highPrice)) p.highPrice = price;
+    if (!(price >= p.lowPrice)) p.lowPrice = price;
+    if (p.state === 'open') {
+      if (price <= p.stop) this.startExit(p, p.stopKind, `price ${price} crossed the stop ${p.stop}`, now, undefined, p.stop);
+    } else if (p.makerExitId !== undefined && (now >= p.makerExitDeadline || price <= p.stop)) {
+      this.makerFallback(p, now);
     }
   }
 
@@ -417,19 +460,24 @@ export class Executor implements CommandResults {
     return this.sink.idle();
   }
 
-  private exitNow(positionId: string, reason: ExitReason, detail: string, now: number): void {
+  private exitNow(positionId: string, reason: ExitReason, detail: string, now: number, maker?: MakerExit): void {
     const p = this.positions.get(positionId);
     if (!p) return;
     if (p.state === 'entering') {
-      p.pendingExit = { reason, detail };
+      p.pendingExit = { reason, detail, maker };
       this.cancelEntry(p, 'exit', now);
       return;
     }
     if (p.state !== 'open') return;
-    this.startExit(p, reason, detail, now);
+    this.startExit(p, reason, detail, now, maker);
   }
 
-  private startExit(p: Position, reason: ExitReason, detail: string, now: number): void {
+  /**
+   * Starts closing: cancels the working entry, the targets and any exit order still open (one
+   * restored after a restart), then sells the rest: at market, or first as a maker (`maker`).
+   * `ref` is the market exit's decision price (default: the last price seen).
+   */
+  private startExit(p: Position, reason: ExitReason, detail: string, now: number, maker?: MakerExit, ref?: number): void {
     p.state = 'closing';
     p.exitReason = reason;
     this.emit({ type: 'exit_started', time: now, positionId: p.id, symbol: p.symbol, reason, detail });
@@ -438,14 +486,53 @@ export class Executor implements CommandResults {
       const o = this.orders.get(id);
       if (o?.open) this.sink.push({ kind: 'cancel', symbol: p.symbol, clientOrderId: id, time: now });
     }
+    if (p.exitAttempts > 0) {
+      for (const o of this.orders.values()) {
+        if (o.positionId === p.id && o.role === 'exit' && o.open && o.price !== undefined) this.sink.push({ kind: 'cancel', symbol: p.symbol, clientOrderId: o.clientOrderId, time: now });
+      }
+    }
     const attempt = p.exitAttempts + 1;
     p.exitAttempts = attempt;
     const id = clientOrderId(p.id, 'exit', attempt);
+    if (maker) {
+      p.makerExitId = id;
+      p.makerExitDeadline = now + maker.waitMs;
+      this.sink.push({ kind: 'submit', symbol: p.symbol, clientOrderId: id, time: now, build: () => this.makerExitRequest(p, id, maker.price, now) });
+      return;
+    }
+    const decision = ref ?? this.portfolio.lastPrice(p.symbol) ?? p.entryAvg;
     // Built when the submitter gets to it, after the cancels above: it sells what is left then.
-    this.sink.push({ kind: 'submit', symbol: p.symbol, clientOrderId: id, time: now, build: () => this.exitRequest(p, id, now) });
+    this.sink.push({ kind: 'submit', symbol: p.symbol, clientOrderId: id, time: now, build: () => this.exitRequest(p, id, now, decision) });
   }
 
-  private exitRequest(p: Position, id: string, now: number): OrderRequest | null {
+  /** A maker exit's post-only sell of what is left, at `price` rounded up to the tick (never more aggressive). */
+  private makerExitRequest(p: Position, id: string, price: number, now: number): OrderRequest | null {
+    if (p.state !== 'closing' || p.makerExitId !== id) return null;
+    const remaining = p.filledQty.sub(p.exitQty);
+    const limit = Dec.from(price).ceilTo(p.market.tickSize);
+    if (!remaining.isPositive() || remaining.mul(limit).lt(p.market.minNotional)) {
+      // Nothing (or only dust) to sell as a maker: the market path decides (and closes).
+      p.makerExitId = undefined;
+      return this.exitRequest(p, id, now, this.portfolio.lastPrice(p.symbol) ?? p.entryAvg);
+    }
+    this.track(id, p.id, 'exit', remaining, limit);
+    return { clientOrderId: id, symbol: p.symbol, side: 'sell', type: 'limit', quantity: remaining, price: limit, postOnly: true };
+  }
+
+  /** The maker exit's wait is over (or it was refused, or the stop crossed): cancel it and sell the rest at market. */
+  private makerFallback(p: Position, now: number): void {
+    const id = p.makerExitId;
+    if (id === undefined || p.state !== 'closing') return;
+    p.makerExitId = undefined;
+    if (this.orders.get(id)?.open) this.sink.push({ kind: 'cancel', symbol: p.symbol, clientOrderId: id, time: now });
+    const attempt = p.exitAttempts + 1;
+    p.exitAttempts = attempt;
+    const next = clientOrderId(p.id, 'exit', attempt);
+    const decision = this.portfolio.lastPrice(p.symbol) ?? p.entryAvg;
+    this.sink.push({ kind: 'submit', symbol: p.symbol, clientOrderId: next, time: now, build: () => this.exitRequest(p, next, now, decision) });
+  }
+
+  private exitRequest(p: Position, id: string, now: number, ref: number): OrderRequest | null {
     if (p.state !== 'closing') return null; // a target filled the rest meanwhile, or the exit reopened
     const remaining = p.filledQty.sub(p.exitQty);
     if (!remaining.isPositive()) {
@@ -461,7 +548,7 @@ export class Executor implements CommandResults {
       if (!p.entryWorking) this.close(p, now);
       return null;
     }
-    this.track(id, p.id, 'exit', remaining);
+    this.track(id, p.id, 'exit', remaining, undefined, -1, ref);
     return { clientOrderId: id, symbol: p.symbol, side: 'sell', type: 'market', quantity: remaining };
   }
 
@@ -485,6 +572,7 @@ export class Executor implements CommandResults {
       p.exitProceeds = p.exitProceeds.add(f.price.mul(f.quantity));
       p.exitFees = p.exitFees.add(feeQuote);
       p.exitFills++;
+      if (o.ref !== undefined) p.exitSlippage = p.exitSlippage.add(Dec.from(o.ref).sub(f.price).mul(f.quantity));
       if (o.role === 'target' && p.state === 'open') p.exitReason = 'target';
     }
     p.heldApprox = p.filledQty.sub(p.exitQty).toNumber();
@@ -494,11 +582,14 @@ export class Executor implements CommandResults {
         // The first fill: protected from here on (stop, time stop, exits, targets).
         p.state = 'open';
         p.openedAt = f.time;
+        const first = f.price.toNumber();
+        p.highPrice = first;
+        p.lowPrice = first;
         this.emit({ type: 'position_opened', time: f.time, positionId: p.id, symbol: p.symbol, price: f.price, quantity: f.quantity });
         const pending = p.pendingExit;
         if (pending) {
           p.pendingExit = undefined;
-          this.startExit(p, pending.reason, pending.detail, f.time);
+          this.startExit(p, pending.reason, pending.detail, f.time, pending.maker);
           return;
         }
       }
@@ -540,6 +631,12 @@ export class Executor implements CommandResults {
       return;
     }
     if (o.role === 'exit' && u.status !== 'filled' && p.state === 'closing') {
+      if (o.price !== undefined) {
+        // A maker exit ended unfilled or in part: refused by the venue or cancelled by it, the rest
+        // goes at market now; cancelled by us, the market exit that replaced it is already on its way.
+        if (p.makerExitId === o.clientOrderId) this.makerFallback(p, u.time);
+        return;
+      }
       // The exit order did not complete (rejected or cancelled): reopen so the next price update retries.
       p.state = 'open';
     }
@@ -636,6 +733,21 @@ export class Executor implements CommandResults {
     const grossPnl = p.exitProceeds.sub(p.entryCost);
     const fees = p.entryFees.add(p.exitFees);
     const netPnl = grossPnl.sub(fees);
+    const initialRisk = entryPrice.sub(p.initialStop).mul(p.filledQty);
+    const plan: TradePlan = {
+      stop: p.initialStop,
+      finalStop: p.stopDec,
+      targets: p.plans.map((t) => t.limit),
+      initialRisk,
+      rMultiple: initialRisk.isPositive() ? netPnl.div(initialRisk).toNumber() : null,
+      highPrice: p.highPrice,
+      lowPrice: p.lowPrice,
+      entryFees: p.entryFees,
+      exitFees: p.exitFees,
+      entryReference: p.entryRef,
+      entrySlippage: p.entryCost.sub(Dec.from(p.entryRef).mul(p.filledQty)),
+      exitSlippage: p.exitSlippage,
+    };
     const trade: ClosedTrade = {
       id: p.id,
       symbol: p.symbol,
@@ -651,6 +763,7 @@ export class Executor implements CommandResults {
       exitReason: p.exitReason ?? 'target',
       exits: p.exitFills,
       returnPct: netPnl.div(p.entryCost).toNumber() * 100,
+      plan,
     };
     for (const id of p.targetOrderIds) {
       const o = this.orders.get(id);
@@ -717,7 +830,7 @@ export class Executor implements CommandResults {
       breakevenMoved: r.breakevenMoved,
       exitAttempts: r.orders.filter((o) => o.role === 'exit').length,
       exitReason: r.exitReason,
-    });
+    }, entry?.price?.toNumber() ?? intent.limitPrice ?? intent.price);
     pos.restored = true;
     for (const o of r.orders) {
       const plan = o.role === 'target' && o.price ? pos.plans.findIndex((pp) => pp.limit.eq(o.price as Dec)) : -1;

@@ -47,6 +47,11 @@ export interface KernelOptions {
    * lease lost, the ML filter). Exits and stop moves always pass, so open positions are managed.
    */
   readonly entryGate?: (intent: EnterIntent, now: number) => string | undefined;
+  /**
+   * A model's confidence in an entry that passed the gate, in [0, 1] (undefined: none): it becomes
+   * the intent's `confidence`, which risk.sizing.mode 'confidence' sizes by.
+   */
+  readonly entryConfidence?: (intent: EnterIntent, now: number) => number | undefined;
 }
 
 export interface KernelCounters {
@@ -195,6 +200,14 @@ export class TradingKernel {
         return false;
       });
     }
+    const confidence = this.opts.entryConfidence;
+    if (confidence) {
+      intents = intents.map((it) => {
+        if (it.kind !== 'enter') return it;
+        const c = confidence(it, now);
+        return c === undefined ? it : { ...it, confidence: c };
+      });
+    }
     if (intents.length > 0) this.executor.decide(intents, now);
   }
 
@@ -281,7 +294,14 @@ export class TradingKernel {
         break;
       case 'position_closed':
         this.counters.positionsClosed++;
-        this.risk.onTradeClosed({ symbol: e.trade.symbol as SymbolId, time: e.time, pnl: e.trade.netPnl, exitReason: e.reason, equityAfter: this.opts.portfolio.equity() });
+        this.risk.onTradeClosed({
+          symbol: e.trade.symbol as SymbolId,
+          time: e.time,
+          pnl: e.trade.netPnl,
+          exitReason: e.reason,
+          equityAfter: this.opts.portfolio.equity(),
+          rMultiple: e.trade.plan?.rMultiple ?? null,
+        });
         log?.(`${iso(e.time)} CLOSE  ${e.trade.symbol} ${e.trade.exitReason} net ${e.trade.netPnl.toFixed(2)} (${e.trade.returnPct.toFixed(2)}%)`);
         break;
     }

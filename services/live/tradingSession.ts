@@ -44,6 +44,8 @@ export interface TradingSessionOptions {
    * a lease lost). Exits and stop moves always pass, so open positions are still managed.
    */
   readonly entryGate?: (intent: EnterIntent, now: number) => string | undefined;
+  /** A model's confidence in an entry, for risk.sizing.mode 'confidence' (see KernelOptions). */
+  readonly entryConfidence?: (intent: EnterIntent, now: number) => number | undefined;
   /**
    * Awaited on every live closed 1m candle before the strategy decides on it (the ML filter
    * predicts here, so the entry gate can read the prediction made at the decision time). What it
@@ -85,6 +87,7 @@ export class TradingSession {
       log: this.log,
       ...(opts.strategy ? { strategy: opts.strategy } : {}),
       ...(opts.entryGate ? { entryGate: opts.entryGate } : {}),
+      ...(opts.entryConfidence ? { entryConfidence: opts.entryConfidence } : {}),
     });
   }
 

@@ -8,6 +8,8 @@ import type { Direction, SymbolId } from '../core/types.js';
 export type ExitReason =
   | 'stop' // fixed stop beyond the level
   | 'breakeven' // stop after it was moved to the entry price
+  | 'trail' // trailing stop (moved up behind the price)
+  | 'signal' // the strategy's own exit rule (e.g. a channel exit)
   | 'target' // a scale-out target filled
   | 'time' // time stop
   | 'break' // high-volume break through the level
@@ -38,6 +40,16 @@ export interface EnterIntent {
   readonly time: number;
   /** Price the decision was made at (the closing price of the signal candle). */
   readonly price: number;
+  /**
+   * Where a limit or maker entry rests (entry.orderType limit or maker); default `price`. The S/R
+   * strategy sets it to the level with entry.limitPrice 'level'. A market entry ignores it.
+   */
+  readonly limitPrice?: number;
+  /**
+   * How likely the strategy (or a model) thinks the trade is to work, in [0, 1]; read by
+   * risk.sizing.mode 'confidence'. The kernel's entryConfidence hook sets it from a model.
+   */
+  readonly confidence?: number;
   readonly stop: number;
   /** Targets ordered from nearest to farthest. */
   readonly targets: readonly TargetPlan[];
@@ -57,7 +69,7 @@ export interface MoveStopIntent {
   readonly positionId: string;
   readonly time: number;
   readonly stop: number;
-  readonly reason: 'breakeven';
+  readonly reason: 'breakeven' | 'trail';
 }
 
 export interface ExitIntent {
@@ -68,6 +80,11 @@ export interface ExitIntent {
   readonly time: number;
   readonly reason: ExitReason;
   readonly detail: string;
+  /**
+   * Exit as a maker: a post-only limit sell at `price` first, and the rest at market after `waitMs`
+   * (or at once when the venue refuses it, or the stop is crossed meanwhile). Default: market.
+   */
+  readonly maker?: { readonly price: number; readonly waitMs: number };
 }
 
 export type Intent = EnterIntent | MoveStopIntent | ExitIntent;

@@ -8,6 +8,7 @@ import type { BacktestConfig } from '../config/schema.js';
 import type { BacktestSummary, ClosedTrade } from '../analytics/types.js';
 import type { Dec } from '../core/money.js';
 import { escapeXml as esc, fmtNum, fmtTime, groupThousands } from './format.js';
+import { extrasHtml, type ReportExtras } from './sections.js';
 
 /** A data-quality figure: a count, a note, or a group of them (e.g. per symbol). */
 export type DataQualityValue = number | string | boolean | null | { readonly [key: string]: DataQualityValue };
@@ -32,6 +33,8 @@ export interface ReportMeta {
   readonly tradesCsvName?: string;
   /** Epoch ms the report was made; shown in the footer when given. */
   readonly generatedAt?: number;
+  /** Growth, time, costs, period returns, funnel, refusals and price charts (sections.ts); shown when given. */
+  readonly extras?: ReportExtras;
 }
 
 const CSS = `
@@ -50,6 +53,7 @@ h2{font-size:17px;margin:32px 0 10px}
 .chart svg{display:block;width:100%;height:auto}
 .cols{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:16px;align-items:start}
 table{border-collapse:collapse;width:100%;background:#fff;font-variant-numeric:tabular-nums}
+h3{font-size:14px;margin:16px 0 6px;color:#334155}
 th,td{padding:5px 10px;border-bottom:1px solid #e2e8f0;text-align:left;white-space:nowrap}
 th{background:#f1f5f9;font-weight:600;color:#334155;position:sticky;top:0}
 td.n,th.n{text-align:right}
@@ -248,6 +252,8 @@ export function reportHtml(summary: BacktestSummary, svg: string, trades: readon
     h.push('</tbody></table>');
   }
   h.push('</div>', '</div>');
+
+  if (meta.extras) h.push(extrasHtml(meta.extras, cur));
 
   // Trades.
   const ordered = [...trades].sort((a, b) => a.exitTime - b.exitTime);

@@ -33,7 +33,8 @@
  *
  * evaluate() checks, returning the first failure: (1) halts; (2) daily, weekly and monthly loss limits,
  * max open positions; (3) already in a position on the symbol, symbol cooldown; (4) sizing: stop
- * validity, balance, caps and minimum notional (see sizing.ts).
+ * validity, balance, caps and minimum notional (see sizing.ts), with the risk of the sizing mode
+ * (risk.sizing.mode, sizingModes.ts) when it is not fixed risk.
  */
 import { Dec } from '../core/money.js';
 import { DataValidationError } from '../core/errors.js';
@@ -41,6 +42,7 @@ import type { SymbolId } from '../core/types.js';
 import { DAY_MS, MINUTE_MS, isoWeekStart, nextUtcMonthStart, utcDayStart, utcMonthStart } from './calendar.js';
 import { MinMaxWindow } from './priceWindow.js';
 import { openNotional, percentOf, sizeEntry, sizingParams, type SizingParams } from './sizing.js';
+import { SizingPolicy } from './sizingModes.js';
 import { parseRiskState } from './state.js';
 import type {
   HaltReason,
@@ -111,6 +113,8 @@ export class RiskEngine {
   private readonly cooldownUntil = new Map<string, number>();
   private halt: HaltState = { halted: false };
   private readonly windows = new Map<string, MinMaxWindow>();
+  /** The sizing mode's state; null for fixed risk (today's sizing, nothing extra per candle). */
+  readonly sizingPolicy: SizingPolicy | null;
 
   /** A fresh engine: no history, not halted. */
   constructor(config: RiskEngineConfig) {
@@ -122,6 +126,9 @@ export class RiskEngine {
     this.drawdownPct = Dec.from(config.risk.haltDailyDrawdownPct);
     this.cooldownMs = config.risk.symbolCooldownMinutes * MINUTE_MS;
     this.windowMs = config.risk.abnormalMoveWindowMinutes * MINUTE_MS;
+    // Configs built before the sizing section existed (tests' literals) have no sizing: fixed risk.
+    const mode = config.risk.sizing?.mode ?? 'fixed_risk';
+    this.sizingPolicy = mode === 'fixed_risk' ? null : new SizingPolicy(config);
   }
 
   /**
@@ -190,6 +197,7 @@ export class RiskEngine {
       this.windows.set(symbol, win);
     }
     win.push(time, price, this.windowMs);
+    this.sizingPolicy?.onPrice(symbol, price);
     if (this.lastTime === null || time > this.lastTime) this.lastTime = time;
     this.liftExpiredHalt(time);
     const min = win.min();
@@ -222,8 +230,10 @@ export class RiskEngine {
       this.consecutiveStops = 0;
     } else if (pnl.isNegative()) {
       day.losses++;
-      if (event.exitReason === 'stop') this.consecutiveStops++;
+      // A trailed stop that still closes at a loss is a stop-loss exit too.
+      if (event.exitReason === 'stop' || event.exitReason === 'trail') this.consecutiveStops++;
     }
+    this.sizingPolicy?.onTradeClosed(event.rMultiple);
     if (this.cooldownMs > 0) {
       const until = time + this.cooldownMs;
       const current = this.cooldownUntil.get(symbol);
@@ -296,7 +306,11 @@ export class RiskEngine {
       return { kind: 'rejected', reason: 'SYMBOL_COOLDOWN', detail: `${symbol} cools down until ${new Date(cooldown).toISOString()}` };
     }
 
-    return sizeEntry(proposal, account, this.sizing);
+    const policy = this.sizingPolicy;
+    if (policy === null) return sizeEntry(proposal, account, this.sizing);
+    const choice = policy.choose(proposal);
+    if (choice.kind === 'refuse') return { kind: 'rejected', reason: 'SIZING_REFUSED', detail: choice.detail };
+    return sizeEntry(proposal, account, this.sizing, choice);
   }
 
   /** Lifts the current halt (an operator action). Returns false when there was none. */

@@ -6,7 +6,9 @@
  *   quantity    = risk amount / |entry - stop|            (base units)
  *   notional    = quantity x entry                        (quote value of the position)
  *
- * The notional is then capped, in this order, at: maxPositionPct of equity, maxNotional, the room
+ * A sizing mode (sizingModes.ts) may give a smaller risk percent than the profile's, or a notional
+ * (volatility target) that is used when it is below the risk-based one. The notional is then
+ * capped, in this order, at: maxPositionPct of equity, maxNotional, the room
  * left under maxTotalExposurePct of equity after the open positions, and the free quote balance.
  * Each cap that lowers the notional is listed as an adjustment. A result below minNotional is
  * rejected, with the reason of the cap that pushed it there (EXPOSURE_CAP for the exposure room,
@@ -75,7 +77,7 @@ export function openNotional(account: RiskAccount): Dec {
  * same decision. Only the stop/price validity and the sizing rules are checked here; halts, limits
  * and per-symbol rules are the engine's.
  */
-export function sizeEntry(proposal: EntryProposal, account: RiskAccount, params: SizingParams): RiskDecision {
+export function sizeEntry(proposal: EntryProposal, account: RiskAccount, params: SizingParams, mode?: { readonly riskPct: Dec; readonly notional?: (equity: Dec) => Dec }): RiskDecision {
   const { entryPrice: entry, stopPrice: stop, direction } = proposal;
   if (!entry.isPositive() || !stop.isPositive())
     return reject('INVALID_STOP', `entry ${entry.toString()} and stop ${stop.toString()} must both be positive`);
@@ -84,10 +86,15 @@ export function sizeEntry(proposal: EntryProposal, account: RiskAccount, params:
   const equity = account.equity;
   if (!equity.isPositive()) return reject('INSUFFICIENT_BALANCE', `equity ${equity.toString()} is not positive`);
 
-  const budget = percentOf(equity, params.riskPerTradePct);
+  const budget = percentOf(equity, mode ? Dec.min(mode.riskPct, params.riskPerTradePct) : params.riskPerTradePct);
   const distance = entry.sub(stop).abs();
   let quantity = divDown(budget, distance);
   let notional = quantity.mul(entry);
+  const wanted = mode?.notional?.(equity);
+  if (wanted !== undefined && wanted.lt(notional)) {
+    quantity = divDown(Dec.max(Dec.ZERO, wanted), entry);
+    notional = quantity.mul(entry);
+  }
 
   const exposureRoom = Dec.max(Dec.ZERO, percentOf(equity, params.maxTotalExposurePct).sub(openNotional(account)));
   const caps: ReadonlyArray<readonly [AdjustmentReason, Dec]> = [

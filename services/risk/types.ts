@@ -27,6 +27,7 @@ export const RISK_REASONS = {
   INSUFFICIENT_BALANCE: 'Equity or free quote balance is too small for the minimum notional.',
   EXPOSURE_CAP: 'Open notionals leave less than minNotional of room under maxTotalExposurePct of equity.',
   BELOW_MIN_NOTIONAL: 'The sized (and capped) notional is below minNotional.',
+  SIZING_REFUSED: 'The sizing mode gave no size: confidence sizing without a confidence, or one at or below confidenceFloor.',
   CAPPED_MAX_POSITION_PCT: 'Resized: the notional was capped at maxPositionPct of equity.',
   CAPPED_MAX_NOTIONAL: 'Resized: the notional was capped at maxNotional.',
   CAPPED_EXPOSURE: 'Resized: the notional was capped at the room left under maxTotalExposurePct of equity.',
@@ -54,6 +55,8 @@ export interface EntryProposal {
   readonly stopPrice: Dec;
   /** Epoch milliseconds (UTC) of the decision. */
   readonly time: number;
+  /** The strategy's or the model's confidence in [0, 1], for risk.sizing.mode 'confidence'. */
+  readonly confidence?: number;
 }
 
 /** One open position as the risk engine needs it. */
@@ -96,7 +99,7 @@ export type RiskDecision =
  * Why a trade closed. The brief's list plus the strategy's 'halt' and 'end_of_data', so the
  * strategy's ExitReason passes through unchanged. Only 'stop' matters to the risk engine.
  */
-export type TradeExitReason = 'stop' | 'target' | 'breakeven' | 'time' | 'break' | 'manual' | 'emergency' | 'halt' | 'end_of_data';
+export type TradeExitReason = 'stop' | 'target' | 'breakeven' | 'trail' | 'signal' | 'time' | 'break' | 'manual' | 'emergency' | 'halt' | 'end_of_data';
 
 /** A closed trade (whole position), reported to the risk engine. */
 export interface TradeClosedEvent {
@@ -108,6 +111,8 @@ export interface TradeClosedEvent {
   readonly exitReason: TradeExitReason;
   /** Equity (marked to market) just after the close. */
   readonly equityAfter: Dec;
+  /** Net PnL over the initial risk (the Kelly sizing's history); absent when not measured. */
+  readonly rMultiple?: number | null;
 }
 
 /** The part of the resolved Config the risk engine reads. A full Config satisfies it. */

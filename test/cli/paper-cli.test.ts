@@ -40,6 +40,10 @@ describe('npm run paper', () => {
     await expect(paperCommand(['--symbols', 'BTCUSDT', '--balance', '0'], capture().out)).rejects.toThrow(/--balance must be a positive number/);
   });
 
+  it('takes --strategy: an unknown one or bad parameters stop it before it connects', async () => {
+    await expect(paperCommand(['--symbols', 'BTCUSDT', '--strategy', 'nosuch', '--exchange-url', 'http://127.0.0.1:9'], capture().out)).rejects.toThrow(/unknown strategy "nosuch" \(built-in: sr, breakout/);
+  });
+
   it('explains how to run without internet when the exchange cannot be reached', async () => {
     const err = await paperCommand(['--symbols', 'BTCUSDT', '--exchange-url', 'http://127.0.0.1:9'], capture().out).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);

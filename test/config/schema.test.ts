@@ -230,3 +230,26 @@ describe('execution (safe order path, issue 3)', () => {
     expect(configError({ execution: { retry: { baseMs: 40_000 } } }).message).toMatch(/execution\.retry\.baseMs: must not exceed execution\.retry\.maxMs/);
   });
 });
+
+describe('the research options (all off by default)', () => {
+  it('defaults reproduce today’s behaviour', () => {
+    const c = parseConfig({});
+    expect([c.entry.orderType, c.entry.limitPrice, c.entry.regimes]).toEqual(['market', 'signal', []]);
+    expect(c.exit).toMatchObject({ breakExit: true, breakBandPct: null, timeExit: 'market', makerExitWaitSeconds: 60, stopAtr: null, targetAtr: null, trailAtr: null, atrTimeframe: null });
+    expect(c.levels.timeframes).toEqual([]);
+    expect(c.regime).toEqual({ timeframe: null, trendAdx: 25, volatileRatio: 1.5, quietRatio: 0.67, lookback: 100 });
+    expect(c.breakout).toEqual({ timeframe: '1h', channel: 20, exitChannel: 10, atrPeriod: 14, stopAtr: 2, targetAtr: null, trailAtr: null, timeStopHours: 168 });
+    expect(c.strategyParams).toEqual({});
+  });
+
+  it('bad values and unknown keys name their path', () => {
+    expect(configError({ entry: { orderType: 'stop' } }).message).toMatch(/entry\.orderType: .*market.*limit.*maker/);
+    expect(configError({ entry: { regimes: ['bullish'] } }).message).toMatch(/entry\.regimes\.0: /);
+    expect(configError({ exit: { trailAtr: 0 } }).message).toMatch(/exit\.trailAtr: /);
+    expect(configError({ exit: { timeExit: 'limit' } }).message).toMatch(/exit\.timeExit: /);
+    expect(configError({ levels: { timeframes: ['2m'] } }).message).toMatch(/levels\.timeframes\.0: /);
+    expect(configError({ regime: { quietRatio: 1.2 } }).message).toMatch(/regime\.quietRatio: /);
+    expect(configError({ breakout: { chanel: 20 } }).message).toMatch(/breakout\.chanel: unknown key .*channel/);
+    expect(configError({ risk: { sizing: { kelly: 0.5 } } }).message).toMatch(/risk\.sizing\.kelly: unknown key .*kellyFraction/);
+  });
+});

@@ -17,6 +17,7 @@ import { SimMatchingEngine, engineOptionsFromConfig } from '../../services/sim/m
 import { backtestMarket } from '../../services/backtest/engine.js';
 import type { ClosedTrade } from '../../services/analytics/types.js';
 import type { EnterIntent } from '../../services/model/intents.js';
+import type { Strategy } from '../../services/strategy/port.js';
 
 export interface PaperRun {
   readonly trades: ClosedTrade[];
@@ -32,7 +33,7 @@ export interface PaperRun {
 export async function paperRun(
   series: readonly { symbol: SymbolId; candles: readonly Candle[] }[],
   config: Config,
-  opts: { entryGate?: (intent: EnterIntent, now: number) => string | undefined } = {},
+  opts: { entryGate?: (intent: EnterIntent, now: number) => string | undefined; strategy?: Strategy } = {},
 ): Promise<PaperRun> {
   const publicData = new ReplayMarketData(series);
   const engine = new SimMatchingEngine(engineOptionsFromConfig(config.backtest));
@@ -51,7 +52,7 @@ export async function paperRun(
   const safe = new SafeExchange(venue, { now, sleep: () => Promise.resolve(), random: () => 0 }, { rateLimit: { ratePerSecond: 1e9, burst: 1_000_000 } });
   const portfolio = new Portfolio(quote, Dec.from(config.backtest.initialBalance));
   const lines: string[] = [];
-  const session = new TradingSession({ config, exchange: safe, portfolio, now, log: (l) => lines.push(l), ...(opts.entryGate ? { entryGate: opts.entryGate } : {}) });
+  const session = new TradingSession({ config, exchange: safe, portfolio, now, log: (l) => lines.push(l), ...(opts.entryGate ? { entryGate: opts.entryGate } : {}), ...(opts.strategy ? { strategy: opts.strategy } : {}) });
   const trades: ClosedTrade[] = [];
   const mismatches: string[] = [];
   session.executor.on((e) => {

@@ -13,6 +13,9 @@ import { parseConfig, type ConfigInput } from '../../services/config/schema.js';
 import { symbolId, type Candle } from '../../services/core/types.js';
 import type { ClosedTrade } from '../../services/analytics/types.js';
 import { paperRun } from '../helpers/paperRun.js';
+import { BUILTIN_STRATEGIES } from '../../services/strategy/builtin.js';
+import { strategyFactory } from '../../services/strategy/load.js';
+import type { StrategyFactory } from '../../services/strategy/port.js';
 
 const BTC = symbolId('BTCUSDT');
 const PEPE = symbolId('PEPEUSDT');
@@ -25,10 +28,10 @@ const exact = (t: ClosedTrade): string =>
 /** The engine's order sequence number (its ids are C02__<n>). */
 const seq = (id: string): number => Number(id.slice(id.lastIndexOf('_') + 1));
 
-async function compare(series: { symbol: ReturnType<typeof symbolId>; candles: readonly Candle[] }[], input: ConfigInput) {
+async function compare(series: { symbol: ReturnType<typeof symbolId>; candles: readonly Candle[] }[], input: ConfigInput, factory?: StrategyFactory) {
   const config = parseConfig(input);
-  const bt = await runBacktest({ series, config });
-  const paper = await paperRun(series, config);
+  const bt = await runBacktest({ series, config, ...(factory ? { strategy: factory(config) } : {}) });
+  const paper = await paperRun(series, config, factory ? { strategy: factory(config) } : {});
   const closedByData = bt.trades.filter((t) => t.exitReason === 'end_of_data');
   expect(paper.trades.map(exact)).toEqual(bt.trades.filter((t) => t.exitReason !== 'end_of_data').map(exact));
   // What the backtest closed at the end of the data is what paper trading still holds (an entry
@@ -71,5 +74,30 @@ describe('backtest = paper trading over the in-process simulator, exactly', () =
       { entry: { minQuoteVolume24h: 0 } },
     );
     expect(new Set(bt.trades.map((t) => t.symbol))).toEqual(new Set([BTC, PEPE]));
+  });
+
+  it('the execution options that are off by default: maker entries at the level, maker time exits, ATR stops, targets and trail, Kelly sizing', async () => {
+    const run = await compare([{ symbol: BTC, candles: btc }], {
+      mode: 'hf',
+      entry: { orderType: 'maker', limitPrice: 'level', limitTimeoutCandles: 5 },
+      exit: { timeExit: 'maker', makerExitWaitSeconds: 45, stopAtr: 1, targetAtr: 3, trailAtr: 2, atrTimeframe: '3m', breakBandPct: 0.3 },
+      risk: { sizing: { mode: 'kelly', kellyWindow: 10, kellyMinTrades: 5 } },
+    });
+    const { bt, paper } = run;
+    expect(bt.trades.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(bt.trades.map((t) => t.exitReason)).has('time')).toBe(true);
+    // Both sides went through as post-only (LIMIT_MAKER) orders.
+    const postOnly = paper.engine.allOrders(paper.venue.account, BTC).filter((o) => o.type === 'post_only');
+    expect(new Set(postOnly.map((o) => o.side))).toEqual(new Set(['buy', 'sell']));
+  });
+
+  it('the breakout strategy (15m, entries resting at the broken high, ATR trail, volatility-target sizing): the same trades', async () => {
+    const factory = strategyFactory(BUILTIN_STRATEGIES.breakout!, 'breakout');
+    const { bt } = await compare(
+      [{ symbol: BTC, candles: btc }],
+      { breakout: { timeframe: '15m', channel: 10, exitChannel: 5, trailAtr: 2 }, entry: { orderType: 'limit', limitPrice: 'level' }, risk: { sizing: { mode: 'vol_target', volWindowMinutes: 240 } } },
+      factory,
+    );
+    expect(bt.trades.length).toBeGreaterThanOrEqual(3);
   });
 });

@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { dec } from '../../services/core/money.js';
 import { computeSummary, type ClosedTrade } from '../../services/analytics/index.js';
 import { equityChartSvg, reportHtml, type ReportMeta } from '../../services/report/index.js';
+import { extendedSummary } from '../../services/analytics/periods.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 const H = 3_600_000;
@@ -88,5 +89,30 @@ describe('reportHtml', () => {
 
   it('is self-contained', () => {
     expect(html).not.toMatch(/<link|<script|src=|@import|url\(http/i);
+  });
+
+  describe('with the extra sections', () => {
+    const extended = extendedSummary({ equity, trades, initial: 1000, final: 1004.5, start: T0, end: T0 + 5 * H });
+    const full = reportHtml(summary, '<svg></svg>', trades, {
+      ...meta,
+      extras: { extended, funnel: { evaluated: 10, volume: 7, [EVIL]: 2, signals: 1 }, rejections: { SYMBOL_COOLDOWN: 3, [EVIL]: 1 }, strategy: EVIL, priceCharts: [{ symbol: EVIL, svg: '<svg class="pc"></svg>' }] },
+    });
+    it('shows growth, time, costs, period returns, the funnel with shares, the refusals and the price charts', () => {
+      for (const h of ['Growth, time and costs', 'Returns by period', 'Entry funnel and refusals', 'Price charts']) expect(full).toContain(h);
+      expect(full).toContain('<td>volume</td><td class="n">7</td><td class="n">70.0%</td>');
+      expect(full).toContain('<td>SYMBOL_COOLDOWN</td><td class="n">3</td>');
+      expect(full).toContain('<svg class="pc"></svg>');
+      expect(full).toContain('<td>2024-01-01</td>');
+      expect(full).toContain('Trade duration: mean</td><td class="n ">30 min');
+    });
+    it('escapes every input text, keeps every headline row, and stays self-contained', () => {
+      expect(full).not.toContain(EVIL);
+      expect(full).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+      for (const row of ['Net PnL (after fees and slippage)', 'Max drawdown', 'Sharpe (daily, ×√365)', 'Exit reasons', 'Data quality']) expect(full).toContain(row);
+      expect(full).not.toMatch(/<link|<script|src=|@import|url\(http/i);
+    });
+    it('without extras the page is as before', () => {
+      expect(html).not.toContain('Returns by period');
+    });
   });
 });

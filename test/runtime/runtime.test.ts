@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Runtime, RuntimeStartError } from '../../fargate/runtime.js';
+import { Runtime, RuntimeStartError, type RuntimeDeps } from '../../fargate/runtime.js';
 import { parseRuntimeConfig, type RuntimeConfigInput } from '../../fargate/runtimeConfig.js';
 import { loadCandleFile } from '../../services/adapters/candleFiles.js';
 import { createDynamoStore, createTable } from '../../services/adapters/dynamo/dynamoStore.js';
@@ -81,6 +81,7 @@ describe('fargate runtime (paper, simulator, dynalite in memory)', () => {
     over: Partial<RuntimeConfigInput> = {},
     owner = 'test-owner',
     wallClock?: () => number,
+    deps: Pick<RuntimeDeps, 'strategyFactory'> = {},
   ): Promise<{ rt: Runtime; lines: string[]; events: MemoryEventQueues; ks: FileKillSwitchSource }> {
     dir = await mkdtemp(join(tmpdir(), 'runtime-'));
     const lines: string[] = [];
@@ -98,7 +99,7 @@ describe('fargate runtime (paper, simulator, dynalite in memory)', () => {
       warmupMinutes: 300,
       ...over,
     });
-    const rt = await Runtime.start(config, { out: { log: (l) => lines.push(l), err: (l) => lines.push(l) }, owner, dynamo, events, ...(wallClock ? { wallClock } : {}) });
+    const rt = await Runtime.start(config, { out: { log: (l) => lines.push(l), err: (l) => lines.push(l) }, owner, dynamo, events, ...(wallClock ? { wallClock } : {}), ...deps });
     runtimes.push(rt);
     return { rt, lines, events, ks: new FileKillSwitchSource(killSwitchFilePath(dir)) };
   }
@@ -208,6 +209,19 @@ describe('fargate runtime (paper, simulator, dynalite in memory)', () => {
     const byTime = new Map(candles.map((c) => [c.openTime, c]));
     const shift = startMinute - 1000 * 60_000 - candles[0]!.openTime; // the replay's shiftTo
     for (const c of stored.slice(0, 50)) expect(byTime.get(c.openTime - shift)?.close).toBe(c.close);
+  }, 30_000);
+
+  it('trades the strategy its factory makes (--strategy): the plug-in is the session’s and gets the warm-up', async () => {
+    const seen: number[] = [];
+    const { rt } = await start({}, 'test-owner', undefined, {
+      strategyFactory: (cfg) => {
+        expect(cfg.mode).toBe('standard');
+        return { name: 'recorder', onCandle: (_s, c) => (seen.push(c.openTime), []) };
+      },
+    });
+    expect(rt.session.strategy.name).toBe('recorder');
+    expect(seen.length).toBeGreaterThanOrEqual(300); // the warm-up history, oldest first
+    expect(seen.every((t, i) => i === 0 || t > (seen[i - 1] as number))).toBe(true);
   }, 30_000);
 
   it('refuses a symbol whose lease another owner holds and trades the others', async () => {
