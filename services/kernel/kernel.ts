@@ -22,7 +22,9 @@
  * signal, a queue message) goes through the same entry gate and the same executor, whose risk
  * engine sizes and limits it exactly as it does the strategy's entries; the position is then the
  * executor's like any other (journal, stop held by the executor, targets, time stop, kill switch).
- * The kernel does not judge where the intent came from; services/signals does.
+ * The kernel does not judge where the intent came from; services/signals does. It does keep the
+ * time stop of the positions external entries opened itself, whatever the strategy does with
+ * them (the S/R strategy applies the same time stop to every position; another strategy may not).
  */
 import type { Config } from '../config/schema.js';
 import { Dec } from '../core/money.js';
@@ -120,6 +122,8 @@ export class TradingKernel {
   private readonly log: ((line: string) => void) | undefined;
   /** The external entry being decided now, whose executor event becomes submitExternal's answer. */
   private capture: { readonly id: string; outcome: ExternalOutcome | undefined } | undefined;
+  /** Ids of the positions external entries opened (bounded by the open positions: removed when they end). */
+  private readonly external = new Set<string>();
 
   constructor(private readonly opts: KernelOptions) {
     const cfg = opts.config;
@@ -195,6 +199,7 @@ export class TradingKernel {
     if (quoteVolume24h !== undefined) ctx.quoteVolume24h = quoteVolume24h;
     const proposed = this.strategy.onCandle(symbol, c, this.executor.hasPosition(symbol) ? this.executor.position(symbol) : undefined, ctx);
     if (proposed.length > 0) this.decide(proposed, now);
+    if (this.external.size > 0) this.externalTimeStop(symbol, closeTime, now);
     return true;
   }
 
@@ -259,8 +264,16 @@ export class TradingKernel {
     } finally {
       this.capture = undefined;
     }
+    if (capture.outcome?.kind === 'submitted') this.external.add(intent.id);
     // The executor answers every entry synchronously with entry_submitted or entry_rejected.
     return capture.outcome ?? { kind: 'refused', reason: 'EXCHANGE_REJECTED', detail: 'the executor gave no answer' };
+  }
+
+  /** The time stop of a position an external entry opened, when the strategy did not exit it already. */
+  private externalTimeStop(symbol: SymbolId, closeTime: number, now: number): void {
+    const p = this.executor.position(symbol);
+    if (!p || p.state !== 'open' || !this.external.has(p.id) || closeTime < p.expiresAt) return;
+    this.executor.decide([{ kind: 'exit', id: `${p.id}-time`, symbol, positionId: p.id, time: closeTime, reason: 'time', detail: `time stop of ${this.opts.config.exit.timeStopMinutes} min reached` }], now);
   }
 
   /** Says once (and again on a change, at most hourly) when a symbol fails or passes the market filters. */
@@ -314,6 +327,7 @@ export class TradingKernel {
       case 'entry_rejected':
         this.counters.entriesRejected++;
         if (this.capture?.id === e.intent.id) this.capture.outcome = { kind: 'refused', reason: e.reason, detail: e.detail };
+        else this.external.delete(e.intent.id);
         this.rejections[e.reason] = (this.rejections[e.reason] ?? 0) + 1;
         log?.(`${iso(e.time)} SKIP   ${e.intent.symbol} ${e.reason}: ${e.detail}`);
         break;
@@ -336,6 +350,7 @@ export class TradingKernel {
         if (log && !e.quantity.eq(e.requested)) log(`${iso(e.time)} ENTRY  ${e.symbol} ended with ${e.quantity.toString()} of ${e.requested.toString()} filled @ ${e.price.toString()}`);
         break;
       case 'entry_expired':
+        this.external.delete(e.positionId);
         log?.(`${iso(e.time)} EXPIRED ${e.symbol} ${e.detail}`);
         break;
       case 'stop_moved':
@@ -346,6 +361,7 @@ export class TradingKernel {
         break;
       case 'position_closed':
         this.counters.positionsClosed++;
+        this.external.delete(e.trade.id);
         this.risk.onTradeClosed({ symbol: e.trade.symbol as SymbolId, time: e.time, pnl: e.trade.netPnl, exitReason: e.reason, equityAfter: this.opts.portfolio.equity() });
         log?.(`${iso(e.time)} CLOSE  ${e.trade.symbol} ${e.trade.exitReason} net ${e.trade.netPnl.toFixed(2)} (${e.trade.returnPct.toFixed(2)}%)`);
         break;

@@ -58,6 +58,7 @@ export const SIGNAL_REASONS = {
   KILL_SWITCH: 'The kill switch is not RUNNING: no new entries (exits still go through).',
   ENTRY_GATE: "The kernel's entry gate refused the entry (the kill switch, a lost lease).",
   EXIT_UNDER_WAY: 'A sell signal while the position is already being closed.',
+  OVERLOADED: 'Too many signals were waiting for a decision; refused at once (send it again later).',
   INTERNAL_ERROR: 'Handling the signal failed unexpectedly; it was logged and nothing was sent.',
 } as const satisfies Record<string, string>;
 
