@@ -55,6 +55,12 @@ export interface BacktestInput {
    * refuses it, counted in `rejections` under `entry_gate`. Exits and stop moves always pass.
    */
   readonly entryGate?: (intent: EnterIntent, now: number) => string | undefined;
+  /**
+   * Called at every minute's end, after that minute's candles were decided, with the kernel: where
+   * external signals (services/signals) enter a backtest, at the moment paper trading would route
+   * them. Its commands run before the next minute, like the strategy's.
+   */
+  readonly atClose?: (kernel: TradingKernel, closeTime: number) => void;
 }
 
 export interface BacktestResult {
@@ -252,6 +258,10 @@ export function runBacktestSync(input: BacktestInput): BacktestResult {
         liquidate(sym, closeTime);
         clock = closeTime;
       }
+    }
+    if (input.atClose) {
+      input.atClose(kernel, closeTime);
+      if (sink.pending) sink.flush();
     }
     done += count;
     if (input.onProgress && done >= nextProgress) {
