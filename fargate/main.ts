@@ -14,13 +14,15 @@ import { Dec } from '../services/core/money.js';
 import { CandleReplay, simMarketFromCandles } from '../services/sim/replay.js';
 import { Runtime, type RuntimeOutput } from './runtime.js';
 import { parseRuntimeConfig, type RuntimeConfigInput } from './runtimeConfig.js';
-import { cloudWiring } from './cloud.js';
+import { cloudWiring, signalsModeConfig } from './cloud.js';
+import { readFile } from 'node:fs/promises';
 import { EmfMetrics } from './metrics.js';
 
 export const START_USAGE = `usage: npm start -- [--exchange-url <url>] [--data-dir <dir>] [--status-port <n>] [--symbols A,B]
          [--speed <x>] [--balance <USDT>] [--mode standard|hf] [--profile conservative|moderate|aggressive]
          [--on-shutdown flat|leave] [--status-every <seconds>] [--duration <seconds>] [--live]
          [--state-endpoint <url>] [--owner <id>] [--lease-ttl <s>] [--unknown-orders cancel|adopt]
+         [--signals off|dry-run|on] [--status-host <address>]
 
 Paper trading on a local embedded setup (state in <data-dir>/state, kill switch <data-dir>/kill-switch.json,
 npm run pause|resume|stop). Public MEXC data when it can be reached; otherwise the simulator in process
@@ -42,11 +44,17 @@ replaying the bundled sample (data/sample).
   --lease-ttl      seconds a symbol's lease lasts without renewal (default 60)
   --unknown-orders cancel|adopt: orders open on the exchange that the state does not know, found at start (default cancel)
   --ml-filter      off|filter (env ML_FILTER; default off): entries need the promoted model's confidence >= 0.70
+  --signals        off|dry-run|on (env SIGNALS_MODE; default off): external signals on POST /signals and the
+                   signals queue; dry-run decides and audits without sending. The webhook needs a secret:
+                   env SIGNALS_SECRET, or SIGNALS_SECRET_FILE naming a file that holds it
+  --status-host    interface of the status server (default 127.0.0.1: this machine only); beyond loopback the
+                   /exchange/* endpoints need env OPERATOR_TOKEN as a bearer token
 
   env MEXC_PING_URL: the URL probed to tell whether MEXC can be reached (default ${'https://api.mexc.com/api/v3/ping'})
   In the Fargate task (set by the CDK stack): TRADING_MODE, TRADING_SYMBOLS, STRATEGY_MODE, RISK_PROFILE,
   STATE_TABLE (DynamoDB), KILL_SWITCH_PARAM (SSM), EVENTS_/ALERTS_/RETRAIN_QUEUE_URL (SQS),
-  METRICS_NAMESPACE and STAGE (CloudWatch metrics as EMF lines on stdout), RUNTIME_OWNER.`;
+  METRICS_NAMESPACE and STAGE (CloudWatch metrics as EMF lines on stdout), RUNTIME_OWNER, SIGNALS_QUEUE_URL and
+  SIGNALS_MODE (external signals, lib/signalWebhook.ts).`;
 
 /** Where MEXC's public API answers a ping. */
 export const MEXC_PING_URL = 'https://api.mexc.com/api/v3/ping';
@@ -105,6 +113,8 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
         'lease-ttl': { type: 'string' },
         'unknown-orders': { type: 'string' },
         'ml-filter': { type: 'string' },
+        signals: { type: 'string' },
+        'status-host': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -127,6 +137,9 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
   const owner = v.owner ?? (env.RUNTIME_OWNER || undefined);
   const mlFilter = v['ml-filter'];
   if (mlFilter !== undefined && mlFilter !== 'off' && mlFilter !== 'filter') throw new UsageError(`--ml-filter must be off or filter, got "${mlFilter}"`);
+  const signalsMode = v.signals;
+  if (signalsMode !== undefined && signalsMode !== 'off' && signalsMode !== 'dry-run' && signalsMode !== 'on') throw new UsageError(`--signals must be off, dry-run or on, got "${signalsMode}"`);
+  const signalSecret = await readSignalSecret(env);
   const cloud = cloudWiring({ ...env, ...(v['state-endpoint'] ? { STATE_ENDPOINT: v['state-endpoint'] } : {}) });
   const onShutdown = v['on-shutdown'];
   if (onShutdown !== undefined && onShutdown !== 'flat' && onShutdown !== 'leave') throw new UsageError(`--on-shutdown must be flat or leave, got "${onShutdown}"`);
@@ -176,6 +189,8 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       ...cloud.config,
       ...(mlFilter !== undefined ? { mlFilter } : {}),
       ...(replayed ? { archiveCandles: false } : {}),
+      ...(signalsMode !== undefined ? { signals: signalsModeConfig(signalsMode) } : {}),
+      ...(v['status-host'] !== undefined ? { statusHost: v['status-host'] } : {}),
     };
     const config = parseRuntimeConfig(input);
     for (const line of cloud.described) out.log(line);
@@ -187,6 +202,9 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       ...(cloud.killSwitchSource ? { killSwitchSource: cloud.killSwitchSource } : {}),
       ...(cloud.events ? { events: cloud.events } : {}),
       ...(cloud.modelObjects ? { modelObjects: cloud.modelObjects } : {}),
+      ...(cloud.signalInbox ? { signalInbox: cloud.signalInbox } : {}),
+      ...(signalSecret ? { signalSecret } : {}),
+      ...(env.OPERATOR_TOKEN ? { operatorToken: env.OPERATOR_TOKEN } : {}),
       ...(env.METRICS_NAMESPACE ? { metrics: new EmfMetrics(env.STAGE || 'local', (line) => out.log(line), env.METRICS_NAMESPACE) } : {}),
     });
     out.log(`status ${rt.statusServer?.url ?? '-'}/status (Ctrl-C stops gracefully)`);
@@ -211,6 +229,25 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
   } finally {
     await sim?.close();
   }
+}
+
+/**
+ * The webhook's secret: SIGNALS_SECRET, or the first line of the file SIGNALS_SECRET_FILE names (a
+ * file keeps it out of the process list and the shell history). Never logged.
+ */
+async function readSignalSecret(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  if (env.SIGNALS_SECRET) return env.SIGNALS_SECRET;
+  const file = env.SIGNALS_SECRET_FILE || undefined;
+  if (!file) return undefined;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`SIGNALS_SECRET_FILE: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const secret = text.split(/\r?\n/)[0]?.trim() ?? '';
+  if (secret.length < 16) throw new ConfigError(`SIGNALS_SECRET_FILE: ${file} must hold a secret of at least 16 characters on its first line`);
+  return secret;
 }
 
 /** The simulator on the bundled sample: 1000 minutes of history, then the replay at `speed`. */
