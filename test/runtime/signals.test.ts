@@ -44,6 +44,7 @@ describe('signals in the runtime (paper, simulator over loopback)', () => {
   let dir: string;
   let lastClose: number;
   const runtimes: Runtime[] = [];
+  let owners = 0;
 
   beforeAll(async () => {
     const now = Date.now();
@@ -84,7 +85,7 @@ describe('signals in the runtime (paper, simulator over loopback)', () => {
     });
     const rt = await Runtime.start(config, {
       out: { log: (l) => lines.push(l), err: (l) => lines.push(l) },
-      owner: `signals-${Math.random().toString(36).slice(2, 8)}`,
+      owner: `signals-${++owners}`,
       dynamo,
       signalSecret: deps.secret ?? SECRET,
       ...(deps.inbox ? { signalInbox: deps.inbox } : {}),
