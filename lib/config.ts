@@ -83,6 +83,11 @@ export const stageConfigSchema = z
      * dispatcher's environment schema requires TELEGRAM_CHAT_ID and fails every alert without it.
      */
     telegramChatId: z.string().regex(/^-?\d{1,20}$/, 'a Telegram chat id is an integer, e.g. -1001234567890'),
+    /**
+     * External signals (lib/signalWebhook.ts): off (the default), dry-run (decided and audited,
+     * nothing sent) or on; the hot path's SIGNALS_MODE.
+     */
+    signals: z.enum(['off', 'dry-run', 'on']).default('off'),
   })
   .strict();
 

@@ -16,6 +16,7 @@ import { PublicNetwork } from './network.js';
 import { Observability } from './observability.js';
 import { REPO_ROOT } from './paths.js';
 import { EventQueues } from './queues.js';
+import { SignalWebhook } from './signalWebhook.js';
 import { TradingSecrets } from './secrets.js';
 import { StateTable } from './stateTable.js';
 
@@ -49,6 +50,7 @@ export class ScalperStack extends Stack {
   readonly hotPath: HotPathService;
   readonly jobs: Jobs;
   readonly observability: Observability;
+  readonly signals: SignalWebhook;
 
   constructor(scope: Construct, id: string, props: ScalperStackProps) {
     super(scope, id, props);
@@ -85,6 +87,14 @@ export class ScalperStack extends Stack {
       alarmTopic: this.alarmTopic.topic,
       mexcCredentials: this.secrets.mexcCredentials,
       telegramBotToken: this.secrets.telegramBotToken,
+    });
+
+    this.signals = new SignalWebhook(this, 'Signals', {
+      config,
+      table: this.stateTable.table,
+      mexcCredentials: this.secrets.mexcCredentials,
+      taskDefinition: this.hotPath.taskDefinition,
+      alarmTopic: this.alarmTopic.topic,
     });
 
     this.observability = new Observability(this, 'Observability', {

@@ -38,8 +38,11 @@ export interface ExchangeEndpointsOptions {
   readonly liveTrading: boolean;
   /** Symbols this process trades: a real test order on them is refused. */
   readonly traded: (symbol: SymbolId) => boolean;
-  /** Sends a real test order (through the guarded venue); absent: real test orders are refused. */
-  readonly placeOrder?: (req: VenueOrderRequest) => Promise<VenueOrder>;
+  /**
+   * Sends a real test order (through the guarded venue), or says why not (the Lambda refuses when
+   * the symbol's lease is held: the hot path trades it); absent: real test orders are refused.
+   */
+  readonly placeOrder?: (req: VenueOrderRequest) => Promise<VenueOrder | { readonly refused: string }>;
   /** Wall clock (latency, client ids, the markets cache). */
   readonly now: () => number;
   /** The market list is reloaded at most this often (default 60 s). */
@@ -192,6 +195,7 @@ export class ExchangeEndpoints {
     if (!this.opts.placeOrder) refusals.push('no order sender is wired here');
     if (refusals.length > 0) return fail(403, `real test order refused: ${refusals.join('; ')}`, { dryRun: false, wouldSend });
     const placed = await (this.opts.placeOrder as NonNullable<ExchangeEndpointsOptions['placeOrder']>)(order);
+    if ('refused' in placed) return fail(403, `real test order refused: ${placed.refused}`, { dryRun: false, wouldSend });
     return {
       status: 200,
       body: { ok: true, dryRun: false, order: { clientOrderId: placed.clientOrderId, exchangeOrderId: placed.exchangeOrderId, status: placed.status, filledQuantity: placed.filledQuantity.toString(), filledQuote: placed.filledQuote.toString() }, clamps },

@@ -126,6 +126,11 @@ function derivedId(source: string, symbol: string, side: string, time: number): 
   return `${source}:${symbol}:${side}:${time}`;
 }
 
+/** The trace id of a signal: the same wherever it is seen (the Function URL, the hot path). */
+export function signalTraceId(signal: Pick<Signal, 'source' | 'id'>): string {
+  return `t${shortHash(`${signal.source}|${signal.id}`)}`;
+}
+
 /** A short, stable hash of a text (hex), for trace and intent ids. */
 export function shortHash(text: string, chars = 16): string {
   return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, chars);

@@ -30,7 +30,7 @@ import type { EnterIntent, ExitIntent } from '../model/intents.js';
 import type { PositionView } from '../model/positions.js';
 import type { AuditEvent, AuditLog } from './audit.js';
 import { SignalDeduper } from './dedupe.js';
-import { parseSignal, shortHash } from './parse.js';
+import { parseSignal, shortHash, signalTraceId } from './parse.js';
 import { SIGNAL_PROFILES, deriveLevels, signalNotional, type SignalProfile } from './policy.js';
 import type { Signal, SignalChannel, SignalLevels, SignalResult } from './types.js';
 
@@ -104,7 +104,7 @@ export class SignalRouter {
       return this.block({ traceId, channel, source: channel, time: now, ...(parsed.id ? { signalId: parsed.id } : {}) }, 'MALFORMED', parsed.detail);
     }
     const signal = parsed.signal;
-    const traceId = `t${shortHash(`${signal.source}|${signal.id}`)}`;
+    const traceId = signalTraceId(signal);
     const base: Base = { traceId, channel, source: signal.source, time: now, signalId: signal.id, symbol: signal.symbol, side: signal.side };
     try {
       return this.decide(signal, base, now);
@@ -122,7 +122,7 @@ export class SignalRouter {
     const parsed = parseSignal(input, channel);
     if (!parsed.ok) return this.block({ traceId: `t${shortHash(`${channel}|${now}|${typeof input === 'string' ? input : safeJson(input)}`)}`, channel, source: channel, time: now }, 'MALFORMED', parsed.detail);
     const sg = parsed.signal;
-    return this.block({ traceId: `t${shortHash(`${sg.source}|${sg.id}`)}`, channel, source: sg.source, time: now, signalId: sg.id, symbol: sg.symbol, side: sg.side }, reason, detail);
+    return this.block({ traceId: signalTraceId(sg), channel, source: sg.source, time: now, signalId: sg.id, symbol: sg.symbol, side: sg.side }, reason, detail);
   }
 
   private decide(signal: Signal, base: Base, now: number): SignalResult {

@@ -71,6 +71,8 @@ export type SignalStatus =
   | 'accepted'
   /** Everything was decided and audited, nothing sent (signals.dryRun). */
   | 'dry_run'
+  /** Handed to the signals queue (the AWS Function URL): the hot path decides; the audit log has its decision under the trace id. */
+  | 'queued'
   | 'refused';
 
 /** The levels a routed entry gets, and where each came from. */

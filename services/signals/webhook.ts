@@ -73,9 +73,9 @@ export interface WebhookDeps {
   readonly onUnauthorized?: (why: string) => void;
 }
 
-/** HTTP status of a router answer: 200 when sent or dry-run, 400 malformed, 409 duplicate, 422 other refusals. */
+/** HTTP status of a router answer: 200 when sent or dry-run, 202 queued, 400 malformed, 409 duplicate, 422 other refusals. */
 function statusOf(r: SignalResult): number {
-  if (r.ok) return 200;
+  if (r.ok) return r.status === 'queued' ? 202 : 200;
   if (r.reason === 'MALFORMED') return 400;
   if (r.reason === 'DUPLICATE') return 409;
   if (r.reason === 'OVERLOADED') return 503;

@@ -64,7 +64,8 @@ describe('state table', () => {
 describe('secrets', () => {
   it('creates the MEXC credentials (JSON apiKey/apiSecret) and Telegram token secrets with generated placeholders, retained', () => {
     const secrets = resourcesOf(template, 'AWS::SecretsManager::Secret');
-    expect(secrets).toHaveLength(2);
+    // MEXC and Telegram (lib/secrets.ts); the webhook secret and the operator token (lib/signalWebhook.ts).
+    expect(secrets).toHaveLength(4);
     for (const [, s] of secrets) {
       expect(props(s).GenerateSecretString).toBeDefined();
       expect(props(s).SecretString).toBeUndefined();
@@ -108,23 +109,24 @@ describe('secrets', () => {
         expect(JSON.stringify(value)).not.toContain('resolve:secretsmanager');
       }
     }
-    expect(seen).toBe(4); // MEXC for reconcile, risk-sweep, emergency-stop; Telegram for the dispatcher
+    expect(seen).toBe(7); // MEXC for reconcile, risk-sweep, emergency-stop; Telegram for the dispatcher; MEXC, webhook secret, operator token for the signal webhook
   });
 });
 
 describe('queues', () => {
   it('has events, alerts and retrain queues, each with its own DLQ after 5 receives', () => {
     const queues = resourcesOf(template, 'AWS::SQS::Queue');
-    expect(queues).toHaveLength(6);
+    // The three event queues and the signals queue (lib/signalWebhook.ts), each with its DLQ.
+    expect(queues).toHaveLength(8);
     const main = queues.filter(([, q]) => props(q).RedrivePolicy !== undefined);
-    expect(main).toHaveLength(3);
+    expect(main).toHaveLength(4);
     const dlqIds = new Set<string>();
     for (const [, q] of main) {
       const redrive = props(q).RedrivePolicy as { maxReceiveCount: number; deadLetterTargetArn: { 'Fn::GetAtt': [string, string] } };
       expect(redrive.maxReceiveCount).toBe(5);
       dlqIds.add(redrive.deadLetterTargetArn['Fn::GetAtt'][0]);
     }
-    expect(dlqIds.size).toBe(3);
+    expect(dlqIds.size).toBe(4);
     const all = template.toJSON().Resources as Record<string, Json>;
     for (const id of dlqIds) expect(props(all[id]!).RedrivePolicy).toBeUndefined();
     for (const name of ['events', 'alerts', 'retrain'] as const) {
@@ -262,9 +264,9 @@ describe('lambdas', () => {
   const fnId = (job: keyof ScalperStack['jobs']['functions']) => logicalIdOf(stack.jobs.functions[job].function);
   const roleId = (job: keyof ScalperStack['jobs']['functions']) => logicalIdOf(stack.jobs.functions[job].role);
 
-  it('are five functions, all ARM64 on nodejs22.x, handler "handler", logging to a group with the stage retention', () => {
+  it('are six functions (the five jobs and the signal webhook), all ARM64 on nodejs22.x, handler "handler", logging to a group with the stage retention', () => {
     const fns = resourcesOf(template, 'AWS::Lambda::Function');
-    expect(fns).toHaveLength(5);
+    expect(fns).toHaveLength(6);
     const resources = template.toJSON().Resources as Record<string, Json>;
     for (const [, fn] of fns) {
       const p = props(fn);
@@ -399,7 +401,8 @@ describe('observability', () => {
 
   it('sends every alarm (ALARM and OK) to the topic, which mails the configured address', () => {
     const all = alarms();
-    expect(all).toHaveLength(12);
+    // lib/observability.ts's twelve, and the signal webhook's (its dead letters, its errors).
+    expect(all).toHaveLength(14);
     for (const a of all) {
       expect(a.AlarmActions).toEqual([topicRef()]);
       expect(a.OKActions).toEqual([topicRef()]);
