@@ -148,39 +148,43 @@ function leasedOrder(store: StateStore, place: (req: VenueOrderRequest) => Promi
 let defaults: Promise<SignalWebhookDeps> | undefined;
 
 function defaultDeps(): Promise<SignalWebhookDeps> {
-  defaults ??= (async () => {
-    const env = parseSignalWebhookEnv(process.env);
-    const secrets = new SecretsManagerSecretSource(secretsClient());
-    const store = stateStore(dynamoClient(), env.STATE_TABLE, obs.logger);
-    const venue = venueFactory(secrets, { secretId: env.MEXC_SECRET_ID, ...(env.MEXC_REST_URL ? { restUrl: env.MEXC_REST_URL } : {}) }, (m) => obs.logger.warn(m));
-    const config = parseConfig({ risk: { profile: env.RISK_PROFILE } });
-    let endpoints: Promise<ExchangeEndpoints> | undefined;
-    return {
-      signalSecret: cachedSecret(secrets, env.SIGNALS_SECRET_ID),
-      operatorToken: cachedSecret(secrets, env.OPERATOR_TOKEN_SECRET_ID),
-      send: (body) => sendSignalMessage(sqsClient(), env.SIGNALS_QUEUE_URL, body),
-      audit: async (e) => void (await store.putAuditOnce(e)),
-      endpoints: () => {
-        endpoints ??= venue().then((v) => {
-          const guarded = guardedVenueFor(v, { now: Date.now, sleep });
-          return new ExchangeEndpoints({
-            venue: guarded,
-            signals: config.signals,
-            profile: SIGNAL_PROFILES[env.RISK_PROFILE],
-            liveTrading: env.TRADING_MODE === 'live',
-            // The lease decides: the hot path holds the leases of the symbols it trades.
-            traded: () => false,
-            placeOrder: leasedOrder(store, (req) => guarded.createOrder(req)),
-            now: Date.now,
-          });
-        });
-        void endpoints.catch(() => (endpoints = undefined));
-        return endpoints;
-      },
-      now: Date.now,
-    };
-  })();
+  // A promise, so a bad environment rejects this invocation (and is retried by the next).
+  defaults ??= new Promise<SignalWebhookDeps>((resolve) => resolve(buildDeps()));
+  void defaults.catch(() => (defaults = undefined));
   return defaults;
+}
+
+function buildDeps(): SignalWebhookDeps {
+  const env = parseSignalWebhookEnv(process.env);
+  const secrets = new SecretsManagerSecretSource(secretsClient());
+  const store = stateStore(dynamoClient(), env.STATE_TABLE, obs.logger);
+  const venue = venueFactory(secrets, { secretId: env.MEXC_SECRET_ID, ...(env.MEXC_REST_URL ? { restUrl: env.MEXC_REST_URL } : {}) }, (m) => obs.logger.warn(m));
+  const config = parseConfig({ risk: { profile: env.RISK_PROFILE } });
+  let endpoints: Promise<ExchangeEndpoints> | undefined;
+  return {
+    signalSecret: cachedSecret(secrets, env.SIGNALS_SECRET_ID),
+    operatorToken: cachedSecret(secrets, env.OPERATOR_TOKEN_SECRET_ID),
+    send: (body) => sendSignalMessage(sqsClient(), env.SIGNALS_QUEUE_URL, body),
+    audit: async (e) => void (await store.putAuditOnce(e)),
+    endpoints: () => {
+      endpoints ??= venue().then((v) => {
+        const guarded = guardedVenueFor(v, { now: Date.now, sleep });
+        return new ExchangeEndpoints({
+          venue: guarded,
+          signals: config.signals,
+          profile: SIGNAL_PROFILES[env.RISK_PROFILE],
+          liveTrading: env.TRADING_MODE === 'live',
+          // The lease decides: the hot path holds the leases of the symbols it trades.
+          traded: () => false,
+          placeOrder: leasedOrder(store, (req) => guarded.createOrder(req)),
+          now: Date.now,
+        });
+      });
+      void endpoints.catch(() => (endpoints = undefined));
+      return endpoints;
+    },
+    now: Date.now,
+  };
 }
 
 export const handler = createSignalWebhookHandler(defaultDeps);
