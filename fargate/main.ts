@@ -205,7 +205,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       ...(cloud.signalInbox ? { signalInbox: cloud.signalInbox } : {}),
       ...(signalSecret ? { signalSecret } : {}),
       ...(env.OPERATOR_TOKEN ? { operatorToken: env.OPERATOR_TOKEN } : {}),
-      ...(env.METRICS_NAMESPACE ? { metrics: new EmfMetrics(env.STAGE || 'local', (line) => out.log(line), env.METRICS_NAMESPACE) } : {}),
+      ...(env.METRICS_NAMESPACE ? { metrics: new EmfMetrics(env.STAGE || 'local', (line) => out.log(line), env.METRICS_NAMESPACE, env.METRICS_DETAIL !== 'off') } : {}),
     });
     out.log(`status ${rt.statusServer?.url ?? '-'}/status (Ctrl-C stops gracefully)`);
     let reason = 'stop requested';

@@ -8,7 +8,9 @@
  * EMF: one main line a minute (Heartbeat, Orders, OrderErrors, DailyLossPct with the Stage
  * dimension, as the alarms read them), then one line per label combination counted that minute
  * (Orders by Exchange/Status/Type, Signals by Source/Outcome, RiskRefusals by Reason), one per
- * stream's feed lag, and one with the gauges (HeartbeatAgeSeconds, Equity, DailyPnl).
+ * symbol's 1m kline feed lag, and one with the gauges (HeartbeatAgeSeconds, Equity, DailyPnl).
+ * Each dimension combination is a custom metric CloudWatch bills (0.30 $ a month), so the detail
+ * lines can be turned off (`detail: false`, env METRICS_DETAIL=off); the main line always goes.
  */
 import { DETAIL_METRICS, DIMENSIONS, METRICS, METRIC_NAMESPACE, STAGE_DIMENSION } from '../services/observability/metricNames.js';
 
@@ -90,6 +92,7 @@ export class EmfMetrics implements RuntimeMetrics {
     private readonly stage: string,
     private readonly write: (line: string) => void,
     private readonly namespace: string = METRIC_NAMESPACE,
+    private readonly detail = true,
   ) {}
 
   heartbeat(): void {
@@ -164,11 +167,16 @@ export class EmfMetrics implements RuntimeMetrics {
     this.orders = 0;
     this.errors = 0;
     this.write(JSON.stringify(line));
+    if (!this.detail) {
+      this.counts.clear();
+      return;
+    }
     for (const c of this.counts.values()) this.write(this.line(now, c.dims, { [c.metric]: { value: c.n, unit: 'Count' } }));
     this.counts.clear();
     const g = this.latest;
     for (const [stream, s] of Object.entries(g.feedLagSeconds ?? {})) {
-      if (Number.isFinite(s)) this.write(this.line(now, { [DIMENSIONS.stream]: this.bounds.stream.of(stream) }, { [DETAIL_METRICS.feedLagSeconds]: { value: s, unit: 'Seconds' } }));
+      // The 1m klines are the streams the health check requires; trades and books only locally.
+      if (stream.startsWith('kline:') && Number.isFinite(s)) this.write(this.line(now, { [DIMENSIONS.stream]: this.bounds.stream.of(stream) }, { [DETAIL_METRICS.feedLagSeconds]: { value: s, unit: 'Seconds' } }));
     }
     const gauges: Record<string, { value: number; unit: string }> = {};
     if (g.heartbeatAgeSeconds !== undefined && Number.isFinite(g.heartbeatAgeSeconds)) gauges[DETAIL_METRICS.heartbeatAgeSeconds] = { value: g.heartbeatAgeSeconds, unit: 'Seconds' };
