@@ -67,7 +67,8 @@ export function cloudWiring(env: NodeJS.ProcessEnv): CloudWiring {
   const signalsUrl = env.SIGNALS_QUEUE_URL || undefined;
   let signalInbox: SignalInbox | undefined;
   if (signalsUrl) {
-    signalInbox = new SqsSignalInbox(new SQSClient({ maxAttempts: 1 }), signalsUrl);
+    // Long polling: a signal is returned as soon as it arrives, and an idle queue costs one receive per 10 s.
+    signalInbox = new SqsSignalInbox(new SQSClient({ maxAttempts: 1 }), signalsUrl, 10);
     described.push('signals: SQS queue');
   }
   const signalsMode = env.SIGNALS_MODE || undefined;

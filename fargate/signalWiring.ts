@@ -166,6 +166,13 @@ export function wireSignals(o: SignalWiringOptions): SignalWiring {
   ];
   let timer: NodeJS.Timeout | undefined;
   let polling: Promise<unknown> | undefined;
+  let stopped = false;
+  // After stop, a long poll that still returns leaves its messages on the queue (not decided, not
+  // acked): nothing is traded while the runtime shuts down, and the next task decides them.
+  const queueIntake = {
+    submit: (body: unknown, channel: 'queue') =>
+      stopped ? Promise.resolve({ ok: false, status: 'refused' as const, traceId: '-', reason: 'OVERLOADED', error: 'OVERLOADED: shutting down' }) : intake.submit(body, channel),
+  };
   return {
     router,
     intake,
@@ -178,14 +185,14 @@ export function wireSignals(o: SignalWiringOptions): SignalWiring {
       if (!inbox || timer) return;
       timer = setInterval(() => {
         if (polling) return; // one poll at a time
-        polling = pollSignalInbox(inbox, intake, o.err).finally(() => (polling = undefined));
+        polling = pollSignalInbox(inbox, queueIntake, o.err).finally(() => (polling = undefined));
       }, 1000);
       timer.unref();
     },
     async stop() {
+      stopped = true;
       if (timer) clearInterval(timer);
       timer = undefined;
-      await polling;
       await intake.idle();
       await audit.flush();
     },

@@ -78,7 +78,7 @@ export interface PollResult {
  * unless its decision is not final. Never rejects: a queue that cannot be reached is logged, and
  * the next poll tries again.
  */
-export async function pollSignalInbox(inbox: SignalInbox, intake: SignalIntake, log: (line: string) => void, visibilityMs = 30_000): Promise<PollResult> {
+export async function pollSignalInbox(inbox: SignalInbox, intake: Pick<SignalIntake, 'submit'>, log: (line: string) => void, visibilityMs = 30_000): Promise<PollResult> {
   let messages: InboxMessage[];
   try {
     messages = await inbox.receive(10, visibilityMs);
