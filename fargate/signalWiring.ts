@@ -76,6 +76,28 @@ export interface SignalWiring {
   stop(): Promise<void>;
 }
 
+/** The routes wireSignals registers, by method and path (the status server starts before them). */
+const ROUTES: readonly Pick<HttpRoute, 'method' | 'path'>[] = [
+  { method: 'POST', path: '/signals' },
+  { method: 'GET', path: '/exchange/' },
+  { method: 'POST', path: '/exchange/' },
+  { method: 'GET', path: '/metrics' },
+];
+
+/**
+ * The signal routes for a status server started before the session exists: each delegates to the
+ * wired route once `current()` has it, and answers 503 `starting` until then.
+ */
+export function deferredSignalRoutes(current: () => readonly HttpRoute[] | undefined): HttpRoute[] {
+  return ROUTES.map((r) => ({
+    ...r,
+    handle: (req: RouteRequest) => {
+      const route = current()?.find((x) => x.method === r.method && x.path === r.path);
+      return route ? route.handle(req) : { status: 503, body: { ok: false, error: 'starting: the runtime is not trading yet' } };
+    },
+  }));
+}
+
 /** Addresses of this machine. */
 export function isLoopback(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';

@@ -9,7 +9,7 @@
  *   anything else is read). The `/exchange/*` endpoints on the same URL need the operator token.
  *   Both are Secrets Manager secrets generated here (the operator reads them with get-secret-value
  *   and can replace them with put-secret-value); reserved concurrency bounds what a flood can cost.
- * - Signals queue: SQS-managed encryption, TLS only, a dead-letter queue after 5 receives (an
+ * - Signals queue: encrypted with the stack's key, TLS only, a dead-letter queue after 5 receives (an
  *   alarm on it), one day of retention (a signal older than signals.maxAgeSeconds is refused anyway).
  * - IAM only through grant* calls: the Lambda may send to the queue, read its two secrets and the
  *   MEXC key, and write the state table (audit records, the lease of a real test order); the task
@@ -20,6 +20,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -27,7 +28,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { StageConfig } from './config.js';
 import { METRIC_NAMESPACE } from './metrics.js';
-import { REASONS, acknowledge, nagRef } from './nag.js';
+import { REASONS, acknowledge, guardRule, kmsGrantAcknowledgements, nagRef } from './nag.js';
 import { ScalperFunction } from './scalperFunction.js';
 
 export interface SignalWebhookProps {
@@ -38,6 +39,8 @@ export interface SignalWebhookProps {
   /** The hot path's task: it consumes the signals queue. */
   readonly taskDefinition: ecs.FargateTaskDefinition;
   readonly alarmTopic: sns.ITopic;
+  /** The stack's data key (lib/dataKey.ts): the queues and the function's log group are encrypted with it. */
+  readonly key: kms.IKey;
 }
 
 export class SignalWebhook extends Construct {
@@ -53,13 +56,18 @@ export class SignalWebhook extends Construct {
     const { config } = props;
 
     this.deadLetterQueue = new sqs.Queue(this, 'SignalsDlq', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.key,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    acknowledge(this.deadLetterQueue, [
+      guardRule('sqs_dlq_check', 'This is itself the dead-letter queue of the signals queue: a signal lands here after 5 deliveries the hot path did not decide, and the SignalsDeadLetters alarm pages on the first. A DLQ behind a DLQ would only move it out of sight.'),
+    ]);
     this.queue = new sqs.Queue(this, 'Signals', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.key,
       enforceSSL: true,
       // The hot path decides a signal within its poll (1 s) and acks it; 30 s covers a slow decision.
       visibilityTimeout: Duration.seconds(30),
@@ -90,6 +98,7 @@ export class SignalWebhook extends Construct {
       memorySize: 256,
       timeout: Duration.seconds(15),
       logRetentionDays: config.logRetentionDays,
+      logKey: props.key,
       // A flood of requests cannot scale past this (the secret check is the first thing done).
       reservedConcurrentExecutions: 2,
       environment: {
@@ -113,7 +122,7 @@ export class SignalWebhook extends Construct {
     this.operatorToken.grantRead(role);
     props.mexcCredentials.grantRead(role);
     props.table.grantReadWriteData(role);
-    acknowledge(role, [{ id: `AwsSolutions-IAM5[Resource::${nagRef(props.table)}/index/*]`, reason: REASONS.tableIndexes }]);
+    acknowledge(role, [{ id: `AwsSolutions-IAM5[Resource::${nagRef(props.table)}/index/*]`, reason: REASONS.tableIndexes }, ...kmsGrantAcknowledgements()]);
 
     // The hot path: consumes the queue; decides in the mode the stage says.
     this.queue.grantConsumeMessages(props.taskDefinition.taskRole);

@@ -14,6 +14,8 @@ import type { ClosedTrade } from '../analytics/types.js';
 import type { RiskState } from '../risk/types.js';
 import { parseRiskState } from '../risk/state.js';
 import { auditEventSchema, type AuditEvent } from '../signals/audit.js';
+import { commandLogSchema, statusSnapshotSchema, type CommandLogRecord, type StatusSnapshotRecord } from './consoleRecords.js';
+export type { CommandLogRecord, StatusSnapshotRecord } from './consoleRecords.js';
 
 const DECIMAL_RE = /^-?\d+(\.\d+)?$/;
 /** A Dec stored as its decimal string ("10000.5"). */
@@ -355,6 +357,8 @@ export interface EntityMap {
   heartbeat: HeartbeatRecord;
   model: ModelPointerRecord;
   audit: AuditRecord;
+  snapshot: StatusSnapshotRecord;
+  command: CommandLogRecord;
 }
 export type EntityKind = keyof EntityMap;
 /** Kinds written with plain versioned get/put and `applyEvent`. Fills, trades and audit events are written once; leases, heartbeats and the model pointer have their own methods. */
@@ -371,4 +375,6 @@ export const ENTITY_SCHEMAS: { readonly [K in EntityKind]: z.ZodType<EntityMap[K
   heartbeat: heartbeatSchema,
   model: modelPointerSchema,
   audit: auditRecordSchema,
+  snapshot: statusSnapshotSchema,
+  command: commandLogSchema,
 };

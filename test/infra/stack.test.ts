@@ -18,6 +18,22 @@ beforeAll(() => {
 });
 
 const props = (r: Json) => (r.Properties ?? {}) as Json;
+const dataKeyId = () => logicalIdOf(stack.dataKey.key);
+
+describe('the data key', () => {
+  it('is one customer-managed key, rotated, retained, usable by CloudWatch Logs only for this account\'s log groups', () => {
+    const [id, key] = onlyResource(template, 'AWS::KMS::Key');
+    expect(id).toBe(dataKeyId());
+    expect(props(key).EnableKeyRotation).toBe(true);
+    expect(key.DeletionPolicy).toBe('Retain');
+    const statements = (props(key).KeyPolicy as { Statement: (Statement & { Principal?: { Service?: unknown } })[] }).Statement;
+    const logs = statements.find((st) => st.Principal?.Service === 'logs.us-east-1.amazonaws.com');
+    expect(logs?.Condition).toMatchObject({ ArnLike: { 'kms:EncryptionContext:aws:logs:arn': expect.anything() as unknown } });
+    expect(JSON.stringify(logs?.Condition)).toContain(':logs:us-east-1:123456789012:log-group:*');
+    // Grants only on behalf of AWS services (CT.KMS.PR.3).
+    expect(statements).toEqual(expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Action: 'kms:CreateGrant', Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } } })]));
+  });
+});
 
 describe('state table', () => {
   it('is the single-table design: PK/SK, GSI1 and GSI2 on their key attributes, projecting ALL', () => {
@@ -62,10 +78,10 @@ describe('state table', () => {
 });
 
 describe('secrets', () => {
-  it('creates the MEXC credentials (JSON apiKey/apiSecret) and Telegram token secrets with generated placeholders, retained', () => {
+  it('creates the MEXC credentials (JSON apiKey/apiSecret), Telegram token, webhook secret, TOTP secret and dashboard link key with generated placeholders, retained', () => {
     const secrets = resourcesOf(template, 'AWS::SecretsManager::Secret');
-    // MEXC and Telegram (lib/secrets.ts); the webhook secret and the operator token (lib/signalWebhook.ts).
-    expect(secrets).toHaveLength(4);
+    // MEXC and Telegram (lib/secrets.ts), the console's, and the signal webhook's secret and operator token (lib/signalWebhook.ts).
+    expect(secrets).toHaveLength(7);
     for (const [, s] of secrets) {
       expect(props(s).GenerateSecretString).toBeDefined();
       expect(props(s).SecretString).toBeUndefined();
@@ -109,34 +125,38 @@ describe('secrets', () => {
         expect(JSON.stringify(value)).not.toContain('resolve:secretsmanager');
       }
     }
-    expect(seen).toBe(7); // MEXC for reconcile, risk-sweep, emergency-stop; Telegram for the dispatcher; MEXC, webhook secret, operator token for the signal webhook
+    // MEXC for reconcile, risk-sweep, emergency-stop; the token for the dispatcher; the token, webhook
+    // secret, TOTP secret and link key for the Telegram webhook; the link key for the dashboard;
+    // MEXC, the webhook secret and the operator token for the signal webhook.
+    expect(seen).toBe(12);
   });
 });
 
 describe('queues', () => {
-  it('has events, alerts and retrain queues, each with its own DLQ after 5 receives', () => {
+  it('has events, alerts, retrain and commands queues, each with its own DLQ after 5 receives', () => {
     const queues = resourcesOf(template, 'AWS::SQS::Queue');
-    // The three event queues and the signals queue (lib/signalWebhook.ts), each with its DLQ.
-    expect(queues).toHaveLength(8);
+    // The four event queues and the signals queue (lib/signalWebhook.ts), each with its DLQ.
+    expect(queues).toHaveLength(10);
     const main = queues.filter(([, q]) => props(q).RedrivePolicy !== undefined);
-    expect(main).toHaveLength(4);
+    expect(main).toHaveLength(5);
     const dlqIds = new Set<string>();
     for (const [, q] of main) {
       const redrive = props(q).RedrivePolicy as { maxReceiveCount: number; deadLetterTargetArn: { 'Fn::GetAtt': [string, string] } };
       expect(redrive.maxReceiveCount).toBe(5);
       dlqIds.add(redrive.deadLetterTargetArn['Fn::GetAtt'][0]);
     }
-    expect(dlqIds.size).toBe(4);
+    expect(dlqIds.size).toBe(5);
     const all = template.toJSON().Resources as Record<string, Json>;
     for (const id of dlqIds) expect(props(all[id]!).RedrivePolicy).toBeUndefined();
-    for (const name of ['events', 'alerts', 'retrain'] as const) {
+    for (const name of ['events', 'alerts', 'retrain', 'commands'] as const) {
       expect(dlqIds.has(logicalIdOf(stack.queues.queues[name].deadLetterQueue))).toBe(true);
     }
   });
 
-  it('encrypts every queue (SSE) and refuses non-TLS access to each', () => {
+  it('encrypts every queue with the stack\'s KMS key and refuses non-TLS access to each', () => {
     const queues = resourcesOf(template, 'AWS::SQS::Queue');
-    for (const [, q] of queues) expect(props(q).SqsManagedSseEnabled).toBe(true);
+    expect(queues).toHaveLength(6);
+    for (const [, q] of queues) expect(props(q).KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [dataKeyId(), 'Arn'] });
     const policies = resourcesOf(template, 'AWS::SQS::QueuePolicy');
     for (const [id] of queues) {
       const policy = policies.find(([, p]) => mentions(props(p).Queues, id));
@@ -188,11 +208,26 @@ describe('hot path service', () => {
     expect(hc.Command[1]).toContain('http://127.0.0.1:8787/health');
   });
 
-  it('logs to a log group with the stage retention (dev: 14 days)', () => {
+  it('logs to a log group with the stage retention (dev: 365 days) under the data key', () => {
     const log = (hotPathContainer().LogConfiguration as { LogDriver: string; Options: Json });
     expect(log.LogDriver).toBe('awslogs');
     const groupId = (log.Options['awslogs-group'] as { Ref: string }).Ref;
-    expect(props((template.toJSON().Resources as Record<string, Json>)[groupId]!).RetentionInDays).toBe(14);
+    const group = props((template.toJSON().Resources as Record<string, Json>)[groupId]!);
+    expect(group.RetentionInDays).toBe(365);
+    expect(group.KmsKeyId).toEqual({ 'Fn::GetAtt': [dataKeyId(), 'Arn'] });
+  });
+
+  it('runs as uid 1000 on a read-only root filesystem with a hard memory limit, /tmp writable from a task volume', () => {
+    const c = hotPathContainer();
+    expect(c.User).toBe('1000:1000');
+    expect(c.ReadonlyRootFilesystem).toBe(true);
+    expect(c.Memory).toBe(512);
+    const mounts = c.MountPoints as { SourceVolume: string; ContainerPath: string; ReadOnly: boolean }[];
+    expect(mounts.map((m) => m.ContainerPath).sort()).toEqual(['/app/data/local', '/tmp']);
+    for (const m of mounts) expect(m.ReadOnly).toBe(false);
+    const [, task] = onlyResource(template, 'AWS::ECS::TaskDefinition');
+    const volumes = (props(task).Volumes as { Name: string; Host?: unknown }[]).map((v) => v.Name).sort();
+    expect(volumes).toEqual(mounts.map((m) => m.SourceVolume).sort());
   });
 
   it('passes the runtime its environment: stage, table, queues, kill switch, bucket, trading mode', () => {
@@ -264,9 +299,9 @@ describe('lambdas', () => {
   const fnId = (job: keyof ScalperStack['jobs']['functions']) => logicalIdOf(stack.jobs.functions[job].function);
   const roleId = (job: keyof ScalperStack['jobs']['functions']) => logicalIdOf(stack.jobs.functions[job].role);
 
-  it('are six functions (the five jobs and the signal webhook), all ARM64 on nodejs22.x, handler "handler", logging to a group with the stage retention', () => {
+  it('are eight functions (five jobs, the Telegram webhook, the dashboard, the signal webhook), all ARM64 on nodejs22.x, handler "handler", logging to a group with the stage retention', () => {
     const fns = resourcesOf(template, 'AWS::Lambda::Function');
-    expect(fns).toHaveLength(6);
+    expect(fns).toHaveLength(8);
     const resources = template.toJSON().Resources as Record<string, Json>;
     for (const [, fn] of fns) {
       const p = props(fn);
@@ -274,7 +309,8 @@ describe('lambdas', () => {
       expect(p.Runtime).toBe('nodejs22.x');
       expect(p.Handler).toBe('index.handler');
       const group = ((p.LoggingConfig as Json).LogGroup as { Ref: string }).Ref;
-      expect(props(resources[group]!).RetentionInDays).toBe(14);
+      expect(props(resources[group]!).RetentionInDays).toBe(365);
+      expect(props(resources[group]!).KmsKeyId).toEqual({ 'Fn::GetAtt': [dataKeyId(), 'Arn'] });
     }
   });
 
@@ -371,15 +407,29 @@ describe('kill switch', () => {
 
 describe('artifact bucket', () => {
   it('is encrypted, fully private, versioned, retained and logs access to the log bucket', () => {
-    const [id, bucket] = onlyResource(template, 'AWS::S3::Bucket', (p) => p.VersioningConfiguration !== undefined);
-    expect(id).toBe(logicalIdOf(stack.buckets.bucket));
+    const [, bucket] = onlyResource(template, 'AWS::S3::Bucket', (_p, id) => id === logicalIdOf(stack.buckets.bucket));
     expect(props(bucket)).toMatchObject({
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: expect.stringMatching(/^(AES256|aws:kms)$/) as unknown } }] },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [dataKeyId(), 'Arn'] } }, BucketKeyEnabled: true }] },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       VersioningConfiguration: { Status: 'Enabled' },
       LoggingConfiguration: { DestinationBucketName: { Ref: logicalIdOf(stack.buckets.logBucket) } },
     });
     expect(bucket.DeletionPolicy).toBe('Retain');
+  });
+
+  it('the log bucket is KMS-encrypted, versioned, and logs its own access', () => {
+    const [, bucket] = onlyResource(template, 'AWS::S3::Bucket', (_p, id) => id === logicalIdOf(stack.buckets.logBucket));
+    expect(props(bucket)).toMatchObject({
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [dataKeyId(), 'Arn'] } } }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: { LogFilePrefix: 'log-bucket-access/' },
+    });
+    expect((props(bucket).LoggingConfiguration as Json).DestinationBucketName).toBeUndefined();
+    // The two log writers may use the key (S3 access logging, VPC flow-log delivery).
+    const [, key] = onlyResource(template, 'AWS::KMS::Key');
+    const principals = JSON.stringify((props(key).KeyPolicy as { Statement: unknown[] }).Statement);
+    expect(principals).toContain('logging.s3.amazonaws.com');
+    expect(principals).toContain('delivery.logs.amazonaws.com');
   });
 
   it('both buckets deny non-TLS requests in their bucket policies; the log bucket admits S3 log delivery only', () => {
@@ -401,8 +451,7 @@ describe('observability', () => {
 
   it('sends every alarm (ALARM and OK) to the topic, which mails the configured address', () => {
     const all = alarms();
-    // lib/observability.ts's twelve, and the signal webhook's (its dead letters, its errors).
-    expect(all).toHaveLength(14);
+    expect(all).toHaveLength(17); // 12, plus the two console Lambdas' errors and the commands DLQ, and the signal webhook's errors and dead letters
     for (const a of all) {
       expect(a.AlarmActions).toEqual([topicRef()]);
       expect(a.OKActions).toEqual([topicRef()]);
