@@ -18,7 +18,7 @@ const props = (r: Json) => r.Properties as Json;
 describe('signal webhook', () => {
   it('is a Function URL (auth NONE: the shared secret authenticates) on a function with reserved concurrency', () => {
     const fnId = logicalIdOf(stack.signals.function.function);
-    const [, url] = onlyResource(template, 'AWS::Lambda::Url');
+    const [, url] = onlyResource(template, 'AWS::Lambda::Url', (p) => mentions(p.TargetFunctionArn, fnId));
     expect(props(url)).toMatchObject({ AuthType: 'NONE', TargetFunctionArn: { 'Fn::GetAtt': [fnId, 'Arn'] } });
     const fn = (template.toJSON().Resources as Record<string, Json>)[fnId]!;
     expect(props(fn).ReservedConcurrentExecutions).toBe(2);
@@ -51,9 +51,9 @@ describe('signal webhook', () => {
     expect(mentions(env.SIGNALS_QUEUE_URL, logicalIdOf(stack.signals.queue))).toBe(true);
   });
 
-  it('the signals queue is encrypted, retains its DLQ, and alarms on dead letters', () => {
+  it("the signals queue is encrypted with the stack's key, retains its DLQ, and alarms on dead letters", () => {
     const q = (template.toJSON().Resources as Record<string, Json>)[logicalIdOf(stack.signals.queue)]!;
-    expect(props(q).SqsManagedSseEnabled).toBe(true);
+    expect(props(q).KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [logicalIdOf(stack.dataKey.key), 'Arn'] });
     expect((props(q).RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount).toBe(5);
     const dlq = (template.toJSON().Resources as Record<string, Json>)[logicalIdOf(stack.signals.deadLetterQueue)]!;
     expect(dlq.DeletionPolicy).toBe('Retain');
