@@ -28,7 +28,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { StageConfig } from './config.js';
 import { METRIC_NAMESPACE } from './metrics.js';
-import { REASONS, acknowledge, guardRule, kmsGrantAcknowledgements, nagRef } from './nag.js';
+import { REASONS, acknowledge, functionUrlGuardAcknowledgements, guardRule, kmsGrantAcknowledgements, nagRef } from './nag.js';
 import { ScalperFunction } from './scalperFunction.js';
 
 export interface SignalWebhookProps {
@@ -115,6 +115,7 @@ export class SignalWebhook extends Construct {
       },
     });
     this.url = this.function.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    acknowledge(this, functionUrlGuardAcknowledgements('every request must carry the shared secret (POST /signals) or the operator token (/exchange/*)'));
 
     const role = this.function.role;
     this.queue.grantSendMessages(role);

@@ -22,7 +22,7 @@ import { Construct } from 'constructs';
 import type { QueueName } from '../services/events/types.js';
 import type { StageConfig } from './config.js';
 import { METRIC_NAMESPACE } from './metrics.js';
-import { REASONS, acknowledge, kmsGrantAcknowledgements, nagRef } from './nag.js';
+import { REASONS, acknowledge, functionUrlGuardAcknowledgements, kmsGrantAcknowledgements, nagRef } from './nag.js';
 import type { QueuePair } from './queues.js';
 import { ScalperFunction } from './scalperFunction.js';
 
@@ -89,6 +89,7 @@ export class TelegramWebhook extends Construct {
       },
     });
     this.url = this.fn.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    acknowledge(this, functionUrlGuardAcknowledgements("every request must carry the webhook's secret token in X-Telegram-Bot-Api-Secret-Token"));
     const role = this.fn.role;
     props.table.grantReadData(role);
     // The command log: whole-item conditional puts only (services/state/README.md).

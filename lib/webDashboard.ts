@@ -16,7 +16,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { StageConfig } from './config.js';
 import { METRIC_NAMESPACE } from './metrics.js';
-import { REASONS, acknowledge, nagRef } from './nag.js';
+import { REASONS, acknowledge, functionUrlGuardAcknowledgements, nagRef } from './nag.js';
 import { ScalperFunction } from './scalperFunction.js';
 
 /** lightweight-charts' standalone build, copied beside the bundle (the page loads it from the function). */
@@ -59,6 +59,7 @@ export class WebDashboard extends Construct {
       afterBundling: (inputDir, outputDir) => [`cp "${inputDir}/${CHARTS_SOURCE}" "${outputDir}/"`],
     });
     this.url = this.fn.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    acknowledge(this, functionUrlGuardAcknowledgements("every request must carry a link signed with the dashboard's link key"));
     props.table.grantReadData(this.fn.role);
     this.linkKey.grantRead(this.fn.role);
     acknowledge(this.linkKey, [
