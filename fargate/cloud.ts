@@ -10,6 +10,8 @@ import { S3ObjectStore } from '../services/adapters/s3/s3ObjectStore.js';
 import type { ObjectStore } from '../services/ml/archive.js';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { SqsEventPublisher, SqsEventQueue } from '../services/adapters/sqs/sqsEvents.js';
+import { SqsSignalInbox } from '../services/adapters/sqs/sqsSignals.js';
+import type { SignalInbox } from '../services/signals/inbox.js';
 import { SsmKillSwitchSource } from '../services/adapters/ssm/ssmKillSwitch.js';
 import { ConfigError } from '../services/core/errors.js';
 import type { KillSwitchSource } from '../services/control/killSwitch.js';
@@ -25,11 +27,13 @@ export interface CloudWiring {
   readonly commands?: EventQueue;
   /** The model registry's files (ARTIFACT_BUCKET), the same URIs the retrain Lambda writes. */
   readonly modelObjects?: { readonly store: ObjectStore; readonly uriPrefix: string };
+  /** The signals queue the webhook Lambda sends to (SIGNALS_QUEUE_URL). */
+  readonly signalInbox?: SignalInbox;
   /** What is wired, for the start-up line. */
   readonly described: string[];
 }
 
-/** Reads STATE_TABLE, STATE_ENDPOINT, KILL_SWITCH_PARAM, the three *_QUEUE_URL variables, ARTIFACT_BUCKET and ML_FILTER. */
+/** Reads STATE_TABLE, STATE_ENDPOINT, KILL_SWITCH_PARAM, the three *_QUEUE_URL variables, ARTIFACT_BUCKET, ML_FILTER, SIGNALS_QUEUE_URL and SIGNALS_MODE. */
 export function cloudWiring(env: NodeJS.ProcessEnv): CloudWiring {
   const described: string[] = [];
   const config: Partial<RuntimeConfigInput> = {};
@@ -70,10 +74,27 @@ export function cloudWiring(env: NodeJS.ProcessEnv): CloudWiring {
     modelObjects = { store: new S3ObjectStore(new S3Client({}), bucket), uriPrefix: `s3://${bucket}/` };
     described.push(`models: s3://${bucket}/`);
   }
+  const signalsUrl = env.SIGNALS_QUEUE_URL || undefined;
+  let signalInbox: SignalInbox | undefined;
+  if (signalsUrl) {
+    // Long polling: a signal is returned as soon as it arrives, and an idle queue costs one receive per 10 s.
+    signalInbox = new SqsSignalInbox(new SQSClient({ maxAttempts: 1 }), signalsUrl, 10);
+    described.push('signals: SQS queue');
+  }
+  const signalsMode = env.SIGNALS_MODE || undefined;
+  if (signalsMode !== undefined) {
+    if (signalsMode !== 'off' && signalsMode !== 'dry-run' && signalsMode !== 'on') throw new ConfigError(`environment: SIGNALS_MODE must be off, dry-run or on, got "${signalsMode}"`);
+    config.signals = signalsModeConfig(signalsMode);
+  }
   const ml = env.ML_FILTER || undefined;
   if (ml !== undefined) {
     if (ml !== 'off' && ml !== 'filter') throw new ConfigError(`environment: ML_FILTER must be off or filter, got "${ml}"`);
     config.mlFilter = ml;
   }
-  return { config, ...(killSwitchSource ? { killSwitchSource } : {}), ...(events ? { events } : {}), ...(commands ? { commands } : {}), ...(modelObjects ? { modelObjects } : {}), described };
+  return { config, ...(killSwitchSource ? { killSwitchSource } : {}), ...(events ? { events } : {}), ...(commands ? { commands } : {}), ...(modelObjects ? { modelObjects } : {}), ...(signalInbox ? { signalInbox } : {}), described };
+}
+
+/** The signals section of a mode: off (the default), dry-run (decide and audit, send nothing), on. */
+export function signalsModeConfig(mode: 'off' | 'dry-run' | 'on'): { enabled: boolean; dryRun: boolean } {
+  return { enabled: mode !== 'off', dryRun: mode !== 'on' };
 }

@@ -16,7 +16,8 @@ import { CandleReplay, simMarketFromCandles } from '../services/sim/replay.js';
 import { installShutdownSignals } from '../cli/signals.js';
 import { Runtime, type RuntimeOutput } from './runtime.js';
 import { parseRuntimeConfig, type RuntimeConfigInput } from './runtimeConfig.js';
-import { cloudWiring } from './cloud.js';
+import { cloudWiring, signalsModeConfig } from './cloud.js';
+import { readFile } from 'node:fs/promises';
 import { EmfMetrics } from './metrics.js';
 import { localDashboard, localTelegramEnv, startLocalTelegram, startSnapshots } from './console.js';
 
@@ -25,6 +26,7 @@ export const START_USAGE = `usage: npm start -- [--exchange-url <url>] [--data-d
          [--on-shutdown flat|leave] [--status-every <seconds>] [--duration <seconds>] [--live]
          [--state-endpoint <url>] [--owner <id>] [--lease-ttl <s>] [--unknown-orders cancel|adopt]
          [--strategy sr|breakout|<module.ts>]
+         [--signals off|dry-run|on] [--status-host <address>]
 
 Paper trading on a local embedded setup (state in <data-dir>/state, kill switch <data-dir>/kill-switch.json,
 npm run pause|resume|stop). Public MEXC data when it can be reached; otherwise the simulator in process
@@ -50,6 +52,11 @@ replaying the bundled sample (data/sample).
   --strategy       a built-in strategy (sr, the default; breakout) or the path of a strategy module
                    (services/strategy/README.md)
   --ml-filter      off|filter (env ML_FILTER; default off): entries need the promoted model's confidence >= 0.70
+  --signals        off|dry-run|on (env SIGNALS_MODE; default off): external signals on POST /signals and the
+                   signals queue; dry-run decides and audits without sending. The webhook needs a secret:
+                   env SIGNALS_SECRET, or SIGNALS_SECRET_FILE naming a file that holds it
+  --status-host    interface of the status server (default 127.0.0.1: this machine only); beyond loopback the
+                   /exchange/* endpoints need env OPERATOR_TOKEN as a bearer token
 
   The dashboard is served at the status server's / (http://127.0.0.1:8787/ by default).
   Telegram by long polling when TELEGRAM_BOT_TOKEN is set: TELEGRAM_OPERATORS and TELEGRAM_VIEWERS
@@ -59,7 +66,8 @@ replaying the bundled sample (data/sample).
   env MEXC_PING_URL: the URL probed to tell whether MEXC can be reached (default ${'https://api.mexc.com/api/v3/ping'})
   In the Fargate task (set by the CDK stack): TRADING_MODE, TRADING_SYMBOLS, STRATEGY_MODE, RISK_PROFILE,
   STATE_TABLE (DynamoDB), KILL_SWITCH_PARAM (SSM), EVENTS_/ALERTS_/RETRAIN_QUEUE_URL (SQS),
-  METRICS_NAMESPACE and STAGE (CloudWatch metrics as EMF lines on stdout), RUNTIME_OWNER.`;
+  METRICS_NAMESPACE and STAGE (CloudWatch metrics as EMF lines on stdout), RUNTIME_OWNER, SIGNALS_QUEUE_URL and
+  SIGNALS_MODE (external signals, lib/signalWebhook.ts).`;
 
 /** Where MEXC's public API answers a ping. */
 export const MEXC_PING_URL = 'https://api.mexc.com/api/v3/ping';
@@ -120,6 +128,8 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
         'unknown-orders': { type: 'string' },
         'ml-filter': { type: 'string' },
         strategy: { type: 'string' },
+        signals: { type: 'string' },
+        'status-host': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     );
@@ -142,6 +152,9 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
   const owner = v.owner ?? (env.RUNTIME_OWNER || undefined);
   const mlFilter = v['ml-filter'];
   if (mlFilter !== undefined && mlFilter !== 'off' && mlFilter !== 'filter') throw new UsageError(`--ml-filter must be off or filter, got "${mlFilter}"`);
+  const signalsMode = v.signals;
+  if (signalsMode !== undefined && signalsMode !== 'off' && signalsMode !== 'dry-run' && signalsMode !== 'on') throw new UsageError(`--signals must be off, dry-run or on, got "${signalsMode}"`);
+  const signalSecret = await readSignalSecret(env);
   const cloud = cloudWiring({ ...env, ...(v['state-endpoint'] ? { STATE_ENDPOINT: v['state-endpoint'] } : {}) });
   const onShutdown = v['on-shutdown'];
   if (onShutdown !== undefined && onShutdown !== 'flat' && onShutdown !== 'leave') throw new UsageError(`--on-shutdown must be flat or leave, got "${onShutdown}"`);
@@ -200,6 +213,8 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       ...cloud.config,
       ...(mlFilter !== undefined ? { mlFilter } : {}),
       ...(replayed ? { archiveCandles: false } : {}),
+      ...(signalsMode !== undefined ? { signals: signalsModeConfig(signalsMode) } : {}),
+      ...(v['status-host'] !== undefined ? { statusHost: v['status-host'] } : {}),
     };
     const config = parseRuntimeConfig(input);
 
@@ -216,8 +231,11 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       ...(cloud.events ? { events: cloud.events } : {}),
       ...(cloud.commands ? { commands: cloud.commands } : {}),
       ...(cloud.modelObjects ? { modelObjects: cloud.modelObjects } : {}),
+      ...(cloud.signalInbox ? { signalInbox: cloud.signalInbox } : {}),
+      ...(signalSecret ? { signalSecret } : {}),
+      ...(env.OPERATOR_TOKEN ? { operatorToken: env.OPERATOR_TOKEN } : {}),
       dashboard: (r) => localDashboard(r),
-      ...(env.METRICS_NAMESPACE ? { metrics: new EmfMetrics(env.STAGE || 'local', (line) => out.log(line), env.METRICS_NAMESPACE) } : {}),
+      ...(env.METRICS_NAMESPACE ? { metrics: new EmfMetrics(env.STAGE || 'local', (line) => out.log(line), env.METRICS_NAMESPACE, env.METRICS_DETAIL !== 'off') } : {}),
     });
     out.log(`status ${rt.statusServer?.url ?? '-'}/status, the dashboard ${rt.statusServer?.url ?? '-'}/ (Ctrl-C stops gracefully)`);
     // The Lambdas read the task through the state table: its snapshot every 30 s (AWS only, where they run).
@@ -254,6 +272,25 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
   } finally {
     await sim?.close();
   }
+}
+
+/**
+ * The webhook's secret: SIGNALS_SECRET, or the first line of the file SIGNALS_SECRET_FILE names (a
+ * file keeps it out of the process list and the shell history). Never logged.
+ */
+async function readSignalSecret(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  if (env.SIGNALS_SECRET) return env.SIGNALS_SECRET;
+  const file = env.SIGNALS_SECRET_FILE || undefined;
+  if (!file) return undefined;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`SIGNALS_SECRET_FILE: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const secret = text.split(/\r?\n/)[0]?.trim() ?? '';
+  if (secret.length < 16) throw new ConfigError(`SIGNALS_SECRET_FILE: ${file} must hold a secret of at least 16 characters on its first line`);
+  return secret;
 }
 
 /** The simulator on the bundled sample: 1000 minutes of history, then the replay at `speed`. */

@@ -45,7 +45,11 @@ import { LeaseHeldError, utcDayOf, type DailyStatsRecord, type StateStore } from
 import type { ClosedTrade } from '../services/analytics/types.js';
 import type { StreamHandle, VenueClient, VenueEvent } from '../services/venue/types.js';
 import { startStatusServer, StatusPortInUseError, type DashboardRoutes, type StatusServer } from './statusServer.js';
-import { NO_METRICS, type RuntimeMetrics } from './metrics.js';
+import { NO_METRICS, fanOut, type RuntimeMetrics } from './metrics.js';
+import { PrometheusMetrics } from './promMetrics.js';
+import { deferredSignalRoutes, wireSignals, type SignalWiring } from './signalWiring.js';
+import type { SignalInbox } from '../services/signals/inbox.js';
+import { parseClientOrderId } from '../services/model/clientOrderId.js';
 import { LocalFolderStore } from '../services/adapters/s3/localFolderStore.js';
 import { CandleArchive, type ObjectStore } from '../services/ml/archive.js';
 import { LiveMlFilter } from '../services/ml/liveFilter.js';
@@ -107,6 +111,12 @@ export interface RuntimeDeps {
   readonly commands?: EventQueue;
   /** The dashboard's routes on the status server (fargate/console.ts); default none. */
   readonly dashboard?: (rt: Runtime) => DashboardRoutes;
+  /** The shared secret of `POST /signals` (env SIGNALS_SECRET or a file; never logged). Without it the webhook refuses every request. */
+  readonly signalSecret?: string;
+  /** Lets callers other than loopback use the exchange endpoints, with `Authorization: Bearer <token>`. */
+  readonly operatorToken?: string;
+  /** The signals queue (SQS in the task, SIGNALS_QUEUE_URL). */
+  readonly signalInbox?: SignalInbox;
 }
 
 type Phase = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -136,6 +146,11 @@ export class Runtime {
   mlFilter: LiveMlFilter | undefined;
   modelWatcher: ModelWatcher<ModelBundle> | undefined;
   statusServer: StatusServer | undefined;
+  /** External signals, the exchange endpoints and /metrics (fargate/signalWiring.ts). */
+  signals: SignalWiring | undefined;
+  /** The Prometheus side of the metrics (GET /metrics). */
+  readonly prom = new PrometheusMetrics();
+  private lastHeartbeatAt: number | undefined;
   /** Symbols this runtime holds the lease of and trades. */
   readonly trading = new Set<SymbolId>();
   /** Expiry (wall clock) of each lease this runtime holds, as the store last confirmed it. */
@@ -203,11 +218,13 @@ export class Runtime {
     this.config = config;
     this.out = deps.out;
     this.wall = deps.wallClock ?? Date.now;
-    this.metrics = deps.metrics ?? NO_METRICS;
+    this.metrics = fanOut(deps.metrics ?? NO_METRICS, this.prom);
     this.startedAt = this.wall();
     this.marketNow = this.startedAt;
     this.owner = deps.owner ?? `runtime-${process.pid}-${randomUUID().slice(0, 8)}`;
-    this.strategy = deps.strategy ?? parseConfig({ ...(config.strategyMode ? { mode: config.strategyMode } : {}), ...(config.profile ? { risk: { profile: config.profile } } : {}) });
+    this.strategy =
+      deps.strategy ??
+      parseConfig({ ...(config.strategyMode ? { mode: config.strategyMode } : {}), ...(config.profile ? { risk: { profile: config.profile } } : {}), ...(config.signals ? { signals: config.signals } : {}) });
     this.tradingStrategy = deps.strategyFactory?.(this.strategy);
     this.killSwitch = new KillSwitch(deps.killSwitchSource ?? new FileKillSwitchSource(killSwitchFilePath(config.dataDir)), {
       now: this.wall,
@@ -279,7 +296,10 @@ export class Runtime {
     // second, with the flag to change it. Until running, /health and /status answer 503 "starting".
     try {
       this.statusServer = await startStatusServer({
+        host: cfg.statusHost,
         port: cfg.statusPort,
+        // Served once the session is up (fargate/signalWiring.ts); 503 "starting" before.
+        routes: deferredSignalRoutes(() => this.signals?.routes),
         status: () => (this.phase === 'running' || this.phase === 'stopping' ? this.status() : undefined),
         health: () => (this.phase === 'running' || this.phase === 'stopping' ? healthOf(this.statusInputs()) : undefined),
         ...(this.deps.dashboard ? { dashboard: this.deps.dashboard(this) } : {}),
@@ -288,7 +308,7 @@ export class Runtime {
       if (e instanceof StatusPortInUseError) throw new RuntimeStartError(`${e.message}; choose another with --status-port <n> (or STATUS_PORT; 0 = any free port)`, { cause: e });
       throw e;
     }
-    this.log(`status server ${this.statusServer.url} (GET /health, /status; the dashboard at /)`);
+    this.log(`status server ${this.statusServer.url} (GET /health, /status, /metrics, /exchange/*; POST /signals; the dashboard at /)`);
     // State.
     let client: DynamoDBClient;
     if (this.deps.dynamo) client = this.deps.dynamo.client;
@@ -440,11 +460,11 @@ export class Runtime {
       now: () => this.marketNow,
       onAck: (ack) => {
         this.exchangeHealth.restOk();
-        this.metrics.order(ack.status === 'rejected');
+        this.metrics.order(ack.status === 'rejected', { exchange: this.venue.name, status: ack.status, type: this.orderTypeOf(ack.clientOrderId) });
       },
       mayTrade: (s) => this.leaseProblem(s),
     });
-    if (cfg.mlFilter === 'filter') await this.startMlFilter();
+    if (cfg.mlFilter === 'filter' || this.strategy.signals.mlScoring) await this.startMlFilter();
     const ml = this.mlFilter;
     this.session = new TradingSession({
       config: this.strategy,
@@ -454,11 +474,16 @@ export class Runtime {
       now: () => this.marketNow,
       log: (l) => this.log(l),
       // PAUSED refuses new entries only: exits, time stops and stop moves go on. Then the ML filter.
-      // Then the exchange's health (an API or stream failing for 5 minutes), then the ML filter.
-      entryGate: (intent) => (this.paused ? `kill switch ${this.killState ?? 'PAUSED'}: no new entries` : (this.exchangeHealth.problem(this.wall()) ?? ml?.gate(intent))),
+      // Then the exchange's health (an API or stream failing for 5 minutes), then the ML filter;
+      // external signals are scored by their own policy (services/signals), not by the entry filter.
+      entryGate: (intent) =>
+        this.paused
+          ? `kill switch ${this.killState ?? 'PAUSED'}: no new entries`
+          : (this.exchangeHealth.problem(this.wall()) ?? (cfg.mlFilter === 'filter' && intent.origin !== 'external' ? ml?.gate(intent) : undefined)),
       ...(ml ? { beforeDecide: async (symbol: SymbolId, candle: Candle) => void (await ml.observe(symbol, candle)) } : {}),
     });
     this.session.executor.on((e) => this.onExecutorEvent(e));
+    this.signals = this.wireSignals();
     const symbols = [...this.trading];
     if (cfg.archiveCandles) this.archive = new CandleArchive(this.objects().store);
     for (const s of symbols) await this.warmUp(s);
@@ -484,6 +509,8 @@ export class Runtime {
 
     this.sessionStartEquity = this.portfolio.equity();
     this.commandConsumer = this.startCommands();
+    this.log(`${this.iso()} signals: POST /signals ${this.strategy.signals.enabled ? (this.strategy.signals.dryRun ? 'on, dry run' : 'ON, routing to the executor') : 'off'}; /metrics, /exchange/* on the status server`);
+    this.signals.start();
 
     const every = (ms: number, fn: () => void): void => {
       this.timers.push(setInterval(fn, ms));
@@ -521,6 +548,59 @@ export class Runtime {
     const now = this.wall();
     if (now > until - margin) return `the lease on ${symbol} ends at ${new Date(until).toISOString()}, too close to now (${new Date(now).toISOString()})`;
     return undefined;
+  }
+
+  /** The signal intake, exchange endpoints and /metrics routes (fargate/signalWiring.ts). */
+  private wireSignals(): SignalWiring {
+    return wireSignals({
+      strategy: this.strategy,
+      mode: this.config.mode,
+      dataDir: this.config.dataDir,
+      kernel: this.session.kernel,
+      venue: this.venue,
+      store: this.store,
+      trading: this.trading,
+      killState: () => (this.halted ? 'EMERGENCY_STOP' : this.killState),
+      refreshKillSwitch: async () => {
+        if (this.phase === 'running') this.killState = await this.killSwitch.current();
+      },
+      ml: this.mlFilter,
+      metrics: this.metrics,
+      prom: this.prom,
+      updateGauges: () => this.updateGauges(),
+      marketNow: () => this.marketNow,
+      wall: this.wall,
+      log: (l) => this.log(l),
+      err: (l) => this.out.err(l),
+      ...(this.deps.signalSecret ? { secret: this.deps.signalSecret } : {}),
+      ...(this.deps.operatorToken ? { operatorToken: this.deps.operatorToken } : {}),
+      ...(this.deps.signalInbox ? { inbox: this.deps.signalInbox } : {}),
+      ...(this.config.mode === 'live' ? { placeOrder: (req) => this.safe.venue.createOrder(req) } : {}),
+    });
+  }
+
+  /** The order type of one of the executor's client ids, for the orders metric. */
+  private orderTypeOf(clientOrderId: string): string {
+    const role = parseClientOrderId(clientOrderId)?.role;
+    return role === 'entry' ? this.strategy.entry.orderType : role === 'target' ? 'limit' : role === 'exit' ? 'market' : 'other';
+  }
+
+  /** The gauges: feed lag per stream, heartbeat age, equity, the day's PnL. */
+  private updateGauges(): void {
+    if (this.phase !== 'running' && this.phase !== 'stopping') return;
+    try {
+      const st = this.status();
+      const feedLagSeconds: Record<string, number> = {};
+      for (const [k, ms] of Object.entries(st.feedLagMs)) if (ms !== null) feedLagSeconds[k] = ms / 1000;
+      this.metrics.gauges({
+        feedLagSeconds,
+        ...(this.lastHeartbeatAt !== undefined ? { heartbeatAgeSeconds: (this.wall() - this.lastHeartbeatAt) / 1000 } : {}),
+        equity: Number(st.equity),
+        ...(st.todayPnl !== null ? { dailyPnl: Number(st.todayPnl) } : {}),
+      });
+    } catch {
+      // Before the session is up there is nothing to measure.
+    }
   }
 
   /** Bounded start-up retries (see startup.ts). */
@@ -715,6 +795,7 @@ export class Runtime {
         this.track(this.journal.closePosition(e.positionId, e.time, 'entry not filled in time'));
         break;
       case 'entry_rejected':
+        this.metrics.riskRefusal(e.reason);
         // Only an entry the exchange layer refused can have a journal record (risk, size and
         // one-position refusals come before the journal); and never a position that is alive.
         if (e.reason === 'EXCHANGE_REJECTED' && ex.position(e.intent.symbol)?.id !== e.intent.id) {
@@ -850,6 +931,7 @@ export class Runtime {
       const open = [...this.trading].filter((s) => this.session.executor.position(s)).length;
       await this.store.putHeartbeat({ owner: this.owner, at: this.wall(), mode: this.config.mode, openPositions: open, ...(detail ? { detail } : {}) });
       this.stats.heartbeats++;
+      this.lastHeartbeatAt = this.wall();
       this.metrics.heartbeat();
       this.log(`${this.iso()} BEAT  ${this.owner} ${this.config.mode}, open ${open}, kill switch ${this.killState ?? '-'}${this.halted ? ', HALTED' : ''}${detail ? `, ${detail}` : ''}`);
     } catch (e) {
@@ -956,6 +1038,7 @@ export class Runtime {
     } catch {
       // The risk engine has no day yet: nothing to report.
     }
+    this.updateGauges();
     this.metrics.flush(this.wall());
   }
 
@@ -1051,6 +1134,7 @@ export class Runtime {
       }
     };
     if (wasRunning) {
+      await bounded('waiting for the signals', 3000, () => this.signals?.stop() ?? Promise.resolve());
       await bounded('waiting for the session', 5000, () => this.session.idle());
       await bounded('waiting for in-flight writes', 5000, () => Promise.allSettled([...this.inflight]));
       const open = [...this.trading].filter((s) => this.session.executor.position(s));

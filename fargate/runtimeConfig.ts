@@ -4,6 +4,7 @@
  * field and says what was expected.
  */
 import { z } from 'zod';
+import { signalsSchema } from '../services/config/schema.js';
 import { ConfigError } from '../services/core/errors.js';
 
 /** What to do with open positions on a graceful shutdown. */
@@ -35,6 +36,17 @@ export const runtimeConfigSchema = z
     tableName: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name').default('mexc-sr-scalper-local'),
     /** Port of /health and /status on 127.0.0.1; 0 = any free port. */
     statusPort: z.number().int().min(0).max(65_535).default(8787),
+    /**
+     * Interface of the status server. 127.0.0.1 (the default) keeps every endpoint on this machine;
+     * another address opens them to the network: `POST /signals` still needs its secret, and the
+     * `/exchange/*` endpoints then need the operator token for callers other than loopback.
+     */
+    statusHost: z.string().regex(/^[0-9A-Za-z.:-]{1,64}$/, 'expected an IP address or host name such as 127.0.0.1').default('127.0.0.1'),
+    /**
+     * External signals: the strategy config's `signals` section (services/config/schema.ts; strict,
+     * validated with the rest of that config, so a bad key is named as signals.<key>).
+     */
+    signals: z.record(z.string(), z.unknown()).optional(),
     /** Default: flat for paper, leave for live (a restart reconciles). */
     onShutdown: z.enum(['flat', 'leave']).optional(),
     /** Bound on the whole graceful shutdown (ECS gives 30 s). */
@@ -89,6 +101,16 @@ export function parseRuntimeConfig(input: unknown): RuntimeConfig {
   if (!r.success) {
     const msg = r.error.issues.map((i) => `runtime config ${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new ConfigError(msg);
+  }
+  if (r.data.signals !== undefined) {
+    // Checked here too, so a bad signals key fails with the other runtime options, naming its field.
+    const sg = signalsSchema.safeParse(r.data.signals);
+    if (!sg.success) {
+      const msg = sg.error.issues
+        .map((i) => (i.code === 'unrecognized_keys' ? i.keys.map((k) => `runtime config signals.${[...i.path.map(String), k].join('.')}: unknown key`).join('; ') : `runtime config signals.${i.path.map(String).join('.')}: ${i.message}`))
+        .join('; ');
+      throw new ConfigError(msg);
+    }
   }
   const symbols = new Set(r.data.symbols);
   if (symbols.size !== r.data.symbols.length) throw new ConfigError('runtime config symbols: a symbol is listed twice');

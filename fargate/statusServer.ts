@@ -14,8 +14,12 @@
  * cross-site page cannot send either without a CORS preflight, which this server never grants),
  * and its Host and Origin must be this server's own loopback address (DNS rebinding). The handlers
  * never throw into the server: a failure answers 500 with the error's message.
+ *
+ * More routes are registered through `routes` (fargate/signalWiring.ts: `POST /signals`, the
+ * `/exchange/*` endpoints, `GET /metrics`): each names its method and path (or path prefix), gets
+ * the request with its body (read up to MAX_ROUTE_BODY bytes, else 413) and answers JSON or text.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { HealthVerdict, RuntimeStatus } from '../services/live/status.js';
 
@@ -48,6 +52,56 @@ export interface StatusServerOptions {
   /** The verdict; undefined while starting (503). */
   readonly health: () => HealthVerdict | undefined;
   readonly dashboard?: DashboardRoutes;
+  /** Extra routes (see the file comment), tried before the built-in ones. */
+  readonly routes?: readonly HttpRoute[];
+}
+
+/** Largest request body a route is given. */
+export const MAX_ROUTE_BODY = 16 * 1024;
+
+/** A request as a route sees it. */
+export interface RouteRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+  /** The peer's address (loopback checks). */
+  readonly remoteAddress: string | undefined;
+}
+
+/** A route's answer: JSON unless `contentType` says otherwise (then `body` is the text). */
+export interface RouteAnswer {
+  readonly status: number;
+  readonly body: unknown;
+  readonly contentType?: string;
+}
+
+/** An extra endpoint: `path` exact, or a prefix when it ends with `/`. */
+export interface HttpRoute {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  handle(req: RouteRequest): Promise<RouteAnswer> | RouteAnswer;
+}
+
+function routesFor(routes: readonly HttpRoute[] | undefined, path: string): HttpRoute[] {
+  return (routes ?? []).filter((r) => (r.path.endsWith('/') ? path.startsWith(r.path) : path === r.path));
+}
+
+/** Reads a request body, at most `max` bytes; undefined when it is longer. */
+function readBody(req: IncomingMessage, max: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > max) over = true;
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
 }
 
 export interface StatusServer {
@@ -87,7 +141,20 @@ export async function startStatusServer(opts: StatusServerOptions): Promise<Stat
     res.end(JSON.stringify(body, null, 2) + '\n');
   };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const url = req.url ?? '/';
+    const path = url.split('?')[0] ?? '/';
+    const matched = routesFor(opts.routes, path);
+    if (matched.length > 0) {
+      const route = matched.find((r) => r.method === req.method);
+      if (!route) return send(res, 405, { ok: false, error: `${req.method ?? '?'} is not served on ${path}; ${matched.map((r) => r.method).join(' or ')} is` });
+      const body = await readBody(req, MAX_ROUTE_BODY);
+      if (body === undefined) return send(res, 413, { ok: false, error: `body larger than ${MAX_ROUTE_BODY} bytes` });
+      const q = url.indexOf('?');
+      const answer = await route.handle({ method: req.method ?? 'GET', path, query: new URLSearchParams(q >= 0 ? url.slice(q + 1) : ''), headers: req.headers, body, remoteAddress: req.socket.remoteAddress });
+      if (answer.contentType === undefined) return send(res, answer.status, answer.body);
+      res.writeHead(answer.status, { 'content-type': answer.contentType, ...SECURITY_HEADERS });
+      return void res.end(String(answer.body));
+    }
     const d = opts.dashboard;
     if (req.method === 'POST' && path === '/api/kill-switch' && d?.setKillSwitch) return killSwitchPost(req, res, d, host, port, send);
     if (req.method !== 'GET') return send(res, 405, { error: 'only GET is served here' });

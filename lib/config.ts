@@ -99,6 +99,11 @@ export const stageConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * External signals (lib/signalWebhook.ts): off (the default), dry-run (decided and audited,
+     * nothing sent) or on; the hot path's SIGNALS_MODE.
+     */
+    signals: z.enum(['off', 'dry-run', 'on']).default('off'),
   })
   .strict();
 

@@ -70,6 +70,17 @@ export function kmsGrantAcknowledgements(): { id: string; reason: string }[] {
   return ['kms:GenerateDataKey*', 'kms:ReEncrypt*'].map((a) => ({ id: `AwsSolutions-IAM5[Action::${a}]`, reason: REASONS.kmsGrantActions }));
 }
 
+/**
+ * The two Control Tower findings of a Lambda behind a Function URL without IAM auth (its resource
+ * policy lets anyone invoke the URL): accepted where the caller cannot sign AWS requests (Telegram,
+ * a charting tool's alert, a browser following a link), so the handler authenticates every request
+ * itself, before anything else, as `how` says.
+ */
+export function functionUrlGuardAcknowledgements(how: string): { id: string; reason: string }[] {
+  const why = `The caller cannot sign AWS requests, so the Function URL has no IAM auth and its resource policy allows public invocation; ${how}, checked in constant time before anything else is read, and reserved concurrency or the handler's cheap refusal bounds what unauthenticated calls can cost.`;
+  return [guardRule('lambda_function_public_access_prohibited_check', why), guardRule('lambda_function_url_auth_check', why)];
+}
+
 /** Reasons shared by several constructs. */
 export const REASONS = {
   tableIndexes:

@@ -17,6 +17,7 @@ import { PublicNetwork } from './network.js';
 import { Observability } from './observability.js';
 import { REPO_ROOT } from './paths.js';
 import { EventQueues } from './queues.js';
+import { SignalWebhook } from './signalWebhook.js';
 import { TradingSecrets } from './secrets.js';
 import { StateTable } from './stateTable.js';
 import { TelegramWebhook } from './telegramWebhook.js';
@@ -55,6 +56,7 @@ export class ScalperStack extends Stack {
   readonly observability: Observability;
   readonly webDashboard: WebDashboard;
   readonly telegramWebhook: TelegramWebhook;
+  readonly signals: SignalWebhook;
 
   constructor(scope: Construct, id: string, props: ScalperStackProps) {
     super(scope, id, props);
@@ -108,6 +110,15 @@ export class ScalperStack extends Stack {
       botToken: this.secrets.telegramBotToken,
       dashboardLinkKey: this.webDashboard.linkKey,
       dashboardUrl: this.webDashboard.url.url,
+    });
+
+    this.signals = new SignalWebhook(this, 'Signals', {
+      config,
+      table: this.stateTable.table,
+      mexcCredentials: this.secrets.mexcCredentials,
+      taskDefinition: this.hotPath.taskDefinition,
+      alarmTopic: this.alarmTopic.topic,
+      key: this.dataKey.key,
     });
 
     this.observability = new Observability(this, 'Observability', {

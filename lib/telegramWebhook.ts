@@ -22,7 +22,7 @@ import { Construct } from 'constructs';
 import type { QueueName } from '../services/events/types.js';
 import type { StageConfig } from './config.js';
 import { METRIC_NAMESPACE } from './metrics.js';
-import { REASONS, acknowledge, guardRule, kmsGrantAcknowledgements, nagRef } from './nag.js';
+import { REASONS, acknowledge, functionUrlGuardAcknowledgements, kmsGrantAcknowledgements, nagRef } from './nag.js';
 import type { QueuePair } from './queues.js';
 import { ScalperFunction } from './scalperFunction.js';
 
@@ -89,12 +89,7 @@ export class TelegramWebhook extends Construct {
       },
     });
     this.url = this.fn.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
-    // Telegram cannot sign AWS requests: the URL is public, and the handler's first act is the
-    // constant-time check of Telegram's secret token header; anything without it is dropped.
-    acknowledge(this, [
-      guardRule('lambda_function_url_auth_check', 'The Telegram webhook must accept Telegram\'s unsigned POSTs (Telegram cannot sign with AWS IAM): the handler verifies the X-Telegram-Bot-Api-Secret-Token header in constant time before anything else, then the user allowlist and roles. IAM auth would need a proxy in front (API Gateway with a Lambda authorizer, ~$1/million requests), adding a hop without adding a check.'),
-      guardRule('lambda_function_public_access_prohibited_check', 'The public invoke permission is what a Function URL with auth NONE is: see lambda_function_url_auth_check (the secret token, the allowlist).'),
-    ]);
+    acknowledge(this, functionUrlGuardAcknowledgements("every request must carry the webhook's secret token in X-Telegram-Bot-Api-Secret-Token"));
     const role = this.fn.role;
     props.table.grantReadData(role);
     // The command log: whole-item conditional puts only (services/state/README.md).
@@ -115,7 +110,7 @@ export class TelegramWebhook extends Construct {
     }
     acknowledge(role, [
       { id: `AwsSolutions-IAM5[Resource::${nagRef(props.table)}/index/*]`, reason: REASONS.tableIndexes },
-      // The commands queue is encrypted with the stack's key: grantSendMessages adds these for it.
+      // Sending to the commands and retrain queues, encrypted with the stack's key since the merge with harden.
       ...kmsGrantAcknowledgements(),
     ]);
   }

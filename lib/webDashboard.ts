@@ -16,7 +16,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { StageConfig } from './config.js';
 import { METRIC_NAMESPACE } from './metrics.js';
-import { REASONS, acknowledge, guardRule, nagRef } from './nag.js';
+import { REASONS, acknowledge, functionUrlGuardAcknowledgements, nagRef } from './nag.js';
 import { ScalperFunction } from './scalperFunction.js';
 
 /** lightweight-charts' standalone build, copied beside the bundle (the page loads it from the function). */
@@ -59,12 +59,7 @@ export class WebDashboard extends Construct {
       afterBundling: (inputDir, outputDir) => [`cp "${inputDir}/${CHARTS_SOURCE}" "${outputDir}/"`],
     });
     this.url = this.fn.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
-    // A phone's browser cannot sign AWS requests: the page opens only through a short-lived
-    // HMAC-signed link that /dashboard hands to an allowlisted operator; without one it answers nothing.
-    acknowledge(this, [
-      guardRule('lambda_function_url_auth_check', 'The dashboard is opened in a phone\'s browser, which cannot sign AWS IAM requests: every request needs a short-lived HMAC-signed link (handed out by /dashboard to an allowlisted operator, verified with the link key in Secrets Manager) and is refused without one. IAM auth would need Cognito or a signing proxy in front.'),
-      guardRule('lambda_function_public_access_prohibited_check', 'The public invoke permission is what a Function URL with auth NONE is: see lambda_function_url_auth_check (the signed, expiring link).'),
-    ]);
+    acknowledge(this, functionUrlGuardAcknowledgements("every request must carry a link signed with the dashboard's link key"));
     props.table.grantReadData(this.fn.role);
     this.linkKey.grantRead(this.fn.role);
     acknowledge(this.linkKey, [

@@ -68,6 +68,12 @@ export interface BacktestInput {
    * recorded per symbol, for the report's price charts. Off (0) by default: it costs nothing then.
    */
   readonly levelSnapshotEveryMs?: number;
+  /**
+   * Called at every minute's end, after that minute's candles were decided, with the kernel: where
+   * external signals (services/signals) enter a backtest, at the moment paper trading would route
+   * them. Its commands run before the next minute, like the strategy's.
+   */
+  readonly atClose?: (kernel: TradingKernel, closeTime: number) => void;
 }
 
 /** The levels a strategy acted on at one moment (see BacktestInput.levelSnapshotEveryMs). */
@@ -284,6 +290,10 @@ export function runBacktestSync(input: BacktestInput): BacktestResult {
         liquidate(sym, closeTime);
         clock = closeTime;
       }
+    }
+    if (input.atClose) {
+      input.atClose(kernel, closeTime);
+      if (sink.pending) sink.flush();
     }
     done += count;
     if (input.onProgress && done >= nextProgress) {

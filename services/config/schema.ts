@@ -340,6 +340,52 @@ export const executionSchema = z
   })
   .prefault({});
 
+/**
+ * External signals (services/signals): a webhook alert, a queue message or a file line asking to
+ * enter or exit. Off by default, and a dry run by default once on: a trader turns on real routing
+ * deliberately. Per-profile numbers (ATR multiple, reward-to-risk, maximum notional) are in
+ * services/signals/policy.ts; the risk engine's limits apply to every routed entry as well.
+ */
+export const signalsSchema = z
+  .strictObject({
+    /** Route signals at all; when false every signal is refused with SIGNALS_DISABLED (and audited). */
+    enabled: z.boolean().default(false),
+    /** Decide and audit everything, send nothing (ORDER_NEW with dryRun true, no order). */
+    dryRun: z.boolean().default(true),
+    /** The effective confidence a signal needs (its own, or the ML score's when scoring is on). */
+    minConfidence: z.number().min(0).max(1).default(0.75),
+    /** Confidence of a signal that states none (a charting alert is the sender's firm instruction). */
+    assumedConfidence: z.number().min(0).max(1).default(1),
+    /** Notional (quote, USDT) of a signal that asks for no size. */
+    defaultNotional: z.number().positive().default(25),
+    /** Clamps of a signal's notional: below minNotional refused, above maxNotional (or the profile's maximum) capped. */
+    minNotional: z.number().positive().default(5),
+    maxNotional: z.number().positive().optional(),
+    /** The signal policy's profile (ATR multiple, reward-to-risk, maximum notional); default the risk profile. */
+    profile: z.enum(PROFILES).optional(),
+    /** After an accepted entry signal on a symbol, further entry signals on it are refused for this long. */
+    cooldownMinutes: z.number().min(0).max(1440).default(5),
+    /** A signal whose own timestamp is older than this is refused as stale (0: no check). */
+    maxAgeSeconds: z.number().int().min(0).max(86_400).default(120),
+    /** Signal ids remembered for de-duplication (oldest forgotten first). */
+    dedupCapacity: z.number().int().min(10).max(1_000_000).default(10_000),
+    /** A signal's own stop and take-profit are used when on the right side and within these distances (percent of the entry). */
+    levels: z
+      .strictObject({
+        minDistancePct: z.number().positive().max(5).default(0.1),
+        maxStopPct: z.number().positive().max(50).default(10),
+        maxTakeProfitPct: z.number().positive().max(500).default(50),
+      })
+      .prefault({}),
+    /** Score each entry signal with the promoted ML model: the effective confidence is then the lower of the signal's and the model's. */
+    mlScoring: z.boolean().default(false),
+    /** A model prediction older than this is no score (the signal is refused with ML_UNAVAILABLE). */
+    mlMaxAgeSeconds: z.number().int().min(1).max(3600).default(180),
+    /** POST /exchange/test-order with dry_run=false: refused above this notional (quote), and unless live trading is on. */
+    testOrderMaxNotional: z.number().positive().max(1000).default(10),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   mode: z.enum(MODES).default('standard'),
   /** Symbols to trade; empty means every symbol in the data. */
@@ -356,6 +402,7 @@ export const configSchema = z.strictObject({
   risk: riskSchema,
   backtest: backtestSchema,
   execution: executionSchema,
+  signals: signalsSchema,
 });
 
 export type ConfigInput = z.input<typeof configSchema>;
@@ -370,6 +417,7 @@ export type ExecutionConfig = z.output<typeof executionSchema>;
 export type RegimeConfig = z.output<typeof regimeSchema>;
 export type BreakoutConfig = z.output<typeof breakoutSchema>;
 export type SizingConfig = z.output<typeof sizingSchema>;
+export type SignalsConfig = z.output<typeof signalsSchema>;
 
 export interface ModeSettings {
   /** Timeframes the mode watches; the first is the base (entries are evaluated on its closes). */
@@ -456,6 +504,8 @@ export function parseConfig(input: unknown = {}, source = 'config'): Config {
   if (raw.risk.minNotional > raw.risk.maxNotional) throw new ConfigError(`invalid ${source}: risk.minNotional: must not exceed risk.maxNotional`);
   if (entry.data.limitPrice === 'level' && entry.data.orderType === 'market')
     throw new ConfigError(`invalid ${source}: entry.limitPrice: 'level' needs entry.orderType limit or maker (a market order has no price)`);
+  if (raw.signals.maxNotional !== undefined && raw.signals.minNotional > raw.signals.maxNotional)
+    throw new ConfigError(`invalid ${source}: signals.minNotional: must not exceed signals.maxNotional`);
   const riskProfile = { ...RISK_PROFILES[raw.risk.profile], ...raw.risk.overrides };
   if (raw.risk.sizing.minRiskPct > riskProfile.riskPerTradePct)
     throw new ConfigError(`invalid ${source}: risk.sizing.minRiskPct: must not exceed the profile's riskPerTradePct (${riskProfile.riskPerTradePct})`);

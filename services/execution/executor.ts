@@ -279,38 +279,57 @@ export class Executor implements CommandResults {
     }
   }
 
-  private enter(intent: EnterIntent, now: number): void {
-    if (this.bySymbol.has(intent.symbol)) {
-      this.emit({ type: 'entry_rejected', time: now, intent, reason: 'ALREADY_IN_POSITION', detail: 'a position on this symbol is open' });
-      return;
-    }
-    if (intent.direction !== 'long') {
-      this.emit({ type: 'entry_rejected', time: now, intent, reason: 'EXCHANGE_REJECTED', detail: 'spot accounts cannot open shorts' });
-      return;
-    }
+  /**
+   * What `decide` would do with an entry now, without doing it: the refusal it would emit, or the
+   * quantity and notional it would send (a dry run of an external signal). Changes nothing but the
+   * risk engine's clock (evaluate rolls its day, as onTime would).
+   */
+  preview(intent: EnterIntent, now: number): { kind: 'rejected'; reason: EntryRejectReason; detail: string } | { kind: 'sized'; quantity: Dec; notional: Dec; adjustments: readonly string[] } {
+    const r = this.size(intent, now);
+    return r.kind === 'rejected' ? r : { kind: 'sized', quantity: r.quantity, notional: r.notional, adjustments: r.adjustments };
+  }
+
+  /** The checks and sizing of an entry, shared by `enter` and `preview`. */
+  private size(
+    intent: EnterIntent,
+    now: number,
+  ):
+    | { kind: 'rejected'; reason: EntryRejectReason; detail: string }
+    | { kind: 'sized'; market: MarketInfo; entryPrice: Dec; stopPrice: Dec; quantity: Dec; notional: Dec; adjustments: readonly string[] } {
+    if (this.bySymbol.has(intent.symbol)) return { kind: 'rejected', reason: 'ALREADY_IN_POSITION', detail: 'a position on this symbol is open' };
+    if (intent.direction !== 'long') return { kind: 'rejected', reason: 'EXCHANGE_REJECTED', detail: 'spot accounts cannot open shorts' };
     const market = this.exchange.market(intent.symbol);
     const type = this.opts.entryOrderType;
     // A limit or maker entry is sized at the price it rests at; a market entry at the decision price.
     const entryPrice = Dec.from(type !== 'market' && intent.limitPrice !== undefined ? intent.limitPrice : intent.price).roundTo(market.tickSize);
     const stopPrice = Dec.from(intent.stop).roundTo(market.tickSize);
-    const proposal = { symbol: intent.symbol, direction: intent.direction, entryPrice, stopPrice, time: now, ...(intent.confidence !== undefined ? { confidence: intent.confidence } : {}) };
+    const proposal: EntryProposal = {
+      symbol: intent.symbol,
+      direction: intent.direction,
+      entryPrice,
+      stopPrice,
+      time: now,
+      ...(intent.confidence !== undefined ? { confidence: intent.confidence } : {}),
+      ...(intent.maxNotional !== undefined ? { maxNotional: Dec.from(intent.maxNotional) } : {}),
+    };
     const decision = this.risk.evaluate(proposal, this.account());
-    if (decision.kind === 'rejected') {
-      this.emit({ type: 'entry_rejected', time: now, intent, reason: decision.reason, detail: decision.detail });
-      return;
-    }
+    if (decision.kind === 'rejected') return { kind: 'rejected', reason: decision.reason, detail: decision.detail };
     const quantity = decision.quantity.floorTo(market.stepSize);
     const notional = quantity.mul(entryPrice);
     if (quantity.isZero() || notional.lt(market.minNotional)) {
-      this.emit({
-        type: 'entry_rejected',
-        time: now,
-        intent,
-        reason: 'BELOW_EXCHANGE_MIN',
-        detail: `notional ${notional.toFixed(2)} below the market minimum ${market.minNotional.toString()}`,
-      });
+      return { kind: 'rejected', reason: 'BELOW_EXCHANGE_MIN', detail: `notional ${notional.toFixed(2)} below the market minimum ${market.minNotional.toString()}` };
+    }
+    return { kind: 'sized', market, entryPrice, stopPrice, quantity, notional, adjustments: decision.adjustments };
+  }
+
+  private enter(intent: EnterIntent, now: number): void {
+    const sized = this.size(intent, now);
+    if (sized.kind === 'rejected') {
+      this.emit({ type: 'entry_rejected', time: now, intent, reason: sized.reason, detail: sized.detail });
       return;
     }
+    const { market, entryPrice, stopPrice, quantity, notional } = sized;
+    const type = this.opts.entryOrderType;
     const id = clientOrderId(intent.id, 'entry', 1);
     const pos = this.register(intent, market, { entryOrderId: id, entrySubmittedAt: now, stop: stopPrice, openedAt: now, breakevenMoved: false, exitAttempts: 0, exitReason: null }, entryPrice.toNumber());
     // Reserve a little more than the notional: a market order can fill above the decision price.
@@ -322,7 +341,7 @@ export class Executor implements CommandResults {
           ? { clientOrderId: id, symbol: intent.symbol, side: 'buy', type: 'limit', quantity, price: entryPrice }
           : { clientOrderId: id, symbol: intent.symbol, side: 'buy', type: 'limit', quantity, price: entryPrice, postOnly: true };
     this.track(id, pos.id, 'entry', quantity);
-    this.emit({ type: 'entry_submitted', time: now, intent, quantity, adjustments: decision.adjustments });
+    this.emit({ type: 'entry_submitted', time: now, intent, quantity, adjustments: sized.adjustments });
     this.sink.push({ kind: 'submit', symbol: intent.symbol, clientOrderId: id, time: now, build: () => (this.orders.get(id)?.open ? req : null) });
   }
 

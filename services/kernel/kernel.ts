@@ -15,18 +15,27 @@
  * (entry gate, risk engine or exchange, with the reason code); ORDER the entry was sent; OPEN its
  * first fill; FILL a later entry fill or a target fill; ENTRY a partly filled entry ended; EXPIRED
  * an entry ended with nothing filled; STOPMV the stop moved; EXIT an exit started; CLOSE the trade
- * closed; FILTER a symbol stopped (or resumed) passing the market filters.
+ * closed; FILTER a symbol stopped (or resumed) passing the market filters; EXTERN an externally
+ * sourced intent (services/signals) reached the kernel.
+ *
+ * External intents (`submitExternal`): an entry or exit decided outside the strategy (a webhook
+ * signal, a queue message) goes through the same entry gate and the same executor, whose risk
+ * engine sizes and limits it exactly as it does the strategy's entries; the position is then the
+ * executor's like any other (journal, stop held by the executor, targets, time stop, kill switch).
+ * The kernel does not judge where the intent came from; services/signals does. It does keep the
+ * time stop of the positions external entries opened itself, whatever the strategy does with
+ * them (the S/R strategy applies the same time stop to every position; another strategy may not).
  */
 import type { Config } from '../config/schema.js';
 import { Dec } from '../core/money.js';
 import { parseClientOrderId } from '../model/clientOrderId.js';
 import { DAY_MS, MINUTE_MS } from '../core/timeframes.js';
 import type { BookTop, Candle, SymbolId } from '../core/types.js';
-import { Executor, type BindableSink, type ExecutorEvent } from '../execution/executor.js';
+import { Executor, type BindableSink, type EntryRejectReason, type ExecutorEvent } from '../execution/executor.js';
 import type { ExchangePort } from '../execution/types.js';
 import type { Portfolio } from '../portfolio/portfolio.js';
 import { RiskEngine } from '../risk/index.js';
-import type { EnterIntent, Intent } from '../model/intents.js';
+import type { EnterIntent, ExitIntent, Intent } from '../model/intents.js';
 import type { Strategy } from '../strategy/port.js';
 import { SrStrategy } from '../strategy/srStrategy.js';
 import { MarketContextBuilder } from './marketContext.js';
@@ -54,6 +63,21 @@ export interface KernelOptions {
   readonly entryConfidence?: (intent: EnterIntent, now: number) => number | undefined;
 }
 
+/**
+ * What became of an external intent, decided synchronously: an entry was sent to the submitter (or
+ * refused by the entry gate, the risk engine or the executor, with its reason code), an exit
+ * started (or will once the entry's first fill arrives), or there was nothing to exit.
+ */
+export type ExternalOutcome =
+  | { readonly kind: 'submitted'; readonly intentId: string; readonly quantity: Dec; readonly notional: Dec; readonly adjustments: readonly string[] }
+  | { readonly kind: 'exit_started'; readonly positionId: string }
+  /** The position had nothing filled yet: its entry is cancelled, and a fill that still comes is sold. */
+  | { readonly kind: 'exit_pending'; readonly positionId: string }
+  | { readonly kind: 'refused'; readonly reason: ExternalRefusal; readonly detail: string };
+
+/** Why the kernel refused an external intent: the entry gate, the executor's and risk engine's codes, or no position to exit. */
+export type ExternalRefusal = 'ENTRY_GATE' | EntryRejectReason | 'NO_POSITION' | 'EXIT_UNDER_WAY';
+
 export interface KernelCounters {
   candlesClosed: number;
   duplicateCandles: number;
@@ -64,6 +88,8 @@ export interface KernelCounters {
   entriesGated: number;
   positionsOpened: number;
   positionsClosed: number;
+  /** External intents (services/signals) handed to submitExternal. */
+  externalIntents: number;
 }
 
 /** Which market filter keeps a symbol out. */
@@ -84,7 +110,7 @@ export class TradingKernel {
   readonly executor: Executor;
   readonly risk: RiskEngine;
   readonly strategy: Strategy;
-  readonly context = new MarketContextBuilder();
+  readonly context: MarketContextBuilder;
   readonly counters: KernelCounters = {
     candlesClosed: 0,
     duplicateCandles: 0,
@@ -94,6 +120,7 @@ export class TradingKernel {
     entriesGated: 0,
     positionsOpened: 0,
     positionsClosed: 0,
+    externalIntents: 0,
   };
   /** Entries refused, by reason code (the entry gate as `entry_gate`). */
   readonly rejections: Record<string, number> = {};
@@ -103,10 +130,15 @@ export class TradingKernel {
   private readonly lastClosed = new Map<SymbolId, number>();
   private lastDay = -1;
   private readonly log: ((line: string) => void) | undefined;
+  /** The external entry being decided now, whose executor event becomes submitExternal's answer. */
+  private capture: { readonly id: string; outcome: ExternalOutcome | undefined } | undefined;
+  /** Ids of the positions external entries opened (bounded by the open positions: removed when they end). */
+  private readonly external = new Set<string>();
 
   constructor(private readonly opts: KernelOptions) {
     const cfg = opts.config;
     this.log = opts.log;
+    this.context = new MarketContextBuilder(cfg.indicators.atrPeriod);
     this.risk = new RiskEngine(cfg);
     this.strategy = opts.strategy ?? new SrStrategy(cfg);
     this.executor = new Executor(opts.exchange, opts.portfolio, this.risk, { entryOrderType: cfg.entry.orderType, limitEntryTimeoutMs: cfg.entry.limitTimeoutCandles * MINUTE_MS }, opts.sink);
@@ -177,6 +209,7 @@ export class TradingKernel {
     if (quoteVolume24h !== undefined) ctx.quoteVolume24h = quoteVolume24h;
     const proposed = this.strategy.onCandle(symbol, c, this.executor.hasPosition(symbol) ? this.executor.position(symbol) : undefined, ctx);
     if (proposed.length > 0) this.decide(proposed, now);
+    if (this.external.size > 0) this.externalTimeStop(symbol, closeTime, now);
     return true;
   }
 
@@ -189,17 +222,7 @@ export class TradingKernel {
       this.counters.signals++;
       log?.(`${iso(now)} SIGNAL ${it.symbol} @ ${it.price} stop ${it.stop.toPrecision(8)}: ${it.reasons.join(', ')}`);
     }
-    if (gate) {
-      intents = proposed.filter((it) => {
-        if (it.kind !== 'enter') return true;
-        const refused = gate(it, now);
-        if (refused === undefined) return true;
-        this.counters.entriesGated++;
-        this.rejections.entry_gate = (this.rejections.entry_gate ?? 0) + 1;
-        log?.(`${iso(now)} SKIP   ${it.symbol} entry_gate: ${refused}`);
-        return false;
-      });
-    }
+    if (gate) intents = proposed.filter((it) => it.kind !== 'enter' || this.gateRefusal(it, now) === undefined);
     const confidence = this.opts.entryConfidence;
     if (confidence) {
       intents = intents.map((it) => {
@@ -209,6 +232,66 @@ export class TradingKernel {
       });
     }
     if (intents.length > 0) this.executor.decide(intents, now);
+  }
+
+  /** Asks the entry gate; a refusal is counted and logged, and its reason returned. */
+  private gateRefusal(it: EnterIntent, now: number): string | undefined {
+    const refused = this.opts.entryGate?.(it, now);
+    if (refused === undefined) return undefined;
+    this.counters.entriesGated++;
+    this.rejections.entry_gate = (this.rejections.entry_gate ?? 0) + 1;
+    this.log?.(`${iso(now)} SKIP   ${it.symbol} entry_gate: ${refused}`);
+    return refused;
+  }
+
+  /**
+   * What submitExternal would answer for an entry now, without sending anything (a dry run): the
+   * entry gate's and the executor's refusal, or the quantity it would send. Nothing is counted.
+   */
+  previewExternal(intent: EnterIntent, now: number): ExternalOutcome {
+    const gated = this.opts.entryGate?.(intent, now);
+    if (gated !== undefined) return { kind: 'refused', reason: 'ENTRY_GATE', detail: gated };
+    const r = this.executor.preview(intent, now);
+    return r.kind === 'rejected' ? { kind: 'refused', reason: r.reason, detail: r.detail } : { kind: 'submitted', intentId: intent.id, quantity: r.quantity, notional: r.notional, adjustments: r.adjustments };
+  }
+
+  /**
+   * An externally sourced entry or exit (see the file comment), decided now. An entry passes the
+   * entry gate, then the executor (risk engine, lot rounding, the market minimum) exactly as the
+   * strategy's entries do; an exit must name the symbol's current position. Never throws for a
+   * refusal: the answer says why.
+   */
+  submitExternal(intent: EnterIntent | ExitIntent, now: number): ExternalOutcome {
+    this.counters.externalIntents++;
+    const log = this.log;
+    if (intent.kind === 'exit') {
+      const p = this.executor.position(intent.symbol);
+      if (!p || p.id !== intent.positionId) return { kind: 'refused', reason: 'NO_POSITION', detail: `no open position ${intent.positionId} on ${intent.symbol}` };
+      if (p.state === 'closing') return { kind: 'refused', reason: 'EXIT_UNDER_WAY', detail: `the position on ${intent.symbol} is already being closed` };
+      log?.(`${iso(now)} EXTERN ${intent.symbol} exit ${p.id}: ${intent.detail}`);
+      this.executor.decide([intent], now);
+      return p.state === 'entering' ? { kind: 'exit_pending', positionId: p.id } : { kind: 'exit_started', positionId: p.id };
+    }
+    log?.(`${iso(now)} EXTERN ${intent.symbol} enter @ ${intent.price} stop ${intent.stop.toPrecision(8)}: ${intent.reasons.join(', ')}`);
+    const gated = this.gateRefusal(intent, now);
+    if (gated !== undefined) return { kind: 'refused', reason: 'ENTRY_GATE', detail: gated };
+    const capture: { readonly id: string; outcome: ExternalOutcome | undefined } = { id: intent.id, outcome: undefined };
+    this.capture = capture;
+    try {
+      this.executor.decide([intent], now);
+    } finally {
+      this.capture = undefined;
+    }
+    if (capture.outcome?.kind === 'submitted') this.external.add(intent.id);
+    // The executor answers every entry synchronously with entry_submitted or entry_rejected.
+    return capture.outcome ?? { kind: 'refused', reason: 'EXCHANGE_REJECTED', detail: 'the executor gave no answer' };
+  }
+
+  /** The time stop of a position an external entry opened, when the strategy did not exit it already. */
+  private externalTimeStop(symbol: SymbolId, closeTime: number, now: number): void {
+    const p = this.executor.position(symbol);
+    if (!p || p.state !== 'open' || !this.external.has(p.id) || closeTime < p.expiresAt) return;
+    this.executor.decide([{ kind: 'exit', id: `${p.id}-time`, symbol, positionId: p.id, time: closeTime, reason: 'time', detail: `time stop of ${this.opts.config.exit.timeStopMinutes} min reached` }], now);
   }
 
   /** Says once (and again on a change, at most hourly) when a symbol fails or passes the market filters. */
@@ -252,6 +335,10 @@ export class TradingKernel {
     switch (e.type) {
       case 'entry_submitted':
         this.counters.entriesSubmitted++;
+        if (this.capture?.id === e.intent.id) {
+          const price = Dec.from(e.intent.price);
+          this.capture.outcome = { kind: 'submitted', intentId: e.intent.id, quantity: e.quantity, notional: e.quantity.mul(price), adjustments: e.adjustments };
+        }
         if (log) {
           const m = this.opts.exchange.market(e.intent.symbol);
           log(
@@ -262,6 +349,8 @@ export class TradingKernel {
         break;
       case 'entry_rejected':
         this.counters.entriesRejected++;
+        if (this.capture?.id === e.intent.id) this.capture.outcome = { kind: 'refused', reason: e.reason, detail: e.detail };
+        else this.external.delete(e.intent.id);
         this.rejections[e.reason] = (this.rejections[e.reason] ?? 0) + 1;
         log?.(`${iso(e.time)} SKIP   ${e.intent.symbol} ${e.reason}: ${e.detail}`);
         break;
@@ -284,6 +373,7 @@ export class TradingKernel {
         if (log && !e.quantity.eq(e.requested)) log(`${iso(e.time)} ENTRY  ${e.symbol} ended with ${e.quantity.toString()} of ${e.requested.toString()} filled @ ${e.price.toString()}`);
         break;
       case 'entry_expired':
+        this.external.delete(e.positionId);
         log?.(`${iso(e.time)} EXPIRED ${e.symbol} ${e.detail}`);
         break;
       case 'stop_moved':
@@ -294,6 +384,7 @@ export class TradingKernel {
         break;
       case 'position_closed':
         this.counters.positionsClosed++;
+        this.external.delete(e.trade.id);
         this.risk.onTradeClosed({
           symbol: e.trade.symbol as SymbolId,
           time: e.time,

@@ -10,8 +10,12 @@
  * decide on once candles can say it); otherwise the candles' sum extrapolated to a day
  * (x 1440 / minutes seen) once an hour is there; before that it is unknown and the liquidity rule
  * does not apply yet.
+ *
+ * ATR: Wilder's average true range of the closed 1m candles (warm-up included), for the stops of
+ * external signals (services/signals/policy.ts); undefined until `atrPeriod` candles were seen.
  */
 import type { BookTop, Candle, SymbolId } from '../core/types.js';
+import { WilderAverage } from '../indicators/wilder.js';
 
 const DAY_MINUTES = 1440;
 /** Minutes of candles before the rolling volume is extrapolated to a day. */
@@ -36,14 +40,23 @@ class SymbolContext {
   count = 0;
   sum = 0;
   venueVolume: number | undefined;
+  readonly atr: WilderAverage;
+  prevClose: number | undefined;
+  lastClose: number | undefined;
+  constructor(atrPeriod: number) {
+    this.atr = new WilderAverage(atrPeriod);
+  }
 }
 
 export class MarketContextBuilder {
   private readonly symbols = new Map<SymbolId, SymbolContext>();
 
+  /** `atrPeriod`: candles of the ATR (the config's indicators.atrPeriod). */
+  constructor(private readonly atrPeriod = 14) {}
+
   private of(symbol: SymbolId): SymbolContext {
     let s = this.symbols.get(symbol);
-    if (!s) this.symbols.set(symbol, (s = new SymbolContext()));
+    if (!s) this.symbols.set(symbol, (s = new SymbolContext(this.atrPeriod)));
     return s;
   }
 
@@ -69,6 +82,12 @@ export class MarketContextBuilder {
     s.ring[s.head] = q;
     s.sum += q;
     s.head = (s.head + 1) % DAY_MINUTES;
+    // True range: the candle's range, widened to the previous close when it gapped.
+    const prev = s.prevClose;
+    const tr = prev === undefined ? c.high - c.low : Math.max(c.high, prev) - Math.min(c.low, prev);
+    if (Number.isFinite(tr) && tr >= 0) s.atr.update(tr);
+    s.prevClose = c.close;
+    s.lastClose = c.close;
     // Once a day, the sum is recomputed from the ring, so float drift never builds up.
     if (s.head === 0) {
       let t = 0;
@@ -90,6 +109,16 @@ export class MarketContextBuilder {
     if (s.venueVolume !== undefined) return s.venueVolume;
     if (s.count < MIN_MINUTES) return undefined;
     return (s.sum * DAY_MINUTES) / s.count;
+  }
+
+  /** Average true range of the symbol's 1m candles, or undefined before `atrPeriod` candles. */
+  atr(symbol: SymbolId): number | undefined {
+    return this.symbols.get(symbol)?.atr.value;
+  }
+
+  /** Close of the symbol's last 1m candle, or undefined before any. */
+  lastClose(symbol: SymbolId): number | undefined {
+    return this.symbols.get(symbol)?.lastClose;
   }
 
   /**

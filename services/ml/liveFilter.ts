@@ -89,6 +89,11 @@ export class LiveMlFilter {
     return out.prediction;
   }
 
+  /** The latest prediction for a symbol (for scoring external signals), or null before any. */
+  latest(symbol: string): { readonly time: number; readonly prediction: Prediction; readonly version: string } | null {
+    return this.streams.get(symbol)?.latest ?? null;
+  }
+
   /** The session's entry gate: a reason refuses the entry. */
   readonly gate = (intent: EnterIntent): string | undefined => {
     const l = this.streams.get(intent.symbol)?.latest;

@@ -14,6 +14,7 @@ export type ExitReason =
   | 'time' // time stop
   | 'break' // high-volume break through the level
   | 'halt' // risk halt or emergency stop
+  | 'external' // an external signal asked to close (services/signals)
   | 'end_of_data'; // backtest ran out of candles
 
 /** One of the three scale-out targets. */
@@ -60,6 +61,17 @@ export interface EnterIntent {
   readonly reasons: readonly string[];
   /** Time stop, epoch ms. */
   readonly expiresAt: number;
+  /**
+   * A cap on the entry's notional (quote), on top of the risk engine's own caps: an external
+   * signal's requested size (services/signals). The strategy's entries leave it unset.
+   */
+  readonly maxNotional?: number;
+  /**
+   * Where the entry was decided: unset for the strategy's own, 'external' for an external signal
+   * (the runtime's ML entry filter judges only the strategy's entries; signals are scored by their
+   * own policy in services/signals).
+   */
+  readonly origin?: 'external';
 }
 
 export interface MoveStopIntent {

@@ -29,3 +29,38 @@ export const METRICS = {
 } as const;
 
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];
+
+/**
+ * The breakdowns and gauges beside the alarmed metrics: the hot path writes them as EMF lines of
+ * their own (one per label combination a minute) and serves them locally on `GET /metrics` in the
+ * Prometheus text format, under the same names, with the dimensions as labels (DIMENSIONS).
+ * `Orders` here is the same name as the alarmed total, with more dimensions: CloudWatch keeps
+ * `Orders{Stage}` (the alarm's) and `Orders{Stage,Exchange,Status,Type}` as separate metrics.
+ */
+export const DETAIL_METRICS = {
+  /** Orders by exchange (venue name), status of the venue's answer and type (market, limit). Unit Count. */
+  ordersByStatus: 'Orders',
+  /** External signals by source tag and outcome (accepted, dry_run, or the refusal's reason code). Unit Count. */
+  signals: 'Signals',
+  /** Entries the risk engine or the executor refused, by reason code. Unit Count. */
+  riskRefusals: 'RiskRefusals',
+  /** Seconds since the last event of each required stream (kline:SYM:1m, trades:SYM, book:SYM). Unit Seconds. */
+  feedLagSeconds: 'FeedLagSeconds',
+  /** Seconds since the last heartbeat written to the state table. Unit Seconds. */
+  heartbeatAgeSeconds: 'HeartbeatAgeSeconds',
+  /** Equity (quote, marked to market). Unit None. */
+  equity: 'Equity',
+  /** Equity now minus equity at the UTC day start (quote). Unit None. */
+  dailyPnl: 'DailyPnl',
+} as const;
+
+/** Dimension (CloudWatch) and label (Prometheus) names of the detail metrics. */
+export const DIMENSIONS = {
+  exchange: 'Exchange',
+  status: 'Status',
+  type: 'Type',
+  source: 'Source',
+  outcome: 'Outcome',
+  reason: 'Reason',
+  stream: 'Stream',
+} as const;

@@ -40,7 +40,7 @@ export interface JournalDeps {
   readonly onProblem?: (what: string, error: unknown) => void;
 }
 
-const EXIT_REASONS = ['stop', 'breakeven', 'trail', 'signal', 'target', 'time', 'break', 'halt', 'end_of_data'] as const;
+const EXIT_REASONS = ['stop', 'breakeven', 'trail', 'signal', 'external', 'target', 'time', 'break', 'halt', 'end_of_data'] as const;
 
 /** The intent as stored in `extras.intent`: what a restart needs, without the decision log. */
 const storedIntentSchema = z.object({

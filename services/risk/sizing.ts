@@ -8,8 +8,9 @@
  *
  * A sizing mode (sizingModes.ts) may give a smaller risk percent than the profile's, or a notional
  * (volatility target) that is used when it is below the risk-based one. The notional is then
- * capped, in this order, at: maxPositionPct of equity, maxNotional, the room
- * left under maxTotalExposurePct of equity after the open positions, and the free quote balance.
+ * capped, in this order, at: the entry's own requested notional (an external signal's size, when it
+ * has one), maxPositionPct of equity, maxNotional, the room left under maxTotalExposurePct of
+ * equity after the open positions, and the free quote balance.
  * Each cap that lowers the notional is listed as an adjustment. A result below minNotional is
  * rejected, with the reason of the cap that pushed it there (EXPOSURE_CAP for the exposure room,
  * INSUFFICIENT_BALANCE for the free balance) or BELOW_MIN_NOTIONAL otherwise.
@@ -55,6 +56,7 @@ export function sizingParams(config: RiskEngineConfig): SizingParams {
 
 /** The rejection a too-small notional gets, by the cap that made it too small. */
 const REJECTION_OF_CAP: Record<AdjustmentReason, RejectionReason> = {
+  CAPPED_REQUESTED_NOTIONAL: 'BELOW_MIN_NOTIONAL',
   CAPPED_MAX_POSITION_PCT: 'BELOW_MIN_NOTIONAL',
   CAPPED_MAX_NOTIONAL: 'BELOW_MIN_NOTIONAL',
   CAPPED_EXPOSURE: 'EXPOSURE_CAP',
@@ -98,6 +100,7 @@ export function sizeEntry(proposal: EntryProposal, account: RiskAccount, params:
 
   const exposureRoom = Dec.max(Dec.ZERO, percentOf(equity, params.maxTotalExposurePct).sub(openNotional(account)));
   const caps: ReadonlyArray<readonly [AdjustmentReason, Dec]> = [
+    ...(proposal.maxNotional !== undefined ? [['CAPPED_REQUESTED_NOTIONAL', Dec.max(Dec.ZERO, proposal.maxNotional)] as const] : []),
     ['CAPPED_MAX_POSITION_PCT', percentOf(equity, params.maxPositionPct)],
     ['CAPPED_MAX_NOTIONAL', params.maxNotional],
     ['CAPPED_EXPOSURE', exposureRoom],

@@ -32,6 +32,7 @@ export const RISK_REASONS = {
   CAPPED_MAX_NOTIONAL: 'Resized: the notional was capped at maxNotional.',
   CAPPED_EXPOSURE: 'Resized: the notional was capped at the room left under maxTotalExposurePct of equity.',
   CAPPED_FREE_BALANCE: 'Resized: the notional was capped at the free quote balance.',
+  CAPPED_REQUESTED_NOTIONAL: "Resized: the notional was capped at the entry's own requested size (an external signal's notional).",
 } as const satisfies Record<string, string>;
 
 /** Any reason code of the risk engine (see RISK_REASONS). */
@@ -57,6 +58,8 @@ export interface EntryProposal {
   readonly time: number;
   /** The strategy's or the model's confidence in [0, 1], for risk.sizing.mode 'confidence'. */
   readonly confidence?: number;
+  /** The entry's own cap on its notional (an external signal's size); the sizing caps still apply. */
+  readonly maxNotional?: Dec;
 }
 
 /** One open position as the risk engine needs it. */
@@ -96,10 +99,10 @@ export type RiskDecision =
     };
 
 /**
- * Why a trade closed. The brief's list plus the strategy's 'halt' and 'end_of_data', so the
+ * Why a trade closed. The brief's list plus the strategy's 'halt', 'signal' and 'end_of_data', so the
  * strategy's ExitReason passes through unchanged. Only 'stop' matters to the risk engine.
  */
-export type TradeExitReason = 'stop' | 'target' | 'breakeven' | 'trail' | 'signal' | 'time' | 'break' | 'manual' | 'emergency' | 'halt' | 'end_of_data';
+export type TradeExitReason = 'stop' | 'target' | 'breakeven' | 'trail' | 'signal' | 'external' | 'time' | 'break' | 'manual' | 'emergency' | 'halt' | 'end_of_data';
 
 /** A closed trade (whole position), reported to the risk engine. */
 export interface TradeClosedEvent {

@@ -3,7 +3,7 @@
  * place): the primary key and index entries of every record.
  */
 import { DomainError } from '../core/errors.js';
-import { TERMINAL_ORDER_STATES, type ClosedTradeRecord, type CommandLogRecord, type DailyStatsRecord, type EntityKind, type EntityMap, type FillRecord, type HeartbeatRecord, type LeaseRecord, type OrderRecord, type PositionRecord } from './records.js';
+import { TERMINAL_ORDER_STATES, type AuditRecord, type ClosedTradeRecord, type CommandLogRecord, type DailyStatsRecord, type EntityKind, type EntityMap, type FillRecord, type HeartbeatRecord, type LeaseRecord, type OrderRecord, type PositionRecord } from './records.js';
 
 /** The id of the single risk-state item and of the model pointer. */
 export const SINGLETON_ID = 'main';
@@ -55,6 +55,10 @@ export function idOf<K extends EntityKind>(kind: K, value: EntityMap[K]): string
     case 'model':
     case 'snapshot':
       return SINGLETON_ID;
+    case 'audit': {
+      const a = v as AuditRecord;
+      return `${utcDayOf(a.time)}#${time13(a.time)}#${a.traceId}#${String(a.seq).padStart(4, '0')}`;
+    }
   }
   throw new DomainError(`unknown entity kind ${String(kind)}`);
 }
@@ -84,6 +88,9 @@ export function primaryKey(kind: EntityKind, id: string): { PK: string; SK: stri
       return { PK: 'SNAPSHOT', SK: id };
     case 'command':
       return { PK: `CMD#${id}`, SK: 'CMD' };
+    case 'audit':
+      // id = <yyyy-mm-dd>#<time13>#<traceId>#<seq>: one partition per UTC day, sorted by time.
+      return { PK: auditOfDayPk(id.slice(0, 10)), SK: id.slice(11) };
   }
 }
 
@@ -101,6 +108,8 @@ export const fillsOfDayPk = (day: string): string => `FILLS#${day}`;
 export const tradesOfDayPk = (day: string): string => `TRADES#${day}`;
 /** GSI2 partition of the console's command log of one UTC day. */
 export const commandsOfDayPk = (day: string): string => `COMMANDS#${day}`;
+/** Partition of the signal audit events of one UTC day (base table, sorted by time). */
+export const auditOfDayPk = (day: string): string => `AUDIT#${day}`;
 /** Partition of quarantined items. */
 export const QUARANTINE_PK = 'QUARANTINE';
 

@@ -10,7 +10,7 @@
 import type { QuarantinedItemError } from './errors.js';
 import type { IndexName } from './keys.js';
 import type { OrderState } from '../execution/orderStateMachine.js';
-import type { ClosedTradeRecord, CommandLogRecord, DailyStatsRecord, StatusSnapshotRecord, EntityKind, EntityMap, FillRecord, HeartbeatRecord, LeaseRecord, ModelPointerRecord, MutableKind, OrderRecord, PositionRecord } from './records.js';
+import type { AuditRecord, ClosedTradeRecord, CommandLogRecord, DailyStatsRecord, StatusSnapshotRecord, EntityKind, EntityMap, FillRecord, HeartbeatRecord, LeaseRecord, ModelPointerRecord, MutableKind, OrderRecord, PositionRecord } from './records.js';
 
 // ---------------------------------------------------------------------------------------------
 // The low-level table
@@ -128,6 +128,10 @@ export interface StateStore {
   putFillOnce(fill: FillRecord): Promise<boolean>;
   /** Stores a closed trade once per id; true when it was new. */
   putClosedTradeOnce(trade: ClosedTradeRecord): Promise<boolean>;
+  /** Appends a signal audit event once per (trace id, seq); true when it was new. */
+  putAuditOnce(event: AuditRecord): Promise<boolean>;
+  /** The signal audit events of the UTC day `day` (yyyy-mm-dd), oldest first (at most `limit`, default 1000). */
+  listAudit(day: string, limit?: number): Promise<AuditRecord[]>;
 
   /** Positions not closed, by symbol then id (at most `limit`, default 1000). */
   listOpenPositions(limit?: number): Promise<Versioned<PositionRecord>[]>;

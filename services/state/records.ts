@@ -13,6 +13,7 @@ import type { VenueFill, VenueOrderType } from '../venue/types.js';
 import type { ClosedTrade } from '../analytics/types.js';
 import type { RiskState } from '../risk/types.js';
 import { parseRiskState } from '../risk/state.js';
+import { auditEventSchema, type AuditEvent } from '../signals/audit.js';
 import { commandLogSchema, statusSnapshotSchema, type CommandLogRecord, type StatusSnapshotRecord } from './consoleRecords.js';
 export type { CommandLogRecord, StatusSnapshotRecord } from './consoleRecords.js';
 
@@ -335,6 +336,15 @@ export interface ModelPointerRecord {
 const modelRef = z.object({ version: nonEmpty, uri: z.string().min(1).max(2048), promotedAt: epochMs });
 export const modelPointerSchema = z.object({ current: modelRef, previous: modelRef.optional() }) satisfies z.ZodType<ModelPointerRecord, unknown>;
 
+/**
+ * One step of an external signal (services/signals/audit.ts: ORDER_NEW, ORDER_FILLED,
+ * ORDER_BLOCKED, ORDER_ERROR, RISK_SLTP), appended once and never rewritten. Its schema is the
+ * audit log's own, so the store and the log agree on one definition.
+ */
+export type AuditRecord = AuditEvent;
+
+export const auditRecordSchema = auditEventSchema;
+
 /** Every kind of record the store holds. */
 export interface EntityMap {
   position: PositionRecord;
@@ -346,11 +356,12 @@ export interface EntityMap {
   lease: LeaseRecord;
   heartbeat: HeartbeatRecord;
   model: ModelPointerRecord;
+  audit: AuditRecord;
   snapshot: StatusSnapshotRecord;
   command: CommandLogRecord;
 }
 export type EntityKind = keyof EntityMap;
-/** Kinds written with plain versioned get/put and `applyEvent`. Fills and trades are written once; leases, heartbeats and the model pointer have their own methods. */
+/** Kinds written with plain versioned get/put and `applyEvent`. Fills, trades and audit events are written once; leases, heartbeats and the model pointer have their own methods. */
 export type MutableKind = 'position' | 'order' | 'day' | 'risk';
 
 export const ENTITY_SCHEMAS: { readonly [K in EntityKind]: z.ZodType<EntityMap[K], unknown> } = {
@@ -363,6 +374,7 @@ export const ENTITY_SCHEMAS: { readonly [K in EntityKind]: z.ZodType<EntityMap[K
   lease: leaseSchema,
   heartbeat: heartbeatSchema,
   model: modelPointerSchema,
+  audit: auditRecordSchema,
   snapshot: statusSnapshotSchema,
   command: commandLogSchema,
 };

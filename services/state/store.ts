@@ -13,6 +13,7 @@
 import { DataValidationError, InvalidStateError } from '../core/errors.js';
 import {
   APPLIED_EVENTS_MAX,
+  auditOfDayPk,
   DAYS_PK,
   DEFAULT_LIST_LIMIT,
   ENTITY_SCHEMAS,
@@ -34,6 +35,7 @@ import {
   tradesOfDayPk,
   utcDayOf,
   type ApplyResult,
+  type AuditRecord,
   type ClosedTradeRecord,
   type CommandLogRecord,
   type DailyStatsRecord,
@@ -318,7 +320,17 @@ export class TableStateStore implements StateStore {
     return this.putOnce('trade', trade);
   }
 
-  private async putOnce<K extends 'fill' | 'trade' | 'command'>(kind: K, value: EntityMap[K]): Promise<boolean> {
+  async putAuditOnce(event: AuditRecord): Promise<boolean> {
+    return this.putOnce('audit', event);
+  }
+
+  async listAudit(day: string, limit?: number): Promise<AuditRecord[]> {
+    checkDay('day', day);
+    const items = await this.list('audit', undefined, auditOfDayPk(day), undefined, checkLimit(limit));
+    return items.map((d) => d.value);
+  }
+
+  private async putOnce<K extends 'fill' | 'trade' | 'audit' | 'command'>(kind: K, value: EntityMap[K]): Promise<boolean> {
     const enc = this.encode(kind, value);
     const item = this.toItem(kind, enc.json, enc.value, 1, []);
     if (await this.table.put(item, { kind: 'absent' })) return true;

@@ -116,7 +116,7 @@ export function statusDoc(killSwitch = 'RUNNING'): RuntimeStatus {
       exposure: { notional: '956.26', cap: '5006.17', usedPct: 9.55, capPct: 50 },
       cooldowns: [],
     },
-    session: { candlesClosed: 60, duplicateCandles: 0, signals: 1, trades: 0, books: 0, droppedMarketEvents: 0, entriesSubmitted: 1, entriesRejected: 0, entriesGated: 0, positionsOpened: 1, positionsClosed: 0, handlerErrors: 0 },
+    session: { candlesClosed: 60, duplicateCandles: 0, signals: 1, trades: 0, books: 0, droppedMarketEvents: 0, entriesSubmitted: 1, entriesRejected: 0, entriesGated: 0, positionsOpened: 1, positionsClosed: 0, externalIntents: 0, handlerErrors: 0 },
     filtered: {},
   };
 }

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { RISK_REASONS } from '../../services/risk/index.js';
 import { RISK_PROFILES } from '../../services/config/schema.js';
 import { FAULT_PROFILES } from '../../services/sim/faults.js';
+import { SIGNAL_REASONS } from '../../services/signals/types.js';
+import { SIGNAL_PROFILES } from '../../services/signals/policy.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
@@ -11,6 +13,13 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 describe('README', () => {
   it('lists every risk reason code with its description', () => {
     for (const [code, text] of Object.entries(RISK_REASONS)) expect(readme).toContain(`| \`${code}\` | ${text} |`);
+  });
+
+  it('lists every signal refusal code with its description, and the signal profiles as configured', () => {
+    for (const [code, text] of Object.entries(SIGNAL_REASONS)) expect(readme).toContain(`| \`${code}\` | ${text} |`);
+    for (const [name, p] of Object.entries(SIGNAL_PROFILES)) {
+      expect(readme).toContain(`| \`${name}\` | entry - ${p.atrMultiple} x ATR | entry + ${p.rewardRisk} x risk | ${p.maxNotional} USDT |`);
+    }
   });
 
   it('names only npm scripts that exist', () => {

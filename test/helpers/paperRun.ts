@@ -18,6 +18,7 @@ import { backtestMarket } from '../../services/backtest/engine.js';
 import type { ClosedTrade } from '../../services/analytics/types.js';
 import type { EnterIntent } from '../../services/model/intents.js';
 import type { Strategy } from '../../services/strategy/port.js';
+import type { TradingKernel } from '../../services/kernel/kernel.js';
 
 export interface PaperRun {
   readonly trades: ClosedTrade[];
@@ -33,7 +34,7 @@ export interface PaperRun {
 export async function paperRun(
   series: readonly { symbol: SymbolId; candles: readonly Candle[] }[],
   config: Config,
-  opts: { entryGate?: (intent: EnterIntent, now: number) => string | undefined; strategy?: Strategy } = {},
+  opts: { entryGate?: (intent: EnterIntent, now: number) => string | undefined; strategy?: Strategy; atClose?: (kernel: TradingKernel, closeTime: number) => void } = {},
 ): Promise<PaperRun> {
   const publicData = new ReplayMarketData(series);
   const engine = new SimMatchingEngine(engineOptionsFromConfig(config.backtest));
@@ -74,7 +75,21 @@ export async function paperRun(
     { kind: 'book' as const, symbol: s.symbol },
   ]);
   const handle = await venue.stream([...subs, { kind: 'orders' }, { kind: 'fills' }, { kind: 'balances' }], (e) => session.push(e));
-  while (publicData.step()) await session.idle();
+  // The backtest's atClose runs once a minute's candles are all decided: here, before the first
+  // event after the minute's last 1m close.
+  let pendingClose: { at: number; closeTime: number } | undefined;
+  for (;;) {
+    const nextAt = publicData.replay.peekTime();
+    if (pendingClose !== undefined && (nextAt === undefined || nextAt > pendingClose.at)) {
+      opts.atClose?.(session.kernel, pendingClose.closeTime);
+      pendingClose = undefined;
+      await session.idle();
+    }
+    const e = publicData.step();
+    if (!e) break;
+    if (opts.atClose && e.type === 'kline' && e.closed && e.interval === '1m') pendingClose = { at: e.time, closeTime: e.candle.openTime + 60_000 };
+    await session.idle();
+  }
   await session.idle();
   await handle.close();
   return { trades, session, venue, engine, portfolio, lines, mismatches };

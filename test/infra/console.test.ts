@@ -26,8 +26,9 @@ const grants = (statements: Statement[], logicalId: string): string[] => stateme
 
 describe('Function URLs', () => {
   it('the webhook and the dashboard each have one, without IAM auth (the handlers authenticate: secret header, signed link)', () => {
+    // The console's two, and the signal webhook's (test/infra/signalWebhook.test.ts).
     const urls = resourcesOf(template, 'AWS::Lambda::Url');
-    expect(urls).toHaveLength(2);
+    expect(urls).toHaveLength(3);
     const targets = urls.map(([, u]) => JSON.stringify(props(u).TargetFunctionArn));
     expect(targets.some((t) => t.includes(logicalIdOf(stack.telegramWebhook.fn.function)))).toBe(true);
     expect(targets.some((t) => t.includes(logicalIdOf(stack.webDashboard.fn.function)))).toBe(true);

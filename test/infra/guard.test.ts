@@ -30,10 +30,9 @@ const ACCEPTED = [
   's3_bucket_object_lock_enabled_check',
   's3_event_notifications_enabled_check',
   'ecs_container_insights_enabled_check',
-  // The operator's console: the Telegram webhook and the dashboard are public Function URLs with
-  // their own authentication (Telegram's secret token; a signed, expiring link).
-  'lambda_function_url_auth_check',
+  // Function URLs without IAM auth (the Telegram webhook, the dashboard, the signal webhook): the handlers authenticate.
   'lambda_function_public_access_prohibited_check',
+  'lambda_function_url_auth_check',
 ].sort();
 
 interface Report {

@@ -80,7 +80,8 @@ describe('state table', () => {
 describe('secrets', () => {
   it('creates the MEXC credentials (JSON apiKey/apiSecret), Telegram token, webhook secret, TOTP secret and dashboard link key with generated placeholders, retained', () => {
     const secrets = resourcesOf(template, 'AWS::SecretsManager::Secret');
-    expect(secrets).toHaveLength(5);
+    // MEXC and Telegram (lib/secrets.ts), the console's, and the signal webhook's secret and operator token (lib/signalWebhook.ts).
+    expect(secrets).toHaveLength(7);
     for (const [, s] of secrets) {
       expect(props(s).GenerateSecretString).toBeDefined();
       expect(props(s).SecretString).toBeUndefined();
@@ -125,24 +126,26 @@ describe('secrets', () => {
       }
     }
     // MEXC for reconcile, risk-sweep, emergency-stop; the token for the dispatcher; the token, webhook
-    // secret, TOTP secret and link key for the Telegram webhook; the link key for the dashboard.
-    expect(seen).toBe(9);
+    // secret, TOTP secret and link key for the Telegram webhook; the link key for the dashboard;
+    // MEXC, the webhook secret and the operator token for the signal webhook.
+    expect(seen).toBe(12);
   });
 });
 
 describe('queues', () => {
   it('has events, alerts, retrain and commands queues, each with its own DLQ after 5 receives', () => {
     const queues = resourcesOf(template, 'AWS::SQS::Queue');
-    expect(queues).toHaveLength(8);
+    // The four event queues and the signals queue (lib/signalWebhook.ts), each with its DLQ.
+    expect(queues).toHaveLength(10);
     const main = queues.filter(([, q]) => props(q).RedrivePolicy !== undefined);
-    expect(main).toHaveLength(4);
+    expect(main).toHaveLength(5);
     const dlqIds = new Set<string>();
     for (const [, q] of main) {
       const redrive = props(q).RedrivePolicy as { maxReceiveCount: number; deadLetterTargetArn: { 'Fn::GetAtt': [string, string] } };
       expect(redrive.maxReceiveCount).toBe(5);
       dlqIds.add(redrive.deadLetterTargetArn['Fn::GetAtt'][0]);
     }
-    expect(dlqIds.size).toBe(4);
+    expect(dlqIds.size).toBe(5);
     const all = template.toJSON().Resources as Record<string, Json>;
     for (const id of dlqIds) expect(props(all[id]!).RedrivePolicy).toBeUndefined();
     for (const name of ['events', 'alerts', 'retrain', 'commands'] as const) {
@@ -152,7 +155,7 @@ describe('queues', () => {
 
   it('encrypts every queue with the stack\'s KMS key and refuses non-TLS access to each', () => {
     const queues = resourcesOf(template, 'AWS::SQS::Queue');
-    expect(queues).toHaveLength(8); // events, alerts, retrain, commands and their dead-letter queues;
+    expect(queues).toHaveLength(10);
     for (const [, q] of queues) expect(props(q).KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [dataKeyId(), 'Arn'] });
     const policies = resourcesOf(template, 'AWS::SQS::QueuePolicy');
     for (const [id] of queues) {
@@ -296,9 +299,9 @@ describe('lambdas', () => {
   const fnId = (job: keyof ScalperStack['jobs']['functions']) => logicalIdOf(stack.jobs.functions[job].function);
   const roleId = (job: keyof ScalperStack['jobs']['functions']) => logicalIdOf(stack.jobs.functions[job].role);
 
-  it('are seven functions (five jobs, the Telegram webhook, the dashboard), all ARM64 on nodejs22.x, handler "handler", logging to a group with the stage retention', () => {
+  it('are eight functions (five jobs, the Telegram webhook, the dashboard, the signal webhook), all ARM64 on nodejs22.x, handler "handler", logging to a group with the stage retention', () => {
     const fns = resourcesOf(template, 'AWS::Lambda::Function');
-    expect(fns).toHaveLength(7);
+    expect(fns).toHaveLength(8);
     const resources = template.toJSON().Resources as Record<string, Json>;
     for (const [, fn] of fns) {
       const p = props(fn);
@@ -448,7 +451,7 @@ describe('observability', () => {
 
   it('sends every alarm (ALARM and OK) to the topic, which mails the configured address', () => {
     const all = alarms();
-    expect(all).toHaveLength(15); // 12, plus the two console Lambdas' errors and the commands DLQ
+    expect(all).toHaveLength(17); // 12, plus the two console Lambdas' errors and the commands DLQ, and the signal webhook's errors and dead letters
     for (const a of all) {
       expect(a.AlarmActions).toEqual([topicRef()]);
       expect(a.OKActions).toEqual([topicRef()]);

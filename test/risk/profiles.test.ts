@@ -71,7 +71,7 @@ describe('risk profiles', () => {
 
 describe('reason codes', () => {
   it('each code has a description', () => {
-    expect(RISK_REASON_CODES.length).toBe(18);
+    expect(RISK_REASON_CODES.length).toBe(20);
     for (const code of RISK_REASON_CODES) expect(RISK_REASONS[code].length).toBeGreaterThan(10);
   });
 });

@@ -150,3 +150,26 @@ describe('sizing: rejections', () => {
     expect(plain(engine().evaluate({ ...long(100, 80), entryPrice: dec(100) }, account(10_000)))).toMatchObject({ quantity: '5' });
   });
 });
+
+describe("sizing: an entry's own requested notional (external signals)", () => {
+  it('caps at the requested notional before the other caps', () => {
+    // Risk size: 100 / |100 - 97| = 33.33.. units = 3333.33 notional; the request 25 binds first:
+    // 25 / 100 = 0.25 units, risk 0.25 x 3 = 0.75.
+    expect(size({ ...long(100, 97), maxNotional: dec(25) }, account(10_000))).toEqual({
+      kind: 'approved',
+      quantity: '0.25',
+      notional: '25',
+      riskAmount: '0.75',
+      adjustments: ['CAPPED_REQUESTED_NOTIONAL'],
+    });
+  });
+
+  it('a request above the risk-sized notional changes nothing: the risk budget still binds', () => {
+    // 100 / |100 - 80| = 5 units = 500 < 600 requested: sized by risk as without a request.
+    expect(size({ ...long(100, 80), maxNotional: dec(600) }, account(10_000))).toEqual({ kind: 'approved', quantity: '5', notional: '500', riskAmount: '100', adjustments: [] });
+  });
+
+  it('a request below the minimum notional is refused as BELOW_MIN_NOTIONAL', () => {
+    expect(size({ ...long(100, 97), maxNotional: dec(4) }, account(10_000))).toMatchObject({ kind: 'rejected', reason: 'BELOW_MIN_NOTIONAL' });
+  });
+});

@@ -50,3 +50,33 @@ describe('EMF metrics', () => {
     expect(b).toMatchObject({ Heartbeat: 0, Orders: 0, OrderErrors: 0, DailyLossPct: 1.25 });
   });
 });
+
+describe('EMF detail metrics', () => {
+  it('one line per label combination under the shared names, the 1m feed lag and the gauges; none with detail off', () => {
+    const lines: string[] = [];
+    const m = new EmfMetrics('dev', (l) => lines.push(l));
+    m.order(false, { exchange: 'mexc', status: 'new', type: 'market' });
+    m.order(false, { exchange: 'mexc', status: 'new', type: 'market' });
+    m.order(true, { exchange: 'mexc', status: 'rejected', type: 'limit' });
+    m.signal('tradingview', 'accepted');
+    m.riskRefusal('MAX_POSITIONS');
+    m.gauges({ feedLagSeconds: { 'kline:BTCUSDT:1m': 3.5, 'book:BTCUSDT': 0.2 }, heartbeatAgeSeconds: 4, equity: 10012.5, dailyPnl: 12.5 });
+    m.flush(1_700_000_000_000);
+    const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } });
+    expect(parsed[0]).toMatchObject({ Orders: 3, OrderErrors: 1 });
+    const rest = parsed.slice(1).map(({ _aws, ...v }) => ({ dims: _aws.CloudWatchMetrics[0]!.Dimensions[0], ...v }));
+    expect(rest).toEqual([
+      { dims: ['Stage', 'Exchange', 'Status', 'Type'], Stage: 'dev', Exchange: 'mexc', Status: 'new', Type: 'market', Orders: 2 },
+      { dims: ['Stage', 'Exchange', 'Status', 'Type'], Stage: 'dev', Exchange: 'mexc', Status: 'rejected', Type: 'limit', Orders: 1 },
+      { dims: ['Stage', 'Source', 'Outcome'], Stage: 'dev', Source: 'tradingview', Outcome: 'accepted', Signals: 1 },
+      { dims: ['Stage', 'Reason'], Stage: 'dev', Reason: 'MAX_POSITIONS', RiskRefusals: 1 },
+      { dims: ['Stage', 'Stream'], Stage: 'dev', Stream: 'kline:BTCUSDT:1m', FeedLagSeconds: 3.5 },
+      { dims: ['Stage'], Stage: 'dev', HeartbeatAgeSeconds: 4, Equity: 10012.5, DailyPnl: 12.5 },
+    ]);
+    const off: string[] = [];
+    const quiet = new EmfMetrics('dev', (l) => off.push(l), undefined, false);
+    quiet.signal('tradingview', 'accepted');
+    quiet.flush(1);
+    expect(off).toHaveLength(1);
+  });
+});

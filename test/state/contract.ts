@@ -377,6 +377,21 @@ export function stateStoreContract(name: string, factory: HarnessFactory): void 
         expect(trades[0]?.netPnl.toString()).toBe('2');
         expect((await store.listClosedTrades('2025-01-16')).map((t) => t.id)).toEqual(['c3']);
       });
+
+      it('appends a signal audit event once per (trace, seq) and lists a UTC day oldest first', async () => {
+        const dayStart = Date.UTC(2025, 0, 15);
+        const ev = (traceId: string, seq: number, time: number) => ({ type: 'ORDER_BLOCKED' as const, traceId, seq, time, channel: 'webhook', reason: 'LOW_CONFIDENCE', detail: 'confidence 0.5 < 0.75' });
+        expect(await store.putAuditOnce(ev('tb', 1, dayStart + 2000))).toBe(true);
+        expect(await store.putAuditOnce(ev('tb', 1, dayStart + 2000))).toBe(false);
+        await store.putAuditOnce({ type: 'RISK_SLTP', traceId: 'ta', seq: 1, time: dayStart + 1000, channel: 'queue', entry: 100.01, stop: 97.01, takeProfit: 106.01, stopSource: 'atr', takeProfitSource: 'reward_risk', atr: 2 });
+        await store.putAuditOnce(ev('ta', 2, dayStart + 1000));
+        await store.putAuditOnce(ev('tc', 1, dayStart + DAY)); // next day
+        const day = await store.listAudit('2025-01-15');
+        expect(day.map((e) => `${e.traceId}#${e.seq}:${e.type}`)).toEqual(['ta#1:RISK_SLTP', 'ta#2:ORDER_BLOCKED', 'tb#1:ORDER_BLOCKED']);
+        expect(day[0]).toMatchObject({ stop: 97.01, takeProfit: 106.01, atr: 2 });
+        expect((await store.listAudit('2025-01-16')).map((e) => e.traceId)).toEqual(['tc']);
+        await expect(store.putAuditOnce({ ...ev('td', 1, dayStart), type: 'NOPE' as 'ORDER_NEW' })).rejects.toBeInstanceOf(DataValidationError);
+      });
     });
 
     describe('queries', () => {
