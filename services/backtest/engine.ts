@@ -55,6 +55,12 @@ export interface BacktestInput {
    * refuses it, counted in `rejections` under `entry_gate`. Exits and stop moves always pass.
    */
   readonly entryGate?: (intent: EnterIntent, now: number) => string | undefined;
+  /**
+   * History fed to the kernel before the run (kernel.warmUp: indicators, levels, the rolling
+   * volume; nothing traded), per symbol, oldest first. The research tools start a span with the
+   * day before it so that its first hours trade like the rest.
+   */
+  readonly warmUp?: readonly SymbolSeries[];
 }
 
 export interface BacktestResult {
@@ -147,6 +153,7 @@ export function runBacktestSync(input: BacktestInput): BacktestResult {
     ...(input.onEvent ? { log: input.onEvent } : {}),
     ...(input.entryGate ? { entryGate: input.entryGate } : {}),
   });
+  for (const w of input.warmUp ?? []) kernel.warmUp(w.symbol, w.candles);
   const trades: ClosedTrade[] = [];
   kernel.executor.on((e) => {
     if (e.type === 'position_closed') trades.push(e.trade);
