@@ -70,6 +70,6 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
 
 /** The q-quantile of unsorted values (copied and sorted). */
 export function quantile(xs: ArrayLike<number>, q: number): number {
-  const s = Float64Array.from(xs as ArrayLike<number>).sort();
+  const s = Float64Array.from(xs).sort();
   return quantileSorted(s, q);
 }
