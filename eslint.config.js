@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', 'out/**', 'dist/**', 'coverage/**', 'bench/tmp/**'] },
+  { ignores: ['node_modules/**', 'cdk.out/**', 'out/**', 'dist/**', 'coverage/**', 'bench/tmp/**', 'services/adapters/workers/bootstrap.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

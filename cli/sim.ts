@@ -15,7 +15,9 @@ import { Dec } from '../services/core/money.js';
 import { parseFaultProfile, type FaultProfile } from '../services/sim/faults.js';
 import { CandleReplay, simMarketFromCandles, type ReplaySeries } from '../services/sim/replay.js';
 import { DAY_MS } from '../services/core/timeframes.js';
-import { UsageError } from './args.js';
+import { loadConfig, UsageError } from './args.js';
+import { SimMatchingEngine, engineOptionsFromConfig } from '../services/sim/matchingEngine.js';
+import type { Config } from '../services/config/schema.js';
 import { loadSeries } from './loadSeries.js';
 
 /** Credentials of the demo account when none are given. Not secret: the simulator holds no money. */
@@ -32,7 +34,7 @@ export const SIM_API_SECRET_ENV = 'MEXC_SIM_API_SECRET';
 
 export const SIM_USAGE = `usage: npm run sim -- --data <file or folder ...> [--port <n>] [--speed <x>]
          [--faults <profile>] [--api-key <key> --api-secret-file <file>]
-         [--symbols BTCUSDT,ETHUSDT] [--balance <USDT>] [--host <ip>] [--admin-allow <ip,...|any>]
+         [--symbols BTCUSDT,ETHUSDT] [--balance <USDT>] [--host <ip>] [--admin-allow <ip,...|any>] [--config <file.json>]
 
   --data        1m candle files (.csv or .csv.gz) or folders of them; the symbol comes from the
                 file or folder name, as for the backtest, or explicitly: DOGEUSDT=my-candles.csv
@@ -56,6 +58,8 @@ export const SIM_USAGE = `usage: npm run sim -- --data <file or folder ...> [--p
 
   --admin-allow remote addresses that may call the admin API besides loopback callers, comma
                 separated, or "any" (default: loopback only)
+  --config      JSON config file: its cost model (backtest section: fees, slippage, impact,
+                latency, participation) fills the orders, as in backtests and paper trading
 
   Admin: GET /sim/faults, POST /sim/faults (profile name, JSON, or {"once":{...}}),
          GET /sim/orders (order log), GET /sim/stats, POST /sim/disconnect`;
@@ -88,6 +92,8 @@ export interface SimArgs {
   history: number;
   /** Who may call /sim/*. */
   adminAccess: AdminAccess;
+  /** The cost model (fees, slippage, impact, latency, participation): the config's `backtest` section. */
+  costs: Config['backtest'];
 }
 
 /**
@@ -114,6 +120,7 @@ export function parseSimArgs(argv: readonly string[], log: (s: string) => void, 
         balance: { type: 'string' },
         history: { type: 'string' },
         'admin-allow': { type: 'string' },
+        config: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -166,6 +173,7 @@ export function parseSimArgs(argv: readonly string[], log: (s: string) => void, 
     secretGiven: creds !== undefined,
     warnings: creds?.warnings ?? [],
     adminAccess: adminAccessOf(v['admin-allow']),
+    costs: loadConfig(v.config, {}).backtest,
     symbols,
     balance,
     history,
@@ -257,7 +265,9 @@ export async function simCommand(argv: readonly string[], out: { log: (s: string
   const server = await startSimServer({
     host: a.host,
     port: a.port,
-    markets: series.map((s) => simMarketFromCandles(s.symbol, s.candles)),
+    // The one cost model: the same fees, slippage, impact, latency and participation as the backtest.
+    markets: series.map((s) => simMarketFromCandles(s.symbol, s.candles, { makerFeePct: a.costs.makerFeePct, takerFeePct: a.costs.takerFeePct, minNotional: Dec.from(a.costs.marketMinNotional) })),
+    engine: new SimMatchingEngine(engineOptionsFromConfig(a.costs)),
     accounts: [{ apiKey: a.apiKey, apiSecret: a.apiSecret, deposits: { USDT: a.balance } }],
     replay,
     speed: a.speed,
