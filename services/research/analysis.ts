@@ -97,7 +97,7 @@ export interface OptimizeReport {
   readonly pbo: PboSummary;
   readonly medianDeflatedSharpe: number | null;
   readonly heatmaps: readonly HeatmapData[];
-  readonly trials: { readonly total: number; readonly evaluated: number; readonly distinct: number; readonly cpuMs: number };
+  readonly trials: { readonly total: number; readonly evaluated: number; readonly distinct: number; readonly elapsedMs: number };
   readonly verdict: Verdict;
 }
 
@@ -261,7 +261,7 @@ export function analyseRun(planner: WalkForwardPlanner, log: ReadonlyMap<number,
       total: all.length,
       evaluated: all.filter((o) => o.status !== 'invalid' && o.duplicateOf === undefined).length,
       distinct: all.filter((o) => o.phase === 'search' && o.status === 'ok' && o.duplicateOf === undefined).length,
-      cpuMs: all.reduce((s, o) => s + o.cpuMs, 0),
+      elapsedMs: all.reduce((s, o) => s + o.elapsedMs, 0),
     },
   };
   return { ...report, verdict: verdict(report) };

@@ -154,7 +154,7 @@ export class SearchSpace {
     for (const [key, p] of Object.entries(spec.parameters)) {
       const at = `${source}.parameters.${key}`;
       if (p.type === 'choice') {
-        for (const v of p.values) tryConfig(setPath(base, key, v), `${at} value ${JSON.stringify(v)}`);
+        for (const v of p.values) tryConfig(setPath(base, key, v), `${at} value ${JSON.stringify(v)}`, true);
         continue;
       }
       if (!(p.min < p.max)) throw new ConfigError(`invalid ${source}: ${at}: min (${p.min}) must be below max (${p.max})`);
@@ -162,8 +162,8 @@ export class SearchSpace {
         throw new ConfigError(`invalid ${source}: ${at}: an int parameter needs integer min, max and step`);
       if (p.log && !(p.min > 0)) throw new ConfigError(`invalid ${source}: ${at}: log needs min > 0`);
       if (p.step !== undefined && p.step > p.max - p.min) throw new ConfigError(`invalid ${source}: ${at}: step ${p.step} is wider than the range`);
-      tryConfig(setPath(base, key, p.min), `${at}.min`);
-      tryConfig(setPath(base, key, p.max), `${at}.max`);
+      tryConfig(setPath(base, key, p.min), `${at}.min`, true);
+      tryConfig(setPath(base, key, p.max), `${at}.max`, true);
     }
     return new SearchSpace(spec, base);
   }
@@ -263,10 +263,17 @@ export class SearchSpace {
   }
 }
 
-function tryConfig(raw: Record<string, unknown>, where: string): void {
+/**
+ * Parses a config input, rethrowing a refusal with `where` in front. `fieldOnly`: only the field
+ * rules (zod's, whose refusals carry the ZodError as cause) count; a rule across fields (e.g. a
+ * minimum above the default maximum) may hold once the other field varies too, so it is checked
+ * per point instead.
+ */
+function tryConfig(raw: Record<string, unknown>, where: string, fieldOnly = false): void {
   try {
     parseConfig(raw, 'config');
   } catch (e) {
+    if (fieldOnly && e instanceof ConfigError && !(e.cause instanceof z.ZodError)) return;
     if (e instanceof ConfigError) throw new ConfigError(`invalid space: ${where}: the config refuses it: ${e.message.replace(/^invalid config: /, '')}`, { cause: e });
     throw e;
   }

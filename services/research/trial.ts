@@ -56,8 +56,8 @@ export interface TrialOutcome {
   readonly metrics: SpanMetrics | null;
   /** Hourly simple returns of account equity over the span (rounded to 1e-8). */
   readonly returns: readonly number[];
-  /** CPU time of the backtest, ms. */
-  readonly cpuMs: number;
+  /** Wall time of the backtest in its worker, ms. */
+  readonly elapsedMs: number;
 }
 
 /** Index of the first candle opening at or after `t`. */
@@ -139,25 +139,40 @@ export function backtestSpan(series: readonly SymbolSeries[], config: Config, st
   return runBacktestSync({ series: run, config, strategy: strategyFactory(strategy)(config), warmUp });
 }
 
-/** A clock for CPU time, passed in (the core reads none). */
-export type CpuClock = () => number;
+/** A clock in ms for the trial's duration, passed in (the core reads none). */
+export type Clock = () => number;
 
 /** Evaluates one trial task against the loaded series. Never throws for a bad config or data: the outcome says why. */
-export function evaluateTrial(task: TrialTask, series: readonly SymbolSeries[], cpuMs: CpuClock = () => 0): TrialOutcome {
+export function evaluateTrial(task: TrialTask, series: readonly SymbolSeries[], clock: Clock = () => 0): TrialOutcome {
   const head = { v: 1 as const, runId: task.runId, trial: task.trial, fold: task.fold, phase: task.phase, values: task.values };
   let config: Config;
   try {
     config = parseConfig(task.config, 'trial config');
   } catch (e) {
-    return { ...head, status: 'invalid', reason: (e as Error).message, metrics: null, returns: [], cpuMs: 0 };
+    return { ...head, status: 'invalid', reason: (e as Error).message, metrics: null, returns: [], elapsedMs: 0 };
   }
-  const c0 = cpuMs();
+  const c0 = clock();
   try {
     const r = backtestSpan(series, config, task.strategy, task.span, task.warmupMs);
     const initial = Dec.from(config.backtest.initialBalance).toNumber();
-    if (!r) return { ...head, status: 'error', reason: 'no candles in the span', metrics: null, returns: [], cpuMs: cpuMs() - c0 };
-    return { ...head, status: 'ok', metrics: spanMetrics(r, task.span), returns: hourlyReturns(r.equity, task.span.start, task.span.end, initial), cpuMs: Math.round(cpuMs() - c0) };
+    if (!r) return { ...head, status: 'error', reason: 'no candles in the span', metrics: null, returns: [], elapsedMs: Math.round(clock() - c0) };
+    return { ...head, status: 'ok', metrics: spanMetrics(r, task.span), returns: hourlyReturns(r.equity, task.span.start, task.span.end, initial), elapsedMs: Math.round(clock() - c0) };
   } catch (e) {
-    return { ...head, status: 'error', reason: e instanceof Error ? `${e.name}: ${e.message}` : String(e), metrics: null, returns: [], cpuMs: Math.round(cpuMs() - c0) };
+    return { ...head, status: 'error', reason: e instanceof Error ? `${e.name}: ${e.message}` : String(e), metrics: null, returns: [], elapsedMs: Math.round(clock() - c0) };
   }
+}
+
+/** Trials to run together on one worker (a worker thread's task, a Lambda's Distributed Map batch). */
+export interface TrialBatch {
+  readonly runId: string;
+  /** Where the candles are: local paths for a worker thread, object keys for a Lambda (see its handler). */
+  readonly data: readonly string[];
+  /** Only these symbols of the data (empty: all). */
+  readonly symbols: readonly string[];
+  readonly tasks: readonly TrialTask[];
+}
+
+/** Evaluates every task of a batch against the series its data holds. */
+export function evaluateBatch(batch: TrialBatch, series: readonly SymbolSeries[], clock: Clock = () => 0): TrialOutcome[] {
+  return batch.tasks.map((t) => evaluateTrial(t, series, clock));
 }

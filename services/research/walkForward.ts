@@ -6,7 +6,9 @@
  *
  * Per fold (the final, hold-out fold included), `trialsPerFold` search trials on the training
  * span: the first `startupTrials` from a scrambled Halton sequence, the rest proposed by TPE in
- * batches of `batchSize`, each batch from the trials before it. Then each fold's choice (the best
+ * batches of `batchSize`, each batch from the trials before it; every fifth of those is a
+ * quasi-random point again (EXPLORE_EVERY), so that TPE's greed cannot lock a fold into the
+ * corner its first good trial happened to land in. Then each fold's choice (the best
  * neighbourhood score, see selection.ts) and the untuned config are run on the fold's test span;
  * last, the final fold's choice and the untuned config on the hold-out, once.
  *
@@ -48,6 +50,9 @@ export interface RunSpec {
   /** What the data was (file names or object keys), for the report. */
   readonly data: readonly string[];
 }
+
+/** Every this many model-guided trials, one is quasi-random instead (exploration). */
+const EXPLORE_EVERY = 5;
 
 /** Proposals per trial before giving up on finding a valid, new point. */
 const MAX_ATTEMPTS = 10;
@@ -170,7 +175,7 @@ export class WalkForwardPlanner {
     const chosen = selectFold(this, fold, log);
     if (!chosen) {
       // Nothing in sample met the minimum trade count: the procedure would not trade this span.
-      return { outcome: { v: 1, runId: this.spec.runId, trial, fold: fold.index, phase, values: {}, status: 'invalid', reason: 'no trial met the minimum trade count in sample: the procedure stays flat', metrics: null, returns: [], cpuMs: 0 } };
+      return { outcome: { v: 1, runId: this.spec.runId, trial, fold: fold.index, phase, values: {}, status: 'invalid', reason: 'no trial met the minimum trade count in sample: the procedure stays flat', metrics: null, returns: [], elapsedMs: 0 } };
     }
     return { task: this.task(trial, fold, phase, chosen.values, fold.test) };
   }
@@ -229,10 +234,10 @@ export class WalkForwardPlanner {
       proposed.push({ k, values });
       const trial = first + k;
       if (reason) {
-        step.decided.push({ v: 1, runId: this.spec.runId, trial, fold: fold.index, phase: 'search', values, status: 'invalid', reason, metrics: null, returns: [], cpuMs: 0 });
+        step.decided.push({ v: 1, runId: this.spec.runId, trial, fold: fold.index, phase: 'search', values, status: 'invalid', reason, metrics: null, returns: [], elapsedMs: 0 });
       } else if (dupOf !== null) {
         const o = log.get(dupOf) as TrialOutcome;
-        step.decided.push({ ...o, trial, duplicateOf: dupOf, cpuMs: 0 });
+        step.decided.push({ ...o, trial, duplicateOf: dupOf, elapsedMs: 0 });
       } else if (!pendingDup) {
         step.tasks.push(this.task(trial, fold, 'search', values, fold.train));
       }
@@ -265,8 +270,9 @@ export class WalkForwardPlanner {
 
   /** The point of search trial k of a fold (attempt > 0: a retry after an invalid or repeated point). */
   private propose(fold: Fold, k: number, attempt: number, model: Point[] | null): Point {
-    const { trialsPerFold: n, seed } = this.spec;
-    if (model === null || model.length < 2) {
+    const { trialsPerFold: n, seed, startupTrials } = this.spec;
+    const explore = k >= startupTrials && (k - startupTrials) % EXPLORE_EVERY === EXPLORE_EVERY - 1;
+    if (model === null || model.length < 2 || explore) {
       const halton = new HaltonSequence(this.space.dims.length, mixSeed(seed, fold.index));
       return this.space.fromUnit(halton.point(k + attempt * n));
     }

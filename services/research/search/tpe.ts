@@ -4,7 +4,7 @@
  * own density model.
  *
  * The trials so far are split into the best few ("good", the first gamma(n) = min(ceil(n / 10),
- * 25) in the caller's order) and the rest ("bad"). Per dimension, l(x) is a Parzen mixture over
+ * 25) in the caller's order, as optuna) and the rest ("bad"). Per dimension, l(x) is a Parzen mixture over
  * the good values and g(x) over the bad ones (plus a flat prior component each): truncated normal
  * kernels on [0, 1] whose width is the larger distance to a neighbouring centre (hyperopt's
  * adaptive Parzen estimator), for numbers; smoothed counts for choices. Candidates drawn from l
