@@ -12,12 +12,18 @@ import { runBacktest, type BacktestResult } from '../services/backtest/engine.js
 import { computeSummary, type BacktestSummary } from '../services/analytics/index.js';
 import { createProgress, equityChartSvg, reportHtml, tradesToCsv } from '../services/report/index.js';
 import type { Config } from '../services/config/schema.js';
-import { loadConfig, UsageError } from './args.js';
+import { computeBaselines, type BaselineReport } from '../services/research/baselines/baselines.js';
+import { monteCarlo, runReplays, type MonteCarloReport } from '../services/research/montecarlo/monteCarlo.js';
+import { baselinesHtml, monteCarloHtml } from '../services/research/report/researchHtml.js';
+import { strategyFactory } from '../services/research/strategies.js';
+import { loadConfigInput, UsageError } from './args.js';
+import { parseConfig } from '../services/config/schema.js';
 import { loadSeries } from './loadSeries.js';
 
 export const BACKTEST_USAGE = `usage: npm run backtest -- --data <file or folder ...> --out <dir>
          [--mode standard|hf] [--profile conservative|moderate|aggressive]
          [--config <file.json>] [--symbols BTCUSDT,ETHUSDT] [--log] [--quiet]
+         [--baseline-seeds N] [--mc-scenarios N] [--mc-replays N] [--seed S]
 
   --data     candle files (.csv or .csv.gz, open_time,open,high,low,close,volume) or folders of them;
              the symbol comes from the file or folder name (e.g. .../BTCUSDT/1m-2025-03.csv.gz),
@@ -28,7 +34,12 @@ export const BACKTEST_USAGE = `usage: npm run backtest -- --data <file or folder
   --config   JSON file with config overrides (see README: Configuration)
   --symbols  only these symbols from the data
   --log      print every decision (entries, skips, exits)
-  --quiet    no progress lines`;
+  --quiet    no progress lines
+  --baseline-seeds  random-entry baseline runs (default 20; 0 = none)
+  --mc-scenarios    Monte Carlo reshuffle and bootstrap scenarios (default 10,000)
+  --mc-replays      resampled candle-block replays through the kernel (default 20, at most 60 s;
+                    npm run montecarlo -- --run <out> runs 10,000)
+  --seed            seed of the baselines and the Monte Carlo (default 1)`;
 
 export interface BacktestRun {
   summary: BacktestSummary & Record<string, unknown>;
@@ -52,6 +63,10 @@ export async function backtestCommand(argv: readonly string[], out: { log: (s: s
         symbols: { type: 'string' },
         log: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
+        'baseline-seeds': { type: 'string' },
+        'mc-scenarios': { type: 'string' },
+        'mc-replays': { type: 'string' },
+        seed: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -67,15 +82,48 @@ export async function backtestCommand(argv: readonly string[], out: { log: (s: s
   const data = [...(v.data ?? []), ...parsed.positionals];
   if (data.length === 0) throw new UsageError('--data is required: one or more candle files or folders');
   if (!v.out) throw new UsageError('--out is required: the folder for the report files');
-  const config = loadConfig(v.config, { mode: v.mode, profile: v.profile });
+  const configInput = loadConfigInput(v.config, { mode: v.mode, profile: v.profile });
+  const config = parseConfig(configInput, v.config ? `config (${v.config})` : 'config');
   const only = (v.symbols ?? '').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
-  return runAndWrite({ data, outDir: resolve(v.out), config, only: only.length ? only : config.symbols, log: v.log, quiet: v.quiet }, out);
+  const count = (flag: string, s: string | undefined, def: number): number => {
+    if (s === undefined) return def;
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag}: expected an integer >= 0, got "${s}"`);
+    return n;
+  };
+  const research: ResearchOptions = {
+    ...DEFAULT_RESEARCH,
+    baselineSeeds: count('--baseline-seeds', v['baseline-seeds'], DEFAULT_RESEARCH.baselineSeeds),
+    scenarios: count('--mc-scenarios', v['mc-scenarios'], DEFAULT_RESEARCH.scenarios),
+    replays: count('--mc-replays', v['mc-replays'], DEFAULT_RESEARCH.replays),
+    seed: count('--seed', v.seed, DEFAULT_RESEARCH.seed),
+  };
+  return runAndWrite({ data, outDir: resolve(v.out), config, configInput, only: only.length ? only : config.symbols, log: v.log, quiet: v.quiet, research }, out);
 }
+
+/** The research sections of every report: baselines and Monte Carlo (services/research). */
+export interface ResearchOptions {
+  /** Random-entry baseline runs. */
+  readonly baselineSeeds: number;
+  /** Reshuffle and bootstrap scenarios. */
+  readonly scenarios: number;
+  /** Candle-block replays (full backtests), and the time they may take in all. */
+  readonly replays: number;
+  readonly replayBudgetMs: number;
+  readonly blockHours: number;
+  readonly seed: number;
+}
+
+export const DEFAULT_RESEARCH: ResearchOptions = { baselineSeeds: 20, scenarios: 10_000, replays: 20, replayBudgetMs: 60_000, blockHours: 24, seed: 1 };
 
 export interface RunOptions {
   data: string[];
   outDir: string;
   config: Config;
+  /** The config as given (before parsing), kept in summary.json so npm run montecarlo can rebuild it. */
+  configInput?: Record<string, unknown>;
+  /** Baselines and Monte Carlo; default DEFAULT_RESEARCH. */
+  research?: ResearchOptions;
   only: readonly string[];
   log: boolean;
   quiet: boolean;
@@ -110,6 +158,8 @@ export async function runAndWrite(o: RunOptions, out: { log: (s: string) => void
     trades: result.trades,
     equity: result.equity,
   });
+  const rs = o.research ?? DEFAULT_RESEARCH;
+  const research = researchSections(loaded.series, o.config, result, rs, (l) => out.err(l), o.quiet);
   const summary = {
     ...base,
     mode: o.config.mode,
@@ -118,6 +168,9 @@ export async function runAndWrite(o: RunOptions, out: { log: (s: string) => void
     riskRejections: result.rejections,
     entryFunnel: result.funnel,
     dataQuality: loaded.quality,
+    baselines: research.baselines,
+    monteCarlo: research.monteCarlo,
+    run: { data: o.data.map((d) => resolve(d)), symbols: [...o.only], configInput: o.configInput ?? null, strategy: 'sr', research: rs },
   };
   mkdirSync(o.outDir, { recursive: true });
   writeFileSync(join(o.outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
@@ -126,17 +179,45 @@ export async function runAndWrite(o: RunOptions, out: { log: (s: string) => void
   writeFileSync(join(o.outDir, 'equity.svg'), svg);
   writeFileSync(
     join(o.outDir, 'report.html'),
-    reportHtml(base, svg, result.trades, { mode: o.config.mode, profile: o.config.risk.profile, costs: o.config.backtest, dataQuality: loaded.quality, generatedAt: Date.now() }),
+    reportHtml(base, svg, result.trades, {
+      mode: o.config.mode,
+      profile: o.config.risk.profile,
+      costs: o.config.backtest,
+      dataQuality: loaded.quality,
+      generatedAt: Date.now(),
+      sections: baselinesHtml(research.baselines) + monteCarloHtml(research.monteCarlo),
+    }),
   );
   out.log(formatSummary(summary, o.outDir));
   return { summary, result, outDir: o.outDir };
+}
+
+/** Baselines and Monte Carlo of a run (the replays bounded by count and time). */
+export function researchSections(
+  series: Parameters<typeof computeBaselines>[0]['series'],
+  config: Config,
+  result: BacktestResult,
+  o: ResearchOptions,
+  err: (l: string) => void,
+  quiet: boolean,
+): { baselines: BaselineReport; monteCarlo: MonteCarloReport } {
+  const factory = strategyFactory({ name: 'sr' });
+  const t0 = Date.now();
+  const baselines = computeBaselines({ series, config, factory, seeds: o.baselineSeeds, seed: o.seed });
+  const replay = o.replays > 0 ? runReplays(series, config, factory, { count: o.replays, budgetMs: o.replayBudgetMs, blockHours: o.blockHours, seed: o.seed, now: () => Date.now() }) : null;
+  const mc = monteCarlo({ trades: result.trades, equity: result.equity, initialBalance: result.initialBalance.toNumber(), start: result.start, config, seed: o.seed, scenarios: o.scenarios }, replay);
+  if (!quiet) err(`baselines (${o.baselineSeeds} random-entry seeds) and Monte Carlo (${o.scenarios.toLocaleString('en-US')} scenarios, ${replay?.scenarios ?? 0} candle replays) in ${Date.now() - t0} ms`);
+  return { baselines, monteCarlo: mc };
 }
 
 const pct = (x: number | null): string => (x === null ? 'n/a' : `${x.toFixed(2)}%`);
 const num = (x: number | null, d = 2): string => (x === null ? 'n/a' : x.toFixed(d));
 
 /** The human-readable block printed at the end of a run. */
-export function formatSummary(s: BacktestSummary & { mode: string; profile: string; riskRejections: Record<string, number> }, outDir: string): string {
+export function formatSummary(
+  s: BacktestSummary & { mode: string; profile: string; riskRejections: Record<string, number>; baselines?: BaselineReport; monteCarlo?: MonteCarloReport },
+  outDir: string,
+): string {
   const rej = Object.entries(s.riskRejections)
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');
@@ -147,6 +228,13 @@ export function formatSummary(s: BacktestSummary & { mode: string; profile: stri
     `  trades       ${s.trades}  win rate ${pct(s.winRate)}  profit factor ${num(s.profitFactor)}  ${num(s.tradesPerDay)}/day`,
     `  risk         max drawdown ${pct(s.maxDrawdownPct)}  sharpe ${num(s.sharpe)}  sortino ${num(s.sortino)}  exposure ${pct(s.exposurePct)}`,
     `  buy & hold   ${pct(s.buyAndHoldReturnPct)}`,
+    ...(s.baselines ? [`  baselines    ${s.baselines.sentence}`] : []),
+    ...(s.monteCarlo
+      ? [
+          `  monte carlo  bootstrap return 5/50/95%: ${s.monteCarlo.bootstrap.returnPct.p5.toFixed(2)} / ${s.monteCarlo.bootstrap.returnPct.p50.toFixed(2)} / ${s.monteCarlo.bootstrap.returnPct.p95.toFixed(2)}; ` +
+            `reshuffled max drawdown 95%: ${s.monteCarlo.reshuffle.maxDrawdownPct.p95.toFixed(2)}%; risk of ruin (any limit) ${(s.monteCarlo.bootstrap.riskOfRuin.any * 100).toFixed(1)}%`,
+        ]
+      : []),
     `  refused      ${rej || 'none'}`,
     `  speed        ${s.candles.toLocaleString('en-US')} candles in ${s.elapsedMs} ms (${(s.candlesPerSecond ?? 0).toLocaleString('en-US')} candles/s)`,
     `  written to   ${outDir}/{summary.json, trades.csv, equity.svg, report.html}`,
