@@ -13,6 +13,7 @@ import { IdempotencyTable } from './idempotencyTable.js';
 import { Jobs } from './jobs.js';
 import { KillSwitch } from './killSwitch.js';
 import { PublicNetwork } from './network.js';
+import { ResearchRunner } from './researchRunner.js';
 import { Observability } from './observability.js';
 import { REPO_ROOT } from './paths.js';
 import { EventQueues } from './queues.js';
@@ -49,6 +50,7 @@ export class ScalperStack extends Stack {
   readonly hotPath: HotPathService;
   readonly jobs: Jobs;
   readonly observability: Observability;
+  readonly research: ResearchRunner;
 
   constructor(scope: Construct, id: string, props: ScalperStackProps) {
     super(scope, id, props);
@@ -95,6 +97,8 @@ export class ScalperStack extends Stack {
       functions: this.jobs.all(),
     });
 
+    this.research = new ResearchRunner(this, 'Research', { config, bucket: this.buckets.bucket });
+
     // What the operator needs after a deploy.
     new CfnOutput(this, 'StateTableName', { value: this.stateTable.table.tableName });
     new CfnOutput(this, 'KillSwitchParameter', { value: this.killSwitch.parameter.parameterName });
@@ -104,5 +108,6 @@ export class ScalperStack extends Stack {
     new CfnOutput(this, 'EmergencyStopFunctionName', { value: this.jobs.functions['emergency-stop'].function.functionName });
     new CfnOutput(this, 'ClusterName', { value: this.hotPath.cluster.clusterName });
     new CfnOutput(this, 'ServiceName', { value: this.hotPath.service.serviceName });
+    new CfnOutput(this, 'ResearchStateMachineArn', { value: this.research.stateMachine.stateMachineArn });
   }
 }

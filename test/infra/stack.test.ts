@@ -262,9 +262,9 @@ describe('lambdas', () => {
   const fnId = (job: keyof ScalperStack['jobs']['functions']) => logicalIdOf(stack.jobs.functions[job].function);
   const roleId = (job: keyof ScalperStack['jobs']['functions']) => logicalIdOf(stack.jobs.functions[job].role);
 
-  it('are five functions, all ARM64 on nodejs22.x, handler "handler", logging to a group with the stage retention', () => {
+  it('are five job functions and the two of the research runner, all ARM64 on nodejs22.x, handler "handler", logging to a group with the stage retention', () => {
     const fns = resourcesOf(template, 'AWS::Lambda::Function');
-    expect(fns).toHaveLength(5);
+    expect(fns).toHaveLength(5 + 2);
     const resources = template.toJSON().Resources as Record<string, Json>;
     for (const [, fn] of fns) {
       const p = props(fn);
@@ -438,8 +438,10 @@ describe('observability', () => {
     }
   });
 
-  it('alarms on errors of each Lambda', () => {
-    for (const [id] of resourcesOf(template, 'AWS::Lambda::Function')) {
+  it('alarms on errors of each job Lambda', () => {
+    // The research runner's functions are not the operator's pager: a failed optimisation fails its
+    // execution, which whoever started it sees (test/infra/researchRunner.test.ts).
+    for (const id of stack.jobs.all().map((j) => logicalIdOf(j.fn.function))) {
       expect(alarms(), id).toContainEqual(expect.objectContaining({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: id } }], Threshold: 1 }));
     }
   });
