@@ -239,7 +239,7 @@ export function formatOptimizeSummary(r: OptimizeReport, outDir: string): string
   const s = r.stitched;
   return [
     '',
-    `Walk-forward ${r.strategy}, objective ${r.objectives.join('+')}: ${r.folds.length} fold(s), ${r.trials.distinct} distinct search trials`,
+    `Walk-forward ${r.strategy}, objective ${r.objectives.join('+')}: ${r.folds.length} fold(s)${r.holdout ? ' and the hold-out fold' : ''}, ${r.trials.distinct} distinct search trials in all`,
     `  out of sample  ${pct(s.outOfSampleReturnPct)} over ${s.days.toFixed(1)} days in ${s.outOfSampleTrades} trades (untuned ${pct(s.untunedReturnPct)}; in sample ${pct(s.inSampleReturnPct)})`,
     `  WFE ${num(r.walkForwardEfficiency)}  PBO ${num(r.pbo.pbo)}  median deflated Sharpe ${num(r.medianDeflatedSharpe, 3)}  OOS P(Sharpe>0) ${num(s.probabilisticSharpe, 3)}`,
     `  hold-out       ${r.holdout ? `${pct(r.holdout.outOfSample?.netReturnPct)} (untuned ${pct(r.holdout.untuned?.netReturnPct)})` : 'none'}`,
