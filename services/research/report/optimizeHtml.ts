@@ -76,14 +76,14 @@ export function optimizeReportHtml(r: OptimizeReport, meta: OptimizeReportMeta):
       { label: 'untuned config, same spans', color: '#64748b', values: s.untuned.map((p) => p.equity), dashed: true },
       { label: 'in sample (optimised: optimistic)', color: '#f59e0b', values: s.inSample.map((p) => p.equity), dashed: true },
     ],
-    'each curve spans its own hours: OOS and untuned the test spans, in-sample the training spans',
+    'each curve over its own hours: OOS and untuned the test spans laid end to end, in-sample the training spans',
   );
   const stability = Object.entries(r.stability)
     .map(([k, st]) => `<tr><td>${esc(k)}</td><td>${esc(st.values.map(String).join(', '))}</td><td class="n">${num(st.dispersion)}</td><td class="n">${num(st.spread)}</td><td>${st.mode !== undefined ? esc(`${String(st.mode)} (${fmtNum((st.modeShare ?? 0) * 100, 0)}%)`) : ''}</td></tr>`)
     .join('');
   const heat = r.heatmaps.map((m) => `<div class="panel">${heatmapSvg(`${m.y} against ${m.x}`, m.x, m.y, m.xLabels, m.yLabels, m.cells)}</div>`).join('');
   const logit = histogramSvg(`CSCV: logit of the in-sample winner's out-of-sample rank (${r.pbo.splits} splits)`, r.pbo.logits, 30, 0, 'median: left of it = overfit');
-  const scatter = scatterSvg('CSCV winners: in-sample vs out-of-sample Sharpe per hour', r.pbo.pairs, 'in-sample Sharpe of the winner', 'out of sample');
+  const scatter = scatterSvg('CSCV winners: in-sample vs out-of-sample Sharpe per hour', r.pbo.pairs, 'in-sample Sharpe per hour of the winner', 'its out-of-sample Sharpe per hour');
   const dsrRows = [...r.folds, ...(h ? [h] : [])]
     .map((f) => `<tr><td>${f.final ? 'final' : f.index + 1}</td><td class="n">${num(f.dsr?.sharpe, 4)}</td><td class="n">${num(f.dsr?.expectedMax, 4)}</td><td class="n">${f.dsr?.trials ?? '–'}</td><td class="n">${f.dsr?.observations ?? '–'}</td><td class="n">${num(f.dsr?.skew)}</td><td class="n">${num(f.dsr?.kurtosis)}</td><td class="n">${num(f.dsr?.dsr, 3)}</td><td class="n">${num(f.pbo.pbo)}</td><td class="n">${num(f.pbo.probabilityOfLoss)}</td></tr>`)
     .join('');

@@ -55,8 +55,15 @@ export function linesSvg(title: string, series: readonly Series[], xLabel: strin
       return `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.6"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/>`;
     })
     .join('');
-  const legend = series.map((s, k) => `<rect x="${PAD.l + k * 230}" y="${H - 14}" width="12" height="3" fill="${s.color}"/><text x="${PAD.l + 16 + k * 230}" y="${H - 9}" font-size="11" fill="#334155">${esc(s.label)}</text>`).join('');
-  return frame(title, `${marks}${paths}${legend}<text x="${W - PAD.r}" y="${H - 9}" font-size="11" text-anchor="end" fill="#64748b">${esc(xLabel)}</text>`);
+  let lx = PAD.l;
+  const legend = series
+    .map((s) => {
+      const out = `<rect x="${lx}" y="${H - 14}" width="12" height="3" fill="${s.color}"/><text x="${lx + 16}" y="${H - 9}" font-size="11" fill="#334155">${esc(s.label)}</text>`;
+      lx += 16 + s.label.length * 6 + 24;
+      return out;
+    })
+    .join('');
+  return frame(title, `${marks}${paths}${legend}<text x="${W - PAD.r}" y="16" font-size="10" text-anchor="end" fill="#64748b">${esc(xLabel)}</text>`, H);
 }
 
 /** A histogram of values in `bins` equal bins, with a vertical marker at `marker`. */
@@ -100,7 +107,7 @@ export function scatterSvg(title: string, pairs: readonly (readonly [number, num
   const zero = `<line x1="${PAD.l}" x2="${W - PAD.r}" y1="${y(0).toFixed(1)}" y2="${y(0).toFixed(1)}" stroke="#94a3b8" stroke-dasharray="4 3"/>`;
   return frame(
     title,
-    `${marks}${zero}${dots}<text x="${W - PAD.r}" y="${H - 9}" font-size="11" text-anchor="end" fill="#64748b">${esc(xLabel)}</text><text x="${PAD.l}" y="${H - 9}" font-size="11" fill="#64748b">${esc(`${yLabel} (${fmtNum(lo, 3)} .. ${fmtNum(hi, 3)} across)`)}</text>`,
+    `${marks}${zero}${dots}<text x="${W - PAD.r}" y="${H - 9}" font-size="11" text-anchor="end" fill="#64748b">${esc(`x: ${xLabel}, ${fmtNum(lo, 3)} .. ${fmtNum(hi, 3)}`)}</text><text x="${PAD.l}" y="${H - 9}" font-size="11" fill="#64748b">${esc(`y: ${yLabel}`)}</text>`,
   );
 }
 
