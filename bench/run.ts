@@ -15,11 +15,28 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags, type UsageError } from '../cli/args.js';
 
-const { values } = parseArgs({
-  options: { 'data-root': { type: 'string' }, out: { type: 'string' } },
-});
+const USAGE = `usage: npm run bench [-- --data-root <folder>] [--out <file>]
+
+Four benchmarks, one after the other, each writing JSON under bench/results/: the backtest
+(backtest.json), the MEXC feed (feed.json), the hot path (hotpath.json) and the ML model (ml.json).
+
+  --data-root  folder of <SYMBOL>/1m-*.csv.gz candle files (default ../shared/data/candles/binance-spot;
+               the bundled sample when it is missing)
+  --out        where the backtest benchmark's JSON goes (default bench/results/backtest.json)`;
+
+let values: { 'data-root'?: string; out?: string; help?: boolean };
+try {
+  ({ values } = parseFlags(process.argv.slice(2), { 'data-root': { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } }));
+} catch (e) {
+  console.error(`error: ${(e as UsageError).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const root = resolve(values['data-root'] ?? '../shared/data/candles/binance-spot');
 const WINDOW = '1m-2024-10-01_2024-11-04.csv.gz';
 const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'XRPUSDT'];

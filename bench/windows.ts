@@ -7,11 +7,28 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags, type UsageError } from '../cli/args.js';
 import { runAndWrite } from '../cli/backtest.js';
 import { parseConfig } from '../services/config/schema.js';
 
-const { values } = parseArgs({ options: { 'data-root': { type: 'string' } } });
+const USAGE = `usage: npm run windows [-- --data-root <folder>]
+
+Backtests the standard and HF modes on six fixed real windows and prints a Markdown table of the
+summaries; each run's report goes to out/windows/<window>-<mode>/.
+
+  --data-root  folder holding binance-spot/ and mexc-spot/ candle folders (default ../shared/data/candles)`;
+
+let values: { 'data-root'?: string; help?: boolean };
+try {
+  ({ values } = parseFlags(process.argv.slice(2), { 'data-root': { type: 'string' }, help: { type: 'boolean', short: 'h' } }));
+} catch (e) {
+  console.error(`error: ${(e as UsageError).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const root = resolve(values['data-root'] ?? '../shared/data/candles');
 const WINDOWS: { name: string; regime: string; files: string[] }[] = [
   { name: 'BTC 2021-03/04', regime: '2021 bull market', files: ['binance-spot/BTCUSDT/1m-2021-03-26_2021-04-30.csv.gz'] },

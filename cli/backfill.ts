@@ -7,12 +7,11 @@
  * in the cloud (services/adapters/s3/s3ObjectStore.ts).
  */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { LocalFolderStore } from '../services/adapters/s3/localFolderStore.js';
 import { backfillFromVenue, CandleArchive, type ArchiveWriteResult } from '../services/ml/archive.js';
 import { symbolId } from '../services/core/types.js';
 import { createProgress } from '../services/report/index.js';
-import { UsageError } from './args.js';
+import { UsageError, parseFlags } from './args.js';
 import { loadSeries } from './loadSeries.js';
 
 export const BACKFILL_USAGE = `usage: npm run backfill -- --from <file or folder ...> --out <data folder> [--symbols A,B] [--quiet]
@@ -34,10 +33,9 @@ export type BackfillResult = Record<string, ArchiveWriteResult>;
 export async function backfillCommand(argv: readonly string[], out: { log: (s: string) => void; err: (s: string) => void }, now: () => number = () => Date.now()): Promise<BackfillResult> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
+    parsed = parseFlags(
+      argv,
+      {
         from: { type: 'string', multiple: true },
         out: { type: 'string' },
         symbols: { type: 'string' },
@@ -48,7 +46,8 @@ export async function backfillCommand(argv: readonly string[], out: { log: (s: s
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
+      true,
+    );
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

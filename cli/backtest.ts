@@ -5,9 +5,8 @@
  * Replays real 1m candles through the strategy, risk engine and executor against the simulated
  * exchange, and writes summary.json, trades.csv, equity.svg and report.html to <dir>.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { runBacktest, type BacktestResult } from '../services/backtest/engine.js';
 import { computeSummary, type BacktestSummary } from '../services/analytics/index.js';
 import { createProgress, equityChartSvg, reportHtml, tradesToCsv } from '../services/report/index.js';
@@ -16,8 +15,9 @@ import { computeBaselines, type BaselineReport } from '../services/research/base
 import { monteCarlo, runReplays, type MonteCarloReport } from '../services/research/montecarlo/monteCarlo.js';
 import { baselinesHtml, monteCarloHtml } from '../services/research/report/researchHtml.js';
 import { strategyFactory } from '../services/research/strategies.js';
-import { loadConfigInput, UsageError } from './args.js';
 import { parseConfig } from '../services/config/schema.js';
+import { ConfigError } from '../services/core/errors.js';
+import { loadConfigInput, UsageError, parseFlags } from './args.js';
 import { loadSeries } from './loadSeries.js';
 
 export const BACKTEST_USAGE = `usage: npm run backtest -- --data <file or folder ...> --out <dir>
@@ -51,10 +51,9 @@ export interface BacktestRun {
 export async function backtestCommand(argv: readonly string[], out: { log: (s: string) => void; err: (s: string) => void }): Promise<BacktestRun> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
+    parsed = parseFlags(
+      argv,
+      {
         data: { type: 'string', multiple: true },
         out: { type: 'string' },
         mode: { type: 'string' },
@@ -69,7 +68,8 @@ export async function backtestCommand(argv: readonly string[], out: { log: (s: s
         seed: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
+      true,
+    );
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -129,8 +129,26 @@ export interface RunOptions {
   quiet: boolean;
 }
 
+/**
+ * Makes sure the report folder can be written before anything runs: `--out` naming a file, or a
+ * folder that cannot be created or written, used to fail only after the whole run, with a stack.
+ */
+export function checkOutDir(outDir: string): void {
+  try {
+    mkdirSync(outDir, { recursive: true });
+    const probe = join(outDir, `.write-probe-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe, { force: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'is a file, or lies under one' : `cannot be written (${code ?? String(e)})`;
+    throw new ConfigError(`--out ${outDir} ${why} (expected a folder for summary.json, trades.csv, equity.svg and report.html)`, { cause: e });
+  }
+}
+
 /** Loads, runs and writes; shared by `npm run backtest` and `npm start`. */
 export async function runAndWrite(o: RunOptions, out: { log: (s: string) => void; err: (s: string) => void }): Promise<BacktestRun> {
+  checkOutDir(o.outDir);
   const t0 = Date.now();
   const loaded = loadSeries(o.data, o.only);
   const total = loaded.series.reduce((n, s) => n + s.candles.length, 0);
@@ -167,6 +185,8 @@ export async function runAndWrite(o: RunOptions, out: { log: (s: string) => void
     costs: { ...o.config.backtest },
     riskRejections: result.rejections,
     entryFunnel: result.funnel,
+    /** Symbols the market filters (24h quote volume, spread) still kept out at the end, with the reason. */
+    filteredAtEnd: result.filtered,
     dataQuality: loaded.quality,
     baselines: research.baselines,
     monteCarlo: research.monteCarlo,
@@ -215,7 +235,14 @@ const num = (x: number | null, d = 2): string => (x === null ? 'n/a' : x.toFixed
 
 /** The human-readable block printed at the end of a run. */
 export function formatSummary(
-  s: BacktestSummary & { mode: string; profile: string; riskRejections: Record<string, number>; baselines?: BaselineReport; monteCarlo?: MonteCarloReport },
+  s: BacktestSummary & {
+    mode: string;
+    profile: string;
+    riskRejections: Record<string, number>;
+    filteredAtEnd?: Record<string, string>;
+    baselines?: BaselineReport;
+    monteCarlo?: MonteCarloReport;
+  },
   outDir: string,
 ): string {
   const rej = Object.entries(s.riskRejections)
@@ -236,6 +263,7 @@ export function formatSummary(
         ]
       : []),
     `  refused      ${rej || 'none'}`,
+    ...Object.entries(s.filteredAtEnd ?? {}).map(([sym, why]) => `  filtered     ${sym}: ${why}`),
     `  speed        ${s.candles.toLocaleString('en-US')} candles in ${s.elapsedMs} ms (${(s.candlesPerSecond ?? 0).toLocaleString('en-US')} candles/s)`,
     `  written to   ${outDir}/{summary.json, trades.csv, equity.svg, report.html}`,
   ].join('\n');

@@ -5,10 +5,9 @@
  * (default data/local/, created if missing). The running process reads it at most every 5 s.
  * In AWS the same switch is the SSM parameter (see the README's operations section).
  */
-import { parseArgs } from 'node:util';
 import { FileKillSwitchSource, killSwitchFilePath, MAX_REASON_LENGTH } from '../services/adapters/file/fileKillSwitch.js';
 import { DEFAULT_MIN_READ_INTERVAL_MS, parseKillSwitchValue, type KillSwitchState } from '../services/control/killSwitch.js';
-import { UsageError } from './args.js';
+import { UsageError, parseFlags } from './args.js';
 
 /** The data folder `npm start` uses. */
 export const DEFAULT_DATA_DIR = 'data/local';
@@ -48,15 +47,15 @@ export interface ControlArgs {
 export function parseControlArgs(argv: readonly string[], log: (s: string) => void): ControlArgs {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
+    parsed = parseFlags(
+      argv,
+      {
         'data-dir': { type: 'string' },
         reason: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
+      true,
+    );
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -98,6 +97,7 @@ export async function controlCommand(argv: readonly string[], io: ControlIo): Pr
   try {
     const parsed = parseKillSwitchValue(await source.read());
     before = parsed.ok ? parsed.state : `unreadable (${parsed.detail})`;
+    if (!parsed.ok) io.err(`warning: the kill switch held an unknown value (${parsed.detail}); the running process treated it as PAUSED. It is replaced now.`);
   } catch (e) {
     // The old value only makes the message friendlier; the write below is what matters.
     before = `unreadable (${(e as Error).message})`;

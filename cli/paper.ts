@@ -9,7 +9,6 @@
  * seen), so a replay at 60x behaves like the market it replays; request pacing, retries and
  * stuck-order checks run on the wall clock, because they are about the venue's real limits.
  */
-import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CcxtMexcVenue } from '../services/adapters/mexc/ccxtMexcVenue.js';
 import { Dec } from '../services/core/money.js';
@@ -23,7 +22,8 @@ import { PaperVenue } from '../services/paper/paperVenue.js';
 import { Portfolio } from '../services/portfolio/portfolio.js';
 import type { VenueEvent } from '../services/venue/types.js';
 import { ConfigError } from '../services/core/errors.js';
-import { loadConfig, UsageError } from './args.js';
+import { loadConfig, UsageError, parseFlags } from './args.js';
+import { installShutdownSignals } from './signals.js';
 
 export const PAPER_USAGE = `usage: npm run paper -- --symbols DOGEUSDT,PEPEUSDT [--exchange-url <url>] [--ws-url <url>]
          [--balance <USDT>] [--mode standard|hf] [--profile conservative|moderate|aggressive]
@@ -54,9 +54,9 @@ function positiveNumber(flag: string, raw: string | undefined, dflt: number): nu
 export async function paperCommand(argv: readonly string[], out: Out): Promise<void> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
+    parsed = parseFlags(
+      argv,
+      {
         symbols: { type: 'string' },
         'exchange-url': { type: 'string' },
         'ws-url': { type: 'string' },
@@ -69,7 +69,7 @@ export async function paperCommand(argv: readonly string[], out: Out): Promise<v
         duration: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
+    );
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -194,10 +194,11 @@ export async function paperCommand(argv: readonly string[], out: Out): Promise<v
     setInterval(() => void safe.checkStuck(Date.now()).catch((e: unknown) => out.err(`stuck-order check failed: ${String(e)}`)), 15_000),
     setInterval(() => void refreshVolumes(), 5 * 60_000),
   ];
+  // Kept until the shutdown is over: a second Ctrl-C must not skip it (cli/signals.ts).
+  let removeSignals: () => void = () => undefined;
   await new Promise<void>((resolveStop) => {
     const stop = (): void => resolveStop();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    removeSignals = installShutdownSignals({ onShutdown: stop, forceExit: (code) => process.exit(code), log: (l) => out.err(l) });
     if (duration !== undefined) setTimeout(stop, duration * 1000).unref();
   });
   for (const t of timers) clearInterval(t);
@@ -207,4 +208,5 @@ export async function paperCommand(argv: readonly string[], out: Out): Promise<v
   await handle.close();
   await paper.close();
   await publicData.close();
+  removeSignals();
 }

@@ -8,14 +8,13 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { parseArgs } from 'node:util';
 import { simCcxtUrls, startSimServer, type AdminAccess, type SimServer } from '../services/adapters/mexcSim/server.js';
 import { ConfigError } from '../services/core/errors.js';
 import { Dec } from '../services/core/money.js';
 import { parseFaultProfile, type FaultProfile } from '../services/sim/faults.js';
 import { CandleReplay, simMarketFromCandles, type ReplaySeries } from '../services/sim/replay.js';
 import { DAY_MS } from '../services/core/timeframes.js';
-import { loadConfig, UsageError } from './args.js';
+import { loadConfig, UsageError, parseFlags } from './args.js';
 import { SimMatchingEngine, engineOptionsFromConfig } from '../services/sim/matchingEngine.js';
 import type { Config } from '../services/config/schema.js';
 import { loadSeries } from './loadSeries.js';
@@ -103,10 +102,9 @@ export interface SimArgs {
 export function parseSimArgs(argv: readonly string[], log: (s: string) => void, env: Readonly<Record<string, string | undefined>> = process.env): SimArgs {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
+    parsed = parseFlags(
+      argv,
+      {
         data: { type: 'string', multiple: true },
         port: { type: 'string' },
         host: { type: 'string' },
@@ -123,7 +121,8 @@ export function parseSimArgs(argv: readonly string[], log: (s: string) => void, 
         config: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
+      true,
+    );
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -10,7 +10,6 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { MINUTE_MS } from '../services/core/timeframes.js';
 import { LogisticBaseline } from '../services/ml/baseline.js';
 import { buildDataset, prepareSeries, rowsIn, sampleRows, stackRows, finalSplit, type Dataset, type PreparedSeries } from '../services/ml/dataset.js';
@@ -20,7 +19,7 @@ import { barriersFromConfig, type BarrierSpec } from '../services/ml/labels.js';
 import { evaluationHtml } from '../services/ml/reportHtml.js';
 import { FeatureScaler } from '../services/ml/scaler.js';
 import type { ModelArtifact, SignalModel } from '../services/ml/types.js';
-import { loadConfig, UsageError } from './args.js';
+import { loadConfig, UsageError, parseFlags } from './args.js';
 import { loadSeries } from './loadSeries.js';
 
 export const TRAIN_USAGE = `usage: npm run train -- --data <file or folder ...> --out <dir>
@@ -79,10 +78,9 @@ async function loadTransformerModule(): Promise<TransformerModule | string> {
 
 function parse(argv: readonly string[]) {
   try {
-    return parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
+    return parseFlags(
+      argv,
+      {
         data: { type: 'string', multiple: true },
         out: { type: 'string' },
         model: { type: 'string', default: 'baseline' },
@@ -101,7 +99,8 @@ function parse(argv: readonly string[]) {
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
+      true,
+    );
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

@@ -9,11 +9,11 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { S3ObjectStore } from '../services/adapters/s3/s3ObjectStore.js';
 import type { ObjectStore } from '../services/ml/archive.js';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { SqsEventPublisher } from '../services/adapters/sqs/sqsEvents.js';
+import { SqsEventPublisher, SqsEventQueue } from '../services/adapters/sqs/sqsEvents.js';
 import { SsmKillSwitchSource } from '../services/adapters/ssm/ssmKillSwitch.js';
 import { ConfigError } from '../services/core/errors.js';
 import type { KillSwitchSource } from '../services/control/killSwitch.js';
-import type { EventPublisher } from '../services/events/types.js';
+import type { EventPublisher, EventQueue } from '../services/events/types.js';
 import type { RuntimeConfigInput } from './runtimeConfig.js';
 
 export interface CloudWiring {
@@ -21,6 +21,8 @@ export interface CloudWiring {
   readonly config: Partial<RuntimeConfigInput>;
   readonly killSwitchSource?: KillSwitchSource;
   readonly events?: EventPublisher;
+  /** The operator-command queue the hot path consumes (COMMANDS_QUEUE_URL and COMMANDS_DLQ_URL). */
+  readonly commands?: EventQueue;
   /** The model registry's files (ARTIFACT_BUCKET), the same URIs the retrain Lambda writes. */
   readonly modelObjects?: { readonly store: ObjectStore; readonly uriPrefix: string };
   /** What is wired, for the start-up line. */
@@ -54,6 +56,14 @@ export function cloudWiring(env: NodeJS.ProcessEnv): CloudWiring {
     events = new SqsEventPublisher({ client: new SQSClient({ maxAttempts: 1 }), queueUrls: { events: urls.events, alerts: urls.alerts, retrain: urls.retrain } });
     described.push('events: SQS');
   }
+  let commands: EventQueue | undefined;
+  const commandsUrl = env.COMMANDS_QUEUE_URL || undefined;
+  const commandsDlq = env.COMMANDS_DLQ_URL || undefined;
+  if (commandsUrl !== undefined || commandsDlq !== undefined) {
+    if (!commandsUrl || !commandsDlq) throw new ConfigError('environment: COMMANDS_QUEUE_URL and COMMANDS_DLQ_URL go together (the consumer copies malformed commands to the dead-letter queue)');
+    commands = new SqsEventQueue({ client: new SQSClient({ maxAttempts: 1 }), queueUrl: commandsUrl, deadLetterQueueUrl: commandsDlq, name: 'commands' });
+    described.push('operator commands: SQS');
+  }
   const bucket = env.ARTIFACT_BUCKET || undefined;
   let modelObjects: CloudWiring['modelObjects'];
   if (bucket) {
@@ -65,5 +75,5 @@ export function cloudWiring(env: NodeJS.ProcessEnv): CloudWiring {
     if (ml !== 'off' && ml !== 'filter') throw new ConfigError(`environment: ML_FILTER must be off or filter, got "${ml}"`);
     config.mlFilter = ml;
   }
-  return { config, ...(killSwitchSource ? { killSwitchSource } : {}), ...(events ? { events } : {}), ...(modelObjects ? { modelObjects } : {}), described };
+  return { config, ...(killSwitchSource ? { killSwitchSource } : {}), ...(events ? { events } : {}), ...(commands ? { commands } : {}), ...(modelObjects ? { modelObjects } : {}), described };
 }

@@ -3,22 +3,24 @@
  * process on the bundled sample when MEXC's public API cannot be reached), signals, exit.
  *
  * `npm start` (bin/start.ts) calls `runtimeMain` with the command line. SIGINT or SIGTERM (Ctrl-C,
- * ECS stopping the task) runs the runtime's graceful shutdown; the process then exits 0.
+ * ECS stopping the task) runs the runtime's graceful shutdown; the process then exits 0. A second
+ * signal does not cut it short; a third forces an immediate exit and says so (cli/signals.ts).
  */
-import { parseArgs } from 'node:util';
-import { UsageError } from '../cli/args.js';
+import { loadConfig, UsageError, parseFlags } from '../cli/args.js';
 import { loadSeries } from '../cli/loadSeries.js';
 import { startSimServer, type SimServer } from '../services/adapters/mexcSim/server.js';
 import { ConfigError } from '../services/core/errors.js';
 import { Dec } from '../services/core/money.js';
 import { CandleReplay, simMarketFromCandles } from '../services/sim/replay.js';
+import { installShutdownSignals } from '../cli/signals.js';
 import { Runtime, type RuntimeOutput } from './runtime.js';
 import { parseRuntimeConfig, type RuntimeConfigInput } from './runtimeConfig.js';
 import { cloudWiring } from './cloud.js';
 import { EmfMetrics } from './metrics.js';
+import { localDashboard, localTelegramEnv, startLocalTelegram, startSnapshots } from './console.js';
 
 export const START_USAGE = `usage: npm start -- [--exchange-url <url>] [--data-dir <dir>] [--status-port <n>] [--symbols A,B]
-         [--speed <x>] [--balance <USDT>] [--mode standard|hf] [--profile conservative|moderate|aggressive]
+         [--speed <x>] [--balance <USDT>] [--mode standard|hf] [--profile conservative|moderate|aggressive] [--config <file.json>]
          [--on-shutdown flat|leave] [--status-every <seconds>] [--duration <seconds>] [--live]
          [--state-endpoint <url>] [--owner <id>] [--lease-ttl <s>] [--unknown-orders cancel|adopt]
 
@@ -32,6 +34,8 @@ replaying the bundled sample (data/sample).
   --symbols        pairs to trade (default: the sample's DOGEUSDT,PEPEUSDT)
   --speed          replay speed of the offline simulator (default 600: ten minutes of data a second)
   --balance        paper USDT balance (default 10000)
+  --config         JSON file of strategy, risk and execution settings, as for the backtest (README: Configuration);
+                   --mode and --profile override it
   --on-shutdown    flat: close open positions on Ctrl-C (paper default); leave: keep them
   --status-every   seconds between status lines (default 30)
   --duration       stop by itself after this many seconds
@@ -42,6 +46,11 @@ replaying the bundled sample (data/sample).
   --lease-ttl      seconds a symbol's lease lasts without renewal (default 60)
   --unknown-orders cancel|adopt: orders open on the exchange that the state does not know, found at start (default cancel)
   --ml-filter      off|filter (env ML_FILTER; default off): entries need the promoted model's confidence >= 0.70
+
+  The dashboard is served at the status server's / (http://127.0.0.1:8787/ by default).
+  Telegram by long polling when TELEGRAM_BOT_TOKEN is set: TELEGRAM_OPERATORS and TELEGRAM_VIEWERS
+  (comma-separated user ids), TELEGRAM_CHAT_ID (the group it answers in besides private chats),
+  TELEGRAM_TOTP_SECRET (base32; without it /resume is refused).
 
   env MEXC_PING_URL: the URL probed to tell whether MEXC can be reached (default ${'https://api.mexc.com/api/v3/ping'})
   In the Fargate task (set by the CDK stack): TRADING_MODE, TRADING_SYMBOLS, STRATEGY_MODE, RISK_PROFILE,
@@ -85,9 +94,9 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
   const env = opts.env ?? process.env;
   let parsed;
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
+    parsed = parseFlags(
+      argv,
+      {
         'exchange-url': { type: 'string' },
         'data-dir': { type: 'string' },
         'status-port': { type: 'string' },
@@ -96,6 +105,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
         balance: { type: 'string' },
         mode: { type: 'string' },
         profile: { type: 'string' },
+        config: { type: 'string' },
         'on-shutdown': { type: 'string' },
         'status-every': { type: 'string' },
         duration: { type: 'string' },
@@ -107,7 +117,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
         'ml-filter': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
+    );
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -142,6 +152,14 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
     throw new UsageError(`--live needs ${[!apiKey ? 'MEXC_API_KEY' : '', !secret ? 'MEXC_API_SECRET' : ''].filter(Boolean).join(' and ')} in the environment; refusing to trade live without keys`);
   }
   let symbols = (v.symbols ?? env.TRADING_SYMBOLS ?? '').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+
+  // The strategy config as the backtest reads it (defaults, the file, then --mode/--profile), read
+  // before anything starts so a bad file fails at once, naming the field.
+  const modeArg = v.mode ?? (env.STRATEGY_MODE || undefined);
+  const profileArg = v.profile ?? (env.RISK_PROFILE || undefined);
+  const strategy = v.config !== undefined ? loadConfig(v.config, { ...(modeArg ? { mode: modeArg } : {}), ...(profileArg ? { profile: profileArg } : {}) }) : undefined;
+
+  const telegram = localTelegramEnv(env);
 
   let sim: SimServer | undefined;
   let replayed = false;
@@ -178,26 +196,37 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       ...(replayed ? { archiveCandles: false } : {}),
     };
     const config = parseRuntimeConfig(input);
+
     for (const line of cloud.described) out.log(line);
     const rt = await Runtime.start(config, {
       out,
       liveSwitch: live,
+      ...(strategy ? { strategy } : {}),
       ...(live && apiKey && secret ? { credentials: { apiKey, secret } } : {}),
       ...(owner ? { owner } : {}),
       ...(cloud.killSwitchSource ? { killSwitchSource: cloud.killSwitchSource } : {}),
       ...(cloud.events ? { events: cloud.events } : {}),
+      ...(cloud.commands ? { commands: cloud.commands } : {}),
       ...(cloud.modelObjects ? { modelObjects: cloud.modelObjects } : {}),
+      dashboard: (r) => localDashboard(r),
       ...(env.METRICS_NAMESPACE ? { metrics: new EmfMetrics(env.STAGE || 'local', (line) => out.log(line), env.METRICS_NAMESPACE) } : {}),
     });
-    out.log(`status ${rt.statusServer?.url ?? '-'}/status (Ctrl-C stops gracefully)`);
+    out.log(`status ${rt.statusServer?.url ?? '-'}/status, the dashboard ${rt.statusServer?.url ?? '-'}/ (Ctrl-C stops gracefully)`);
+    // The Lambdas read the task through the state table: its snapshot every 30 s (AWS only, where they run).
+    const snapshots = config.stateStorage === 'dynamodb' ? startSnapshots(rt, 30, out) : undefined;
+    const bot = telegram ? await startLocalTelegram(rt, telegram, out).catch((e: unknown) => void out.err(`telegram: the bot did not start (${e instanceof Error ? e.name : String(e)}); trading goes on without it`)) : undefined;
     let reason = 'stop requested';
+    let removeSignals: () => void = () => undefined;
     await new Promise<void>((resolve) => {
-      const onSignal = (sig: NodeJS.Signals): void => {
-        reason = sig;
-        resolve();
-      };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      // Kept until the shutdown is over: a second signal must not skip it (cli/signals.ts).
+      removeSignals = installShutdownSignals({
+        onShutdown: (sig) => {
+          reason = sig;
+          resolve();
+        },
+        forceExit: (code) => process.exit(code),
+        log: (l) => out.err(l),
+      });
       if (duration !== undefined) {
         setTimeout(() => {
           reason = `--duration ${duration} s`;
@@ -207,7 +236,13 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       void opts.stop?.then(resolve);
       void rt.stopped.then(resolve);
     });
-    await rt.stop(reason);
+    try {
+      snapshots?.stop();
+      await bot?.stop().catch(() => undefined);
+      await rt.stop(reason);
+    } finally {
+      removeSignals();
+    }
   } finally {
     await sim?.close();
   }

@@ -21,24 +21,29 @@ import { createDynamoStore, createTable } from '../services/adapters/dynamo/dyna
 import { startLocalDynamo, type LocalDynamo } from '../services/adapters/dynamo/localDynamo.js';
 import { FileKillSwitchSource, killSwitchFilePath } from '../services/adapters/file/fileKillSwitch.js';
 import { parseConfig, type Config } from '../services/config/schema.js';
-import { KillSwitch, type KillSwitchSource, type KillSwitchState } from '../services/control/killSwitch.js';
+import { describeKillSwitchChange, KillSwitch, type KillSwitchSource, type KillSwitchState } from '../services/control/killSwitch.js';
 import { ConfigError, DomainError } from '../services/core/errors.js';
 import { Dec } from '../services/core/money.js';
 import { MINUTE_MS } from '../services/core/timeframes.js';
 import { symbolId, type Candle, type SymbolId } from '../services/core/types.js';
-import { tradeClosedEvent, type EventPublisher } from '../services/events/types.js';
+import { tradeClosedEvent, type EventPublisher, type EventQueue } from '../services/events/types.js';
 import { MemoryEventQueues } from '../services/events/memoryQueue.js';
 import { NetworkError, TimeoutError } from '../services/execution/exchangeErrors.js';
 import type { ExecutorEvent } from '../services/execution/executor.js';
 import { SafeExchange, safeExchangeOptionsFromConfig } from '../services/execution/safeExchange.js';
 import { buildStatus, healthOf, type RuntimeStatus, type StatusInputs } from '../services/live/status.js';
 import { TradingSession } from '../services/live/tradingSession.js';
+import { describeTotals, TradeLog } from '../services/live/tradeLog.js';
+import { moneyDecimals } from '../services/live/display.js';
+import { ChartFeed } from '../services/console/chartFeed.js';
+import { lockDataDir, type DataDirLock } from './dataDirLock.js';
+import { CommandConsumer } from './operatorCommands.js';
 import { PaperVenue } from '../services/paper/paperVenue.js';
 import { Portfolio } from '../services/portfolio/portfolio.js';
 import { LeaseHeldError, utcDayOf, type DailyStatsRecord, type StateStore } from '../services/state/types.js';
 import type { ClosedTrade } from '../services/analytics/types.js';
 import type { StreamHandle, VenueClient, VenueEvent } from '../services/venue/types.js';
-import { startStatusServer, type StatusServer } from './statusServer.js';
+import { startStatusServer, StatusPortInUseError, type DashboardRoutes, type StatusServer } from './statusServer.js';
 import { NO_METRICS, type RuntimeMetrics } from './metrics.js';
 import { LocalFolderStore } from '../services/adapters/s3/localFolderStore.js';
 import { CandleArchive, type ObjectStore } from '../services/ml/archive.js';
@@ -54,6 +59,9 @@ import { PositionJournal } from '../services/recovery/journal.js';
 import { JournaledExchange } from '../services/recovery/journaledExchange.js';
 import { describeRecovery, recoverOnStart, type RecoveryReport } from '../services/recovery/recover.js';
 import { makeAlert } from '../services/ops/alerts.js';
+import { checkSymbolAfterLapse } from '../services/recovery/symbolCheck.js';
+import { ExchangeHealth } from '../services/live/exchangeHealth.js';
+import type { AlertSeverity } from '../services/events/types.js';
 import { flattenExchange, flattenSymbol, type FlattenResult } from '../services/ops/flatten.js';
 
 /** Where the runtime writes its lines. */
@@ -89,6 +97,13 @@ export interface RuntimeDeps {
   readonly metrics?: RuntimeMetrics;
   /** Where the model registry's files are (S3 in the task); default the folder `<dataDir>/artifacts`. */
   readonly modelObjects?: { readonly store: ObjectStore; readonly uriPrefix: string };
+  /**
+   * The operator-command queue the runtime consumes (SQS `commands` in the task). Default: the
+   * `commands` queue of the in-process queues, when `events` is the default.
+   */
+  readonly commands?: EventQueue;
+  /** The dashboard's routes on the status server (fargate/console.ts); default none. */
+  readonly dashboard?: (rt: Runtime) => DashboardRoutes;
 }
 
 type Phase = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -122,6 +137,15 @@ export class Runtime {
   private readonly leaseUntil = new Map<SymbolId, number>();
   /** Symbols refused at start (another owner's lease) or dropped later (lease lost). */
   readonly refused = new Map<SymbolId, string>();
+  /**
+   * Symbols this process no longer manages for a reason a person must see: another actor holds the
+   * lease, or the check before re-taking a lapsed lease found a disagreement. /health fails while any.
+   */
+  readonly leaseTrouble = new Map<SymbolId, string>();
+  /** Symbols whose lease lapsed with nobody holding it: re-taken after checkSymbolAfterLapse. */
+  private readonly lapsed = new Set<SymbolId>();
+  /** Every symbol this process set out to trade: /status lists their open positions whatever the lease. */
+  private readonly configured: SymbolId[] = [];
   /** Latched once EMERGENCY_STOP was seen: nothing is traded again until a restart. */
   halted = false;
   /** Resolves when the emergency procedure has finished (undefined before one started). */
@@ -130,8 +154,18 @@ export class Runtime {
   /** Counters for tests and the status line. */
   readonly stats = { heartbeats: 0, tradesPersisted: 0, tradeEventsPublished: 0, retrainRequests: 0, leaseRenewals: 0, persistErrors: 0 };
   readonly startedAt: number;
+  /** Charts for the dashboard: candles, levels, markers, the equity curve (services/console/chartFeed.ts). */
+  chart!: ChartFeed;
+  /** The session's closed trades: totals for the stop summary, the last 20 for /status. */
+  readonly tradeLog = new TradeLog();
+  /** Equity once the start-up reconciliation is done: the session's PnL is measured from it. */
+  sessionStartEquity: Dec | undefined;
+  /** Listeners of kill-switch changes and command results (the local Telegram bot). */
+  readonly notices = new Set<(line: string) => void>();
 
   private phase: Phase = 'starting';
+  private lock: DataDirLock | undefined;
+  private commandConsumer: CommandConsumer | undefined;
   private marketNow: number;
   private readonly out: RuntimeOutput;
   private readonly wall: () => number;
@@ -144,6 +178,10 @@ export class Runtime {
   /** Writes not yet finished (persisting trades, heartbeats, renewals), awaited on shutdown. */
   private readonly inflight = new Set<Promise<unknown>>();
   private stopping: Promise<void> | undefined;
+  /** Halts new entries while the exchange's API or a stream has been failing for 5 minutes. */
+  readonly exchangeHealth = new ExchangeHealth();
+  /** The unknown kill-switch value last alerted on (reset by a valid one). */
+  private unknownSwitchValue: string | undefined;
   /**
    * Wall time of the last event per stream (`kline:SYM:1m`, `trades:SYM`, `book:SYM`): the health
    * check's input. The paper venue stamps events with the market clock, which runs ahead at replay
@@ -168,9 +206,17 @@ export class Runtime {
     this.killSwitch = new KillSwitch(deps.killSwitchSource ?? new FileKillSwitchSource(killSwitchFilePath(config.dataDir)), {
       now: this.wall,
       minReadIntervalMs: config.killSwitchPollMs,
-      onProblem: (p) => this.out.err(`kill switch: ${p.kind}${'detail' in p ? `: ${p.detail}` : ''}${'treatedAs' in p ? ` (treated as ${p.treatedAs})` : ''}`),
+      onProblem: (p) => {
+        this.out.err(`kill switch: ${p.kind}${'detail' in p ? `: ${p.detail}` : ''}${'treatedAs' in p ? ` (treated as ${p.treatedAs})` : ''}`);
+        // Read every few seconds: one alert per distinct unknown value, not one per read.
+        if (p.kind === 'invalid_value' && p.value !== this.unknownSwitchValue) {
+          this.unknownSwitchValue = p.value;
+          this.alert('critical', 'kill-switch-unknown', 'Kill switch holds an unknown value', `${p.detail}. The hot path treats it as ${p.treatedAs} (no new entries). Set it to exactly RUNNING, PAUSED or EMERGENCY_STOP.`);
+        }
+      },
     });
     this.events = deps.events ?? new MemoryEventQueues({ now: this.wall });
+    this.chart = new ChartFeed(this.strategy);
     let resolve: () => void = () => undefined;
     const promise = new Promise<void>((r) => (resolve = r));
     this.stoppedDeferred = { promise, resolve };
@@ -218,6 +264,25 @@ export class Runtime {
 
   private async boot(): Promise<void> {
     const cfg = this.config;
+    // One process per local data folder (its embedded database opens once), checked first.
+    if (cfg.stateStorage === 'disk') {
+      this.lock = lockDataDir(cfg.dataDir, this.wall());
+      if (this.lock.replacedPid !== undefined) this.log(`data folder ${cfg.dataDir}: replaced the lock of pid ${this.lock.replacedPid}, which no longer runs`);
+    }
+    // The status port before anything slow (state, markets, warm-up): a port in use fails in a
+    // second, with the flag to change it. Until running, /health and /status answer 503 "starting".
+    try {
+      this.statusServer = await startStatusServer({
+        port: cfg.statusPort,
+        status: () => (this.phase === 'running' || this.phase === 'stopping' ? this.status() : undefined),
+        health: () => (this.phase === 'running' || this.phase === 'stopping' ? healthOf(this.statusInputs()) : undefined),
+        ...(this.deps.dashboard ? { dashboard: this.deps.dashboard(this) } : {}),
+      });
+    } catch (e) {
+      if (e instanceof StatusPortInUseError) throw new RuntimeStartError(`${e.message}; choose another with --status-port <n> (or STATUS_PORT; 0 = any free port)`, { cause: e });
+      throw e;
+    }
+    this.log(`status server ${this.statusServer.url} (GET /health, /status; the dashboard at /)`);
     // State.
     let client: DynamoDBClient;
     if (this.deps.dynamo) client = this.deps.dynamo.client;
@@ -230,6 +295,8 @@ export class Runtime {
     } else {
       this.dynamo = await startLocalDynamo(cfg.stateStorage === 'disk' ? { path: join(cfg.dataDir, 'state') } : {});
       client = this.dynamo.client;
+      const st = this.dynamo.state;
+      if (st) this.log(st.fresh ? `state: new local store in ${join(cfg.dataDir, 'state')}` : `state: ${st.entries} entries checked in ${join(cfg.dataDir, 'state')}, backed up to ${st.backup ?? '-'}`);
     }
     if (cfg.stateStorage !== 'dynamodb' || cfg.createTable) await createTable(client, cfg.tableName);
     this.store = createDynamoStore({
@@ -239,7 +306,12 @@ export class Runtime {
       onQuarantine: (r) => this.out.err(`state: quarantined an item: ${JSON.stringify(r).slice(0, 300)}`),
     });
     this.killState = await this.killSwitch.current();
-    this.killSwitch.onChange((c) => this.log(`${this.iso()} KILL  kill switch ${c.from ?? '-'} -> ${c.to} (${c.cause})`));
+    this.killSwitch.onChange((c) => {
+      const line = `kill switch ${describeKillSwitchChange(c)}`;
+      this.log(`${this.iso()} KILL  ${line}`);
+      this.notify(line);
+      if (c.cause === 'source' || c.cause === 'write') this.unknownSwitchValue = undefined;
+    });
     if (this.killState !== 'RUNNING') this.log(`${this.iso()} KILL  kill switch is ${this.killState} at start`);
 
     // Venue.
@@ -287,6 +359,7 @@ export class Runtime {
       if (!m.tradable) throw new ConfigError(`symbols: ${s} cannot be traded through the API: ${m.notTradableReason ?? 'not tradable'}`);
       wanted.push(s);
     }
+    this.configured.push(...wanted);
 
     // The market clock starts at the venue's newest candle (a replay can run ahead of the wall clock).
     try {
@@ -335,6 +408,7 @@ export class Runtime {
         sleep: (ms) => sleep(ms),
         random: Math.random,
         onEvent: (e) => {
+          if (e.type === 'retry' || e.type === 'circuit_open') this.exchangeHealth.restFailed(this.wall(), e.type === 'retry' ? e.error : `circuit open on ${e.endpoint}`);
           if (e.type !== 'duplicate_fill') this.log(`${this.iso()} EXCH  ${JSON.stringify(e, (_k, val: unknown) => (val instanceof Dec ? val.toString() : val))}`);
         },
       },
@@ -358,7 +432,10 @@ export class Runtime {
     this.exchange = new JournaledExchange(this.safe, this.journal, {
       onProblem: (line) => this.out.err(`${this.iso()} JOURNAL ${line}`),
       now: () => this.marketNow,
-      onAck: (ack) => this.metrics.order(ack.status === 'rejected'),
+      onAck: (ack) => {
+        this.exchangeHealth.restOk();
+        this.metrics.order(ack.status === 'rejected');
+      },
       mayTrade: (s) => this.leaseProblem(s),
     });
     if (cfg.mlFilter === 'filter') await this.startMlFilter();
@@ -370,7 +447,8 @@ export class Runtime {
       now: () => this.marketNow,
       log: (l) => this.log(l),
       // PAUSED refuses new entries only: exits, time stops and stop moves go on. Then the ML filter.
-      entryGate: (intent) => (this.paused ? `kill switch ${this.killState ?? 'PAUSED'}: no new entries` : ml?.gate(intent)),
+      // Then the exchange's health (an API or stream failing for 5 minutes), then the ML filter.
+      entryGate: (intent) => (this.paused ? `kill switch ${this.killState ?? 'PAUSED'}: no new entries` : (this.exchangeHealth.problem(this.wall()) ?? ml?.gate(intent))),
       ...(ml ? { beforeDecide: async (symbol: SymbolId, candle: Candle) => void (await ml.observe(symbol, candle)) } : {}),
     });
     this.session.executor.on((e) => this.onExecutorEvent(e));
@@ -397,8 +475,8 @@ export class Runtime {
     const subs = tradingSubscriptions(symbols);
     this.handle = await this.venue.stream(subs, (e) => this.onVenueEvent(e));
 
-    this.statusServer = await startStatusServer({ port: cfg.statusPort, status: () => this.status(), health: () => healthOf(this.statusInputs()) });
-    this.log(`status server ${this.statusServer.url} (GET /health, /status)`);
+    this.sessionStartEquity = this.portfolio.equity();
+    this.commandConsumer = this.startCommands();
 
     const every = (ms: number, fn: () => void): void => {
       this.timers.push(setInterval(fn, ms));
@@ -413,6 +491,8 @@ export class Runtime {
     }
     every(15_000, () => this.track(this.safe.checkStuck(this.wall()).catch((e: unknown) => this.out.err(`stuck-order check failed: ${String(e)}`))));
     every(5 * 60_000, () => this.track(this.refreshVolumes()));
+    every(15_000, () => this.checkExchangeHealth());
+    if (this.commandConsumer) every(2000, () => this.track(this.commandConsumer!.poll()));
     this.phase = 'running';
     this.track(this.heartbeat());
     this.log(
@@ -501,6 +581,7 @@ export class Runtime {
   private async warmUp(s: SymbolId): Promise<void> {
     const closed = await loadClosedHistory(this.venue, s, this.config.warmupMinutes, this.marketNow, (l) => this.out.err(l));
     this.session.warmUp(s, closed);
+    for (const c of closed) this.chart.candle(s, c);
     for (const c of closed) this.mlFilter?.warm(s, c);
     this.toArchive(s, closed);
     this.log(`warm-up ${s}: ${closed.length} closed 1m candles`);
@@ -509,7 +590,9 @@ export class Runtime {
   private async refreshVolumes(): Promise<void> {
     try {
       for (const t of await this.venue.fetchTickers24h([...this.trading])) this.session.setQuoteVolume24h(t.symbol, t.quoteVolume);
+      this.exchangeHealth.restOk();
     } catch (e) {
+      this.exchangeHealth.restFailed(this.wall(), e instanceof Error ? e.name : String(e));
       this.out.err(`warning: 24h tickers unavailable (${e instanceof Error ? e.name : String(e)}); the volume rule is skipped until they are`);
     }
   }
@@ -523,10 +606,15 @@ export class Runtime {
   private onVenueEvent(e: VenueEvent): void {
     const t = e.type === 'trade' ? e.trade.time : e.type === 'book' ? e.book.time : e.type === 'kline' ? (e.closed ? e.candle.openTime + MINUTE_MS : e.candle.openTime) : 0;
     if (t > this.marketNow) this.marketNow = t;
+    if (e.type === 'stream_status') this.exchangeHealth.stream(e.stream, e.status, this.wall());
     if (e.type === 'kline' || e.type === 'trade' || e.type === 'book') {
       this.lastSeen[e.type === 'kline' ? `kline:${e.symbol}:${e.interval}` : e.type === 'trade' ? `trades:${e.symbol}` : `book:${e.symbol}`] = this.wall();
       if (this.halted || this.phase !== 'running' || !this.trading.has(e.symbol)) return;
-      if (e.type === 'kline' && e.closed && e.interval === '1m') this.toArchive(e.symbol, [e.candle]);
+      if (e.type === 'kline' && e.closed && e.interval === '1m') {
+        this.toArchive(e.symbol, [e.candle]);
+        this.chart.candle(e.symbol, e.candle);
+        this.chart.sampleEquity(e.candle.openTime + MINUTE_MS, this.portfolio.equityNumber());
+      }
     }
     this.session.push(e);
   }
@@ -603,6 +691,7 @@ export class Runtime {
   /** Journals what the executor does (see services/recovery/journal.ts) and persists closed trades. */
   private onExecutorEvent(e: ExecutorEvent): void {
     const ex = this.session.executor;
+    this.toChart(e);
     switch (e.type) {
       case 'entry_submitted':
         this.journal.noteIntent(e.intent);
@@ -637,10 +726,74 @@ export class Runtime {
             fees: t.fees,
           }),
         );
+        this.tradeLog.add(t);
         this.track(this.persistTrade(t, e.time));
         break;
       }
     }
+  }
+
+  /** Entries, stop moves and exits as chart markers. */
+  private toChart(e: ExecutorEvent): void {
+    switch (e.type) {
+      case 'position_opened':
+        this.chart.marker(e.symbol, { time: e.time, kind: 'entry', price: e.price.toNumber(), text: `entry ${e.quantity.toString()}` });
+        break;
+      case 'stop_moved':
+        this.chart.marker(e.symbol, { time: e.time, kind: 'stop', price: e.stop, text: `stop ${e.stop}` });
+        break;
+      case 'position_closed':
+        this.chart.marker(symbolId(e.trade.symbol), { time: e.trade.exitTime, kind: 'exit', price: e.trade.exitPrice.toNumber(), text: `${e.reason} ${e.trade.netPnl.toFixed(2)}` });
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Sends a line to the notice listeners (the local bot); a throwing listener is ignored. */
+  notify(line: string): void {
+    for (const l of this.notices) {
+      try {
+        l(line);
+      } catch {
+        /* the listener reports its own failures */
+      }
+    }
+  }
+
+  /** The operator-command consumer: the given queue, or the in-process one; none when neither exists. */
+  private startCommands(): CommandConsumer | undefined {
+    const queue = this.deps.commands ?? (this.events instanceof MemoryEventQueues ? this.events.queue('commands') : undefined);
+    if (!queue) return undefined;
+    return new CommandConsumer({
+      queue,
+      forceExit: (symbol, by) => this.forceExit(symbol, by),
+      now: this.wall,
+      log: (l) => this.log(`${this.iso()} CMD   ${l}`),
+      err: (l) => this.out.err(`${this.iso()} CMD   ${l}`),
+      answer: async (id, title, detail) => {
+        this.notify(`${title}: ${detail}`);
+        await this.events.publish(makeAlert('runtime', `command:${id}`, this.wall(), 'info', title, detail)).catch((e: unknown) => this.out.err(`command answer not sent: ${e instanceof Error ? e.message : String(e)}`));
+      },
+    });
+  }
+
+  /**
+   * An operator's force exit: the symbol's position is closed at market through the executor, as a
+   * halt exit (targets cancelled, the trade booked). Only this process trades the symbol (it holds
+   * the lease), which is why the command comes here rather than to a Lambda. Returns what happened.
+   */
+  async forceExit(symbol: string, requestedBy: string): Promise<string> {
+    const s = symbol as SymbolId;
+    if (this.halted) return `${symbol}: the emergency stop is closing every position already`;
+    if (!this.trading.has(s)) return `${symbol}: not traded by this process (${this.refused.get(s) ?? 'not configured'})`;
+    const p = this.session.executor.position(s);
+    if (!p) return `${symbol}: no open position`;
+    if (p.state === 'closing') return `${symbol}: position ${p.id} is already closing`;
+    await this.session.idle();
+    await this.session.executor.exit(p.id, 'halt', `force exit by ${requestedBy}`, this.marketNow);
+    const after = this.session.executor.position(s);
+    return after ? `${symbol}: exit of position ${p.id} started (${after.state})` : `${symbol}: position ${p.id} closed`;
   }
 
   /**
@@ -697,6 +850,13 @@ export class Runtime {
     }
   }
 
+  /**
+   * Renews every lease. A renewal refused because another actor holds the lease now: the symbol is
+   * dropped, /health fails and a critical alert goes out (its open position stays in /status). A
+   * renewal refused because the lease lapsed with nobody holding it (the process was frozen past
+   * it): the symbol stops being fed and is taken again once checkSymbolAfterLapse finds the state
+   * and the exchange as this process left them; tried again at every renewal until it is.
+   */
   private async renewLeases(): Promise<void> {
     for (const s of [...this.trading]) {
       try {
@@ -707,13 +867,74 @@ export class Runtime {
         if (e instanceof LeaseHeldError) {
           this.trading.delete(s);
           this.leaseUntil.delete(s);
-          this.refused.set(s, `lease lost (holder ${e.holder ?? 'none'})`);
-          this.log(`${this.iso()} LEASE ${s} LOST (holder ${e.holder ?? 'none'}): no longer feeding it`);
+          if (e.holder !== undefined) this.leaseLostTo(s, e.holder);
+          else {
+            this.lapsed.add(s);
+            this.refused.set(s, 'lease lapsed (holder none): checking the state and the exchange before taking it again');
+            this.log(`${this.iso()} LEASE ${s} LAPSED (holder none; expired ${new Date(e.expiresAt).toISOString()}): not feeding it until it is re-taken`);
+          }
         } else {
           this.out.err(`lease renewal of ${s} failed: ${e instanceof Error ? e.message : String(e)}`);
         }
       }
     }
+    for (const s of [...this.lapsed]) await this.retakeLease(s);
+  }
+
+  private leaseLostTo(s: SymbolId, holder: string): void {
+    this.lapsed.delete(s);
+    this.refused.set(s, `lease lost (holder ${holder})`);
+    const p = this.session?.executor.position(s);
+    const what = `the lease on ${s} is held by ${holder}: this process no longer manages ${s}${p ? ` nor its open position ${p.id}` : ''}`;
+    this.leaseTrouble.set(s, what);
+    this.log(`${this.iso()} LEASE ${s} LOST (holder ${holder}): no longer feeding it`);
+    this.alert('critical', `lease-lost:${s}`, `Lease on ${s} lost to ${holder}`, `${what}. /health fails until a restart reconciles it.`);
+  }
+
+  private async retakeLease(s: SymbolId): Promise<void> {
+    let expiresAt: number;
+    try {
+      expiresAt = (await this.store.acquireLease(s, this.owner, this.config.leaseTtlMs, this.wall())).expiresAt;
+    } catch (e) {
+      if (e instanceof LeaseHeldError) this.leaseLostTo(s, e.holder ?? 'another owner');
+      else this.out.err(`re-taking the lease of ${s} failed: ${e instanceof Error ? e.message : String(e)}; trying again at the next renewal`);
+      return;
+    }
+    const check = await checkSymbolAfterLapse(s, { store: this.store, venue: this.venue, executor: this.session.executor, portfolio: this.portfolio, mode: this.config.mode });
+    this.lapsed.delete(s);
+    if (!check.ok) {
+      // Given back: the restart's reconciliation (or a person) decides, not this process.
+      await this.store.releaseLease(s, this.owner).catch(() => false);
+      const what = `the lease on ${s} lapsed and the check before taking it again found: ${check.problems.join('; ')}`;
+      this.refused.set(s, 'lease lapsed; the state or the exchange changed meanwhile');
+      this.leaseTrouble.set(s, what);
+      this.log(`${this.iso()} LEASE ${s} NOT re-taken: ${check.problems.join('; ')}`);
+      this.alert('critical', `lease-check:${s}`, `${s} left alone after a lease lapse`, `${what}. /health fails until a restart reconciles it.`);
+      return;
+    }
+    this.leaseUntil.set(s, expiresAt);
+    this.refused.delete(s);
+    this.trading.add(s);
+    this.log(`${this.iso()} LEASE ${s} re-taken by ${this.owner} after the check (state and exchange as left)`);
+    this.alert('warning', `lease-retaken:${s}`, `Lease on ${s} lapsed and was re-taken`, `The process stalled past its ${this.config.leaseTtlMs / 1000} s lease on ${s} (frozen host, VM pause or GC); nobody took it, the state and the exchange were as left, so trading resumed.`);
+  }
+
+  /** Alerts when the exchange-health halt starts or lifts. */
+  checkExchangeHealth(): void {
+    const c = this.exchangeHealth.update(this.wall());
+    if (!c) return;
+    if (c.kind === 'halted') {
+      this.log(`${this.iso()} HALT  entries: ${c.reason}`);
+      this.alert('critical', 'exchange-health', 'Exchange failing: new entries halted', `${c.reason}. Open positions keep their stops and exits.`);
+    } else {
+      this.log(`${this.iso()} HALT  entries resumed: the exchange works again`);
+      this.alert('info', 'exchange-health', 'Exchange recovered: entries resumed', `Was: ${c.after}`);
+    }
+  }
+
+  /** Publishes an alert (never throws: a failed alert is logged). */
+  private alert(severity: AlertSeverity, key: string, title: string, detail: string): void {
+    this.track(this.events.publish(makeAlert('runtime', key, this.wall(), severity, title, detail)).catch((e: unknown) => this.out.err(`alert not sent: ${e instanceof Error ? e.message : String(e)}`)));
   }
 
   private track<T>(p: Promise<T>): void {
@@ -741,12 +962,28 @@ export class Runtime {
       killSwitch: this.halted ? 'EMERGENCY_STOP (halted)' : (this.killState ?? 'unknown'),
       startedAt: this.startedAt,
       now: this.wall(),
-      symbols: [...this.trading],
+      // Every configured symbol: an open position stays listed even while its lease is lost.
+      symbols: this.configured,
       session: this.session,
+      problems: [...this.leaseTrouble.values()],
       equity: this.portfolio.equity(),
       feed,
       requiredStreams: required,
       startupGraceMs: 2 * MINUTE_MS,
+      emergencyStop: this.halted,
+      paused: this.paused,
+      quoteAsset: this.portfolio.quoteAsset,
+      market: (s) => {
+        try {
+          return this.venue.market(s);
+        } catch {
+          return undefined;
+        }
+      },
+      lastPrice: (s) => this.portfolio.lastPrice(s),
+      recentTrades: this.tradeLog.recent(),
+      sessionTotals: this.tradeLog.totals(),
+      ...(this.sessionStartEquity ? { sessionStartEquity: this.sessionStartEquity } : {}),
     };
   }
 
@@ -785,7 +1022,7 @@ export class Runtime {
     const t0 = this.wall();
     const wasRunning = this.phase === 'running';
     this.phase = 'stopping';
-    this.log(`${this.iso()} STOP  ${reason}: no new entries; shutting down (policy ${this.config.onShutdown}, bound ${this.config.shutdownTimeoutMs / 1000} s)`);
+    this.log(`${this.iso()} SHUTDOWN ${reason}: no new entries; shutting down (policy ${this.config.onShutdown}, bound ${this.config.shutdownTimeoutMs / 1000} s)`);
     for (const t of this.timers) clearInterval(t);
     this.timers.length = 0;
     const steps: string[] = [];
@@ -798,10 +1035,10 @@ export class Runtime {
         const r = await Promise.race([fn().then(() => 'ok' as const), timeout]);
         if (r === 'timeout') {
           steps.push(name);
-          this.out.err(`${this.iso()} STOP  ${name} cut short after ${budget} ms (shutdown bound)`);
+          this.out.err(`${this.iso()} SHUTDOWN ${name} cut short after ${budget} ms (shutdown bound)`);
         }
       } catch (e) {
-        this.out.err(`${this.iso()} STOP  ${name} failed: ${e instanceof Error ? e.message : String(e)}`);
+        this.out.err(`${this.iso()} SHUTDOWN ${name} failed: ${e instanceof Error ? e.message : String(e)}`);
       } finally {
         clearTimeout(timer);
       }
@@ -814,17 +1051,24 @@ export class Runtime {
         if (open.length > 0) await bounded('closing open positions', 10_000, () => this.emergencyFlatten('shutdown (flat)'));
       } else if (open.length > 0) {
         this.log(
-          `${this.iso()} STOP  leaving ${open.length} open position(s) (${open.join(', ')}): MEXC spot has no stop orders, so the executor's stops do not protect them while the process is down`,
+          `${this.iso()} SHUTDOWN leaving ${open.length} open position(s) (${open.join(', ')}): MEXC spot has no stop orders, so the executor's stops do not protect them while the process is down`,
         );
       }
       await bounded('waiting for in-flight writes', 3000, () => Promise.allSettled([...this.inflight, this.journal.flush()]));
       await bounded('archiving candles', 3000, () => this.flushArchive());
       await bounded('final heartbeat', 2000, () => this.heartbeat(`stopped: ${reason}`));
       await bounded('releasing the leases', 2000, () => this.releaseLeases());
+      // After the flattening above, so trades closed by the shutdown are in it.
+      this.log(`${this.iso()} SHUTDOWN ${describeTotals(this.tradeLog.totals(), this.portfolio.quoteAsset, moneyDecimals(this.portfolio.quoteAsset))}`);
+      if (this.sessionStartEquity) {
+        const change = this.portfolio.equity().sub(this.sessionStartEquity);
+        const dp = moneyDecimals(this.portfolio.quoteAsset);
+        this.log(`${this.iso()} SHUTDOWN equity ${this.sessionStartEquity.toFixed(dp)} -> ${this.portfolio.equity().toFixed(dp)} ${this.portfolio.quoteAsset} (${change.isNegative() ? '' : '+'}${change.toFixed(dp)})`);
+      }
     }
     await bounded('closing connections', 3000, () => this.close());
     this.phase = 'stopped';
-    this.log(`${this.iso()} STOP  stopped in ${this.wall() - t0} ms${steps.length ? `; cut short: ${steps.join(', ')}` : ''}`);
+    this.log(`${this.iso()} SHUTDOWN stopped in ${this.wall() - t0} ms${steps.length ? `; cut short: ${steps.join(', ')}` : ''}`);
     this.stoppedDeferred.resolve();
   }
 
@@ -852,5 +1096,8 @@ export class Runtime {
     await d?.close().catch(() => undefined);
     this.dynamoClient?.destroy();
     this.dynamoClient = undefined;
+    // Last: the data folder is free only once its database is closed.
+    this.lock?.release();
+    this.lock = undefined;
   }
 }

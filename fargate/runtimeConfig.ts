@@ -55,7 +55,7 @@ export const runtimeConfigSchema = z
     /** Seconds between status lines. */
     statusEverySec: z.number().positive().max(86_400).default(30),
     /** Paper USDT balance. */
-    balance: z.number().positive().default(10_000),
+    balance: z.number().min(10, 'at least 10 (a balance below 10 cannot place an order above the exchange minimum)').max(1e12).default(10_000),
     warmupMinutes: z.number().int().min(0).max(1000).default(1000),
     /**
      * The ML entry filter: off (default: no model has earned it out of sample, see the README), or

@@ -1,12 +1,12 @@
 /**
  * Builds the CDK app for one stage: reads `stages` and `stage` from the context, validates the
- * stage's config, creates its stack and registers cdk-nag. `bin/app.ts` calls it; tests call it with
+ * stage's config, creates its stack and registers cdk-nag and AWS Control Tower's proactive controls. `bin/app.ts` calls it; tests call it with
  * their own context.
  */
 import { App, type AppProps } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { stageConfigFromContext, type StageConfig } from './config.js';
-import { addNagChecks } from './nag.js';
+import { addGuardChecks, addNagChecks } from './nag.js';
 import { ScalperStack } from './scalperStack.js';
 
 export interface BuiltApp {
@@ -21,6 +21,8 @@ export interface BuildAppOptions {
   readonly env?: { readonly account: string; readonly region: string };
   /** Register cdk-nag on the app (default true). */
   readonly nag?: boolean;
+  /** Register AWS Control Tower's proactive controls (cfn-guard) on the app (default true). */
+  readonly guard?: boolean;
 }
 
 /** The stack's name for a stage. */
@@ -47,5 +49,6 @@ export function buildApp(appProps: AppProps = {}, options: BuildAppOptions = {})
     ...(image === undefined ? {} : { image }),
   });
   if (options.nag ?? true) addNagChecks(app);
+  if (options.guard ?? true) addGuardChecks(app);
   return { app, stack, config };
 }

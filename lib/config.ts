@@ -8,7 +8,12 @@ import { z } from 'zod';
 import { MODES, PROFILES, RISK_PROFILES } from '../services/config/schema.js';
 
 /** CloudWatch Logs retention periods the service accepts, in days. */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+/**
+ * The log retentions CloudWatch offers from one year up: AWS Control Tower's control CT.CLOUDWATCH.PR.2
+ * asks for at least 365 days, so an incident can still be read months later. At this system's volume
+ * (~0.2 GB a month) a year of logs costs about $0.07 a month in storage.
+ */
+export const LOG_RETENTION_DAYS = [365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 /** Fargate's valid memory sizes (MiB) for each CPU size (units of 1/1024 vCPU). */
 const FARGATE_MEMORY: Readonly<Record<number, readonly number[]>> = {
@@ -65,8 +70,8 @@ export const stageConfigSchema = z
     logRetentionDays: z
       .number()
       .int()
-      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`)
-      .default(30),
+      .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), `must be one of ${LOG_RETENTION_DAYS.join(', ')} (at least a year: AWS Control Tower CT.CLOUDWATCH.PR.2)`)
+      .default(365),
     /** Strategy mode of the runtime and the jobs (services/config/schema.ts MODES). */
     strategyMode: z.enum(MODES).default('standard'),
     /** Risk profile of the runtime and the risk sweep (services/config/schema.ts PROFILES). */
@@ -83,6 +88,17 @@ export const stageConfigSchema = z
      * dispatcher's environment schema requires TELEGRAM_CHAT_ID and fails every alert without it.
      */
     telegramChatId: z.string().regex(/^-?\d{1,20}$/, 'a Telegram chat id is an integer, e.g. -1001234567890'),
+    /**
+     * Who may use the Telegram console, by Telegram user id (not secrets): operators have every
+     * command, viewers the read commands. Empty (the default): the bot answers nobody.
+     */
+    telegram: z
+      .object({
+        operators: z.array(z.number().int().positive()).max(20).default([]),
+        viewers: z.array(z.number().int().positive()).max(50).default([]),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

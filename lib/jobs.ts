@@ -14,6 +14,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as eventSources from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -26,7 +27,7 @@ import type { QueueName } from '../services/events/types.js';
 import { CANDLES_PREFIX, MODELS_PREFIX } from './artifactBucket.js';
 import type { StageConfig } from './config.js';
 import { METRIC_NAMESPACE } from './metrics.js';
-import { REASONS, acknowledge, nagRef } from './nag.js';
+import { REASONS, acknowledge, kmsGrantAcknowledgements, nagRef } from './nag.js';
 import type { QueuePair } from './queues.js';
 import { ScalperFunction } from './scalperFunction.js';
 
@@ -48,6 +49,8 @@ export interface JobsProps {
   /** JSON `{"apiKey", "apiSecret"}` (lib/secrets.ts). */
   readonly mexcCredentials: secretsmanager.ISecret;
   readonly telegramBotToken: secretsmanager.ISecret;
+  /** The KMS key of the log groups (lib/dataKey.ts). */
+  readonly logKey: kms.IKey;
 }
 
 /** Where Lambda unpacks the bundle (and so the .wasm files copied beside it). */
@@ -69,10 +72,11 @@ export class Jobs extends Construct {
       MEXC_SECRET_ID: props.mexcCredentials.secretArn,
       ...symbols,
     };
-    const fn = (job: JobName, rest: Omit<ConstructorParameters<typeof ScalperFunction>[2], 'job' | 'logRetentionDays'>) =>
+    const fn = (job: JobName, rest: Omit<ConstructorParameters<typeof ScalperFunction>[2], 'job' | 'logRetentionDays' | 'logKey'>) =>
       new ScalperFunction(this, pascal(job), {
         job,
         logRetentionDays: config.logRetentionDays,
+        logKey: props.logKey,
         ...rest,
         environment: { STAGE: config.stage, POWERTOOLS_SERVICE_NAME: job, POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE, ...rest.environment },
       });
@@ -157,7 +161,7 @@ export class Jobs extends Construct {
       props.mexcCredentials.grantRead(job.role);
       props.killSwitch.grantRead(job.role);
       queues.alerts.queue.grantSendMessages(job.role);
-      acknowledge(job.role, [{ id: `AwsSolutions-IAM5[Resource::${nagRef(props.table)}/index/*]`, reason: REASONS.tableIndexes }]);
+      acknowledge(job.role, [{ id: `AwsSolutions-IAM5[Resource::${nagRef(props.table)}/index/*]`, reason: REASONS.tableIndexes }, ...kmsGrantAcknowledgements()]);
     }
     queues.events.queue.grantSendMessages(reconcile.role);
     props.idempotencyTable.grantReadWriteData(emergencyStop.role);
@@ -175,6 +179,7 @@ export class Jobs extends Construct {
       ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map((a) => ({ id: `AwsSolutions-IAM5[Action::${a}]`, reason: REASONS.s3GrantActions })),
       { id: `AwsSolutions-IAM5[Resource::${bucketArn}/${MODELS_PREFIX}*]`, reason: REASONS.s3Prefix(MODELS_PREFIX) },
       { id: `AwsSolutions-IAM5[Resource::${bucketArn}/${CANDLES_PREFIX}*]`, reason: `Resource <bucket>/${CANDLES_PREFIX}* is read-only: retraining reads the candle archive the hot path writes.` },
+      ...kmsGrantAcknowledgements(),
     ]);
   }
 

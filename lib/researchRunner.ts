@@ -19,6 +19,7 @@
  * from the state), and describes and stops its own map runs (the Distributed Map policy).
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -38,7 +39,10 @@ export const MAX_WORKERS = 40;
 
 export interface ResearchRunnerProps {
   readonly config: StageConfig;
+  /** The artifact bucket (KMS-encrypted with its key: the grants below include the key's use). */
   readonly bucket: s3.IBucket;
+  /** The KMS key of the log groups (lib/dataKey.ts). */
+  readonly logKey: kms.IKey;
 }
 
 export class ResearchRunner extends Construct {
@@ -56,6 +60,7 @@ export class ResearchRunner extends Construct {
       memorySize: 1769,
       timeout: Duration.minutes(5),
       logRetentionDays: config.logRetentionDays,
+      logKey: props.logKey,
       ephemeralStorageMiB: 2048,
       environment: { ...env, POWERTOOLS_SERVICE_NAME: 'optimize-control' },
     });
@@ -66,6 +71,7 @@ export class ResearchRunner extends Construct {
       memorySize: 1769,
       timeout: Duration.minutes(10),
       logRetentionDays: config.logRetentionDays,
+      logKey: props.logKey,
       ephemeralStorageMiB: 2048,
       environment: { ...env, POWERTOOLS_SERVICE_NAME: 'optimize-worker' },
     });
@@ -111,7 +117,7 @@ export class ResearchRunner extends Construct {
     const done = new sfn.Choice(this, 'Done?').when(sfn.Condition.booleanEquals('$.plan.done', true), report.next(new sfn.Succeed(this, 'Reported')));
     const definition = plan.next(done.otherwise(evaluate.next(plan)));
 
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: config.logRetentionDays as logs.RetentionDays, removalPolicy: RemovalPolicy.DESTROY });
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: config.logRetentionDays as logs.RetentionDays, encryptionKey: props.logKey, removalPolicy: RemovalPolicy.DESTROY });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       timeout: Duration.hours(24),
@@ -119,6 +125,8 @@ export class ResearchRunner extends Construct {
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       comment: 'Walk-forward optimisation (npm run optimize -- --on aws): plan, Distributed Map of worker batches, report',
     });
+    // The item files are encrypted with the bucket's key: the Map's reader must decrypt them.
+    bucket.encryptionKey?.grantDecrypt(this.stateMachine);
 
     const bucketArn = nagRef(bucket);
     const s3Acks = [

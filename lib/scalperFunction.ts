@@ -10,11 +10,12 @@
  */
 import { Size, type Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { acknowledge } from './nag.js';
+import { acknowledge, guardRule } from './nag.js';
 import { LAMBDA_BUNDLING } from './lambdaBundling.js';
 import { REPO_ROOT, repoPath } from './paths.js';
 
@@ -25,6 +26,8 @@ export interface ScalperFunctionProps {
   readonly memorySize: number;
   readonly timeout: Duration;
   readonly logRetentionDays: number;
+  /** The KMS key of the log group (lib/dataKey.ts). */
+  readonly logKey: kms.IKey;
   readonly environment: Readonly<Record<string, string>>;
   /** 1 for the jobs that may trade: never two copies acting on the exchange at once. */
   readonly reservedConcurrentExecutions?: number;
@@ -40,7 +43,7 @@ export class ScalperFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: ScalperFunctionProps) {
     super(scope, id);
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetentionDays as logs.RetentionDays });
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetentionDays as logs.RetentionDays, encryptionKey: props.logKey });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `mexc-scalper ${props.job} Lambda`,
@@ -91,6 +94,10 @@ export class ScalperFunction extends Construct {
         id: 'AwsSolutions-L1',
         reason: 'Node.js 22 on purpose: the project targets Node 20+ and is tested on 22; moving to a newer runtime is a deliberate upgrade with its own test run, not something a linter should force.',
       },
+      guardRule(
+        'lambda_inside_vpc_check',
+        'Outside a VPC on purpose: the functions call MEXC, Telegram and AWS APIs over TLS and accept no inbound connection. Inside the VPC they would need a NAT gateway (about $33 a month, more than the rest of the deployment) or several interface endpoints (about $7 a month each) for the same outbound calls.',
+      ),
     ]);
   }
 }

@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { AlarmTopic } from './alarmTopic.js';
 import { ArtifactBuckets } from './artifactBucket.js';
 import type { StageConfig } from './config.js';
+import { DataKey } from './dataKey.js';
 import { HotPathService } from './hotPathService.js';
 import { IdempotencyTable } from './idempotencyTable.js';
 import { Jobs } from './jobs.js';
@@ -19,6 +20,8 @@ import { REPO_ROOT } from './paths.js';
 import { EventQueues } from './queues.js';
 import { TradingSecrets } from './secrets.js';
 import { StateTable } from './stateTable.js';
+import { TelegramWebhook } from './telegramWebhook.js';
+import { WebDashboard } from './webDashboard.js';
 
 /** Dockerfile of the hot path, relative to the repository root (the build context). */
 export const DOCKERFILE = 'fargate/Dockerfile';
@@ -39,6 +42,7 @@ export function hotPathImageFromAsset(): ecs.ContainerImage {
 }
 
 export class ScalperStack extends Stack {
+  readonly dataKey: DataKey;
   readonly stateTable: StateTable;
   readonly idempotencyTable: IdempotencyTable;
   readonly secrets: TradingSecrets;
@@ -50,18 +54,21 @@ export class ScalperStack extends Stack {
   readonly hotPath: HotPathService;
   readonly jobs: Jobs;
   readonly observability: Observability;
+  readonly webDashboard: WebDashboard;
+  readonly telegramWebhook: TelegramWebhook;
   readonly research: ResearchRunner;
 
   constructor(scope: Construct, id: string, props: ScalperStackProps) {
     super(scope, id, props);
     const { config } = props;
 
+    this.dataKey = new DataKey(this, 'DataKey', { stage: config.stage });
     this.stateTable = new StateTable(this, 'State');
     this.idempotencyTable = new IdempotencyTable(this, 'Idempotency');
     this.secrets = new TradingSecrets(this, 'Secrets', { stage: config.stage });
-    this.queues = new EventQueues(this, 'Queues');
+    this.queues = new EventQueues(this, 'Queues', { key: this.dataKey.key });
     this.killSwitch = new KillSwitch(this, 'KillSwitch', { parameterName: config.killSwitchParameterName });
-    this.buckets = new ArtifactBuckets(this, 'Artifacts');
+    this.buckets = new ArtifactBuckets(this, 'Artifacts', { key: this.dataKey.key });
     this.network = new PublicNetwork(this, 'Network', { flowLogBucket: this.buckets.logBucket });
     this.alarmTopic = new AlarmTopic(this, 'Alarms', { email: config.alarmEmail, stage: config.stage });
 
@@ -75,6 +82,7 @@ export class ScalperStack extends Stack {
       killSwitch: this.killSwitch.parameter,
       bucket: this.buckets.bucket,
       mexcCredentials: this.secrets.mexcCredentials,
+      logKey: this.dataKey.key,
     });
 
     this.jobs = new Jobs(this, 'Jobs', {
@@ -87,6 +95,21 @@ export class ScalperStack extends Stack {
       alarmTopic: this.alarmTopic.topic,
       mexcCredentials: this.secrets.mexcCredentials,
       telegramBotToken: this.secrets.telegramBotToken,
+      logKey: this.dataKey.key,
+    });
+
+    // The operator console: the web dashboard and the Telegram webhook (each a Function URL).
+    this.webDashboard = new WebDashboard(this, 'WebDashboard', { config, table: this.stateTable.table, logKey: this.dataKey.key });
+    this.telegramWebhook = new TelegramWebhook(this, 'TelegramWebhook', {
+      config,
+      logKey: this.dataKey.key,
+      table: this.stateTable.table,
+      idempotencyTable: this.idempotencyTable.table,
+      queues: this.queues.queues,
+      killSwitch: this.killSwitch.parameter,
+      botToken: this.secrets.telegramBotToken,
+      dashboardLinkKey: this.webDashboard.linkKey,
+      dashboardUrl: this.webDashboard.url.url,
     });
 
     this.observability = new Observability(this, 'Observability', {
@@ -94,10 +117,10 @@ export class ScalperStack extends Stack {
       topic: this.alarmTopic.topic,
       service: this.hotPath.service,
       queues: this.queues.all(),
-      functions: this.jobs.all(),
+      functions: [...this.jobs.all(), { name: 'telegram-webhook', fn: this.telegramWebhook.fn }, { name: 'dashboard', fn: this.webDashboard.fn }],
     });
 
-    this.research = new ResearchRunner(this, 'Research', { config, bucket: this.buckets.bucket });
+    this.research = new ResearchRunner(this, 'Research', { config, bucket: this.buckets.bucket, logKey: this.dataKey.key });
 
     // What the operator needs after a deploy.
     new CfnOutput(this, 'StateTableName', { value: this.stateTable.table.tableName });
@@ -106,6 +129,10 @@ export class ScalperStack extends Stack {
     new CfnOutput(this, 'MexcCredentialsSecretArn', { value: this.secrets.mexcCredentials.secretArn });
     new CfnOutput(this, 'TelegramBotTokenSecretArn', { value: this.secrets.telegramBotToken.secretArn });
     new CfnOutput(this, 'EmergencyStopFunctionName', { value: this.jobs.functions['emergency-stop'].function.functionName });
+    new CfnOutput(this, 'TelegramWebhookUrl', { value: this.telegramWebhook.url.url, description: 'npm run telegram:webhook -- --stack <this stack> registers it with Telegram' });
+    new CfnOutput(this, 'TelegramWebhookSecretArn', { value: this.telegramWebhook.webhookSecret.secretArn });
+    new CfnOutput(this, 'TelegramTotpSecretArn', { value: this.telegramWebhook.totpSecret.secretArn, description: 'enrol this base32 secret in an authenticator app for /resume' });
+    new CfnOutput(this, 'DashboardUrl', { value: this.webDashboard.url.url, description: 'opens only with a signed link from /dashboard in Telegram' });
     new CfnOutput(this, 'ClusterName', { value: this.hotPath.cluster.clusterName });
     new CfnOutput(this, 'ServiceName', { value: this.hotPath.service.serviceName });
     new CfnOutput(this, 'ResearchStateMachineArn', { value: this.research.stateMachine.stateMachineArn });

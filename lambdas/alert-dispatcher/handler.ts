@@ -25,6 +25,7 @@ import { SecretsManagerSecretSource } from '../../services/adapters/secrets/secr
 import { commonEnv, intVar, parseEnv, required } from '../shared/env.js';
 import { dynamoClient, secretsClient, snsClient } from '../shared/clients.js';
 import { observability } from '../shared/powertools.js';
+import { eventShape, sqsBatch } from '../shared/events.js';
 import { PowertoolsDeliveryLedger, persistenceLayer } from '../shared/idempotency.js';
 
 export const alertDispatcherEnv = {
@@ -51,7 +52,20 @@ const obs = observability('alert-dispatcher');
 export function createAlertDispatcherHandler(getDeps: () => Promise<AlertDispatcherDeps>) {
   const processor = new BatchProcessor(EventType.SQS);
 
-  async function lambdaHandler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  async function lambdaHandler(event: unknown, context: Context): Promise<SQSBatchResponse> {
+    // Bad input is counted and dropped (lambdas/shared/events.ts): a record without a message id
+    // cannot be named in the answer, and an empty failure entry would fail the whole batch.
+    const batch = sqsBatch(event);
+    if (batch.notSqs) {
+      obs.logger.warn('not an SQS batch: ignored', { event: eventShape(event) });
+      obs.metrics.addMetric('EventsRejected', MetricUnit.Count, 1);
+      return { batchItemFailures: [] };
+    }
+    if (batch.dropped > 0) {
+      obs.logger.warn('records without a message id dropped', { dropped: batch.dropped });
+      obs.metrics.addMetric('AlertsMalformed', MetricUnit.Count, batch.dropped);
+    }
+    if (batch.records.length === 0) return { batchItemFailures: [] };
     const deps = await getDeps();
     deps.ledger.registerContext?.(context);
     const recordHandler = async (record: SQSRecord): Promise<void> => {
@@ -70,7 +84,8 @@ export function createAlertDispatcherHandler(getDeps: () => Promise<AlertDispatc
     // One record after another: alerts reach the phone in queue order, and duplicates within a batch
     // meet a finished ledger entry. A batch where every record failed is reported record by record
     // too (not thrown), so SQS's receive counts and the DLQ work the same way in both cases.
-    return processPartialResponse(event, recordHandler, processor, { context, processInParallel: false, throwOnFullBatchFailure: false });
+    const sqs: SQSEvent = { Records: batch.records };
+    return processPartialResponse(sqs, recordHandler, processor, { context, processInParallel: false, throwOnFullBatchFailure: false });
   }
 
   return middy(lambdaHandler).use(injectLambdaContext(obs.logger)).use(logMetrics(obs.metrics)).use(captureLambdaHandler(obs.tracer));

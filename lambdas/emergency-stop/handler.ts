@@ -26,13 +26,14 @@ import type { StateStore } from '../../services/state/types.js';
 import type { SafeExchangeOptions } from '../../services/execution/safeExchange.js';
 import type { SecretSource } from '../../services/ops/secrets.js';
 import type { VenueClient } from '../../services/venue/types.js';
-import { readSwitch } from '../../services/ops/killSwitchEscalation.js';
+import { readSwitch, unknownSwitchAlert } from '../../services/ops/killSwitchEscalation.js';
 import { makeAlert, publishAll } from '../../services/ops/alerts.js';
 import { runEmergencyStop, summarizeEmergencyStop } from '../../services/ops/emergencyStop.js';
 import { SecretsManagerSecretSource } from '../../services/adapters/secrets/secretsManagerSecrets.js';
 import { commonEnv, intVar, listVar, parseEnv, required } from '../shared/env.js';
 import { dynamoClient, secretsClient, sqsClient, ssmClient } from '../shared/clients.js';
 import { observability } from '../shared/powertools.js';
+import { eventShape } from '../shared/events.js';
 import { CachedSsmKillSwitchSource } from '../shared/killSwitchParam.js';
 import { persistenceLayer } from '../shared/idempotency.js';
 import { alertPublisher, stateStore } from '../shared/wiring.js';
@@ -112,6 +113,13 @@ export function createEmergencyStopHandler(getDeps: () => Promise<EmergencyStopH
     venueP.catch(() => undefined);
     const reading = await readSwitch(deps.killSwitch);
     if (!(reading.kind === 'valid' && reading.state === 'EMERGENCY_STOP')) {
+      // A mistyped emergency stop (`emergency_stop`, `EMERGENCY STOP`, empty) must page, not pass quietly.
+      const unknown = unknownSwitchAlert('emergency-stop', reading, deps.now(), 'The emergency stop did NOTHING: no order cancelled, no position closed.');
+      if (unknown) {
+        await publishAll(deps.alerts, [unknown]);
+        obs.logger.warn('kill switch holds an unknown value: nothing done, alert sent', { reading });
+        return { acted: false, switch: reading.kind, trigger };
+      }
       obs.logger.info('kill switch is not EMERGENCY_STOP: nothing to do', { reading });
       return { acted: false, switch: reading.kind === 'valid' ? reading.state : reading.kind, trigger };
     }
@@ -163,7 +171,12 @@ export function createEmergencyStopHandler(getDeps: () => Promise<EmergencyStopH
     }
     const manual = onDemandEvent.safeParse(event);
     if (manual.success) return run(`on demand${manual.data.reason ? `: ${manual.data.reason}` : ''}`, undefined, context);
-    throw new EmergencyStopEventError('expected an SSM "Parameter Store Change" event or {"action": "emergency-stop"}');
+    // Junk (null, a number, an unknown object) is refused without throwing: a throw would count as
+    // a failed emergency stop and be retried by EventBridge (lambdas/shared/events.ts).
+    const why = new EmergencyStopEventError(`expected an SSM "Parameter Store Change" event or {"action": "emergency-stop"}, got ${eventShape(event)}`);
+    obs.logger.warn('event refused', { error: why.message });
+    obs.metrics.addMetric('EventsRejected', MetricUnit.Count, 1);
+    return { acted: false, rejected: why.message };
   }
 
   return middy(lambdaHandler).use(injectLambdaContext(obs.logger)).use(logMetrics(obs.metrics)).use(captureLambdaHandler(obs.tracer));

@@ -19,7 +19,7 @@
  * (promotions and failures are published as alerts when set).
  */
 import middy from '@middy/core';
-import type { Context, ScheduledEvent, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { z } from 'zod';
 import { S3Client } from '@aws-sdk/client-s3';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -37,6 +37,7 @@ import { initTf } from '../../services/ml/tf.js';
 import { dynamoClient, sqsClient } from '../shared/clients.js';
 import { commonEnv, intVar, listVar, parseEnv, required } from '../shared/env.js';
 import { observability } from '../shared/powertools.js';
+import { eventShape, hasRecords, isScheduledEvent, sqsBatch } from '../shared/events.js';
 import { alertPublisher, stateStore } from '../shared/wiring.js';
 
 export const retrainEnv = {
@@ -63,22 +64,30 @@ export interface RetrainHandlerDeps {
 
 const obs = observability('retrain');
 
-function isSqs(event: unknown): event is SQSEvent {
-  return typeof event === 'object' && event !== null && Array.isArray((event as { Records?: unknown }).Records);
-}
 
 /** The handler over its dependencies (tests pass their own). */
 export function createRetrainHandler(getDeps: () => Promise<RetrainHandlerDeps>) {
-  async function lambdaHandler(event: SQSEvent | ScheduledEvent, _context: Context): Promise<SQSBatchResponse | { status: string; reason?: string }> {
+  async function lambdaHandler(event: unknown, _context: Context): Promise<SQSBatchResponse | { status: string; reason?: string }> {
+    if (!hasRecords(event) && !isScheduledEvent(event)) {
+      // Junk (null, a number, an unknown object) neither trains nor throws (lambdas/shared/events.ts).
+      obs.logger.warn('neither a schedule nor an SQS batch: ignored', { event: eventShape(event) });
+      obs.metrics.addMetric('EventsRejected', MetricUnit.Count, 1);
+      return { status: 'rejected', reason: `unknown event (${eventShape(event)})` };
+    }
     const deps = await getDeps();
-    if (!isSqs(event)) {
-      const time = Date.parse(event.time);
+    if (isScheduledEvent(event)) {
+      const time = Date.parse(event.time ?? '');
       const result = await runLogged(deps, { source: 'schedule', reasons: ['hourly schedule'], requestedAt: Number.isFinite(time) ? time : Date.now() });
       return { status: result.status, ...('reason' in result ? { reason: result.reason } : {}) };
     }
     const failures: { itemIdentifier: string }[] = [];
-    const valid: { id: string; time: number; reason: string }[] = [];
-    for (const r of event.Records) {
+    const valid: { id: string; time: number; reason: string; jobId?: string }[] = [];
+    const batch = sqsBatch(event);
+    if (batch.dropped > 0) {
+      obs.logger.warn('records without a message id dropped', { dropped: batch.dropped });
+      obs.metrics.addMetric('RetrainRequestsMalformed', MetricUnit.Count, batch.dropped);
+    }
+    for (const r of batch.records) {
       const parsed = parseEventBody(r.body);
       if (!parsed.ok || parsed.event.type !== 'retrain_request') {
         obs.logger.warn('malformed retrain record', { messageId: r.messageId, detail: parsed.ok ? `unexpected event type ${parsed.event.type}` : parsed.detail });
@@ -86,16 +95,26 @@ export function createRetrainHandler(getDeps: () => Promise<RetrainHandlerDeps>)
         failures.push({ itemIdentifier: r.messageId });
         continue;
       }
-      valid.push({ id: r.messageId, time: parsed.event.time, reason: parsed.event.reason });
+      valid.push({ id: r.messageId, time: parsed.event.time, reason: parsed.event.reason, ...(parsed.event.jobId ? { jobId: parsed.event.jobId } : {}) });
     }
     if (valid.length === 0) return { batchItemFailures: failures };
     const trigger: RetrainTrigger = { source: 'queue', reasons: [...new Set(valid.map((v) => v.reason))].slice(0, 20), requestedAt: Math.max(...valid.map((v) => v.time)) };
     let retry = false;
+    // Operators' jobs (Telegram /ml_retrain) are answered once the run is over (not when deferred:
+    // the records come back and are answered then), through the alerts queue to the chat.
+    const jobs = [...new Set(valid.flatMap((v) => (v.jobId ? [v.jobId] : [])))];
     try {
       const result = await runLogged(deps, trigger);
       retry = result.status === 'deferred';
+      if (!retry && jobs.length > 0) {
+        const detail = result.status === 'done' ? `model ${result.version} ${result.promoted ? 'promoted' : 'kept out'}: ${result.decision.reason}` : `${result.status}${'reason' in result ? `: ${String(result.reason)}` : ''}`;
+        await sendAlert(deps, { type: 'alert', id: `retrain:job:${jobs[0]!}`.slice(0, 128), time: Date.now(), severity: 'info', title: `retrain job ${jobs.join(', ')} finished`.slice(0, 200), detail: detail.slice(0, 4000) });
+      }
     } catch (err) {
       retry = !(err instanceof RetrainDataError);
+      if (!retry && jobs.length > 0) {
+        await sendAlert(deps, { type: 'alert', id: `retrain:job:${jobs[0]!}`.slice(0, 128), time: Date.now(), severity: 'warning', title: `retrain job ${jobs.join(', ')} did not run`.slice(0, 200), detail: (err instanceof Error ? err.message : String(err)).slice(0, 4000) });
+      }
     }
     if (retry) for (const v of valid) failures.push({ itemIdentifier: v.id });
     return { batchItemFailures: failures };

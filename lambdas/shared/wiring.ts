@@ -19,5 +19,5 @@ export function stateStore(client: DynamoDBClient, tableName: string, logger: Lo
 
 /** Publishes alerts (and only alerts: the other queues are not configured for these jobs). */
 export function alertPublisher(client: SQSClient, alertsQueueUrl: string, eventsQueueUrl?: string): EventPublisher {
-  return new SqsEventPublisher({ client, queueUrls: { alerts: alertsQueueUrl, events: eventsQueueUrl ?? '', retrain: '' } });
+  return new SqsEventPublisher({ client, queueUrls: { alerts: alertsQueueUrl, ...(eventsQueueUrl ? { events: eventsQueueUrl } : {}) } });
 }

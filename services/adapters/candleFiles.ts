@@ -2,38 +2,103 @@
  * File access for market data: reads candle and tick CSV files (plain or gzip) from disk and hands
  * the text to the pure parsers in services/candles. Also finds data files under folders and takes
  * the symbol from a path such as `candles/binance-spot/BTCUSDT/1m-2021-03-26_2021-04-30.csv.gz`.
+ *
+ * Candle files are streamed: read (or, gzip, decompressed) into bytes and handed to the parser in
+ * chunks, never as one string, which JavaScript caps at 512 MB (ERR_STRING_TOO_LONG). Only regular
+ * files are read: a FIFO named `x.csv` would block the read for ever, so it is refused (opened
+ * non-blocking and checked before any read).
  */
-import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { gunzipSync } from 'node:zlib';
 import { DataValidationError } from '../core/errors.js';
 import { symbolId, type SymbolId } from '../core/types.js';
-import { parseCandleCsv, type ParsedCandles } from '../candles/candleCsv.js';
+import { CandleCsvParser, type ParsedCandles } from '../candles/candleCsv.js';
 import { parseQuotesCsv, parseTradesCsv, type TickReport } from '../candles/tickCsv.js';
 import type { BookTop, Trade } from '../core/types.js';
 
 const DATA_FILE_RE = /\.csv(\.gz)?$/i;
 
-/** Reads a .csv or .csv.gz file as UTF-8 text. Throws DataValidationError naming the path. */
-export function readDataFile(path: string): string {
-  let buf: Buffer;
+/** Bytes read (or decompressed bytes handed on) at a time by the streaming reader. */
+export const READ_CHUNK_BYTES = 8 << 20;
+
+/** What a non-regular file is, in words. */
+function kindOf(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isDirectory()) return 'a folder';
+  return 'not a regular file';
+}
+
+/** Opens a data file for reading; anything but a regular file is refused before a byte is read. */
+function openRegular(path: string): number {
+  let fd: number;
   try {
-    buf = readFileSync(path);
+    // Non-blocking: opening a FIFO for reading would otherwise wait for a writer.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     if (isNotFound(err)) throw new DataValidationError(`no such file or folder: ${path}`, { cause: err });
-    throw new DataValidationError(`${path}: cannot read file (${(err as Error).message})`, { cause: err });
+    throw new DataValidationError(`${path}: cannot read file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
   }
-  // Decide by content, not name: gzip streams start with the magic bytes 1f 8b.
-  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
-    try {
-      buf = gunzipSync(buf);
-    } catch (err) {
-      throw new DataValidationError(`${path}: not a valid gzip file (${(err as Error).message}; expected gzip-compressed CSV)`, { cause: err });
+  const st = fstatSync(fd);
+  if (!st.isFile()) {
+    closeSync(fd);
+    throw new DataValidationError(`${path}: ${kindOf(st)}, not a regular file; refusing to read it (expected a .csv or .csv.gz file)`);
+  }
+  return fd;
+}
+
+/**
+ * Hands the file's text to `onText` in chunks (UTF-8 decoded across chunk boundaries). Gzip is told
+ * by content (magic bytes 1f 8b), not by name. Throws DataValidationError naming the path.
+ */
+export function readDataFileChunks(path: string, onText: (text: string) => void, chunkBytes = READ_CHUNK_BYTES): void {
+  const fd = openRegular(path);
+  try {
+    const head = Buffer.alloc(2);
+    const n = readSync(fd, head, 0, 2, 0);
+    const gzip = n === 2 && head[0] === 0x1f && head[1] === 0x8b;
+    if (!gzip && /\.gz$/i.test(path)) throw new DataValidationError(`${path}: not a gzip file (expected gzip-compressed CSV for a .gz name)`);
+    const decoder = new StringDecoder('utf8');
+    if (gzip) {
+      let plain: Buffer;
+      try {
+        plain = gunzipSync(readFileSync(fd));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (err instanceof RangeError || code === 'ERR_BUFFER_TOO_LARGE') {
+          throw new DataValidationError(`${path}: too large to decompress in memory (${(err as Error).message}); decompress it and pass the .csv`, { cause: err });
+        }
+        throw new DataValidationError(`${path}: not a valid gzip file (${(err as Error).message}; expected gzip-compressed CSV)`, { cause: err });
+      }
+      for (let i = 0; i < plain.length; i += chunkBytes) onText(decoder.write(plain.subarray(i, i + chunkBytes)));
+    } else {
+      const buf = Buffer.allocUnsafe(chunkBytes);
+      for (let pos = 0; ; ) {
+        const got = readSync(fd, buf, 0, chunkBytes, pos);
+        if (got === 0) break;
+        pos += got;
+        onText(decoder.write(buf.subarray(0, got)));
+      }
     }
-  } else if (/\.gz$/i.test(path)) {
-    throw new DataValidationError(`${path}: not a gzip file (expected gzip-compressed CSV for a .gz name)`);
+    const rest = decoder.end();
+    if (rest !== '') onText(rest);
+  } finally {
+    closeSync(fd);
   }
-  return buf.toString('utf8');
+}
+
+/** Reads a .csv or .csv.gz file as one UTF-8 string (tick files). Throws DataValidationError naming the path. */
+export function readDataFile(path: string): string {
+  const parts: string[] = [];
+  readDataFileChunks(path, (t) => parts.push(t));
+  try {
+    return parts.join('');
+  } catch (err) {
+    throw new DataValidationError(`${path}: too large to read as one text (${(err as Error).message})`, { cause: err });
+  }
 }
 
 /** Options of loadCandleFile (see parseCandleCsv). */
@@ -42,11 +107,16 @@ export interface LoadCandleOptions {
   repair?: boolean;
   /** Bar interval for gap detection; inferred from the data when absent. */
   intervalMs?: number;
+  /** Read size of the stream (tests use small ones to cross chunk boundaries). */
+  chunkBytes?: number;
 }
 
-/** Reads and parses a candle file; the path is the `source` in messages and in the report. */
+/** Reads and parses a candle file, streamed; the path is the `source` in messages and in the report. */
 export function loadCandleFile(path: string, opts: LoadCandleOptions = {}): ParsedCandles {
-  return parseCandleCsv(readDataFile(path), { source: path, ...opts });
+  const { chunkBytes, ...parse } = opts;
+  const parser = new CandleCsvParser({ source: path, ...parse });
+  readDataFileChunks(path, (t) => parser.push(t), chunkBytes);
+  return parser.end();
 }
 
 /** Reads and parses a trades file (`timestamp_ms,trade_id,price,quantity,buyer_maker`). */
@@ -98,6 +168,7 @@ export function expandDataPaths(paths: readonly string[]): string[] {
       walk(p, found);
       if (found.size === before) throw new DataValidationError(`${p}: no .csv or .csv.gz files in this folder or below (expected candle files such as BTCUSDT/1m-2025-03-01_2025-03-15.csv.gz)`);
     } else {
+      if (!st.isFile()) throw new DataValidationError(`${p}: ${kindOf(st)}, not a regular file; refusing to read it (expected a .csv or .csv.gz file)`);
       if (!DATA_FILE_RE.test(p)) throw new DataValidationError(`${p}: not a data file (expected a .csv or .csv.gz file)`);
       found.add(p);
     }
@@ -110,11 +181,21 @@ const MAX_DEPTH = 32;
 
 function walk(dir: string, out: Set<string>, depth = 0): void {
   if (depth > MAX_DEPTH) throw new DataValidationError(`${dir}: folders nested more than ${MAX_DEPTH} deep (a symlink cycle?)`);
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    throw new DataValidationError(`${dir}: cannot read this folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+  }
+  for (const entry of entries) {
     if (entry.name.startsWith('.')) continue;
     const full = join(dir, entry.name);
     if (entry.isDirectory() || (entry.isSymbolicLink() && statOrNull(full)?.isDirectory())) walk(full, out, depth + 1);
-    else if (DATA_FILE_RE.test(entry.name)) out.add(full);
+    else if (DATA_FILE_RE.test(entry.name)) {
+      const st = entry.isFile() ? undefined : statOrNull(full);
+      if (st && !st.isFile()) throw new DataValidationError(`${full}: ${kindOf(st)}, not a regular file; refusing to read it (expected a .csv or .csv.gz file)`);
+      out.add(full);
+    }
   }
 }
 
@@ -123,7 +204,7 @@ function statOrNull(p: string): Stats | null {
     return statSync(p);
   } catch (err) {
     if (isNotFound(err)) return null;
-    throw new DataValidationError(`${p}: cannot read (${(err as Error).message})`, { cause: err });
+    throw new DataValidationError(`${p}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
   }
 }
 

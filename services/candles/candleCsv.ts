@@ -10,6 +10,15 @@
  * repeats an earlier one is dropped, the first in file order being kept (counted as `duplicates`):
  * neither changes a price, and everything downstream needs one candle per open time, in order.
  * Gaps are counted, not filled (see gaps.ts).
+ *
+ * The text may come in chunks of any size (CandleCsvParser.push): a file over 512 MB cannot be one
+ * JavaScript string (ERR_STRING_TOO_LONG), so services/adapters/candleFiles.ts streams it; lines may
+ * cross chunk boundaries, and one line longer than MAX_LINE_CHARS is refused.
+ *
+ * Values beyond MAX_PRICE / MAX_VOLUME (e.g. 1e308) are no prices: they would overflow the money
+ * arithmetic downstream (`outOfRange`). A handful of rows more than STRAY_GAP_MS from the rest of the
+ * file (a row stamped 1970 or 2090 in a 2021 file) would silently stretch the run over decades and
+ * change its PnL and per-day figures: they are quarantined (`strayTime`), or refused in strict mode.
  */
 import { DataValidationError } from '../core/errors.js';
 import type { Candle } from '../core/types.js';
@@ -28,12 +37,16 @@ export const DROP_REASONS = [
   'negative',
   /** A price is zero (no market trades at zero; it is a placeholder or a broken feed). */
   'zeroPrice',
+  /** A price above MAX_PRICE or a volume above MAX_VOLUME (1e308 is no price; it overflows the arithmetic downstream). */
+  'outOfRange',
   /** high < low. Checked first, so such a row is not also counted under the two reasons below. */
   'highBelowLow',
   /** high < max(open, close): the high is not the highest price of the bar. */
   'highBelowOpenClose',
   /** low > min(open, close): the low is not the lowest price of the bar. */
   'lowAboveOpenClose',
+  /** A valid row in a small cluster more than STRAY_GAP_MS away from the rest of the file (quarantined). */
+  'strayTime',
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
@@ -82,6 +95,17 @@ export interface ParsedCandles {
   readonly report: DataQualityReport;
 }
 
+/** Highest price accepted (quote per base unit); no listed asset is near it. */
+export const MAX_PRICE = 1e9;
+/** Highest volume accepted (base units per bar); memecoins trade up to ~1e13 a minute. */
+export const MAX_VOLUME = 1e18;
+/** Longest line accepted (characters): a candle row is under 200; a file without newlines is no CSV. */
+export const MAX_LINE_CHARS = 1 << 20;
+/** A cluster of rows this far (30 days) from the rest of the file is a stray candidate. */
+export const STRAY_GAP_MS = 30 * 24 * 3600_000;
+/** A cluster is stray when it is not the largest and holds at most this many rows, or 1% of them. */
+export const STRAY_MAX_ROWS = 10;
+
 const COLUMNS: readonly ColumnSpec[] = [
   { name: 'open_time', aliases: ['open_time', 'timestamp', 'time'] },
   { name: 'open', aliases: ['open'] },
@@ -109,18 +133,138 @@ interface RowProblem {
  * left after repair, and (strict mode) the first bad row.
  */
 export function parseCandleCsv(text: string, opts: ParseCandleOptions): ParsedCandles {
-  const { source } = opts;
-  const repair = opts.repair ?? false;
-  const reader = new CsvLineReader(text);
-  if (!reader.next()) throw new DataValidationError(`${source}: no data rows (expected a header ${EXPECTED_HEADER} followed by one candle per line)`);
+  const parser = new CandleCsvParser(opts);
+  parser.push(text);
+  return parser.end();
+}
 
-  // Header detection: a first line whose first field is not a timestamp is a header.
-  let cols = [0, 1, 2, 3, 4, 5];
-  let names = COLUMNS.map((c) => c.name);
-  let width = 6;
-  let columnsText = EXPECTED_HEADER;
-  let hasRow = true;
-  if (Number.isNaN(reader.time(0)) && !looksLikeDataRow(reader)) {
+/** parseCandleCsv over text that arrives in chunks: `push` each, then `end` (see the file comment). */
+export class CandleCsvParser {
+  private readonly source: string;
+  private readonly repair: boolean;
+  private carry = '';
+  private nextLine = 1;
+  private atStart = true;
+  private headerDone = false;
+  private cols = [0, 1, 2, 3, 4, 5];
+  private names = COLUMNS.map((c) => c.name);
+  private width = 6;
+  private columnsText = EXPECTED_HEADER;
+  private readonly dropped: Record<DropReason, number> = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
+  private readonly candles: Candle[] = [];
+  private rows = 0;
+  private droppedTotal = 0;
+  private reordered = 0;
+  private maxTime = -Infinity;
+  private ended = false;
+
+  constructor(private readonly opts: ParseCandleOptions) {
+    this.source = opts.source;
+    this.repair = opts.repair ?? false;
+  }
+
+  /** Parses every complete line of `chunk` (with what was left of the previous one). */
+  push(chunk: string): void {
+    if (this.ended) throw new Error('CandleCsvParser: push after end');
+    let text = this.carry + chunk;
+    const cut = text.lastIndexOf('\n');
+    if (cut === -1) {
+      this.carry = text;
+      this.checkCarry();
+      return;
+    }
+    this.carry = text.slice(cut + 1);
+    text = text.slice(0, cut + 1);
+    this.checkCarry();
+    this.lines(text);
+  }
+
+  /** Parses the last line and returns the candles and the report (throws as parseCandleCsv does). */
+  end(): ParsedCandles {
+    if (this.ended) throw new Error('CandleCsvParser: end called twice');
+    this.ended = true;
+    if (this.carry !== '') this.lines(this.carry);
+    this.carry = '';
+    const { source, dropped, candles } = this;
+    if (!this.headerDone) throw new DataValidationError(`${source}: no data rows (expected a header ${EXPECTED_HEADER} followed by one candle per line)`);
+    if (this.rows === 0) throw new DataValidationError(`${source}: no data rows after the header (expected one candle per line: ${EXPECTED_HEADER})`);
+    if (candles.length === 0) throw this.noneLeft();
+
+    // Array.prototype.sort is stable, so among equal open times the first in file order stays first.
+    if (this.reordered > 0) candles.sort((a, b) => a.openTime - b.openTime);
+    let duplicates = 0;
+    let w = 1;
+    for (let r = 1; r < candles.length; r++) {
+      const c = candles[r]!;
+      if (c.openTime === candles[w - 1]!.openTime) duplicates++;
+      else candles[w++] = c;
+    }
+    candles.length = w;
+    this.quarantineStrays();
+
+    let zeroVolumeBars = 0;
+    for (const c of candles) if (c.volume === 0) zeroVolumeBars++;
+    const intervalMs = this.opts.intervalMs ?? inferIntervalMs(candles);
+    let gaps = 0;
+    let missingBars = 0;
+    if (intervalMs !== null) {
+      for (const g of detectGaps(candles, intervalMs)) {
+        gaps++;
+        missingBars += g.missingBars;
+      }
+    }
+    return {
+      candles,
+      report: {
+        source,
+        rows: this.rows,
+        candles: candles.length,
+        dropped,
+        droppedTotal: this.droppedTotal,
+        duplicates,
+        reordered: this.reordered,
+        gaps,
+        missingBars,
+        zeroVolumeBars,
+        firstOpenTime: candles[0]!.openTime,
+        lastOpenTime: candles[candles.length - 1]!.openTime,
+        intervalMs,
+      },
+    };
+  }
+
+  private checkCarry(): void {
+    if (this.carry.length > MAX_LINE_CHARS) {
+      throw new DataValidationError(`${this.source}:${this.nextLine}: a line longer than ${MAX_LINE_CHARS} characters (expected one candle per line: ${EXPECTED_HEADER})`);
+    }
+  }
+
+  private noneLeft(): DataValidationError {
+    const why = DROP_REASONS.filter((r) => this.dropped[r] > 0)
+      .map((r) => `${r} ${this.dropped[r]}`)
+      .join(', ');
+    return new DataValidationError(`${this.source}: no valid candles: all ${this.rows} data rows were dropped (${why})`);
+  }
+
+  /** Parses whole lines (the last may lack its newline only at the end of the input). */
+  private lines(text: string): void {
+    const reader = new CsvLineReader(text, this.nextLine, this.atStart);
+    this.atStart = false;
+    let hasRow = reader.next();
+    if (hasRow && !this.headerDone) {
+      this.headerDone = true;
+      hasRow = this.header(reader);
+    }
+    for (; hasRow; hasRow = reader.next()) this.row(reader);
+    // Lines in this text, blank ones included: the next text continues the count.
+    this.nextLine += countLines(text);
+  }
+
+  /** Header detection on the first non-blank line; true when that line is a data row. */
+  private header(reader: CsvLineReader): boolean {
+    const { source } = this;
+    // A first line whose first field is not a timestamp is a header.
+    if (!(Number.isNaN(reader.time(0)) && !looksLikeDataRow(reader))) return true;
     if (reader.count > MAX_COLUMNS) throw new DataValidationError(`${source}:${reader.line}: header has ${reader.count} columns (expected at most ${MAX_COLUMNS})`);
     const resolved = resolveHeader(reader, COLUMNS);
     if ('missing' in resolved) {
@@ -129,33 +273,16 @@ export function parseCandleCsv(text: string, opts: ParseCandleOptions): ParsedCa
         `${source}:${reader.line}: header "${reader.lineText()}" has no ${m.name} column (expected ${m.aliases.join('|')}; full header ${EXPECTED_HEADER})`,
       );
     }
-    cols = resolved.indexes;
-    names = cols.map((c) => reader.field(c).trim());
-    width = reader.count;
-    columnsText = reader.lineText();
-    hasRow = reader.next();
+    this.cols = resolved.indexes;
+    this.names = this.cols.map((c) => reader.field(c).trim());
+    this.width = reader.count;
+    this.columnsText = reader.lineText();
+    return reader.next();
   }
-  const [cT, cO, cH, cL, cC, cV] = cols as [number, number, number, number, number, number];
 
-  const dropped: Record<DropReason, number> = {
-    columnCount: 0,
-    badTime: 0,
-    nonNumeric: 0,
-    negative: 0,
-    zeroPrice: 0,
-    highBelowLow: 0,
-    highBelowOpenClose: 0,
-    lowAboveOpenClose: 0,
-  };
-  const candles: Candle[] = [];
-  let rows = 0;
-  let droppedTotal = 0;
-  let reordered = 0;
-  let maxTime = -Infinity;
-  const valueCols = [cO, cH, cL, cC, cV];
-
-  for (; hasRow; hasRow = reader.next()) {
-    rows++;
+  private row(reader: CsvLineReader): void {
+    this.rows++;
+    const [cT, cO, cH, cL, cC, cV] = this.cols as [number, number, number, number, number, number];
     let problem: RowProblem | null = null;
     let time = NaN;
     let open = NaN;
@@ -163,8 +290,8 @@ export function parseCandleCsv(text: string, opts: ParseCandleOptions): ParsedCa
     let low = NaN;
     let close = NaN;
     let volume = NaN;
-    if (reader.count !== width) {
-      problem = { reason: 'columnCount', what: `${reader.count} columns`, expected: `${width}: ${columnsText}` };
+    if (reader.count !== this.width) {
+      problem = { reason: 'columnCount', what: `${reader.count} columns`, expected: `${this.width}: ${this.columnsText}` };
     } else {
       time = reader.time(cT);
       open = reader.num(cO);
@@ -174,73 +301,68 @@ export function parseCandleCsv(text: string, opts: ParseCandleOptions): ParsedCa
       volume = reader.num(cV);
       // One comparison chain for the common, valid row (NaN fails every comparison); the detailed
       // checks only run for a row that fails it.
-      const ok = time >= 0 && open > 0 && close > 0 && low > 0 && volume >= 0 && high >= low && high >= open && high >= close && low <= open && low <= close;
+      const ok =
+        time >= 0 && open > 0 && close > 0 && low > 0 && volume >= 0 && high >= low && high >= open && high >= close && low <= open && low <= close && high <= MAX_PRICE && volume <= MAX_VOLUME;
       if (!ok) {
         problem = Number.isNaN(time)
-          ? { reason: 'badTime', what: `${names[0]} "${reader.field(cT)}" is not a timestamp`, expected: 'epoch ms, epoch seconds or ISO-8601 such as 2021-03-26T03:00:00Z' }
-          : checkValues([open, high, low, close, volume], names, reader, valueCols);
+          ? { reason: 'badTime', what: `${this.names[0]} "${reader.field(cT)}" is not a timestamp`, expected: 'epoch ms, epoch seconds or ISO-8601 such as 2021-03-26T03:00:00Z' }
+          : checkValues([open, high, low, close, volume], this.names, reader, [cO, cH, cL, cC, cV]);
       }
     }
     if (problem) {
-      if (!repair) throw new DataValidationError(`${source}:${reader.line}: ${problem.what} (expected ${problem.expected})`);
-      dropped[problem.reason]++;
-      droppedTotal++;
-      continue;
+      if (!this.repair) throw new DataValidationError(`${this.source}:${reader.line}: ${problem.what} (expected ${problem.expected})`);
+      this.dropped[problem.reason]++;
+      this.droppedTotal++;
+      return;
     }
-    if (time < maxTime) reordered++;
-    else maxTime = time;
-    candles.push({ openTime: time, open, high, low, close, volume });
+    if (time < this.maxTime) this.reordered++;
+    else this.maxTime = time;
+    this.candles.push({ openTime: time, open, high, low, close, volume });
   }
 
-  if (rows === 0) throw new DataValidationError(`${source}: no data rows after the header (expected one candle per line: ${EXPECTED_HEADER})`);
-  if (candles.length === 0) {
-    const why = DROP_REASONS.filter((r) => dropped[r] > 0)
-      .map((r) => `${r} ${dropped[r]}`)
-      .join(', ');
-    throw new DataValidationError(`${source}: no valid candles: all ${rows} data rows were dropped (${why})`);
-  }
-
-  // Array.prototype.sort is stable, so among equal open times the first in file order stays first.
-  if (reordered > 0) candles.sort((a, b) => a.openTime - b.openTime);
-  let duplicates = 0;
-  let w = 1;
-  for (let r = 1; r < candles.length; r++) {
-    const c = candles[r]!;
-    if (c.openTime === candles[w - 1]!.openTime) duplicates++;
-    else candles[w++] = c;
-  }
-  candles.length = w;
-
-  let zeroVolumeBars = 0;
-  for (const c of candles) if (c.volume === 0) zeroVolumeBars++;
-  const intervalMs = opts.intervalMs ?? inferIntervalMs(candles);
-  let gaps = 0;
-  let missingBars = 0;
-  if (intervalMs !== null) {
-    for (const g of detectGaps(candles, intervalMs)) {
-      gaps++;
-      missingBars += g.missingBars;
+  /**
+   * Splits the sorted candles where two neighbours are more than STRAY_GAP_MS apart and removes
+   * the small clusters (see STRAY_MAX_ROWS) that are not the largest one: quarantined and counted
+   * in repair mode, refused in strict mode.
+   */
+  private quarantineStrays(): void {
+    const c = this.candles;
+    const clusters: { from: number; to: number }[] = [];
+    let from = 0;
+    for (let i = 1; i <= c.length; i++) {
+      if (i === c.length || c[i]!.openTime - c[i - 1]!.openTime > STRAY_GAP_MS) {
+        clusters.push({ from, to: i });
+        from = i;
+      }
     }
+    if (clusters.length < 2) return;
+    const size = (k: { from: number; to: number }) => k.to - k.from;
+    const largest = clusters.reduce((a, b) => (size(b) > size(a) ? b : a));
+    const small = Math.max(STRAY_MAX_ROWS, Math.floor(c.length / 100));
+    const strays = clusters.filter((k) => k !== largest && size(k) <= small);
+    if (strays.length === 0) return;
+    const n = strays.reduce((t, k) => t + size(k), 0);
+    if (!this.repair) {
+      const first = strays[0]!;
+      throw new DataValidationError(
+        `${this.source}: ${n} row(s) lie more than ${STRAY_GAP_MS / 86_400_000} days from the rest of the file, the first at ${new Date(c[first.from]!.openTime).toISOString()} (expected one continuous period; a stray row would stretch the run over the gap)`,
+      );
+    }
+    const drop = new Set<number>();
+    for (const k of strays) for (let i = k.from; i < k.to; i++) drop.add(i);
+    let w = 0;
+    for (let i = 0; i < c.length; i++) if (!drop.has(i)) c[w++] = c[i]!;
+    c.length = w;
+    this.dropped.strayTime += n;
+    this.droppedTotal += n;
   }
+}
 
-  return {
-    candles,
-    report: {
-      source,
-      rows,
-      candles: candles.length,
-      dropped,
-      droppedTotal,
-      duplicates,
-      reordered,
-      gaps,
-      missingBars,
-      zeroVolumeBars,
-      firstOpenTime: candles[0]!.openTime,
-      lastOpenTime: candles[candles.length - 1]!.openTime,
-      intervalMs,
-    },
-  };
+function countLines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  // A last line without its newline (only at the end of the input) is a line too.
+  return text.length > 0 && text.charCodeAt(text.length - 1) !== 10 ? n + 1 : n;
 }
 
 /**
@@ -265,6 +387,10 @@ function checkValues(v: readonly number[], names: readonly string[], reader: Csv
   }
   for (let i = 0; i < 4; i++) {
     if (v[i] === 0) return { reason: 'zeroPrice', what: `${names[i + 1]} is 0`, expected: 'a price > 0' };
+  }
+  for (let i = 0; i < 5; i++) {
+    const max = i === 4 ? MAX_VOLUME : MAX_PRICE;
+    if (v[i]! > max) return { reason: 'outOfRange', what: `${names[i + 1]} ${v[i]} is out of range`, expected: `${i === 4 ? 'a volume' : 'a price'} at most ${max}` };
   }
   const [open, high, low, close] = v as [number, number, number, number];
   if (high < low) return { reason: 'highBelowLow', what: `high ${high} is below low ${low}`, expected: 'high >= low' };

@@ -22,9 +22,18 @@ export class CsvLineReader {
   private readonly starts = new Int32Array(MAX_COLUMNS);
   private readonly ends = new Int32Array(MAX_COLUMNS);
 
-  constructor(private readonly text: string) {
+  /**
+   * `firstLine` numbers the text's first line (a chunk of a longer input continues the count);
+   * `atStart` says the text is the start of the input, where a byte-order mark may stand.
+   */
+  constructor(
+    private readonly text: string,
+    firstLine = 1,
+    atStart = true,
+  ) {
+    this.line = firstLine - 1;
     // A UTF-8 byte-order mark would otherwise become part of the first header name.
-    if (text.charCodeAt(0) === 0xfeff) this.pos = 1;
+    if (atStart && text.charCodeAt(0) === 0xfeff) this.pos = 1;
   }
 
   /** Advances to the next non-blank line; false at the end of the text. */

@@ -10,6 +10,11 @@ import { ConfigError } from '../core/errors.js';
 
 const pct = (def: number) => z.number().min(0).max(100).default(def);
 const positive = (def: number) => z.number().positive().default(def);
+/**
+ * An amount of money in the quote currency, between `min` and a trillion: a balance of 1e-30 or
+ * 1e300 is a typo, not an account, and would only produce meaningless sizes or overflow.
+ */
+const money = (min: number, def: number, why: string) => z.number().min(min, `at least ${min} (${why})`).max(1e12, 'at most 1e12').default(def);
 
 export const MODES = ['standard', 'hf'] as const;
 export type Mode = (typeof MODES)[number];
@@ -118,14 +123,16 @@ export const riskProfileSchema = z.strictObject({
   maxPositions: z.number().int().min(1).max(50),
   dailyLossLimitPct: z.number().gt(0).max(100),
   weeklyLossLimitPct: z.number().gt(0).max(100),
+  /** No new entries once equity is down this much from the UTC month's start (until the 1st). */
+  monthlyLossLimitPct: z.number().gt(0).max(100),
 });
 export type RiskProfile = z.infer<typeof riskProfileSchema>;
 
 /** The three built-in profiles from the product brief. */
 export const RISK_PROFILES: Record<RiskProfileName, RiskProfile> = {
-  conservative: { riskPerTradePct: 1, maxPositions: 3, dailyLossLimitPct: 2, weeklyLossLimitPct: 5 },
-  moderate: { riskPerTradePct: 1.5, maxPositions: 5, dailyLossLimitPct: 3, weeklyLossLimitPct: 7 },
-  aggressive: { riskPerTradePct: 2, maxPositions: 8, dailyLossLimitPct: 4, weeklyLossLimitPct: 10 },
+  conservative: { riskPerTradePct: 1, maxPositions: 3, dailyLossLimitPct: 2, weeklyLossLimitPct: 5, monthlyLossLimitPct: 10 },
+  moderate: { riskPerTradePct: 1.5, maxPositions: 5, dailyLossLimitPct: 3, weeklyLossLimitPct: 7, monthlyLossLimitPct: 10 },
+  aggressive: { riskPerTradePct: 2, maxPositions: 8, dailyLossLimitPct: 4, weeklyLossLimitPct: 10, monthlyLossLimitPct: 10 },
 };
 
 export const riskSchema = z
@@ -136,8 +143,8 @@ export const riskSchema = z
     /** A position's notional never exceeds this percent of the balance. */
     maxPositionPct: pct(10),
     /** Notional clamps (quote currency). Below the minimum the intent is rejected. */
-    minNotional: z.number().min(0).default(5),
-    maxNotional: z.number().positive().default(100_000),
+    minNotional: money(0, 5, 'an order value'),
+    maxNotional: money(1, 100_000, 'an order value'),
     /** Sum of open notionals never exceeds this percent of the balance. */
     maxTotalExposurePct: pct(50),
     /** After a position on a symbol closes, no new entry on it for this many minutes. */
@@ -158,7 +165,7 @@ export const riskSchema = z
 
 export const backtestSchema = z
   .strictObject({
-    initialBalance: z.number().positive().default(10_000),
+    initialBalance: money(10, 10_000, 'a balance below 10 cannot place an order above the exchange minimum'),
     quoteAsset: z.string().default('USDT'),
     makerFeePct: z.number().min(0).max(1).default(0),
     takerFeePct: z.number().min(0).max(1).default(0.05),
@@ -173,7 +180,7 @@ export const backtestSchema = z
      * The exchange's minimum order value (quote). Tick and lot sizes are inferred from the data:
      * the finest decimal seen in its prices and volumes.
      */
-    marketMinNotional: z.number().min(0).default(1),
+    marketMinNotional: money(0, 1, 'an order value'),
   })
   .prefault({});
 

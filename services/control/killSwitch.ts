@@ -47,6 +47,11 @@ export interface KillSwitchReading {
    * parameter); the switch then treats it as PAUSED and reports this text.
    */
   readonly problem?: string;
+  /**
+   * Who set the value and why, as the writer stored it ("telegram 123 @ana: /pause"), when the
+   * source keeps it (the file's reason, the SSM parameter's description). Shown in the change line.
+   */
+  readonly reason?: string;
 }
 
 /**
@@ -100,6 +105,23 @@ export interface KillSwitchChange {
   /** Epoch ms of the read (or write) that produced the change. */
   readonly at: number;
   readonly cause: KillSwitchChangeCause;
+  /** Who made the change and why, when known (the stored reason, or the reason given to `set`). */
+  readonly reason?: string;
+}
+
+/** The change in words, for a log line: who changed it, or why the switch chose the state itself. */
+export function describeKillSwitchChange(c: KillSwitchChange): string {
+  const arrow = `${c.from ?? '-'} -> ${c.to}`;
+  switch (c.cause) {
+    case 'source':
+      return `${arrow} by ${c.reason ? `"${c.reason}"` : 'an unnamed writer'} (read from the switch)`;
+    case 'write':
+      return `${arrow} by this process${c.reason ? `: "${c.reason}"` : ''}`;
+    case 'invalid_value':
+      return `${arrow}: the switch holds an invalid value, treated as ${c.to}`;
+    case 'stale':
+      return `${arrow}: the switch could not be read for too long, treated as ${c.to}`;
+  }
 }
 
 /** Something an operator should know about; the switch never throws for these. */
@@ -245,7 +267,7 @@ export class KillSwitch {
     this.lastGood = state;
     this.lastGoodAt = t;
     this.lastAttemptAt = t;
-    this.apply(state, t, 'write');
+    this.apply(state, t, 'write', reason);
   }
 
   private async refresh(t: number): Promise<KillSwitchState> {
@@ -259,7 +281,7 @@ export class KillSwitch {
     if (parsed.ok) {
       this.lastGood = parsed.state;
       this.lastGoodAt = t;
-      this.apply(parsed.state, t, 'source');
+      this.apply(parsed.state, t, 'source', reading.reason);
       return parsed.state;
     }
     // The read itself worked, so this is not staleness; the last good value is not updated, since
@@ -294,11 +316,11 @@ export class KillSwitch {
     }
   }
 
-  private apply(to: KillSwitchState, at: number, cause: KillSwitchChangeCause): void {
+  private apply(to: KillSwitchState, at: number, cause: KillSwitchChangeCause, reason?: string): void {
     const from = this.state;
     this.state = to;
     if (from === to) return;
-    const change: KillSwitchChange = { from, to, at, cause };
+    const change: KillSwitchChange = { from, to, at, cause, ...(reason ? { reason: reason.slice(0, 500) } : {}) };
     for (const l of [...this.listeners]) {
       // A throwing listener must not stop the others or break the read loop.
       try {

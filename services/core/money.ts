@@ -171,9 +171,10 @@ export class Dec {
 
   /** Nearest float; for indicators, charts and ratios, never for booking. */
   toNumber(): number {
-    // Through the decimal string, so the float is exactly the one a parser would give for the same
-    // decimal (590.33 stays 590.33): prices converted here are compared with candle prices.
-    return Number(this.toString());
+    // Through a decimal string, so the float is exactly the one a parser would give for the same
+    // decimal (590.33 stays 590.33): prices converted here are compared with candle prices. The
+    // scientific form "59033e-2" is that decimal, without building the fixed-point string.
+    return Number(`${this.raw}e-${DEC_SCALE}`);
   }
 
   /** Plain decimal string without trailing zeros, e.g. "-12.5". */

@@ -14,6 +14,7 @@
  * | `trade_closed`    | `events`  | analytics, reports, daily stats                      |
  * | `alert`           | `alerts`  | the alert dispatcher (SNS, Telegram)                 |
  * | `retrain_request` | `retrain` | the retrain Lambda                                   |
+ * | `operator_command`| `commands`| the hot path (an operator's /forceexit: only the lease holder trades) |
  *
  * Bodies are JSON. Decimals (prices, quantities, PnL) travel as strings so no float rounding creeps
  * in; times are epoch ms. On receipt a body is validated with `domainEventSchema`; unknown keys are
@@ -26,8 +27,8 @@ import { DomainError } from '../core/errors.js';
 import type { ClosedTrade } from '../analytics/types.js';
 
 /** Logical queue names; the deployment (or localSqs) maps them to real queues, each with a DLQ. */
-export type QueueName = 'events' | 'alerts' | 'retrain';
-export const QUEUE_NAMES: readonly QueueName[] = ['events', 'alerts', 'retrain'];
+export type QueueName = 'events' | 'alerts' | 'retrain' | 'commands';
+export const QUEUE_NAMES: readonly QueueName[] = ['events', 'alerts', 'retrain', 'commands'];
 
 /** Largest message body, in UTF-8 bytes: SQS's limit (256 KiB). Bigger events are rejected at publish. */
 export const MAX_EVENT_BYTES = 256 * 1024;
@@ -90,14 +91,32 @@ export const retrainRequestEventSchema = z.object({
   time: timeSchema,
   reason: z.string().min(1).max(500),
   symbol: z.string().min(1).max(32).optional(),
+  /** Set when an operator asked for it (Telegram /ml_retrain): the job whose answer the run sends. */
+  jobId: idSchema.optional(),
+});
+
+/**
+ * An operator's command for the hot path, which alone holds the symbols' leases and so alone may
+ * trade them: `force_exit` closes the symbol's open position at market through the executor.
+ * Pausing and stopping go through the kill switch instead (it survives restarts on its own).
+ */
+export const operatorCommandEventSchema = z.object({
+  type: z.literal('operator_command'),
+  id: idSchema,
+  time: timeSchema,
+  command: z.literal('force_exit'),
+  symbol: z.string().regex(/^[A-Z0-9]{2,20}$/, 'expected an upper-case symbol such as BTCUSDT'),
+  /** Who asked (e.g. "telegram:12345 @name"), for the log and the answer; never a secret. */
+  requestedBy: z.string().min(1).max(200),
 });
 
 /** The schema every received body is validated with. */
-export const domainEventSchema = z.discriminatedUnion('type', [tradeClosedEventSchema, alertEventSchema, retrainRequestEventSchema]);
+export const domainEventSchema = z.discriminatedUnion('type', [tradeClosedEventSchema, alertEventSchema, retrainRequestEventSchema, operatorCommandEventSchema]);
 
 export type TradeClosedEvent = z.infer<typeof tradeClosedEventSchema>;
 export type AlertEvent = z.infer<typeof alertEventSchema>;
 export type RetrainRequestEvent = z.infer<typeof retrainRequestEventSchema>;
+export type OperatorCommandEvent = z.infer<typeof operatorCommandEventSchema>;
 /** Any event on the queues. */
 export type DomainEvent = z.infer<typeof domainEventSchema>;
 export type DomainEventType = DomainEvent['type'];
@@ -107,6 +126,7 @@ export const QUEUE_FOR_EVENT: Readonly<Record<DomainEventType, QueueName>> = {
   trade_closed: 'events',
   alert: 'alerts',
   retrain_request: 'retrain',
+  operator_command: 'commands',
 };
 
 /** The queue an event is published to. */

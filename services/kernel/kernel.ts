@@ -61,8 +61,13 @@ export interface KernelCounters {
   positionsClosed: number;
 }
 
+/** Which market filter keeps a symbol out. */
+export type MarketFilterKind = 'quote_volume' | 'spread';
+
 /** Why a symbol is not being entered by the market filters, since when. */
 export interface SymbolFilter {
+  readonly kind: MarketFilterKind;
+  /** For people (logs, /status). */
   readonly reason: string;
   readonly since: number;
 }
@@ -197,11 +202,13 @@ export class TradingKernel {
   private checkFilters(symbol: SymbolId, bid: number | undefined, ask: number | undefined, quoteVolume: number | undefined, now: number): void {
     const e = this.opts.config.entry;
     let reason: string | undefined;
+    let kind: MarketFilterKind = 'quote_volume';
     if (quoteVolume !== undefined && quoteVolume <= e.minQuoteVolume24h) {
       reason = `24h quote volume ${Math.round(quoteVolume).toLocaleString('en-US')} is at or below the minimum ${e.minQuoteVolume24h.toLocaleString('en-US')} (entry.minQuoteVolume24h)`;
     } else if (bid !== undefined && ask !== undefined) {
       const mid = (bid + ask) / 2;
       const spread = mid > 0 ? ((ask - bid) / mid) * 100 : Infinity;
+      kind = 'spread';
       if (spread >= e.maxSpreadPct) reason = `spread ${spread.toFixed(3)}% is at or above the maximum ${e.maxSpreadPct}% (entry.maxSpreadPct)`;
     }
     const cur = this.filtered.get(symbol);
@@ -212,8 +219,11 @@ export class TradingKernel {
       }
       return;
     }
-    if (cur && cur.reason.slice(0, 12) === reason.slice(0, 12)) return; // same filter, still failing
-    this.filtered.set(symbol, { reason, since: cur?.since ?? now });
+    if (cur && cur.kind === kind) {
+      this.filtered.set(symbol, { kind, reason, since: cur.since }); // same filter, still failing: the figure is kept current
+      return;
+    }
+    this.filtered.set(symbol, { kind, reason, since: cur?.since ?? now });
     this.notice(symbol, now, `${iso(now)} FILTER ${symbol} not entered: ${reason}`);
   }
 

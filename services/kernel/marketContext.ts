@@ -3,11 +3,13 @@
  * live: the book top of each symbol (from book events; the backtest's are the synthetic quotes of
  * services/sim/candlePath.ts, the same the replay shows paper trading) and its 24h quote volume.
  *
- * 24h quote volume: the venue's own figure when it gives one (MEXC's 24h ticker, set by the
- * runtime); otherwise the sum of volume x close over the last 1,440 closed 1m candles the kernel
- * saw (warm-up included), the same definition as the replay's ticker. Before a full day of candles
- * it is extrapolated from what there is (x 1440 / minutes seen) once an hour is there; before that
- * it is unknown and the liquidity rule does not apply yet.
+ * 24h quote volume: once the kernel has seen a full day of closed 1m candles (warm-up included),
+ * the sum of volume x close over the last 1,440 of them, updated on every candle, the same in every
+ * mode. Before that, the venue's own figure when it gives one (MEXC's 24h ticker, which the runtime
+ * polls every few minutes of wall time: at replay speed that is days of market time, too stale to
+ * decide on once candles can say it); otherwise the candles' sum extrapolated to a day
+ * (x 1440 / minutes seen) once an hour is there; before that it is unknown and the liquidity rule
+ * does not apply yet.
  */
 import type { BookTop, Candle, SymbolId } from '../core/types.js';
 
@@ -75,7 +77,7 @@ export class MarketContextBuilder {
     }
   }
 
-  /** The venue's own 24h quote volume (overrides the candles' figure while it is set). */
+  /** The venue's own 24h quote volume (used until a full day of candles is there). */
   setVenueQuoteVolume(symbol: SymbolId, quoteVolume: number): void {
     if (Number.isFinite(quoteVolume) && quoteVolume >= 0) this.of(symbol).venueVolume = quoteVolume;
   }
@@ -84,8 +86,8 @@ export class MarketContextBuilder {
   quoteVolume24h(symbol: SymbolId): number | undefined {
     const s = this.symbols.get(symbol);
     if (!s) return undefined;
-    if (s.venueVolume !== undefined) return s.venueVolume;
     if (s.count >= DAY_MINUTES) return s.sum;
+    if (s.venueVolume !== undefined) return s.venueVolume;
     if (s.count < MIN_MINUTES) return undefined;
     return (s.sum * DAY_MINUTES) / s.count;
   }

@@ -12,6 +12,8 @@
  * one SSM round trip, and the emergency-stop Lambda triggered by that write reads the parameter,
  * so the case is reported by the job's own alert (it says what it read and what it wrote).
  */
+import type { AlertEvent } from '../events/types.js';
+import { makeAlert } from './alerts.js';
 import {
   mostRestrictive,
   parseKillSwitchValue,
@@ -69,4 +71,22 @@ export async function escalateKillSwitch(source: KillSwitchSource, wanted: KillS
   } catch (e) {
     return { wanted, before, after: before.kind === 'valid' ? before.state : undefined, wrote: false, problem: `writing ${target} failed: ${describe(e)}` };
   }
+}
+
+/**
+ * The alert every reader of the switch sends when it holds a value that is not a state
+ * (`emergency_stop`, `EMERGENCY STOP`, an empty value): a mistyped emergency stop must page someone,
+ * not silently do nothing. `consequence` says what this reader does about it. Undefined for a valid
+ * or an unreadable switch (a failed read is each reader's own problem to report).
+ */
+export function unknownSwitchAlert(source: string, reading: SwitchReading, at: number, consequence: string): AlertEvent | undefined {
+  if (reading.kind !== 'invalid') return undefined;
+  return makeAlert(
+    source,
+    'KILL-SWITCH-UNKNOWN',
+    at,
+    'critical',
+    'Kill switch holds an unknown value',
+    `${reading.detail}. ${consequence} Set it to exactly RUNNING, PAUSED or EMERGENCY_STOP.`,
+  );
 }

@@ -8,11 +8,12 @@
  * | daily loss | today's equity is down `dailyLossLimitPct` (risk profile) from the day's start | PAUSED | alert |
  * | daily loss, severe | down `haltDailyDrawdownPct` (risk config) | EMERGENCY_STOP | alert (the emergency stop flattens) |
  * | weekly loss | down `weeklyLossLimitPct` from the ISO week's first recorded equity | PAUSED | alert |
+ * | monthly loss | down `monthlyLossLimitPct` (10% by default) from the UTC month's first recorded equity | PAUSED | alert |
  * | consecutive losses | `haltConsecutiveStops` losing trades in a row (or the risk engine's stop streak) | PAUSED | alert |
  * | stale heartbeat | open positions and no heartbeat of the hot path newer than 90 s | PAUSED | critical alert |
  *
  * The switch is only ever raised (see killSwitchEscalation.ts). While a loss limit holds (the rest of
- * the UTC day, the ISO week) the sweep raises it again each minute, so an operator who resumes early
+ * the UTC day, the ISO week, the month) the sweep raises it again each minute, so an operator who resumes early
  * must also change the limit. A symbol whose lease a live holder
  * has is never traded here (leaseGuard.ts): the sweep pauses and alerts instead.
  *
@@ -25,9 +26,9 @@ import type { Config, Mode } from '../config/schema.js';
 import { mostRestrictive, type KillSwitchSource, type KillSwitchState } from '../control/killSwitch.js';
 import type { AlertEvent, AlertSeverity, EventPublisher } from '../events/types.js';
 import type { RiskState } from '../risk/types.js';
-import { DAY_MS, isoWeekStart } from '../risk/calendar.js';
+import { DAY_MS, isoWeekStart, utcMonthStart } from '../risk/calendar.js';
 import { SINGLETON_ID, utcDayOf, type ClosedTradeRecord, type DailyStatsRecord, type HeartbeatRecord, type LeaseRecord, type PositionRecord, type StateStore } from '../state/types.js';
-import { escalateKillSwitch, type EscalationResult } from './killSwitchEscalation.js';
+import { escalateKillSwitch, readSwitch, unknownSwitchAlert, type EscalationResult } from './killSwitchEscalation.js';
 import { tryAcquireLease } from './leaseGuard.js';
 import { flattenSymbol, type FlattenDeps, type FlattenResult } from './flatten.js';
 import { makeAlert, publishAll } from './alerts.js';
@@ -49,6 +50,8 @@ export interface RiskSweepLimits {
   readonly dailyLossEmergencyPct: number;
   /** Percent down from the week's start equity: PAUSED. */
   readonly weeklyLossLimitPct: number;
+  /** Percent down from the UTC month's start equity: PAUSED. */
+  readonly monthlyLossLimitPct: number;
   /** Losing trades in a row: PAUSED. */
   readonly maxConsecutiveLosses: number;
   readonly staleHeartbeatMs: number;
@@ -65,6 +68,7 @@ export function riskSweepLimits(config: Pick<Config, 'mode' | 'risk' | 'riskProf
     dailyLossLimitPct: config.riskProfile.dailyLossLimitPct,
     dailyLossEmergencyPct: Math.max(config.risk.haltDailyDrawdownPct, config.riskProfile.dailyLossLimitPct),
     weeklyLossLimitPct: config.riskProfile.weeklyLossLimitPct,
+    monthlyLossLimitPct: config.riskProfile.monthlyLossLimitPct,
     maxConsecutiveLosses: config.risk.haltConsecutiveStops,
     staleHeartbeatMs: DEFAULT_STALE_HEARTBEAT_MS,
     ...overrides,
@@ -77,6 +81,8 @@ export interface RiskInputs {
   readonly positions: readonly PositionRecord[];
   /** Daily stats of the ISO week so far (oldest first); today's is the last when present. */
   readonly weekDays: readonly DailyStatsRecord[];
+  /** Daily stats of the UTC month so far (oldest first); absent: the monthly limit is not checked. */
+  readonly monthDays?: readonly DailyStatsRecord[];
   /** Closed trades of the last STREAK_LOOKBACK_DAYS days, newest first. */
   readonly recentTrades: readonly ClosedTradeRecord[];
   readonly riskState: RiskState | undefined;
@@ -86,7 +92,7 @@ export interface RiskInputs {
   readonly leases: Readonly<Record<string, LeaseRecord | undefined>>;
 }
 
-export type RiskFindingCode = 'POSITION_TIME_LIMIT' | 'DAILY_LOSS_LIMIT' | 'DAILY_LOSS_EMERGENCY' | 'WEEKLY_LOSS_LIMIT' | 'CONSECUTIVE_LOSSES' | 'STALE_HEARTBEAT';
+export type RiskFindingCode = 'POSITION_TIME_LIMIT' | 'DAILY_LOSS_LIMIT' | 'DAILY_LOSS_EMERGENCY' | 'WEEKLY_LOSS_LIMIT' | 'MONTHLY_LOSS_LIMIT' | 'CONSECUTIVE_LOSSES' | 'STALE_HEARTBEAT';
 
 /** One limit that tripped. */
 export interface RiskFinding {
@@ -155,6 +161,14 @@ export function evaluateRisk(inputs: RiskInputs, limits: RiskSweepLimits): RiskF
       out.push({ code: 'WEEKLY_LOSS_LIMIT', severity: 'warning', switchTo: 'PAUSED', detail: `equity down ${down.toFixed(2)}% this week, limit ${limits.weeklyLossLimitPct}%` });
     }
   }
+  const mFirst = inputs.monthDays?.[0];
+  const mLast = inputs.monthDays?.[inputs.monthDays.length - 1];
+  if (mFirst && mLast) {
+    const down = pctDown(mFirst.startEquity, mLast.endEquity);
+    if (down >= limits.monthlyLossLimitPct) {
+      out.push({ code: 'MONTHLY_LOSS_LIMIT', severity: 'warning', switchTo: 'PAUSED', detail: `equity down ${down.toFixed(2)}% this month, limit ${limits.monthlyLossLimitPct}%` });
+    }
+  }
   const streak = Math.max(losingStreak(inputs.recentTrades), inputs.riskState?.consecutiveStops ?? 0);
   if (streak >= limits.maxConsecutiveLosses) {
     out.push({ code: 'CONSECUTIVE_LOSSES', severity: 'warning', switchTo: 'PAUSED', detail: `${streak} losing trades in a row, limit ${limits.maxConsecutiveLosses}` });
@@ -174,6 +188,7 @@ export function evaluateRisk(inputs: RiskInputs, limits: RiskSweepLimits): RiskF
 export async function collectRiskInputs(store: StateStore, now: number, hotPathOwners: readonly string[] = []): Promise<RiskInputs> {
   const positions = (await store.listOpenPositions()).map((v) => v.value);
   const weekDays = (await store.listDailyStats(utcDayOf(isoWeekStart(now)), utcDayOf(now))).map((v) => v.value);
+  const monthDays = (await store.listDailyStats(utcDayOf(utcMonthStart(now)), utcDayOf(now))).map((v) => v.value);
   const recentTrades: ClosedTradeRecord[] = [];
   for (let d = 0; d < STREAK_LOOKBACK_DAYS; d++) {
     const trades = await store.listClosedTrades(utcDayOf(now - d * DAY_MS));
@@ -188,7 +203,7 @@ export async function collectRiskInputs(store: StateStore, now: number, hotPathO
   for (const l of Object.values(leases)) if (l) owners.add(l.owner);
   const heartbeats: { owner: string; record: HeartbeatRecord | undefined }[] = [];
   for (const owner of owners) heartbeats.push({ owner, record: await store.getHeartbeat(owner) });
-  return { now, positions, weekDays, recentTrades, riskState, heartbeats, leases };
+  return { now, positions, weekDays, monthDays, recentTrades, riskState, heartbeats, leases };
 }
 
 export interface RiskSweepDeps {
@@ -317,6 +332,10 @@ export async function runRiskSweep(deps: RiskSweepDeps, options: RiskSweepOption
     alerts.push(makeAlert('risk', `TIME-${a.positionId}-${a.outcome}`, at, sev, `${a.symbol} over time limit: ${a.outcome.replace(/_/g, ' ')}`, a.detail));
   }
   if (escalation?.problem) alerts.push(makeAlert('risk', 'SWITCH', at, 'critical', `kill switch not set to ${escalation.wanted}`, escalation.problem));
+  // Every sweep reads the switch (the escalation already did when it ran): an unknown value pages.
+  const reading = escalation?.before ?? (await readSwitch(deps.killSwitch));
+  const unknown = unknownSwitchAlert('risk', reading, at, 'The hot path treats it as PAUSED (no new entries); the emergency stop does not run on it; the risk sweep does not write PAUSED over it.');
+  if (unknown) alerts.push(unknown);
   const pub = await publishAll(deps.alerts, alerts);
   return { at, findings, escalation, positionActions: actions, alertsPublished: pub.published, alertFailures: pub.failures, switchState: escalation?.after };
 }

@@ -1,6 +1,7 @@
 /**
- * UTC calendar boundaries the risk limits reset on: the day (00:00 UTC) and the ISO week
- * (Monday 00:00 UTC). Pure arithmetic on epoch milliseconds; no time zones, no Date objects.
+ * UTC calendar boundaries the risk limits reset on: the day (00:00 UTC), the ISO week (Monday
+ * 00:00 UTC) and the month (the 1st, 00:00 UTC). Pure arithmetic on epoch milliseconds; no time
+ * zones (the month uses Date.UTC arithmetic only, which has no zone either).
  */
 
 import { DAY_MS, MINUTE_MS } from '../core/timeframes.js';
@@ -24,4 +25,16 @@ export function utcDayStart(time: number): number {
 /** Epoch ms of Monday 00:00 UTC of the ISO week containing `time`. */
 export function isoWeekStart(time: number): number {
   return time - mod(time + EPOCH_DAYS_AFTER_MONDAY * DAY_MS, WEEK_MS);
+}
+
+/** Epoch ms of the 1st of the UTC month containing `time`, 00:00 UTC. */
+export function utcMonthStart(time: number): number {
+  const d = new Date(time);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
+
+/** Epoch ms of the 1st of the UTC month after the one containing `time`. */
+export function nextUtcMonthStart(time: number): number {
+  const d = new Date(time);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
 }

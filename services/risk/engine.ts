@@ -28,16 +28,17 @@
  *
  * Loss limits (not halts, they only block new entries): equity <= day start x (1 - dailyLossLimitPct
  * /100) blocks entries until the next UTC day (DAILY_LOSS_LIMIT); likewise the week with
- * weeklyLossLimitPct until next Monday (WEEKLY_LOSS_LIMIT). Exactly at the limit counts as reached.
+ * weeklyLossLimitPct until next Monday (WEEKLY_LOSS_LIMIT), and the UTC month with monthlyLossLimitPct
+ * until the 1st (MONTHLY_LOSS_LIMIT). Exactly at the limit counts as reached.
  *
- * evaluate() checks, returning the first failure: (1) halts; (2) daily loss limit, weekly loss limit,
+ * evaluate() checks, returning the first failure: (1) halts; (2) daily, weekly and monthly loss limits,
  * max open positions; (3) already in a position on the symbol, symbol cooldown; (4) sizing: stop
  * validity, balance, caps and minimum notional (see sizing.ts).
  */
 import { Dec } from '../core/money.js';
 import { DataValidationError } from '../core/errors.js';
 import type { SymbolId } from '../core/types.js';
-import { DAY_MS, MINUTE_MS, isoWeekStart, utcDayStart } from './calendar.js';
+import { DAY_MS, MINUTE_MS, isoWeekStart, nextUtcMonthStart, utcDayStart, utcMonthStart } from './calendar.js';
 import { MinMaxWindow } from './priceWindow.js';
 import { openNotional, percentOf, sizeEntry, sizingParams, type SizingParams } from './sizing.js';
 import { parseRiskState } from './state.js';
@@ -97,6 +98,7 @@ export class RiskEngine {
   private readonly sizing: SizingParams;
   private readonly dailyLossPct: Dec;
   private readonly weeklyLossPct: Dec;
+  private readonly monthlyLossPct: Dec;
   private readonly drawdownPct: Dec;
   private readonly cooldownMs: number;
   private readonly windowMs: number;
@@ -104,6 +106,7 @@ export class RiskEngine {
   private lastTime: number | null = null;
   private day: Day | null = null;
   private week: Week | null = null;
+  private month: Week | null = null;
   private consecutiveStops = 0;
   private readonly cooldownUntil = new Map<string, number>();
   private halt: HaltState = { halted: false };
@@ -115,6 +118,7 @@ export class RiskEngine {
     this.sizing = sizingParams(config);
     this.dailyLossPct = Dec.from(config.riskProfile.dailyLossLimitPct);
     this.weeklyLossPct = Dec.from(config.riskProfile.weeklyLossLimitPct);
+    this.monthlyLossPct = Dec.from(config.riskProfile.monthlyLossLimitPct);
     this.drawdownPct = Dec.from(config.risk.haltDailyDrawdownPct);
     this.cooldownMs = config.risk.symbolCooldownMinutes * MINUTE_MS;
     this.windowMs = config.risk.abnormalMoveWindowMinutes * MINUTE_MS;
@@ -131,6 +135,7 @@ export class RiskEngine {
     engine.lastTime = s.lastTime;
     if (s.day) engine.day = engine.newDay(s.day.start, Dec.from(s.day.startEquity), s.day);
     if (s.week) engine.week = engine.newWeek(s.week.start, Dec.from(s.week.startEquity), s.week.lossLimitHit);
+    if (s.month) engine.month = engine.newMonth(s.month.start, Dec.from(s.month.startEquity), s.month.lossLimitHit);
     engine.consecutiveStops = s.consecutiveStops;
     for (const [symbol, until] of Object.entries(s.cooldownUntil)) engine.cooldownUntil.set(symbol, until);
     engine.halt = s.halt;
@@ -151,6 +156,7 @@ export class RiskEngine {
         ? { start: d.start, startEquity: d.startEquity.toString(), trades: d.trades, wins: d.wins, losses: d.losses, lossLimitHit: d.lossLimitHit, drawdownHaltFired: d.drawdownHaltFired }
         : null,
       week: w ? { start: w.start, startEquity: w.startEquity.toString(), lossLimitHit: w.lossLimitHit } : null,
+      month: this.month ? { start: this.month.start, startEquity: this.month.startEquity.toString(), lossLimitHit: this.month.lossLimitHit } : null,
       consecutiveStops: this.consecutiveStops,
       cooldownUntil: Object.fromEntries(this.cooldownUntil),
       halt: { ...this.halt },
@@ -248,6 +254,7 @@ export class RiskEngine {
     checkTime('evaluate', time);
     const day = this.advance(time, account.equity);
     const week = this.week as Week;
+    const month = this.month as Week;
 
     const halt = this.halt;
     if (halt.halted) {
@@ -267,6 +274,13 @@ export class RiskEngine {
         kind: 'rejected',
         reason: 'WEEKLY_LOSS_LIMIT',
         detail: `weekly loss limit ${this.config.riskProfile.weeklyLossLimitPct}% of week-start equity ${week.startEquity.toString()} reached (floor ${week.lossFloor.toString()}); equity now ${account.equity.toString()}`,
+      };
+    }
+    if (month.lossLimitHit) {
+      return {
+        kind: 'rejected',
+        reason: 'MONTHLY_LOSS_LIMIT',
+        detail: `monthly loss limit ${this.config.riskProfile.monthlyLossLimitPct}% of month-start equity ${month.startEquity.toString()} reached (floor ${month.lossFloor.toString()}); equity now ${account.equity.toString()}; entries resume ${new Date(nextUtcMonthStart(time)).toISOString()}`,
       };
     }
     const maxPositions = this.config.riskProfile.maxPositions;
@@ -326,6 +340,13 @@ export class RiskEngine {
         weekStart: week?.start ?? null,
         weekStartEquity: week?.startEquity.toString() ?? null,
       },
+      monthlyLoss: {
+        usedPct: this.month ? lossPct(this.month.startEquity, equity) : 0,
+        limitPct: p.monthlyLossLimitPct,
+        blocked: this.month !== null && (this.month.lossLimitHit || equity.lte(this.month.lossFloor)),
+        monthStart: this.month?.start ?? null,
+        monthStartEquity: this.month?.startEquity.toString() ?? null,
+      },
       dailyDrawdown: { usedPct: dayLoss, haltPct: r.haltDailyDrawdownPct },
       consecutiveStops: { count: this.consecutiveStops, max: r.haltConsecutiveStops },
       winRate: {
@@ -367,7 +388,11 @@ export class RiskEngine {
     return { start, startEquity, lossLimitHit, lossFloor: floorBelow(startEquity, this.weeklyLossPct) };
   }
 
-  /** Rolls day and week, lifts an expired halt, checks equity; returns the current day. */
+  private newMonth(start: number, startEquity: Dec, lossLimitHit: boolean): Week {
+    return { start, startEquity, lossLimitHit, lossFloor: floorBelow(startEquity, this.monthlyLossPct) };
+  }
+
+  /** Rolls day, week and month, lifts an expired halt, checks equity; returns the current day. */
   private advance(time: number, equity: Dec): Day {
     if (this.lastTime === null || time > this.lastTime) this.lastTime = time;
     const dayStart = utcDayStart(time);
@@ -384,10 +409,17 @@ export class RiskEngine {
       week = this.newWeek(weekStart, equity, false);
       this.week = week;
     }
+    const monthStart = utcMonthStart(time);
+    let month = this.month;
+    if (month === null || monthStart > month.start) {
+      month = this.newMonth(monthStart, equity, false);
+      this.month = month;
+    }
     this.liftExpiredHalt(time);
 
     if (!day.lossLimitHit && equity.lte(day.lossFloor)) day.lossLimitHit = true;
     if (!week.lossLimitHit && equity.lte(week.lossFloor)) week.lossLimitHit = true;
+    if (!month.lossLimitHit && equity.lte(month.lossFloor)) month.lossLimitHit = true;
     if (!day.drawdownHaltFired && equity.lte(day.drawdownFloor)) {
       day.drawdownHaltFired = true;
       this.raiseHalt(

@@ -40,6 +40,7 @@ const riskStateSchema = z.strictObject({
     })
     .nullable(),
   week: z.strictObject({ start: epochMs, startEquity: decimal, lossLimitHit: z.boolean() }).nullable(),
+  month: z.strictObject({ start: epochMs, startEquity: decimal, lossLimitHit: z.boolean() }).nullable().optional(),
   consecutiveStops: count,
   cooldownUntil: z.record(z.string(), epochMs),
   halt: z.discriminatedUnion('halted', [

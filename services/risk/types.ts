@@ -19,6 +19,7 @@ export const RISK_REASONS = {
   HALTED_ABNORMAL_VOLATILITY: 'Halted: a symbol moved more than abnormalMovePct within abnormalMoveWindowMinutes; lifts one window after the move.',
   DAILY_LOSS_LIMIT: "Equity is down the profile's dailyLossLimitPct or more from the UTC day start: no new entries until the next UTC day.",
   WEEKLY_LOSS_LIMIT: "Equity is down the profile's weeklyLossLimitPct or more from the ISO week start: no new entries until next Monday 00:00 UTC.",
+  MONTHLY_LOSS_LIMIT: "Equity is down the profile's monthlyLossLimitPct (10% by default) or more from the UTC month's start: no new entries until the 1st of next month 00:00 UTC.",
   MAX_POSITIONS: "The profile's maxPositions positions are already open.",
   ALREADY_IN_POSITION: 'A position on this symbol is already open.',
   SYMBOL_COOLDOWN: 'A position on this symbol closed less than symbolCooldownMinutes ago.',
@@ -160,6 +161,8 @@ export interface RiskState {
   readonly lastTime: number | null;
   readonly day: DayState | null;
   readonly week: WeekState | null;
+  /** The UTC calendar month (absent in states written before the monthly limit existed). */
+  readonly month?: WeekState | null;
   /** Losing stop-loss exits in a row (across days; reset by a win or when its halt lifts). */
   readonly consecutiveStops: number;
   /** Per symbol, the epoch ms until which new entries are refused. */
@@ -180,6 +183,7 @@ export interface RiskStatus {
   /** Loss from the day's start equity to the account's equity, percent (0 when up). */
   readonly dailyLoss: { readonly usedPct: number; readonly limitPct: number; readonly blocked: boolean; readonly dayStart: number | null; readonly dayStartEquity: string | null };
   readonly weeklyLoss: { readonly usedPct: number; readonly limitPct: number; readonly blocked: boolean; readonly weekStart: number | null; readonly weekStartEquity: string | null };
+  readonly monthlyLoss: { readonly usedPct: number; readonly limitPct: number; readonly blocked: boolean; readonly monthStart: number | null; readonly monthStartEquity: string | null };
   /** Same loss measure as dailyLoss, against the (wider) halt threshold. */
   readonly dailyDrawdown: { readonly usedPct: number; readonly haltPct: number };
   readonly consecutiveStops: { readonly count: number; readonly max: number };

@@ -3,7 +3,7 @@
  * place): the primary key and index entries of every record.
  */
 import { DomainError } from '../core/errors.js';
-import { TERMINAL_ORDER_STATES, type ClosedTradeRecord, type DailyStatsRecord, type EntityKind, type EntityMap, type FillRecord, type HeartbeatRecord, type LeaseRecord, type OrderRecord, type PositionRecord } from './records.js';
+import { TERMINAL_ORDER_STATES, type ClosedTradeRecord, type CommandLogRecord, type DailyStatsRecord, type EntityKind, type EntityMap, type FillRecord, type HeartbeatRecord, type LeaseRecord, type OrderRecord, type PositionRecord } from './records.js';
 
 /** The id of the single risk-state item and of the model pointer. */
 export const SINGLETON_ID = 'main';
@@ -49,8 +49,11 @@ export function idOf<K extends EntityKind>(kind: K, value: EntityMap[K]): string
       return (v as LeaseRecord).symbol;
     case 'heartbeat':
       return (v as HeartbeatRecord).owner;
+    case 'command':
+      return (v as CommandLogRecord).id;
     case 'risk':
     case 'model':
+    case 'snapshot':
       return SINGLETON_ID;
   }
   throw new DomainError(`unknown entity kind ${String(kind)}`);
@@ -77,6 +80,10 @@ export function primaryKey(kind: EntityKind, id: string): { PK: string; SK: stri
       return { PK: `HEARTBEAT#${id}`, SK: 'HEARTBEAT' };
     case 'model':
       return { PK: 'MODEL', SK: id };
+    case 'snapshot':
+      return { PK: 'SNAPSHOT', SK: id };
+    case 'command':
+      return { PK: `CMD#${id}`, SK: 'CMD' };
   }
 }
 
@@ -92,6 +99,8 @@ export const orderFillsPk = (clientOrderId: string): string => `ORDERFILLS#${cli
 export const fillsOfDayPk = (day: string): string => `FILLS#${day}`;
 /** GSI2 partition of the closed trades of one UTC day (by exit time). */
 export const tradesOfDayPk = (day: string): string => `TRADES#${day}`;
+/** GSI2 partition of the console's command log of one UTC day. */
+export const commandsOfDayPk = (day: string): string => `COMMANDS#${day}`;
 /** Partition of quarantined items. */
 export const QUARANTINE_PK = 'QUARANTINE';
 
@@ -125,6 +134,10 @@ export function itemKeys<K extends EntityKind>(kind: K, value: EntityMap[K]): It
     }
     case 'day':
       return { ...pk, GSI2PK: DAYS_PK, GSI2SK: (v as DailyStatsRecord).day };
+    case 'command': {
+      const c = v as CommandLogRecord;
+      return { ...pk, GSI2PK: commandsOfDayPk(utcDayOf(c.at)), GSI2SK: `${time13(c.at)}#${c.id}` };
+    }
     default:
       return pk;
   }

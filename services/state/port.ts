@@ -10,7 +10,7 @@
 import type { QuarantinedItemError } from './errors.js';
 import type { IndexName } from './keys.js';
 import type { OrderState } from '../execution/orderStateMachine.js';
-import type { ClosedTradeRecord, DailyStatsRecord, EntityKind, EntityMap, FillRecord, HeartbeatRecord, LeaseRecord, ModelPointerRecord, MutableKind, OrderRecord, PositionRecord } from './records.js';
+import type { ClosedTradeRecord, CommandLogRecord, DailyStatsRecord, StatusSnapshotRecord, EntityKind, EntityMap, FillRecord, HeartbeatRecord, LeaseRecord, ModelPointerRecord, MutableKind, OrderRecord, PositionRecord } from './records.js';
 
 // ---------------------------------------------------------------------------------------------
 // The low-level table
@@ -164,6 +164,14 @@ export interface StateStore {
   promoteModel(version: string, uri: string, now: number): Promise<ModelPointerRecord>;
   /** Makes `previous` live again (and forgets it as previous); InvalidStateError when there is none. */
   rollbackModel(now: number): Promise<ModelPointerRecord>;
+
+  /** Stores the hot path's status snapshot (last writer wins). */
+  putStatusSnapshot(snapshot: StatusSnapshotRecord): Promise<void>;
+  getStatusSnapshot(): Promise<StatusSnapshotRecord | undefined>;
+  /** Logs a console command once per id; true when it was new. */
+  putCommandLogOnce(entry: CommandLogRecord): Promise<boolean>;
+  /** The command log of a UTC day, oldest first. */
+  listCommandLog(day: string, limit?: number): Promise<CommandLogRecord[]>;
 
   /** The quarantine partition (at most `limit`, default 100). */
   listQuarantined(limit?: number): Promise<QuarantinedItem[]>;

@@ -13,6 +13,8 @@ import type { VenueFill, VenueOrderType } from '../venue/types.js';
 import type { ClosedTrade } from '../analytics/types.js';
 import type { RiskState } from '../risk/types.js';
 import { parseRiskState } from '../risk/state.js';
+import { commandLogSchema, statusSnapshotSchema, type CommandLogRecord, type StatusSnapshotRecord } from './consoleRecords.js';
+export type { CommandLogRecord, StatusSnapshotRecord } from './consoleRecords.js';
 
 const DECIMAL_RE = /^-?\d+(\.\d+)?$/;
 /** A Dec stored as its decimal string ("10000.5"). */
@@ -344,6 +346,8 @@ export interface EntityMap {
   lease: LeaseRecord;
   heartbeat: HeartbeatRecord;
   model: ModelPointerRecord;
+  snapshot: StatusSnapshotRecord;
+  command: CommandLogRecord;
 }
 export type EntityKind = keyof EntityMap;
 /** Kinds written with plain versioned get/put and `applyEvent`. Fills and trades are written once; leases, heartbeats and the model pointer have their own methods. */
@@ -359,4 +363,6 @@ export const ENTITY_SCHEMAS: { readonly [K in EntityKind]: z.ZodType<EntityMap[K
   lease: leaseSchema,
   heartbeat: heartbeatSchema,
   model: modelPointerSchema,
+  snapshot: statusSnapshotSchema,
+  command: commandLogSchema,
 };

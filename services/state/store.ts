@@ -25,6 +25,7 @@ import {
   QuarantinedItemError,
   SINGLETON_ID,
   VersionConflictError,
+  commandsOfDayPk,
   fillsOfDayPk,
   idOf,
   itemKeys,
@@ -34,6 +35,7 @@ import {
   utcDayOf,
   type ApplyResult,
   type ClosedTradeRecord,
+  type CommandLogRecord,
   type DailyStatsRecord,
   type EntityKind,
   type EntityMap,
@@ -50,6 +52,7 @@ import {
   type QuarantinedItem,
   type RawItem,
   type SortRange,
+  type StatusSnapshotRecord,
   type StateStore,
   type Versioned,
   type WriteCondition,
@@ -315,7 +318,7 @@ export class TableStateStore implements StateStore {
     return this.putOnce('trade', trade);
   }
 
-  private async putOnce<K extends 'fill' | 'trade'>(kind: K, value: EntityMap[K]): Promise<boolean> {
+  private async putOnce<K extends 'fill' | 'trade' | 'command'>(kind: K, value: EntityMap[K]): Promise<boolean> {
     const enc = this.encode(kind, value);
     const item = this.toItem(kind, enc.json, enc.value, 1, []);
     if (await this.table.put(item, { kind: 'absent' })) return true;
@@ -452,6 +455,24 @@ export class TableStateStore implements StateStore {
 
   async getHeartbeat(owner: string): Promise<HeartbeatRecord | undefined> {
     return (await this.read('heartbeat', owner))?.value;
+  }
+
+  async putStatusSnapshot(snapshot: StatusSnapshotRecord): Promise<void> {
+    await this.cas('snapshot', SINGLETON_ID, () => snapshot);
+  }
+
+  async getStatusSnapshot(): Promise<StatusSnapshotRecord | undefined> {
+    return (await this.read('snapshot', SINGLETON_ID))?.value;
+  }
+
+  async putCommandLogOnce(entry: CommandLogRecord): Promise<boolean> {
+    return this.putOnce('command', entry);
+  }
+
+  async listCommandLog(day: string, limit?: number): Promise<CommandLogRecord[]> {
+    checkDay('day', day);
+    const items = await this.list('command', 'GSI2', commandsOfDayPk(day), undefined, checkLimit(limit));
+    return items.map((d) => d.value);
   }
 
   async getModelPointer(): Promise<ModelPointerRecord | undefined> {

@@ -49,7 +49,7 @@ describe('defaults (product brief)', () => {
 
   it('risk: conservative profile, max position 10% of the balance', () => {
     expect(c.risk.profile).toBe('conservative');
-    expect(c.riskProfile).toEqual({ riskPerTradePct: 1, maxPositions: 3, dailyLossLimitPct: 2, weeklyLossLimitPct: 5 });
+    expect(c.riskProfile).toEqual({ riskPerTradePct: 1, maxPositions: 3, dailyLossLimitPct: 2, weeklyLossLimitPct: 5, monthlyLossLimitPct: 10 });
     expect(c.risk.maxPositionPct).toBe(10);
   });
 
@@ -60,9 +60,9 @@ describe('defaults (product brief)', () => {
 
   it('the three profiles: risk 1/1.5/2 %, positions 3/5/8, daily 2/3/4 %, weekly 5/7/10 %', () => {
     const want = {
-      conservative: { riskPerTradePct: 1, maxPositions: 3, dailyLossLimitPct: 2, weeklyLossLimitPct: 5 },
-      moderate: { riskPerTradePct: 1.5, maxPositions: 5, dailyLossLimitPct: 3, weeklyLossLimitPct: 7 },
-      aggressive: { riskPerTradePct: 2, maxPositions: 8, dailyLossLimitPct: 4, weeklyLossLimitPct: 10 },
+      conservative: { riskPerTradePct: 1, maxPositions: 3, dailyLossLimitPct: 2, weeklyLossLimitPct: 5, monthlyLossLimitPct: 10 },
+      moderate: { riskPerTradePct: 1.5, maxPositions: 5, dailyLossLimitPct: 3, weeklyLossLimitPct: 7, monthlyLossLimitPct: 10 },
+      aggressive: { riskPerTradePct: 2, maxPositions: 8, dailyLossLimitPct: 4, weeklyLossLimitPct: 10, monthlyLossLimitPct: 10 },
     } as const;
     expect(RISK_PROFILES).toEqual(want);
     for (const profile of ['conservative', 'moderate', 'aggressive'] as const) {
@@ -181,11 +181,11 @@ describe('overrides', () => {
   it('profile overrides merge over the chosen profile', () => {
     const c = parseConfig({ risk: { profile: 'aggressive', overrides: { maxPositions: 4 } } });
     // aggressive 2 / 8 / 4 / 10 with maxPositions replaced by 4
-    expect(c.riskProfile).toEqual({ riskPerTradePct: 2, maxPositions: 4, dailyLossLimitPct: 4, weeklyLossLimitPct: 10 });
+    expect(c.riskProfile).toEqual({ riskPerTradePct: 2, maxPositions: 4, dailyLossLimitPct: 4, weeklyLossLimitPct: 10, monthlyLossLimitPct: 10 });
     // the built-in table is not modified by the merge
     expect(RISK_PROFILES.aggressive.maxPositions).toBe(8);
-    const m = parseConfig({ risk: { profile: 'moderate', overrides: { riskPerTradePct: 0.5, weeklyLossLimitPct: 6 } } });
-    expect(m.riskProfile).toEqual({ riskPerTradePct: 0.5, maxPositions: 5, dailyLossLimitPct: 3, weeklyLossLimitPct: 6 });
+    const m = parseConfig({ risk: { profile: 'moderate', overrides: { riskPerTradePct: 0.5, weeklyLossLimitPct: 6, monthlyLossLimitPct: 10 } } });
+    expect(m.riskProfile).toEqual({ riskPerTradePct: 0.5, maxPositions: 5, dailyLossLimitPct: 3, weeklyLossLimitPct: 6, monthlyLossLimitPct: 10 });
   });
 
   it('partial nested objects keep the other defaults', () => {

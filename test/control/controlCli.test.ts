@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -31,7 +31,7 @@ describe('npm run pause|resume|stop (bin/control.ts)', () => {
     expect(file.state).toBe('PAUSED');
     expect(file.reason).toBe('checking fills');
     expect(Number.isNaN(Date.parse(file.at!))).toBe(false);
-    expect(await new FileKillSwitchSource(join(dataDir, 'kill-switch.json')).read()).toEqual({ value: 'PAUSED' });
+    expect(await new FileKillSwitchSource(join(dataDir, 'kill-switch.json')).read()).toEqual({ value: 'PAUSED', reason: 'checking fills' });
   }, 30_000);
 
   it('a bad flag prints one error line naming it and exits 2, writing nothing', async () => {
@@ -55,6 +55,17 @@ describe('controlCommand', () => {
     expect(lines[0]).toContain('EMERGENCY_STOP -> RUNNING');
     expect(lines[1]).toContain('stays halted until it is restarted');
     expect(JSON.parse(await readFile(join(dir, 'kill-switch.json'), 'utf8'))).toEqual({ state: 'RUNNING', reason: 'npm run resume', at: '2026-01-02T00:00:00.000Z' });
+  });
+
+  it.each(['emergency_stop', 'EMERGENCY STOP', ''])('warns when the switch held an unknown value (%j) before replacing it', async (bad) => {
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'kill-switch.json'), JSON.stringify({ state: bad, reason: 'typed by hand', at: new Date().toISOString() }));
+    const out: string[] = [];
+    const err: string[] = [];
+    await controlCommand(['pause', '--data-dir', dir], { log: (l) => out.push(l), err: (l) => err.push(l) });
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(/^warning: the kill switch held an unknown value \(unknown kill-switch value ".*" \(expected RUNNING, PAUSED, EMERGENCY_STOP\)\); the running process treated it as PAUSED/);
+    expect(await new FileKillSwitchSource(join(dir, 'kill-switch.json')).read()).toEqual({ value: 'PAUSED' });
   });
 
   it('defaults to data/local', () => {

@@ -23,9 +23,9 @@ describe('FileKillSwitchSource', () => {
     const src = new FileKillSwitchSource(path, { now: () => Date.UTC(2026, 11, 1, 13, 0, 0) });
     await src.write('PAUSED', 'maintenance');
     expect(JSON.parse(await readFile(path, 'utf8'))).toEqual({ state: 'PAUSED', reason: 'maintenance', at: '2026-12-01T13:00:00.000Z' });
-    expect(await src.read()).toEqual({ value: 'PAUSED' });
+    expect(await src.read()).toEqual({ value: 'PAUSED', reason: 'maintenance' });
     await src.write('EMERGENCY_STOP', 'x');
-    expect(await src.read()).toEqual({ value: 'EMERGENCY_STOP' });
+    expect(await src.read()).toEqual({ value: 'EMERGENCY_STOP', reason: 'x' });
     // The rename left no temporary file behind.
     expect(await readdir(join(dir, 'data', 'local'))).toEqual(['kill-switch.json']);
   });

@@ -269,7 +269,7 @@ describe('KillSwitch listeners and writes', () => {
     expect(s.source.writes).toEqual([['PAUSED', 'risk sweep: daily loss limit']]);
     expect(await s.ks.current()).toBe('PAUSED');
     expect(s.source.reads).toBe(1);
-    expect(s.changes.at(-1)).toEqual({ from: 'RUNNING', to: 'PAUSED', at: 1_001_000, cause: 'write' });
+    expect(s.changes.at(-1)).toEqual({ from: 'RUNNING', to: 'PAUSED', at: 1_001_000, cause: 'write', reason: 'risk sweep: daily loss limit' });
   });
 
   it('a failed write changes nothing', async () => {

@@ -113,3 +113,31 @@ describe('SsmKillSwitchSource timeouts', () => {
     expect(signal?.aborted).toBe(true);
   });
 });
+
+describe('who changed it', () => {
+  it("reads the newest version's description from the history when the value changes, and only then", async () => {
+    const { GetParameterHistoryCommand } = await import('@aws-sdk/client-ssm');
+    ssm.reset();
+    ssm.on(GetParameterCommand).resolvesOnce({ Parameter: { Value: 'RUNNING', Version: 1 } }).resolvesOnce({ Parameter: { Value: 'RUNNING', Version: 1 } }).resolves({ Parameter: { Value: 'PAUSED', Version: 2 } });
+    ssm
+      .on(GetParameterHistoryCommand)
+      .resolvesOnce({ Parameters: [{ Version: 1, Description: 'created by the stack' }] })
+      .resolvesOnce({ Parameters: [{ Version: 1, Description: 'created by the stack' }], NextToken: 'p2' })
+      .resolvesOnce({ Parameters: [{ Version: 2, Description: 'telegram 42 @ana: /pause' }] });
+    const src = new SsmKillSwitchSource(new SSMClient({ region: 'us-east-1' }), NAME);
+    expect(await src.read()).toEqual({ value: 'RUNNING', reason: 'created by the stack' });
+    expect(await src.read()).toEqual({ value: 'RUNNING', reason: 'created by the stack' });
+    expect(ssm.commandCalls(GetParameterHistoryCommand)).toHaveLength(1);
+    // Changed: the history is paged to its end for the newest version's description.
+    expect(await src.read()).toEqual({ value: 'PAUSED', reason: 'telegram 42 @ana: /pause' });
+    expect(ssm.commandCalls(GetParameterHistoryCommand)).toHaveLength(3);
+  });
+
+  it('a failing history read costs only the reason', async () => {
+    const { GetParameterHistoryCommand } = await import('@aws-sdk/client-ssm');
+    ssm.reset();
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: 'PAUSED', Version: 3 } });
+    ssm.on(GetParameterHistoryCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    expect(await new SsmKillSwitchSource(new SSMClient({ region: 'us-east-1' }), NAME).read()).toEqual({ value: 'PAUSED' });
+  });
+});

@@ -348,3 +348,12 @@ describe('toNumber', () => {
     expect(Dec.ZERO.toNumber()).toBe(0);
   });
 });
+
+describe('Dec.toNumber', () => {
+  it('gives exactly the float a parser gives for the same decimal', () => {
+    for (const text of ['590.33', '0.1', '0.30000000000000004', '-12.5', '0', '123456789.000000000000000001', '0.0000000123', '1e-18', '99999999999.999999999999999999']) {
+      expect(dec(text).toNumber()).toBe(Number(dec(text).toString()));
+    }
+    expect(dec('590.33').toNumber()).toBe(590.33);
+  });
+});

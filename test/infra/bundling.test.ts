@@ -34,7 +34,7 @@ let template: { Resources: Record<string, { Type: string; Properties: Record<str
 beforeAll(() => {
   mkdirSync(base, { recursive: true });
   outdir = mkdtempSync(path.join(base, 'test-bundling-'));
-  const built = buildApp({ outdir, context: cdkJsonContext() }, { env: TEST_ENV });
+  const built = buildApp({ outdir, context: cdkJsonContext() }, { env: TEST_ENV, guard: false });
   stack = built.stack;
   const assembly = built.app.synth();
   const dir = assembly.directory;
@@ -47,8 +47,9 @@ afterAll(() => {
 });
 
 /** The staged directory of a function's code asset. */
-function codeDir(job: (typeof JOB_NAMES)[number]): string {
-  const fn = template.Resources[logicalIdOf(stack.jobs.functions[job].function)]!;
+function codeDir(job: (typeof JOB_NAMES)[number] | 'telegram-webhook' | 'dashboard'): string {
+  const owner = job === 'telegram-webhook' ? stack.telegramWebhook.fn : job === 'dashboard' ? stack.webDashboard.fn : stack.jobs.functions[job];
+  const fn = template.Resources[logicalIdOf(owner.function)]!;
   const key = (fn.Properties.Code as { S3Key: string }).S3Key;
   const entry = manifest.files[key.replace(/\.zip$/, '')];
   if (entry === undefined) throw new Error(`no asset for ${job} (${key})`);
@@ -57,7 +58,7 @@ function codeDir(job: (typeof JOB_NAMES)[number]): string {
 }
 
 describe('Lambda bundles (local esbuild, no Docker)', () => {
-  it.each(JOB_NAMES)('%s: one CommonJS bundle that loads and exports a handler function', async (job) => {
+  it.each([...JOB_NAMES, 'telegram-webhook', 'dashboard'] as const)('%s: one CommonJS bundle that loads and exports a handler function', async (job) => {
     const dir = codeDir(job);
     expect(existsSync(path.join(dir, 'index.js'))).toBe(true);
     // Load it as Lambda would: the asset has no package.json, so index.js is CommonJS there; here the
@@ -69,6 +70,11 @@ describe('Lambda bundles (local esbuild, no Docker)', () => {
     const probe = `const m = require('./index.js'); process.stdout.write(typeof m.handler);`;
     const { stdout } = await run(process.execPath, ['-e', probe], { cwd: probeDir, timeout: 60_000, env: { ...process.env, AWS_REGION: 'us-east-1' } });
     expect(stdout).toBe('function');
+  });
+
+  it('copies lightweight-charts beside the dashboard bundle, unchanged (the page loads it from the function)', () => {
+    const f = 'lightweight-charts.standalone.production.js';
+    expect(statSync(path.join(codeDir('dashboard'), f)).size).toBe(statSync(repoPath('node_modules/lightweight-charts/dist', f)).size);
   });
 
   it('copies the tfjs wasm binaries beside the retrain bundle, unchanged', () => {

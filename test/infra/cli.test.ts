@@ -1,7 +1,7 @@
 /**
  * `npm run synth` itself: the CDK CLI (aws-cdk 2.1148, cdk.json's `npx tsx bin/app.ts`) synthesises
  * a stage offline, with Lambda bundling by local esbuild, the Docker context only staged, cdk-nag
- * passing, and no AWS credentials. Slow (a fresh tsx process), so it is the only test here.
+ * and AWS Control Tower's proactive controls passing, and no AWS credentials. Slow (a fresh tsx process), so it is the only test here.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -32,6 +32,10 @@ describe('npm run synth (the CDK CLI)', () => {
       expect(env0).toContainEqual({ Name: 'TRADING_MODE', Value: 'live' });
       const report = readFileSync(path.join(out, 'validation-report.json'), 'utf8');
       expect(report).not.toContain('AwsSolutions-');
+      // The Control Tower pack ran inside the synth and found nothing unaccepted.
+      const guard = (JSON.parse(report) as { pluginReports: { pluginName: string; violations: unknown[] }[] }).pluginReports.filter((r) => r.pluginName === 'cdk-validator-cfnguard');
+      expect(guard).toHaveLength(1);
+      expect(guard[0]!.violations).toEqual([]);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

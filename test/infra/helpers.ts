@@ -25,11 +25,15 @@ export interface TestApp extends BuiltApp {
   readonly template: Template;
 }
 
-/** Builds and synthesises the app of a stage (cdk-nag included unless `options.nag` is false). */
+/**
+ * Builds and synthesises the app of a stage (cdk-nag included unless `options.nag` is false; the
+ * Control Tower pack only when `options.guard` is true: guard.test.ts and cli.test.ts cover it, and
+ * it costs a cfn-guard process per synth).
+ */
 export function synthTestApp(extraContext: Record<string, unknown> = {}, options: BuildAppOptions = {}): TestApp {
   const built = buildApp(
     { context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], ...extraContext } },
-    { env: TEST_ENV, image: ecs.ContainerImage.fromRegistry(TEST_IMAGE_URI), ...options },
+    { env: TEST_ENV, image: ecs.ContainerImage.fromRegistry(TEST_IMAGE_URI), guard: false, ...options },
   );
   return { ...built, template: Template.fromStack(built.stack) };
 }

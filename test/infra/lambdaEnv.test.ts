@@ -27,8 +27,14 @@ function resolved(name: string, value: unknown): string {
   return 'resource-name';
 }
 
-function deployedEnv(job: (typeof JOB_NAMES)[number]): Record<string, string> {
-  const fn = (template.toJSON().Resources as Record<string, { Properties: { Environment?: { Variables: Record<string, unknown> } } }>)[logicalIdOf(stack.jobs.functions[job].function)]!;
+type Deployed = (typeof JOB_NAMES)[number] | 'telegram-webhook' | 'dashboard';
+
+function fnOf(job: Deployed) {
+  return job === 'telegram-webhook' ? stack.telegramWebhook.fn : job === 'dashboard' ? stack.webDashboard.fn : stack.jobs.functions[job];
+}
+
+function deployedEnv(job: Deployed): Record<string, string> {
+  const fn = (template.toJSON().Resources as Record<string, { Properties: { Environment?: { Variables: Record<string, unknown> } } }>)[logicalIdOf(fnOf(job).function)]!;
   return Object.fromEntries(Object.entries(fn.Properties.Environment?.Variables ?? {}).map(([k, v]) => [k, resolved(k, v)]));
 }
 
@@ -49,14 +55,14 @@ describe('handler environments', () => {
 
   it('each handler with an env schema accepts the environment the stack gives it', async () => {
     const checked: string[] = [];
-    for (const job of JOB_NAMES) {
+    for (const job of [...JOB_NAMES, 'telegram-webhook', 'dashboard'] as const) {
       const parse = await envParser(job);
       if (parse === undefined) continue;
       const env = deployedEnv(job);
       expect(() => parse(env), `${job} with ${JSON.stringify(env)}`).not.toThrow();
       checked.push(job);
     }
-    expect(checked).toEqual(expect.arrayContaining(['reconcile', 'risk-sweep', 'emergency-stop', 'alert-dispatcher', 'retrain']));
+    expect(checked).toEqual(expect.arrayContaining(['reconcile', 'risk-sweep', 'emergency-stop', 'alert-dispatcher', 'retrain', 'telegram-webhook', 'dashboard']));
   }, 120_000);
 
   it('the schemas are strict enough to catch a missing variable (the check above can fail)', async () => {

@@ -18,6 +18,22 @@ beforeAll(() => {
 });
 
 const props = (r: Json) => (r.Properties ?? {}) as Json;
+const dataKeyId = () => logicalIdOf(stack.dataKey.key);
+
+describe('the data key', () => {
+  it('is one customer-managed key, rotated, retained, usable by CloudWatch Logs only for this account\'s log groups', () => {
+    const [id, key] = onlyResource(template, 'AWS::KMS::Key');
+    expect(id).toBe(dataKeyId());
+    expect(props(key).EnableKeyRotation).toBe(true);
+    expect(key.DeletionPolicy).toBe('Retain');
+    const statements = (props(key).KeyPolicy as { Statement: (Statement & { Principal?: { Service?: unknown } })[] }).Statement;
+    const logs = statements.find((st) => st.Principal?.Service === 'logs.us-east-1.amazonaws.com');
+    expect(logs?.Condition).toMatchObject({ ArnLike: { 'kms:EncryptionContext:aws:logs:arn': expect.anything() as unknown } });
+    expect(JSON.stringify(logs?.Condition)).toContain(':logs:us-east-1:123456789012:log-group:*');
+    // Grants only on behalf of AWS services (CT.KMS.PR.3).
+    expect(statements).toEqual(expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Action: 'kms:CreateGrant', Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } } })]));
+  });
+});
 
 describe('state table', () => {
   it('is the single-table design: PK/SK, GSI1 and GSI2 on their key attributes, projecting ALL', () => {
@@ -62,9 +78,9 @@ describe('state table', () => {
 });
 
 describe('secrets', () => {
-  it('creates the MEXC credentials (JSON apiKey/apiSecret) and Telegram token secrets with generated placeholders, retained', () => {
+  it('creates the MEXC credentials (JSON apiKey/apiSecret), Telegram token, webhook secret, TOTP secret and dashboard link key with generated placeholders, retained', () => {
     const secrets = resourcesOf(template, 'AWS::SecretsManager::Secret');
-    expect(secrets).toHaveLength(2);
+    expect(secrets).toHaveLength(5);
     for (const [, s] of secrets) {
       expect(props(s).GenerateSecretString).toBeDefined();
       expect(props(s).SecretString).toBeUndefined();
@@ -108,33 +124,36 @@ describe('secrets', () => {
         expect(JSON.stringify(value)).not.toContain('resolve:secretsmanager');
       }
     }
-    expect(seen).toBe(4); // MEXC for reconcile, risk-sweep, emergency-stop; Telegram for the dispatcher
+    // MEXC for reconcile, risk-sweep, emergency-stop; the token for the dispatcher; the token, webhook
+    // secret, TOTP secret and link key for the Telegram webhook; the link key for the dashboard.
+    expect(seen).toBe(9);
   });
 });
 
 describe('queues', () => {
-  it('has events, alerts and retrain queues, each with its own DLQ after 5 receives', () => {
+  it('has events, alerts, retrain and commands queues, each with its own DLQ after 5 receives', () => {
     const queues = resourcesOf(template, 'AWS::SQS::Queue');
-    expect(queues).toHaveLength(6);
+    expect(queues).toHaveLength(8);
     const main = queues.filter(([, q]) => props(q).RedrivePolicy !== undefined);
-    expect(main).toHaveLength(3);
+    expect(main).toHaveLength(4);
     const dlqIds = new Set<string>();
     for (const [, q] of main) {
       const redrive = props(q).RedrivePolicy as { maxReceiveCount: number; deadLetterTargetArn: { 'Fn::GetAtt': [string, string] } };
       expect(redrive.maxReceiveCount).toBe(5);
       dlqIds.add(redrive.deadLetterTargetArn['Fn::GetAtt'][0]);
     }
-    expect(dlqIds.size).toBe(3);
+    expect(dlqIds.size).toBe(4);
     const all = template.toJSON().Resources as Record<string, Json>;
     for (const id of dlqIds) expect(props(all[id]!).RedrivePolicy).toBeUndefined();
-    for (const name of ['events', 'alerts', 'retrain'] as const) {
+    for (const name of ['events', 'alerts', 'retrain', 'commands'] as const) {
       expect(dlqIds.has(logicalIdOf(stack.queues.queues[name].deadLetterQueue))).toBe(true);
     }
   });
 
-  it('encrypts every queue (SSE) and refuses non-TLS access to each', () => {
+  it('encrypts every queue with the stack\'s KMS key and refuses non-TLS access to each', () => {
     const queues = resourcesOf(template, 'AWS::SQS::Queue');
-    for (const [, q] of queues) expect(props(q).SqsManagedSseEnabled).toBe(true);
+    expect(queues).toHaveLength(6);
+    for (const [, q] of queues) expect(props(q).KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [dataKeyId(), 'Arn'] });
     const policies = resourcesOf(template, 'AWS::SQS::QueuePolicy');
     for (const [id] of queues) {
       const policy = policies.find(([, p]) => mentions(props(p).Queues, id));
@@ -186,11 +205,26 @@ describe('hot path service', () => {
     expect(hc.Command[1]).toContain('http://127.0.0.1:8787/health');
   });
 
-  it('logs to a log group with the stage retention (dev: 14 days)', () => {
+  it('logs to a log group with the stage retention (dev: 365 days) under the data key', () => {
     const log = (hotPathContainer().LogConfiguration as { LogDriver: string; Options: Json });
     expect(log.LogDriver).toBe('awslogs');
     const groupId = (log.Options['awslogs-group'] as { Ref: string }).Ref;
-    expect(props((template.toJSON().Resources as Record<string, Json>)[groupId]!).RetentionInDays).toBe(14);
+    const group = props((template.toJSON().Resources as Record<string, Json>)[groupId]!);
+    expect(group.RetentionInDays).toBe(365);
+    expect(group.KmsKeyId).toEqual({ 'Fn::GetAtt': [dataKeyId(), 'Arn'] });
+  });
+
+  it('runs as uid 1000 on a read-only root filesystem with a hard memory limit, /tmp writable from a task volume', () => {
+    const c = hotPathContainer();
+    expect(c.User).toBe('1000:1000');
+    expect(c.ReadonlyRootFilesystem).toBe(true);
+    expect(c.Memory).toBe(512);
+    const mounts = c.MountPoints as { SourceVolume: string; ContainerPath: string; ReadOnly: boolean }[];
+    expect(mounts.map((m) => m.ContainerPath).sort()).toEqual(['/app/data/local', '/tmp']);
+    for (const m of mounts) expect(m.ReadOnly).toBe(false);
+    const [, task] = onlyResource(template, 'AWS::ECS::TaskDefinition');
+    const volumes = (props(task).Volumes as { Name: string; Host?: unknown }[]).map((v) => v.Name).sort();
+    expect(volumes).toEqual(mounts.map((m) => m.SourceVolume).sort());
   });
 
   it('passes the runtime its environment: stage, table, queues, kill switch, bucket, trading mode', () => {
@@ -262,9 +296,9 @@ describe('lambdas', () => {
   const fnId = (job: keyof ScalperStack['jobs']['functions']) => logicalIdOf(stack.jobs.functions[job].function);
   const roleId = (job: keyof ScalperStack['jobs']['functions']) => logicalIdOf(stack.jobs.functions[job].role);
 
-  it('are five job functions and the two of the research runner, all ARM64 on nodejs22.x, handler "handler", logging to a group with the stage retention', () => {
+  it('are nine functions (five jobs, the Telegram webhook, the dashboard, the research runner control and worker), all ARM64 on nodejs22.x, handler "handler", logging to a group with the stage retention', () => {
     const fns = resourcesOf(template, 'AWS::Lambda::Function');
-    expect(fns).toHaveLength(5 + 2);
+    expect(fns).toHaveLength(9);
     const resources = template.toJSON().Resources as Record<string, Json>;
     for (const [, fn] of fns) {
       const p = props(fn);
@@ -272,7 +306,8 @@ describe('lambdas', () => {
       expect(p.Runtime).toBe('nodejs22.x');
       expect(p.Handler).toBe('index.handler');
       const group = ((p.LoggingConfig as Json).LogGroup as { Ref: string }).Ref;
-      expect(props(resources[group]!).RetentionInDays).toBe(14);
+      expect(props(resources[group]!).RetentionInDays).toBe(365);
+      expect(props(resources[group]!).KmsKeyId).toEqual({ 'Fn::GetAtt': [dataKeyId(), 'Arn'] });
     }
   });
 
@@ -369,15 +404,29 @@ describe('kill switch', () => {
 
 describe('artifact bucket', () => {
   it('is encrypted, fully private, versioned, retained and logs access to the log bucket', () => {
-    const [id, bucket] = onlyResource(template, 'AWS::S3::Bucket', (p) => p.VersioningConfiguration !== undefined);
-    expect(id).toBe(logicalIdOf(stack.buckets.bucket));
+    const [, bucket] = onlyResource(template, 'AWS::S3::Bucket', (_p, id) => id === logicalIdOf(stack.buckets.bucket));
     expect(props(bucket)).toMatchObject({
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: expect.stringMatching(/^(AES256|aws:kms)$/) as unknown } }] },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [dataKeyId(), 'Arn'] } }, BucketKeyEnabled: true }] },
       PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
       VersioningConfiguration: { Status: 'Enabled' },
       LoggingConfiguration: { DestinationBucketName: { Ref: logicalIdOf(stack.buckets.logBucket) } },
     });
     expect(bucket.DeletionPolicy).toBe('Retain');
+  });
+
+  it('the log bucket is KMS-encrypted, versioned, and logs its own access', () => {
+    const [, bucket] = onlyResource(template, 'AWS::S3::Bucket', (_p, id) => id === logicalIdOf(stack.buckets.logBucket));
+    expect(props(bucket)).toMatchObject({
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [dataKeyId(), 'Arn'] } } }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: { LogFilePrefix: 'log-bucket-access/' },
+    });
+    expect((props(bucket).LoggingConfiguration as Json).DestinationBucketName).toBeUndefined();
+    // The two log writers may use the key (S3 access logging, VPC flow-log delivery).
+    const [, key] = onlyResource(template, 'AWS::KMS::Key');
+    const principals = JSON.stringify((props(key).KeyPolicy as { Statement: unknown[] }).Statement);
+    expect(principals).toContain('logging.s3.amazonaws.com');
+    expect(principals).toContain('delivery.logs.amazonaws.com');
   });
 
   it('both buckets deny non-TLS requests in their bucket policies; the log bucket admits S3 log delivery only', () => {
@@ -399,7 +448,7 @@ describe('observability', () => {
 
   it('sends every alarm (ALARM and OK) to the topic, which mails the configured address', () => {
     const all = alarms();
-    expect(all).toHaveLength(12);
+    expect(all).toHaveLength(15); // 12, plus the two console Lambdas' errors and the commands DLQ
     for (const a of all) {
       expect(a.AlarmActions).toEqual([topicRef()]);
       expect(a.OKActions).toEqual([topicRef()]);
@@ -438,10 +487,12 @@ describe('observability', () => {
     }
   });
 
-  it('alarms on errors of each job Lambda', () => {
+  it('alarms on errors of each Lambda but the research runner\'s', () => {
     // The research runner's functions are not the operator's pager: a failed optimisation fails its
     // execution, which whoever started it sees (test/infra/researchRunner.test.ts).
-    for (const id of stack.jobs.all().map((j) => logicalIdOf(j.fn.function))) {
+    const research = [stack.research.control, stack.research.worker].map((f) => logicalIdOf(f.function));
+    for (const [id] of resourcesOf(template, 'AWS::Lambda::Function')) {
+      if (research.includes(id)) continue;
       expect(alarms(), id).toContainEqual(expect.objectContaining({ Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: { Ref: id } }], Threshold: 1 }));
     }
   });

@@ -43,11 +43,25 @@ describe('health verdict', () => {
     ({ ...base, now, feed: feed(last), requiredStreams: { 'trades:BTCUSDT': 30_000 }, session: undefined as never });
 
   it('is healthy during the start-up grace even before the first event', () => {
-    expect(healthOf(inputs(1_000_000 + 59_999, {}))).toEqual({ ok: true, reasons: [] });
+    expect(healthOf(inputs(1_000_000 + 59_999, {}))).toEqual({ ok: true, reasons: [], live: true, trading: 'running' });
   });
   it('is unhealthy when a required stream never delivered after the grace', () => {
     expect(healthOf(inputs(1_000_000 + 60_000, {})).reasons).toEqual(['trades:BTCUSDT: no event since the start']);
   });
+  it('is not ok (but still live, so the container is not restarted) during an emergency stop or a risk halt; ok while PAUSED', () => {
+    const fresh = inputs(2_000_000, { 'trades:BTCUSDT': 1_999_000 });
+    const es = healthOf({ ...fresh, emergencyStop: true });
+    expect(es).toMatchObject({ ok: false, live: true, trading: 'emergency_stop' });
+    expect(es.reasons[0]).toMatch(/^emergency stop: .*halted until a restart$/);
+    const risk = { halted: true, haltReason: 'HALTED_CONSECUTIVE_STOPS', haltUntil: Date.UTC(2026, 0, 2), haltDetail: '3 stops in a row' } as unknown as StatusInputs['risk'];
+    const halt = healthOf({ ...fresh, risk });
+    expect(halt).toMatchObject({ ok: false, live: true, trading: 'halted' });
+    expect(halt.reasons).toEqual(['risk halt HALTED_CONSECUTIVE_STOPS until 2026-01-02T00:00:00.000Z: no new entries (3 stops in a row)']);
+    expect(healthOf({ ...fresh, paused: true })).toEqual({ ok: true, reasons: [], live: true, trading: 'paused' });
+    // A dead feed during an emergency stop: not live either.
+    expect(healthOf({ ...inputs(2_000_000, {}), emergencyStop: true })).toMatchObject({ ok: false, live: false });
+  });
+
   it('is unhealthy when a required stream is silent past its bound, healthy at the bound', () => {
     expect(healthOf(inputs(2_000_000, { 'trades:BTCUSDT': 1_970_000 })).ok).toBe(true);
     expect(healthOf(inputs(2_000_001, { 'trades:BTCUSDT': 1_970_000 })).reasons).toEqual(['trades:BTCUSDT: silent for 30001 ms (bound 30000 ms)']);
@@ -75,7 +89,7 @@ describe('status document and endpoints', () => {
       startupGraceMs: 60_000,
     };
     doc = buildStatus(inputs);
-    server = await startStatusServer({ port: 0, status: () => doc, health: () => (healthy ? { ok: true, reasons: [] } : { ok: false, reasons: ['feed dead'] }) });
+    server = await startStatusServer({ port: 0, status: () => doc, health: () => (healthy ? { ok: true, reasons: [], live: true, trading: 'running' } : { ok: false, reasons: ['feed dead'], live: false, trading: 'running' }) });
   });
   afterAll(async () => {
     await server.close();
@@ -101,7 +115,7 @@ describe('status document and endpoints', () => {
     healthy = false;
     const sick = await fetch(`${server.url}/health`);
     expect(sick.status).toBe(503);
-    expect(await sick.json()).toEqual({ ok: false, reasons: ['feed dead'] });
+    expect(await sick.json()).toEqual({ ok: false, reasons: ['feed dead'], live: false, trading: 'running' });
     expect((await fetch(`${server.url}/nope`)).status).toBe(404);
     expect((await fetch(`${server.url}/status`, { method: 'POST' })).status).toBe(405);
   });

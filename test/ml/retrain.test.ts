@@ -166,6 +166,18 @@ describe('retrain handler', () => {
     expect(await noData.h(sqs(request('a', 1)), ctx)).toEqual({ batchItemFailures: [] });
   });
 
+  it("answers an operator's job (/ml_retrain) once the run is over, not while it is deferred", async () => {
+    const alerts: AlertEvent[] = [];
+    const job = (id: string, jobId: string) => record(id, { type: 'retrain_request', id: `retrain_request:${jobId}`, time: 5, reason: 'asked by telegram 1', jobId });
+    const deferred = createRetrainHandler(() => Promise.resolve({ run: () => Promise.resolve({ status: 'deferred', reason: 'too soon' } as RetrainResult), alert: (e) => (alerts.push(e), Promise.resolve()) }));
+    expect(await deferred(sqs(job('a', 'retrain-x1-7')), ctx)).toEqual({ batchItemFailures: [{ itemIdentifier: 'a' }] });
+    expect(alerts).toEqual([]);
+    const skipped = createRetrainHandler(() => Promise.resolve({ run: () => Promise.resolve({ status: 'skipped', reason: 'no new data since the last run' } as RetrainResult), alert: (e) => (alerts.push(e), Promise.resolve()) }));
+    expect(await skipped(sqs(job('a', 'retrain-x1-7'), request('b', 1)), ctx)).toEqual({ batchItemFailures: [] });
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ id: 'retrain:job:retrain-x1-7', title: 'retrain job retrain-x1-7 finished', detail: 'skipped: no new data since the last run' });
+  });
+
   it('alerts on a promotion and on a failure; a failing alert sink does not change the outcome', async () => {
     const alerts: AlertEvent[] = [];
     const promoted: RetrainResult = {

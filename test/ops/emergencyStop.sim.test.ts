@@ -96,6 +96,24 @@ describe('emergency stop against the simulator', () => {
     expect(server.orderLog().length).toBe(before);
   });
 
+  it('a mistyped EMERGENCY STOP does nothing on the exchange but sends a critical alert saying so', async () => {
+    const handler = makeHandler();
+    const before = server.orderLog().length;
+    const sent = alerts.alerts.length;
+    stored = 'EMERGENCY STOP';
+    try {
+      const out = await handler(changeEvent('evt-typo'), localContext('emergency-stop', 'req-typo'));
+      expect(out).toMatchObject({ acted: false, switch: 'invalid' });
+    } finally {
+      stored = 'RUNNING';
+    }
+    expect(server.orderLog().length).toBe(before);
+    const fresh = alerts.alerts.slice(sent);
+    expect(fresh).toHaveLength(1);
+    expect(fresh[0]).toMatchObject({ severity: 'critical', title: 'Kill switch holds an unknown value' });
+    expect(fresh[0]!.detail).toMatch(/"EMERGENCY STOP".*did NOTHING/);
+  });
+
   it('cancels every open order and sells the position, with the lease, in one pass; a duplicate event does nothing more', async () => {
     const handler = makeHandler();
     // The dead hot path's leftovers, placed with the hot path's own client ids.

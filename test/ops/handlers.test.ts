@@ -15,7 +15,7 @@ import { SecretsManagerSecretSource } from '../../services/adapters/secrets/secr
 import { SecretFormatError, SecretUnavailableError } from '../../services/ops/errors.js';
 import { parseMexcSecret, parseTelegramSecret } from '../../services/ops/secrets.js';
 import { parseAlertDispatcherEnv } from '../../lambdas/alert-dispatcher/handler.js';
-import { createEmergencyStopHandler, EmergencyStopEventError, parseEmergencyStopEnv, type EmergencyStopHandlerDeps } from '../../lambdas/emergency-stop/handler.js';
+import { createEmergencyStopHandler, parseEmergencyStopEnv, type EmergencyStopHandlerDeps } from '../../lambdas/emergency-stop/handler.js';
 import { createRiskSweepHandler, limitsFromEnv, parseRiskSweepEnv } from '../../lambdas/risk-sweep/handler.js';
 import { sleep } from '../../lambdas/shared/exchange.js';
 import { localContext } from '../../lambdas/shared/powertools.js';
@@ -53,7 +53,7 @@ describe('environment validation', () => {
 });
 
 describe('handlers without side effects', () => {
-  it('the emergency stop refuses an event it does not know and ignores another parameter', async () => {
+  it('the emergency stop refuses an event it does not know (without throwing) and ignores another parameter', async () => {
     const env = parseEmergencyStopEnv({ STAGE: 'dev', STATE_TABLE: 't', ALERTS_QUEUE_URL: 'q', KILL_SWITCH_PARAM: '/k', MEXC_SECRET_ID: 'm' });
     let built = 0;
     const h = createEmergencyStopHandler(() => {
@@ -61,7 +61,8 @@ describe('handlers without side effects', () => {
       // Only env is read before the event is accepted; anything else used would throw here.
       return Promise.resolve({ env } as unknown as EmergencyStopHandlerDeps);
     });
-    await expect(h({ hello: 'world' }, ctx('e1'))).rejects.toBeInstanceOf(EmergencyStopEventError);
+    // Refused without throwing (a throw would count as a failed stop and be retried).
+    expect(await h({ hello: 'world' }, ctx('e1'))).toEqual({ acted: false, rejected: expect.stringMatching(/^expected an SSM "Parameter Store Change" event .*got an object with keys hello$/) as unknown });
     const other = await h({ source: 'aws.ssm', id: 'x', time: new Date(0).toISOString(), detail: { name: '/other' } }, ctx('e2'));
     expect(other).toEqual({ acted: false, ignored: '/other' });
     expect(built).toBe(1);

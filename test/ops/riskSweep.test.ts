@@ -132,10 +132,10 @@ describe('risk sweep', () => {
     expect(alerts.alerts[0]?.detail).toContain('2.50%');
   });
 
-  it('daily loss past the drawdown halt sets EMERGENCY_STOP (12% down, halt 10%; also 12% for the week)', async () => {
+  it('daily loss past the drawdown halt sets EMERGENCY_STOP (12% down, halt 10%; also 12% for the week and the month)', async () => {
     await store.put('day', dayStats(TODAY, '10000', '8800', NOW), undefined);
     const { report } = await sweep();
-    expect(report.findings.map((f) => f.code)).toEqual(['DAILY_LOSS_EMERGENCY', 'WEEKLY_LOSS_LIMIT']);
+    expect(report.findings.map((f) => f.code)).toEqual(['DAILY_LOSS_EMERGENCY', 'WEEKLY_LOSS_LIMIT', 'MONTHLY_LOSS_LIMIT']);
     // One write: the most restrictive of EMERGENCY_STOP and PAUSED.
     expect(ks.writes.map((w) => w.state)).toEqual(['EMERGENCY_STOP']);
     expect(alerts.alerts[0]?.severity).toBe('critical');
@@ -147,6 +147,16 @@ describe('risk sweep', () => {
     const { report } = await sweep();
     expect(report.findings.map((f) => f.code)).toEqual(['WEEKLY_LOSS_LIMIT']);
     expect(ks.state).toBe('PAUSED');
+  });
+
+  it('monthly loss pauses (Nov 2 started at 10,000 -> today 8,950: 10.5% this month, 0.6% this week and today)', async () => {
+    await store.put('day', dayStats('2026-11-02', '10000', '9800', NOW), undefined);
+    await store.put('day', dayStats('2026-11-16', '9300', '9200', NOW), undefined);
+    await store.put('day', dayStats(TODAY, '9000', '8950', NOW), undefined);
+    const { report } = await sweep();
+    expect(report.findings.map((f) => f.code)).toEqual(['MONTHLY_LOSS_LIMIT']);
+    expect(report.findings[0]!.detail).toBe('equity down 10.50% this month, limit 10%');
+    expect(ks.value).toBe('PAUSED');
   });
 
   it('three losing trades in a row pause, across days; a zero trade does not break the streak', async () => {
@@ -239,6 +249,24 @@ describe('risk sweep', () => {
     expect(ks.writes).toEqual([]);
     expect(report.escalation?.problem).toContain('could be a downgrade');
     expect(alerts.alerts.some((a) => a.dedupKey === 'risk:SWITCH')).toBe(true);
+  });
+});
+
+describe('an unknown kill-switch value', () => {
+  it.each(['emergency_stop', 'EMERGENCY STOP', ''])('%j: every sweep alerts critical, even with nothing to escalate, and writes nothing', async (bad) => {
+    ks.value = bad;
+    const { report } = await sweep();
+    expect(report.findings).toEqual([]);
+    expect(ks.writes).toEqual([]);
+    const a = alerts.alerts.filter((x) => x.dedupKey === 'risk:KILL-SWITCH-UNKNOWN');
+    expect(a).toHaveLength(1);
+    expect(a[0]).toMatchObject({ severity: 'critical', title: 'Kill switch holds an unknown value' });
+    expect(a[0]!.detail).toContain(`unknown kill-switch value "${bad}"`);
+  });
+
+  it('a valid value sends no such alert', async () => {
+    await sweep();
+    expect(alerts.alerts.filter((x) => x.dedupKey === 'risk:KILL-SWITCH-UNKNOWN')).toEqual([]);
   });
 });
 

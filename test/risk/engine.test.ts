@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { dec } from '../../services/core/money.js';
 import type { SymbolId } from '../../services/core/types.js';
-import type { RiskEngine, TradeExitReason } from '../../services/risk/index.js';
-import { BTC, DAY, ETH, HOUR, MIN, MON, SOL, account, engine, long } from './fixtures.js';
+import { RiskEngine, type TradeExitReason } from '../../services/risk/index.js';
+import { BTC, DAY, ETH, HOUR, MIN, MON, SOL, account, engine, long, riskConfig } from './fixtures.js';
 
 const reason = (d: ReturnType<RiskEngine['evaluate']>) => (d.kind === 'rejected' ? d.reason : 'approved');
 
@@ -117,9 +117,41 @@ describe('daily and weekly loss limits', () => {
   });
 });
 
+describe('monthly loss limit', () => {
+  // Daily and weekly limits (and the drawdown halt) widened so the month is seen on its own.
+  const wide = { overrides: { dailyLossLimitPct: 50, weeklyLossLimitPct: 50 }, haltDailyDrawdownPct: 60 };
+
+  it('blocks entries from 10% below the month start (by default) until the 1st of the next month, across weeks', () => {
+    const e = engine(wide);
+    const ok = (t: number) => long(100, 99, t);
+    // January 2024: the month starts at 10,000 on Monday the 1st, then loses 4% a week.
+    e.onTime(MON, dec(10_000));
+    e.onTime(MON + 7 * DAY, dec(9_600));
+    e.onTime(MON + 14 * DAY, dec(9_200));
+    expect(reason(e.evaluate(ok(MON + 14 * DAY + HOUR), account(9_001)))).toBe('approved');
+    // Exactly 10% down: blocked; recovered later in the month: still blocked (like the week).
+    expect(reason(e.evaluate(ok(MON + 15 * DAY), account(9_000)))).toBe('MONTHLY_LOSS_LIMIT');
+    expect(reason(e.evaluate(ok(MON + 30 * DAY), account(9_800)))).toBe('MONTHLY_LOSS_LIMIT');
+    expect(e.status(account(9_800)).monthlyLoss).toMatchObject({ limitPct: 10, blocked: true, monthStart: Date.UTC(2024, 0, 1), monthStartEquity: '10000' });
+    // Thursday 2024-02-01 00:00 UTC: a new month (mid-week: the week does not matter).
+    expect(reason(e.evaluate(ok(Date.UTC(2024, 1, 1)), account(9_800)))).toBe('approved');
+    expect(e.status(account(9_800)).monthlyLoss).toMatchObject({ monthStart: Date.UTC(2024, 1, 1), monthStartEquity: '9800', blocked: false, usedPct: 0 });
+  });
+
+  it('survives a state round trip, and a state written before the monthly limit still loads', () => {
+    const e = engine(wide);
+    e.onTime(MON, dec(10_000));
+    e.onTime(MON + 9 * DAY, dec(8_900));
+    const restored = RiskEngine.fromState(riskConfig(wide), JSON.parse(JSON.stringify(e.toState())));
+    expect(reason(restored.evaluate(long(100, 99, MON + 10 * DAY), account(9_900)))).toBe('MONTHLY_LOSS_LIMIT');
+    const { month: _month, ...old } = e.toState();
+    expect(() => RiskEngine.fromState(riskConfig(wide), old)).not.toThrow();
+  });
+});
+
 describe('halts', () => {
   // Loss limits widened so the halts can be seen on their own.
-  const wide = { overrides: { dailyLossLimitPct: 50, weeklyLossLimitPct: 50 } };
+  const wide = { overrides: { dailyLossLimitPct: 50, weeklyLossLimitPct: 50, monthlyLossLimitPct: 50 } };
 
   it('HALTED_DAILY_DRAWDOWN at exactly 10% below the day start; lifts at the next UTC day', () => {
     const e = engine(wide);
@@ -340,6 +372,7 @@ describe('status', () => {
       // (10000 - 9850) / 10000 = 1.5%
       dailyLoss: { usedPct: 1.5, limitPct: 2, blocked: false, dayStart: MON, dayStartEquity: '10000' },
       weeklyLoss: { usedPct: 1.5, limitPct: 5, blocked: false, weekStart: MON, weekStartEquity: '10000' },
+      monthlyLoss: { usedPct: 1.5, limitPct: 10, blocked: false, monthStart: MON, monthStartEquity: '10000' },
       dailyDrawdown: { usedPct: 1.5, haltPct: 10 },
       // stop, win (reset), stop -> 1
       consecutiveStops: { count: 1, max: 3 },

@@ -15,7 +15,7 @@ describe('risk profiles', () => {
   it('match the brief', () => {
     for (const name of PROFILES) {
       const [riskPerTradePct, maxPositions, dailyLossLimitPct, weeklyLossLimitPct] = BRIEF[name];
-      expect(RISK_PROFILES[name]).toEqual({ riskPerTradePct, maxPositions, dailyLossLimitPct, weeklyLossLimitPct });
+      expect(RISK_PROFILES[name]).toEqual({ riskPerTradePct, maxPositions, dailyLossLimitPct, weeklyLossLimitPct, monthlyLossLimitPct: 10 });
     }
   });
 
@@ -71,7 +71,7 @@ describe('risk profiles', () => {
 
 describe('reason codes', () => {
   it('each code has a description', () => {
-    expect(RISK_REASON_CODES.length).toBe(17);
+    expect(RISK_REASON_CODES.length).toBe(18);
     for (const code of RISK_REASON_CODES) expect(RISK_REASONS[code].length).toBeGreaterThan(10);
   });
 });

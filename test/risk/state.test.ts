@@ -51,7 +51,7 @@ describe('risk state persistence', () => {
       'HALTED_ABNORMAL_VOLATILITY', // BTC 100 -> 128 within the hour
       'HALTED_CONSECUTIVE_STOPS', // 3rd losing stop at 5h (BTC's halt lifted at 4h31m)
       'approved', // next day: stop halt lifted, SOL cooldown over
-      'approved', // next week
+      'MONTHLY_LOSS_LIMIT', // next week, but 9,000 is 10% below January's start of 10,000
     ]);
   });
 

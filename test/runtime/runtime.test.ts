@@ -3,7 +3,7 @@
  * pushes market data), with dynalite in memory, the in-process queues and a kill-switch file in a
  * temp folder. Every wait is a bounded poll on a condition, never a fixed delay.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -77,7 +77,11 @@ describe('fargate runtime (paper, simulator, dynalite in memory)', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  async function start(over: Partial<RuntimeConfigInput> = {}, owner = 'test-owner'): Promise<{ rt: Runtime; lines: string[]; events: MemoryEventQueues; ks: FileKillSwitchSource }> {
+  async function start(
+    over: Partial<RuntimeConfigInput> = {},
+    owner = 'test-owner',
+    wallClock?: () => number,
+  ): Promise<{ rt: Runtime; lines: string[]; events: MemoryEventQueues; ks: FileKillSwitchSource }> {
     dir = await mkdtemp(join(tmpdir(), 'runtime-'));
     const lines: string[] = [];
     const events = new MemoryEventQueues({ now: Date.now });
@@ -94,7 +98,7 @@ describe('fargate runtime (paper, simulator, dynalite in memory)', () => {
       warmupMinutes: 300,
       ...over,
     });
-    const rt = await Runtime.start(config, { out: { log: (l) => lines.push(l), err: (l) => lines.push(l) }, owner, dynamo, events });
+    const rt = await Runtime.start(config, { out: { log: (l) => lines.push(l), err: (l) => lines.push(l) }, owner, dynamo, events, ...(wallClock ? { wallClock } : {}) });
     runtimes.push(rt);
     return { rt, lines, events, ks: new FileKillSwitchSource(killSwitchFilePath(dir)) };
   }
@@ -244,6 +248,73 @@ describe('fargate runtime (paper, simulator, dynalite in memory)', () => {
     }
   }, 30_000);
 
+  it('lease lost to another actor: /health fails, a critical alert goes out, and the open position stays in /status', async () => {
+    const { rt, events } = await start();
+    await openPosition(rt);
+    expect(await store.releaseLease(BTC, 'test-owner')).toBe(true);
+    await store.acquireLease(BTC, 'lambda', 60_000, Date.now());
+    try {
+      await until('the loss to be noticed at the next renewal', () => !rt.trading.has(BTC));
+      const st = rt.status();
+      expect(st.positions.map((p) => p.symbol)).toEqual([BTC]);
+      expect(st.health.ok).toBe(false);
+      expect(st.health.reasons.join(' ')).toMatch(/lease on BTCUSDT is held by lambda/);
+      const alerts = (await events.queue('alerts').receive(10, 1000)).map((a) => a.event);
+      expect(alerts).toContainEqual(expect.objectContaining({ type: 'alert', severity: 'critical', title: 'Lease on BTCUSDT lost to lambda' }));
+      await rt.stop('test');
+    } finally {
+      await store.releaseLease(BTC, 'lambda');
+    }
+  }, 30_000);
+
+  it('a process frozen past its lease (nobody took it) re-takes it after checking the state and the exchange; the position never leaves /status', async () => {
+    // The runtime's wall clock jumps 4 s ahead: to the process, exactly what a 4 s SIGSTOP against a
+    // 3 s lease looks like (its renewals did not run and the lease expired in the store).
+    let frozenFor = 0;
+    const { rt, lines, events } = await start({}, 'test-owner', () => Date.now() + frozenFor);
+    await openPosition(rt);
+    const id = rt.session.executor.position(BTC)!.id;
+    frozenFor = 4000;
+    const seen: boolean[] = [];
+    await until('the lease to be re-taken', () => {
+      seen.push(rt.status().positions.some((p) => p.id === id));
+      return lines.some((l) => /LEASE BTCUSDT re-taken by test-owner after the check/.test(l));
+    });
+    expect(lines.some((l) => /LEASE BTCUSDT LAPSED \(holder none/.test(l))).toBe(true);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every(Boolean)).toBe(true);
+    expect(rt.trading.has(BTC)).toBe(true);
+    expect(rt.refused.has(BTC)).toBe(false);
+    expect(rt.status().health.reasons.filter((r) => /lease/.test(r))).toEqual([]);
+    expect((await store.getLease(BTC))?.owner).toBe('test-owner');
+    const alerts = (await events.queue('alerts').receive(10, 1000)).map((a) => a.event);
+    expect(alerts).toContainEqual(expect.objectContaining({ severity: 'warning', title: 'Lease on BTCUSDT lapsed and was re-taken' }));
+    // Fed again: a trade reaches the session.
+    const trades = rt.session.counters.trades;
+    server.pushMarketData({ type: 'trade', symbol: BTC, trade: { time: rt.now() + 1000, price: lastClose, quantity: 0.01, buyerMaker: false } });
+    await until('the trade to reach the session', () => rt.session.counters.trades > trades);
+  }, 30_000);
+
+  it('a lapsed lease is not re-taken when the state changed meanwhile (another actor closed the position): /health fails', async () => {
+    let frozenFor = 0;
+    const { rt, lines } = await start({}, 'test-owner', () => Date.now() + frozenFor);
+    await openPosition(rt);
+    const id = rt.session.executor.position(BTC)!.id;
+    await rt.journal.flush();
+    // While the process is frozen, another actor closes the position in the state.
+    // (applyEvent retries when the runtime's own journal writes the record at the same moment.)
+    await store.applyEvent('position', id, 'test:closed-by-another-actor', (cur) => (cur ? { ...cur, state: 'closed', closedAt: Date.now(), exitReason: 'closed by the emergency stop' } : cur));
+    frozenFor = 4000;
+    await until('the check to refuse', () => lines.some((l) => /LEASE BTCUSDT NOT re-taken/.test(l)));
+    expect(rt.trading.has(BTC)).toBe(false);
+    const st = rt.status();
+    expect(st.health.ok).toBe(false);
+    expect(st.health.reasons.join(' ')).toMatch(new RegExp(`position ${id} on BTCUSDT is no longer open in the state`));
+    expect(st.positions.map((p) => p.id)).toEqual([id]);
+    // Given back for the restart's reconciliation, not held.
+    expect(await store.getLease(BTC)).toBeUndefined();
+  }, 30_000);
+
   it('PAUSED: no new entries (the session’s entry gate refuses them) while candles and prices still flow', async () => {
     const { rt, ks } = await start();
     await ks.write('PAUSED', 'test');
@@ -259,6 +330,17 @@ describe('fargate runtime (paper, simulator, dynalite in memory)', () => {
     expect(rt.session.counters.trades).toBeGreaterThan(0);
     await ks.write('RUNNING', 'test');
     await until('the resume to be seen', () => rt.killState === 'RUNNING');
+  }, 30_000);
+
+  it('a mistyped kill switch (emergency_stop) pauses entries and sends one critical alert, not one per read', async () => {
+    const { rt, events } = await start();
+    await writeFile(killSwitchFilePath(dir), JSON.stringify({ state: 'emergency_stop', reason: 'typed by hand', at: new Date().toISOString() }));
+    await until('the value to be read', () => rt.killState === 'PAUSED');
+    const readsBefore = rt.stats.heartbeats;
+    await until('more reads of the same value', () => rt.stats.heartbeats >= readsBefore + 3);
+    const alerts = (await events.queue('alerts').receive(10, 1000)).map((a) => a.event).filter((e) => e.type === 'alert' && e.title === 'Kill switch holds an unknown value');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ severity: 'critical' });
   }, 30_000);
 
   it('EMERGENCY_STOP: closes the position, cancels its orders and latches the halt', async () => {
@@ -291,5 +373,33 @@ describe('fargate runtime (paper, simulator, dynalite in memory)', () => {
     await until('the market to move on', () => rt.now() >= from + 50 * 60_000);
     expect(rt.session.counters.candlesClosed).toBe(candles);
     expect(rt.halted).toBe(true);
+  }, 30_000);
+
+  it('operator commands: a force exit from the commands queue closes the position once; /status shows it first; the kill-switch line names who changed it', async () => {
+    const { rt, ks, lines, events } = await start({ onShutdown: 'leave' });
+    await openPosition(rt);
+    const doc = rt.status();
+    const p = doc.positions[0]!;
+    expect(p.symbol).toBe('BTCUSDT');
+    expect(Number(p.quantity)).toBeGreaterThan(0);
+    expect(p.targets.map((t) => t.label)).toEqual(['primary', 'secondary', 'aggressive']);
+    expect(p.stopPrice).toMatch(/^\d+(\.\d+)?$/);
+    expect(p.openedAtIso).toBe(new Date(p.openedAt).toISOString());
+    const command = { type: 'operator_command', id: 'force_exit:BTCUSDT:1:42', time: Date.now(), command: 'force_exit', symbol: 'BTCUSDT', requestedBy: 'telegram 42 @ana' } as const;
+    await events.publish(command);
+    await events.publish(command); // delivered twice (at least once): carried out once
+    await until('the position to close', () => rt.session.executor.position(BTC) === undefined);
+    await until('the command line', () => lines.some((l) => /CMD {3}force exit BTCUSDT by telegram 42 @ana: BTCUSDT: (position .* closed|exit of position .* started)/.test(l)));
+    await until('the answer as an alert', () => events.queue('alerts').size() >= 1);
+    const [alert] = await events.queue('alerts').receive(10, 1000);
+    expect(alert!.event).toMatchObject({ type: 'alert', title: 'force exit BTCUSDT' });
+    await until('the trade in the session log', () => rt.tradeLog.totals().trades === 1);
+    expect(rt.status().recentTrades[0]!.exitReason).toBe('halt');
+    // Nothing left to exit: the next command is answered, not sent to the exchange.
+    await events.publish({ ...command, id: 'force_exit:BTCUSDT:2:42' });
+    await until('the answer', () => lines.some((l) => /force exit BTCUSDT by telegram 42 @ana: BTCUSDT: no open position/.test(l)));
+    await ks.write('PAUSED', 'telegram 42 @ana: /pause');
+    await until('the kill-switch line', () => lines.some((l) => l.includes('KILL  kill switch RUNNING -> PAUSED by "telegram 42 @ana: /pause" (read from the switch)')));
+    expect(lines.some((l) => l.includes('(source)'))).toBe(false);
   }, 30_000);
 });

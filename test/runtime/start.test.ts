@@ -2,7 +2,7 @@
  * `npm start` as a process: with MEXC unreachable (the probe points at a closed loopback port) it
  * says so on one line, starts the simulator in process on the bundled sample, paper-trades it,
  * prints its status URL and status lines, answers /health and /status, and exits 0 after SIGINT
- * with the leases released. Waits are bounded polls on the output, never fixed delays.
+ * with the leases released, also when a second SIGINT follows the first. Waits are bounded polls on the output, never fixed delays.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -26,6 +26,16 @@ async function until(what: string, cond: () => boolean, ms: number): Promise<voi
   }
 }
 
+/** Runs `npm start` with `args` until it exits by itself; its output and exit code. */
+async function runToExit(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
+  const p = spawn(process.execPath, ['--import', 'tsx', 'bin/start.ts', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => p.once('exit', (c) => resolve(c)));
+  return { code, out };
+}
+
 describe('npm start', () => {
   it('falls back to the simulator on the sample, shows status, and stops gracefully on SIGINT', async () => {
     dir = await mkdtemp(join(tmpdir(), 'npm-start-'));
@@ -43,19 +53,42 @@ describe('npm start', () => {
     await until('a status line', () => /^status \d{4}-\d\d-\d\dT.* equity [\d.]+ USDT/m.test(out), 10_000);
     expect(out).toMatch(/LEASE DOGEUSDT acquired/);
     expect(out).toMatch(/warm-up DOGEUSDT: \d+ closed 1m candles/);
-    const status = (await (await fetch(`${url}/status`)).json()) as { mode: string };
+    const status = (await (await fetch(`${url}/status`)).json()) as { mode: string; nowIso: string; equityDisplay: string };
     expect(status.mode).toBe('paper');
+    expect(status.nowIso).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(status.equityDisplay).toMatch(/^\d+\.\d\d$/);
 
+    // A second start on the same data folder is refused in one line, naming the first one's pid.
+    const second = await runToExit(['--status-port', '0', '--data-dir', dir], env);
+    expect(second.code).toBe(1);
+    expect(second.out).toContain(`another npm start (pid ${proc.pid}`);
+    expect(second.out).not.toMatch(/\n\s+at /); // no stack trace
+    // The status port in use is refused before the warm-up, with the flag that changes it.
+    const port = new URL(url).port;
+    const other = await mkdtemp(join(tmpdir(), 'npm-start-'));
+    const third = await runToExit(['--status-port', port, '--data-dir', other], env);
+    await rm(other, { recursive: true, force: true });
+    expect(third.code).toBe(1);
+    expect(third.out).toContain(`the status port ${port} on 127.0.0.1 is already in use`);
+    expect(third.out).toContain('--status-port <n>');
+    expect(third.out).not.toMatch(/warm-up|LEASE/);
+
+    // Two quick Ctrl-Cs: the second must not skip the graceful shutdown (it did with process.once).
+    proc.kill('SIGINT');
+    await until('the shutdown to start', () => /SHUTDOWN SIGINT/.test(out), 15_000);
     proc.kill('SIGINT');
     const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000))]);
     expect(code).toBe(0);
-    expect(out).toMatch(/STOP {2}SIGINT/);
+    expect(out).toMatch(/SHUTDOWN SIGINT: no new entries/);
     expect(out).toMatch(/LEASE DOGEUSDT released/);
-    expect(out).toMatch(/STOP {2}stopped in \d+ ms/);
+    expect(out).toMatch(/SHUTDOWN session summary: (no trade closed this session|\d+ trade\(s\), \d+ won, \d+ lost \(win rate [\d.]+%\), net PnL [-+][\d.]+ USDT)/);
+    expect(out).toMatch(/SHUTDOWN stopped in \d+ ms/);
+    expect(out).not.toMatch(/ STOP {2}/);
+    expect(out).toMatch(/SIGINT again: the graceful shutdown is already running and is not cut short/);
     // The replay is re-dated to the wall clock: none of its candles may reach the archive that
     // retraining reads as real market history.
     expect(out).toMatch(/not written to the candle archive/);
     const archived = await readdir(join(dir, 'artifacts', 'candles'), { recursive: true }).catch(() => []);
     expect(archived.filter((f) => String(f).endsWith('.csv'))).toEqual([]);
-  }, 60_000);
+  }, 90_000);
 });

@@ -541,5 +541,24 @@ export function stateStoreContract(name: string, factory: HarnessFactory): void 
         expect((await store.acquireLease('DOGEUSDT', 'task-a', 1000, T0)).owner).toBe('task-a');
       });
     });
+
+    describe('console records', () => {
+      it('the status snapshot: last writer wins, read back as written', async () => {
+        expect(await store.getStatusSnapshot()).toBeUndefined();
+        await store.putStatusSnapshot({ owner: 'task-a', at: T0, data: { equity: '10000.5', positions: [] } });
+        await store.putStatusSnapshot({ owner: 'task-a', at: T0 + 30_000, data: { equity: '10001', positions: [{ symbol: 'DOGEUSDT' }] } });
+        expect(await store.getStatusSnapshot()).toEqual({ owner: 'task-a', at: T0 + 30_000, data: { equity: '10001', positions: [{ symbol: 'DOGEUSDT' }] } });
+      });
+
+      it('the command log: once per update id, listed by UTC day in time order', async () => {
+        const entry = (id: string, at: number) => ({ id, at, userId: '42', user: '@ana', role: 'operator' as const, command: '/pause', result: 'PAUSED' });
+        expect(await store.putCommandLogOnce(entry('telegram:2', T0 + 2000))).toBe(true);
+        expect(await store.putCommandLogOnce(entry('telegram:1', T0 + 1000))).toBe(true);
+        expect(await store.putCommandLogOnce({ ...entry('telegram:1', T0 + 1000), result: 'again' })).toBe(false);
+        const day = new Date(T0).toISOString().slice(0, 10);
+        expect((await store.listCommandLog(day)).map((c) => [c.id, c.result])).toEqual([['telegram:1', 'PAUSED'], ['telegram:2', 'PAUSED']]);
+        expect(await store.listCommandLog('2000-01-01')).toEqual([]);
+      });
+    });
   });
 }

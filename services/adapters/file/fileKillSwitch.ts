@@ -96,5 +96,6 @@ export function parseKillSwitchFile(text: string, path: string): KillSwitchReadi
   const state = (parsed as Record<string, unknown>).state;
   if (typeof state !== 'string') return { value: text.trim().slice(0, 64), problem: `kill-switch file ${path} has no string "state" field` };
   // The state string itself is validated by the KillSwitch, in one place for every adapter.
-  return { value: state };
+  const reason = (parsed as Record<string, unknown>).reason;
+  return { value: state, ...(typeof reason === 'string' && reason.trim() !== '' ? { reason: reason.slice(0, MAX_REASON_LENGTH) } : {}) };
 }

@@ -116,8 +116,8 @@ async function bounded<T>(timeoutMs: number, call: (signal: AbortSignal) => Prom
 export interface SqsEventPublisherOptions {
   /** Created once per process by the caller. */
   readonly client: SQSClient;
-  /** The URL of each logical queue. */
-  readonly queueUrls: Readonly<Record<QueueName, string>>;
+  /** The URL of each logical queue this publisher sends to; publishing to one without a URL fails at once. */
+  readonly queueUrls: Readonly<Partial<Record<QueueName, string>>>;
   /** Attempts per publish, the first included (default 4). */
   readonly maxAttempts?: number;
   /** Bound on one SendMessage attempt (default 5000 ms); a hung request is aborted and retried. */
@@ -135,7 +135,7 @@ export interface SqsEventPublisherOptions {
 /** EventPublisher on SQS; see the file comment. */
 export class SqsEventPublisher implements EventPublisher {
   private readonly client: SQSClient;
-  private readonly queueUrls: Readonly<Record<QueueName, string>>;
+  private readonly queueUrls: Readonly<Partial<Record<QueueName, string>>>;
   private readonly maxAttempts: number;
   private readonly timeoutMs: number;
   private readonly backoff: { readonly baseMs: number; readonly maxMs: number };
@@ -161,7 +161,9 @@ export class SqsEventPublisher implements EventPublisher {
    */
   async publish(event: DomainEvent): Promise<void> {
     const body = serialiseEvent(event);
-    const url = this.queueUrls[QUEUE_FOR_EVENT[event.type]];
+    const queue = QUEUE_FOR_EVENT[event.type];
+    const url = this.queueUrls[queue];
+    if (!url) throw new EventPublishError(`cannot publish ${event.type} event ${event.id}: no URL is configured for the ${queue} queue`, { attempts: 0 });
     const command = new SendMessageCommand({
       QueueUrl: url,
       MessageBody: body,

@@ -9,10 +9,15 @@
  *   KillSwitch turns into "keep the last good value, then PAUSED after maxStaleMs".
  * - write: PutParameter with Overwrite; the reason goes to the parameter's Description, so the
  *   console and `aws ssm describe-parameters` show who paused and why.
+ * - who changed it: GetParameter does not return the description, so when the value differs from
+ *   the one this source read last, the newest version's description is read from
+ *   GetParameterHistory (granted with the parameter's read access; at most 3 pages of 50, since
+ *   SSM keeps 100 versions) and returned as the reading's reason. A failure there costs only the
+ *   reason, never the value.
  *
  * The client is created once per process by the caller (and configured with its region, retries).
  */
-import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, GetParameterHistoryCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import {
   KillSwitchReadError,
   KillSwitchWriteError,
@@ -47,6 +52,8 @@ export class SsmTimeoutError extends Error {
 /** KillSwitchSource over one SSM parameter; see the file comment. */
 export class SsmKillSwitchSource implements KillSwitchSource {
   private readonly timeoutMs: number;
+  /** The value and reason of the last read, so the history is read only when the value changes. */
+  private last: { value: string; version: number | undefined; reason: string | undefined } | undefined;
 
   /** `timeoutMs` bounds each GetParameter/PutParameter call (default 3000). */
   constructor(
@@ -65,12 +72,36 @@ export class SsmKillSwitchSource implements KillSwitchSource {
       const out = await this.bounded((signal) => this.client.send(new GetParameterCommand({ Name: this.parameterName }), { abortSignal: signal }));
       const value = out.Parameter?.Value;
       if (value === undefined) return { value: '', problem: `SSM parameter ${this.parameterName} has no value` };
-      return { value };
+      const version = out.Parameter?.Version;
+      let reason = this.last?.reason;
+      if (this.last === undefined || this.last.value !== value || this.last.version !== version) reason = await this.latestDescription();
+      this.last = { value, version, reason };
+      return { value, ...(reason ? { reason } : {}) };
     } catch (e) {
       if ((e as { name?: unknown }).name === 'ParameterNotFound') {
         return { value: '', problem: `SSM parameter ${this.parameterName} does not exist` };
       }
       throw new KillSwitchReadError(`cannot read SSM parameter ${this.parameterName}: ${describe(e)}`, { cause: e, retryable: isTransientSsmError(e) });
+    }
+  }
+
+  /** The description of the parameter's newest version (who wrote it and why), or undefined. */
+  private async latestDescription(): Promise<string | undefined> {
+    try {
+      let token: string | undefined;
+      let newest: string | undefined;
+      for (let page = 0; page < 3; page++) {
+        const out = await this.bounded((signal) =>
+          this.client.send(new GetParameterHistoryCommand({ Name: this.parameterName, MaxResults: 50, ...(token ? { NextToken: token } : {}) }), { abortSignal: signal }),
+        );
+        const versions = out.Parameters ?? [];
+        if (versions.length > 0) newest = versions[versions.length - 1]?.Description;
+        token = out.NextToken;
+        if (!token) break;
+      }
+      return newest?.slice(0, MAX_SSM_DESCRIPTION);
+    } catch {
+      return undefined;
     }
   }
 

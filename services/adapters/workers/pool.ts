@@ -10,8 +10,6 @@
  */
 import { Worker } from 'node:worker_threads';
 
-const BOOTSTRAP = new URL('./bootstrap.mjs', import.meta.url);
-
 interface Pending<R> {
   readonly id: number;
   readonly task: unknown;
@@ -80,7 +78,8 @@ export class WorkerPool<T, R> {
   }
 
   private spawn(): Slot<R> {
-    const worker = new Worker(BOOTSTRAP, { workerData: { target: this.workerUrl.href } });
+    // Resolved here, not at load: a bundle that merely contains this module must not need the file.
+    const worker = new Worker(new URL('./bootstrap.mjs', import.meta.url), { workerData: { target: this.workerUrl.href } });
     const slot: Slot<R> = { worker, busy: undefined };
     worker.on('message', (m: { id: number; ok: boolean; result?: R; error?: string }) => {
       const p = slot.busy;

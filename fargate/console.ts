@@ -1,0 +1,235 @@
+/**
+ * The operator console around a running runtime:
+ *
+ * - the dashboard routes of the status server (`localDashboard`): the page, its script and chart
+ *   library, the data document and its stream, and the pause/resume buttons (the kill switch);
+ * - the status snapshot (`startSnapshots`): the dashboard document written to the state table every
+ *   `everySec`, for the Lambdas (Telegram webhook, dashboard) that cannot reach the task;
+ * - Telegram by long polling (`startLocalTelegram`) when TELEGRAM_BOT_TOKEN is set: the same
+ *   commands as the webhook Lambda, over the runtime's own kill switch, queues and state.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { createConsoleBot, startPolling } from '../services/adapters/telegram/consoleBot.js';
+import { buildDashboardData, type DashboardData } from '../services/console/dashboardData.js';
+import { APP_PATH, CHARTS_FILE, CHARTS_PATH, DASHBOARD_APP_JS, dashboardHtml } from '../services/console/dashboardPage.js';
+import { ConsoleService, type AccessConfig } from '../services/console/consoleService.js';
+import { MemoryOnceStore, type ConsoleControl, type ConsoleView, type Notify, type StatusView } from '../services/console/ports.js';
+import { deriveKey } from '../services/console/signing.js';
+import { base32Decode } from '../services/console/totp.js';
+import { ConfigError } from '../services/core/errors.js';
+import { DAY_MS } from '../services/core/timeframes.js';
+import { moneyDecimals } from '../services/live/display.js';
+import { utcDayOf, type DailyStatsRecord } from '../services/state/types.js';
+import type { DashboardRoutes } from './statusServer.js';
+import type { Runtime, RuntimeOutput } from './runtime.js';
+
+/** Daily stats are read at most this often for the page (the store is the hot path's too). */
+const DAYS_CACHE_MS = 10_000;
+/** Candles per symbol in the stored snapshot (its size is paid on every write). */
+const SNAPSHOT_CANDLES = 60;
+/** Equity points in the stored snapshot. */
+const SNAPSHOT_EQUITY_POINTS = 240;
+
+let chartsJs: string | undefined;
+/** lightweight-charts' standalone build, read once from node_modules. */
+export function chartsLibrary(): string {
+  chartsJs ??= readFileSync(join(dirname(createRequire(import.meta.url).resolve('lightweight-charts/package.json')), CHARTS_FILE), 'utf8');
+  return chartsJs;
+}
+
+/** The dashboard document of a running runtime (undefined while it starts). */
+export class DashboardSource {
+  private days: { at: number; list: DailyStatsRecord[] } | undefined;
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly wall: () => number,
+  ) {}
+
+  async data(opts: { controls: boolean; candles?: number; equityPoints?: number }): Promise<DashboardData | undefined> {
+    const rt = this.rt;
+    let status;
+    try {
+      status = rt.status();
+    } catch {
+      return undefined; // the session does not exist yet
+    }
+    const now = this.wall();
+    if (!this.days || now - this.days.at > DAYS_CACHE_MS) {
+      const market = status.risk.asOf ?? now;
+      try {
+        this.days = { at: now, list: (await rt.store.listDailyStats(utcDayOf(market - 8 * DAY_MS), utcDayOf(market), 16)).map((v) => v.value) };
+      } catch {
+        this.days = { at: now, list: this.days?.list ?? [] };
+      }
+    }
+    return buildDashboardData({
+      now,
+      status,
+      charts: rt.chart.charts([...rt.trading], opts.candles),
+      equity: rt.chart.equityCurve(opts.equityPoints),
+      days: this.days.list,
+      quoteDp: moneyDecimals(status.quoteAsset),
+      controls: opts.controls,
+    });
+  }
+}
+
+/** The status server's dashboard routes for a local runtime. */
+export function localDashboard(rt: Runtime, wall: () => number = Date.now): DashboardRoutes {
+  const source = new DashboardSource(rt, wall);
+  const page = dashboardHtml({ mode: 'local' });
+  return {
+    page: () => page,
+    asset: (path) => (path === APP_PATH ? { type: 'text/javascript; charset=utf-8', body: DASHBOARD_APP_JS } : path === CHARTS_PATH ? { type: 'text/javascript; charset=utf-8', body: chartsLibrary() } : undefined),
+    data: () => source.data({ controls: true }),
+    pushEveryMs: 2000,
+    setKillSwitch: async (state) => {
+      await rt.killSwitch.set(state, 'dashboard (127.0.0.1)');
+      return `kill switch set to ${state}`;
+    },
+  };
+}
+
+/**
+ * Writes the dashboard document to the state table every `everySec` (the Lambdas' view of the
+ * task). A failed write is reported and retried at the next tick; nothing is queued.
+ */
+export function startSnapshots(rt: Runtime, everySec: number, out: RuntimeOutput, wall: () => number = Date.now): { stop: () => void } {
+  const source = new DashboardSource(rt, wall);
+  let busy = false;
+  const tick = async (): Promise<void> => {
+    if (busy) return;
+    busy = true;
+    try {
+      const data = await source.data({ controls: false, candles: SNAPSHOT_CANDLES, equityPoints: SNAPSHOT_EQUITY_POINTS });
+      if (!data) return;
+      const recovery = rt.recovery ? { lastReconcile: { at: rt.startedAt, summary: `at start: ${rt.recovery.problems.length} problem(s)` } } : {};
+      await rt.store.putStatusSnapshot({ owner: rt.owner, at: wall(), data: JSON.parse(JSON.stringify({ ...data, ...recovery })) as Record<string, unknown> });
+    } catch (e) {
+      out.err(`status snapshot not written: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    } finally {
+      busy = false;
+    }
+  };
+  void tick();
+  const timer = setInterval(() => void tick(), everySec * 1000);
+  return { stop: () => clearInterval(timer) };
+}
+
+/** The Telegram settings from the environment (local mode); undefined without a token. */
+export interface LocalTelegramEnv {
+  readonly token: string;
+  readonly access: AccessConfig;
+  readonly totpSecret?: string;
+  readonly apiRoot?: string;
+}
+
+function ids(raw: string | undefined, name: string): number[] {
+  return (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      if (!/^-?\d{1,20}$/.test(s)) throw new ConfigError(`environment: ${name} must be comma-separated Telegram ids, got "${s}"`);
+      return Number(s);
+    });
+}
+
+/** Reads TELEGRAM_BOT_TOKEN, TELEGRAM_OPERATORS, TELEGRAM_VIEWERS, TELEGRAM_CHAT_ID, TELEGRAM_TOTP_SECRET, TELEGRAM_API_URL. */
+export function localTelegramEnv(env: NodeJS.ProcessEnv): LocalTelegramEnv | undefined {
+  const token = env.TELEGRAM_BOT_TOKEN || undefined;
+  if (!token) return undefined;
+  const chat = ids(env.TELEGRAM_CHAT_ID, 'TELEGRAM_CHAT_ID')[0];
+  const access: AccessConfig = { operators: ids(env.TELEGRAM_OPERATORS, 'TELEGRAM_OPERATORS'), viewers: ids(env.TELEGRAM_VIEWERS, 'TELEGRAM_VIEWERS'), ...(chat !== undefined ? { chatId: chat } : {}) };
+  if (access.operators.length + access.viewers.length === 0) throw new ConfigError('environment: TELEGRAM_BOT_TOKEN is set but TELEGRAM_OPERATORS and TELEGRAM_VIEWERS are empty: nobody could use the bot');
+  return { token, access, ...(env.TELEGRAM_TOTP_SECRET ? { totpSecret: env.TELEGRAM_TOTP_SECRET } : {}), ...(env.TELEGRAM_API_URL ? { apiRoot: env.TELEGRAM_API_URL } : {}) };
+}
+
+/** The console's view of a local runtime. */
+export function localView(rt: Runtime, wall: () => number): ConsoleView {
+  return {
+    status: (): Promise<StatusView | undefined> => {
+      try {
+        return Promise.resolve({ doc: rt.status(), at: wall(), ...(rt.recovery ? { lastReconcile: { at: rt.startedAt, summary: `at start, ${rt.recovery.problems.length} problem(s)` } } : {}) });
+      } catch {
+        return Promise.resolve(undefined);
+      }
+    },
+    killSwitch: () => rt.killSwitch.current(),
+    store: rt.store,
+  };
+}
+
+/**
+ * The local backtest job: `npm run backtest` over the runtime's candle archive, in a child process
+ * (the hot path's event loop is not slowed), one at a time, bounded to 10 minutes.
+ */
+export function localBacktestRunner(dataDir: string): NonNullable<ConsoleControl['runBacktest']> {
+  let running: string | undefined;
+  return (jobId: string, notify: Notify) => {
+    if (running) return Promise.resolve(`A backtest is running already (job ${running}); one at a time.`);
+    const candles = join(dataDir, 'artifacts', 'candles');
+    if (!existsSync(candles)) return Promise.resolve(`No candle archive under ${candles} yet: the runtime writes it as candles close.`);
+    const out = join(dataDir, 'jobs', jobId);
+    running = jobId;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/backtest.ts', '--data', candles, '--out', out, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10 * 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      running = undefined;
+      let text: string;
+      try {
+        const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { trades: number; winRate: number | null; netPnl: number; netReturnPct: number; maxDrawdownPct: number; candles: number };
+        text = `Job ${jobId} done: backtest over ${s.candles} archived candles: ${s.trades} trades, win rate ${s.winRate === null ? 'n/a' : `${(s.winRate * (s.winRate <= 1 ? 100 : 1)).toFixed(1)}%`}, net ${s.netPnl.toFixed(2)} (${s.netReturnPct.toFixed(2)}%), max drawdown ${s.maxDrawdownPct.toFixed(2)}%. Report: ${join(out, 'report.html')}`;
+      } catch {
+        text = `Job ${jobId} failed (exit ${code ?? 'killed'}): ${err.trim().split('\n').pop() ?? 'no output'}`;
+      }
+      void notify(text);
+    });
+    return Promise.resolve(`Backtest queued as job ${jobId} over the candle archive; the answer comes here when it is done.`);
+  };
+}
+
+/** Starts the bot by long polling; its stop function. */
+export async function startLocalTelegram(rt: Runtime, tg: LocalTelegramEnv, out: RuntimeOutput, wall: () => number = Date.now): Promise<{ stop: () => Promise<void> }> {
+  const chatId = tg.access.chatId ?? tg.access.operators[0] ?? tg.access.viewers[0]!;
+  // Locally there is no webhook secret: the confirmation key is derived from the bot token, which
+  // only this process and Telegram know.
+  const confirmKey = deriveKey(tg.token, 'confirm');
+  let send: (chat: number, html: string) => Promise<void> = () => Promise.resolve();
+  const notify: Notify = (html) => send(chatId, html).catch((e: unknown) => out.err(`telegram: a notice was not sent (${e instanceof Error ? e.name : String(e)})`));
+  const service = new ConsoleService({
+    access: tg.access,
+    view: localView(rt, wall),
+    control: {
+      setKillSwitch: (state, reason) => rt.killSwitch.set(state, reason),
+      sendCommand: (c) => rt.events.publish(c),
+      runBacktest: localBacktestRunner(rt.config.dataDir),
+      logCommand: async (e) => void (await rt.store.putCommandLogOnce(e)),
+    },
+    once: new MemoryOnceStore(wall),
+    confirmKey,
+    ...(tg.totpSecret ? { totpKey: base32Decode(tg.totpSecret) } : {}),
+    now: wall,
+    notify,
+    symbols: [...rt.trading],
+  });
+  const bot = createConsoleBot({ token: tg.token, ...(tg.apiRoot ? { apiRoot: tg.apiRoot } : {}), service, once: new MemoryOnceStore(wall), onProblem: (w, e) => out.err(`telegram: ${w}: ${e instanceof Error ? e.name : String(e)}`) });
+  send = (chat, html) => bot.send(chat, html);
+  const polling = await startPolling(bot, (w, e) => out.err(`telegram: ${w}: ${e instanceof Error ? `${e.name}: ${e.message.replace(tg.token, '<token>')}` : String(e)}`));
+  const onNotice = (line: string): void => void notify(line.replace(/&/g, '&amp;').replace(/</g, '&lt;'));
+  rt.notices.add(onNotice);
+  out.log(`telegram: the console bot is polling (operators ${tg.access.operators.join(', ') || '-'}, viewers ${tg.access.viewers.join(', ') || '-'}${tg.totpSecret ? '' : '; /resume disabled: no TELEGRAM_TOTP_SECRET'})`);
+  return {
+    stop: async () => {
+      rt.notices.delete(onNotice);
+      await polling.stop();
+    },
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * Telegram webhook Lambda (behind a Function URL): the console's commands on AWS.
+ *
+ * Order of work on every request: the secret header, compared in constant time, before anything
+ * else of the request is read; then the body (bounded, parsed); then the update is de-duplicated by
+ * update_id in the idempotency table and handled within HANDLE_BUDGET_MS, so Telegram has its 200
+ * well inside its timeout. Reads come from the state table (the hot path's status snapshot, trades,
+ * daily stats); changes go to the kill-switch parameter (which also triggers the emergency-stop
+ * Lambda) or the commands and retrain queues, never to the exchange. Every command is logged to
+ * the state table.
+ *
+ * Environment: see lambdas/README.md. Secrets (bot token, webhook secret, TOTP secret, dashboard
+ * link key) are read once per process from Secrets Manager and never logged.
+ */
+import type { APIGatewayProxyResultV2, Context, LambdaFunctionURLEvent } from 'aws-lambda';
+import { z } from 'zod';
+import { createConsoleBot, handleWebhookRequest, type ConsoleBot } from '../../services/adapters/telegram/consoleBot.js';
+import { DynamoOnceStore } from '../../services/adapters/dynamo/dynamoOnceStore.js';
+import { SecretsManagerSecretSource } from '../../services/adapters/secrets/secretsManagerSecrets.js';
+import { SqsEventPublisher } from '../../services/adapters/sqs/sqsEvents.js';
+import { ConsoleService } from '../../services/console/consoleService.js';
+import type { ConsoleView, StatusView } from '../../services/console/ports.js';
+import { deriveKey, signDashboardToken } from '../../services/console/signing.js';
+import { base32Decode } from '../../services/console/totp.js';
+import { KillSwitch, type KillSwitchSource } from '../../services/control/killSwitch.js';
+import type { RuntimeStatus } from '../../services/live/status.js';
+import { parseTelegramSecret } from '../../services/ops/secrets.js';
+import type { StateStore } from '../../services/state/types.js';
+import { commonEnv, listVar, parseEnv, required } from '../shared/env.js';
+import { dynamoClient, secretsClient, sqsClient, ssmClient } from '../shared/clients.js';
+import { CachedSsmKillSwitchSource } from '../shared/killSwitchParam.js';
+import { observability } from '../shared/powertools.js';
+import { stateStore } from '../shared/wiring.js';
+
+/** Time given to one update; Telegram waits longer, and the function's timeout is 15 s. */
+export const HANDLE_BUDGET_MS = 8000;
+
+const idList = listVar.refine((l) => l.every((s) => /^-?\d{1,20}$/.test(s)), 'expected comma-separated Telegram ids');
+
+export const telegramWebhookEnv = {
+  ...commonEnv,
+  STATE_TABLE: required('DynamoDB state table: status snapshot, trades, daily stats, command log'),
+  IDEMPOTENCY_TABLE: required('DynamoDB table for update ids, taps and one-time codes'),
+  KILL_SWITCH_PARAM: required('SSM parameter of the kill switch'),
+  COMMANDS_QUEUE_URL: required('SQS queue of operator commands for the hot path'),
+  RETRAIN_QUEUE_URL: required('SQS retrain queue'),
+  TELEGRAM_SECRET_ID: required('Secrets Manager id of the bot token'),
+  WEBHOOK_SECRET_ID: required('Secrets Manager id of the webhook secret token'),
+  TOTP_SECRET_ID: required('Secrets Manager id of the base32 TOTP secret for /resume'),
+  DASHBOARD_LINK_SECRET_ID: required('Secrets Manager id of the dashboard link key'),
+  DASHBOARD_URL: z.url().optional(),
+  TELEGRAM_CHAT_ID: required('the chat the bot answers in besides private chats'),
+  TELEGRAM_OPERATORS: idList,
+  TELEGRAM_VIEWERS: idList,
+  TRADING_SYMBOLS: listVar,
+  TELEGRAM_API_URL: z.url().optional(),
+};
+export const parseTelegramWebhookEnv = (env: Readonly<Record<string, string | undefined>>) => parseEnv(telegramWebhookEnv, env, 'telegram-webhook');
+export type TelegramWebhookEnv = ReturnType<typeof parseTelegramWebhookEnv>;
+
+const obs = observability('telegram-webhook');
+
+export interface TelegramWebhookDeps {
+  readonly bot: ConsoleBot;
+  readonly webhookSecret: string;
+}
+
+/** The console's view on AWS: the hot path's snapshot, the state table, the parameter. */
+export function snapshotView(store: StateStore, killSwitch: KillSwitch): ConsoleView {
+  return {
+    status: async (): Promise<StatusView | undefined> => {
+      const snap = await store.getStatusSnapshot();
+      const doc = snap?.data.status as RuntimeStatus | undefined;
+      if (!snap || !doc || !Array.isArray(doc.positions)) return undefined;
+      const rec = snap.data.lastReconcile as StatusView['lastReconcile'] | undefined;
+      return { doc, at: snap.at, ...(rec && typeof rec.at === 'number' ? { lastReconcile: rec } : {}) };
+    },
+    killSwitch: () => killSwitch.current(),
+    store,
+  };
+}
+
+/** Builds the bot and its service from the environment's clients and secrets. */
+export async function buildWebhookDeps(env: TelegramWebhookEnv, clients: { store: StateStore; once: DynamoOnceStore; killSwitch: KillSwitchSource; publisher: SqsEventPublisher; secret: (id: string) => Promise<string> }): Promise<TelegramWebhookDeps> {
+  const [token, webhookSecret, totp, linkSecret] = await Promise.all([
+    clients.secret(env.TELEGRAM_SECRET_ID).then((t) => parseTelegramSecret(env.TELEGRAM_SECRET_ID, t)),
+    clients.secret(env.WEBHOOK_SECRET_ID),
+    clients.secret(env.TOTP_SECRET_ID),
+    clients.secret(env.DASHBOARD_LINK_SECRET_ID),
+  ]);
+  const now = (): number => Date.now();
+  const killSwitch = new KillSwitch(clients.killSwitch, { now, minReadIntervalMs: 0 });
+  const chatId = Number(env.TELEGRAM_CHAT_ID);
+  const linkKey = deriveKey(linkSecret, 'dashboard-link');
+  // The service's notices go out through the bot built after it.
+  const holder: { bot?: ConsoleBot } = {};
+  const service = new ConsoleService({
+    access: { operators: env.TELEGRAM_OPERATORS.map(Number), viewers: env.TELEGRAM_VIEWERS.map(Number), chatId },
+    view: snapshotView(clients.store, killSwitch),
+    control: {
+      setKillSwitch: (state, reason) => killSwitch.set(state, reason),
+      sendCommand: (c) => clients.publisher.publish(c),
+      requestRetrain: (r) => clients.publisher.publish(r),
+      logCommand: async (e) => void (await clients.store.putCommandLogOnce(e)),
+      ...(env.DASHBOARD_URL ? { dashboardLink: (userId: number) => `${env.DASHBOARD_URL!.replace(/\/$/, '')}/?t=${signDashboardToken(linkKey, userId, now())}` } : {}),
+    },
+    once: clients.once,
+    // The confirmation key comes from the webhook secret: only this function and Telegram hold it.
+    confirmKey: deriveKey(webhookSecret, 'confirm'),
+    totpKey: base32Decode(totp),
+    now,
+    notify: (html) => holder.bot?.send(chatId, html) ?? Promise.resolve(),
+    symbols: env.TRADING_SYMBOLS,
+  });
+  const bot = createConsoleBot({
+    token,
+    ...(env.TELEGRAM_API_URL ? { apiRoot: env.TELEGRAM_API_URL } : {}),
+    service,
+    once: clients.once,
+    onProblem: (what, e) => obs.logger.error('telegram call failed', { what, error: e instanceof Error ? e.name : String(e) }),
+  });
+  holder.bot = bot;
+  return { bot, webhookSecret };
+}
+
+/** The handler over its dependencies (tests pass their own). */
+export function createTelegramWebhookHandler(getDeps: () => Promise<TelegramWebhookDeps>) {
+  return async (event: LambdaFunctionURLEvent, _context?: Context): Promise<APIGatewayProxyResultV2> => {
+    const deps = await getDeps();
+    const r = await handleWebhookRequest(deps.bot, { headers: event.headers ?? {}, body: event.body, isBase64Encoded: event.isBase64Encoded }, deps.webhookSecret, HANDLE_BUDGET_MS, (what, e) =>
+      obs.logger.error('update not handled', { what, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) }),
+    );
+    if (r.statusCode === 401) obs.metrics.addMetric('TelegramUnauthorized', 'Count', 1);
+    obs.metrics.publishStoredMetrics();
+    return { statusCode: r.statusCode, headers: { 'content-type': 'text/plain' }, body: r.body };
+  };
+}
+
+let defaults: Promise<TelegramWebhookDeps> | undefined;
+
+function defaultDeps(): Promise<TelegramWebhookDeps> {
+  defaults ??= Promise.resolve()
+    .then(() => {
+      const env = parseTelegramWebhookEnv(process.env);
+      const secrets = new SecretsManagerSecretSource(secretsClient());
+      return buildWebhookDeps(env, {
+        store: stateStore(dynamoClient(), env.STATE_TABLE, obs.logger),
+        once: new DynamoOnceStore(dynamoClient(), env.IDEMPOTENCY_TABLE, () => Date.now()),
+        killSwitch: new CachedSsmKillSwitchSource(ssmClient(), env.KILL_SWITCH_PARAM, { fresh: true }),
+        publisher: new SqsEventPublisher({ client: sqsClient(), queueUrls: { commands: env.COMMANDS_QUEUE_URL, retrain: env.RETRAIN_QUEUE_URL } }),
+        secret: (id) => secrets.getSecret(id),
+      });
+    })
+    .catch((e: unknown) => {
+      defaults = undefined;
+      throw e;
+    });
+  return defaults;
+}
+
+export const handler = createTelegramWebhookHandler(defaultDeps);

@@ -1,0 +1,114 @@
+/**
+ * The Telegram console on AWS: the `telegram-webhook` Lambda behind a Function URL, and its secrets.
+ *
+ * - The Function URL has no IAM auth (Telegram cannot sign requests); every request must carry the
+ *   webhook's secret token in `X-Telegram-Bot-Api-Secret-Token` (a generated secret, registered
+ *   with Telegram by `npm run telegram:webhook`), checked in constant time before anything else.
+ * - The one-time-code secret (base32, generated) for `/resume`: the operator enrols it once in an
+ *   authenticator app (read it with `aws secretsmanager get-secret-value`).
+ * - Grants, all through grant*: read the state table and write its command log; the idempotency
+ *   table (update ids, taps, codes); read and write the kill-switch parameter (its change also
+ *   triggers the emergency-stop Lambda); send to the commands and retrain queues; read the bot
+ *   token, the two secrets above and the dashboard's link key. No exchange access: what trades is
+ *   the hot path (or the emergency-stop Lambda), under the symbols' leases.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import type { QueueName } from '../services/events/types.js';
+import type { StageConfig } from './config.js';
+import { METRIC_NAMESPACE } from './metrics.js';
+import { REASONS, acknowledge, nagRef } from './nag.js';
+import type { QueuePair } from './queues.js';
+import { ScalperFunction } from './scalperFunction.js';
+
+export interface TelegramWebhookProps {
+  readonly config: StageConfig;
+  readonly table: dynamodb.ITable;
+  readonly idempotencyTable: dynamodb.ITable;
+  readonly queues: Readonly<Record<QueueName, QueuePair>>;
+  readonly killSwitch: ssm.IStringParameter;
+  readonly botToken: secretsmanager.ISecret;
+  readonly dashboardLinkKey: secretsmanager.ISecret;
+  /** The stack's data key: the function's log group is encrypted with it. */
+  readonly logKey: kms.IKey;
+  /** The dashboard's Function URL, for `/dashboard` links. */
+  readonly dashboardUrl: string;
+}
+
+export class TelegramWebhook extends Construct {
+  readonly fn: ScalperFunction;
+  readonly url: lambda.FunctionUrl;
+  readonly webhookSecret: secretsmanager.Secret;
+  readonly totpSecret: secretsmanager.Secret;
+
+  constructor(scope: Construct, id: string, props: TelegramWebhookProps) {
+    super(scope, id);
+    const { config } = props;
+    // Telegram allows 1-256 characters of A-Z, a-z, 0-9, _ and - in the secret token.
+    this.webhookSecret = new secretsmanager.Secret(this, 'WebhookSecret', {
+      description: `Telegram webhook secret token (mexc-scalper ${config.stage}); npm run telegram:webhook registers it with Telegram.`,
+      generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Base32 (A-Z, 2-7) of 32 characters: 160 bits, the size RFC 4226 recommends.
+    this.totpSecret = new secretsmanager.Secret(this, 'TotpSecret', {
+      description: `Base32 TOTP secret for /resume (mexc-scalper ${config.stage}); enrol it in an authenticator app.`,
+      generateSecretString: { passwordLength: 32, excludePunctuation: true, excludeLowercase: true, excludeCharacters: '0189', includeSpace: false },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.fn = new ScalperFunction(this, 'TelegramWebhook', {
+      job: 'telegram-webhook',
+      description: 'Telegram console: commands by webhook (kill switch, status, jobs)',
+      memorySize: 256,
+      timeout: Duration.seconds(15),
+      logRetentionDays: config.logRetentionDays,
+      logKey: props.logKey,
+      environment: {
+        STAGE: config.stage,
+        POWERTOOLS_SERVICE_NAME: 'telegram-webhook',
+        POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
+        STATE_TABLE: props.table.tableName,
+        IDEMPOTENCY_TABLE: props.idempotencyTable.tableName,
+        KILL_SWITCH_PARAM: props.killSwitch.parameterName,
+        COMMANDS_QUEUE_URL: props.queues.commands.queue.queueUrl,
+        RETRAIN_QUEUE_URL: props.queues.retrain.queue.queueUrl,
+        TELEGRAM_SECRET_ID: props.botToken.secretArn,
+        WEBHOOK_SECRET_ID: this.webhookSecret.secretArn,
+        TOTP_SECRET_ID: this.totpSecret.secretArn,
+        DASHBOARD_LINK_SECRET_ID: props.dashboardLinkKey.secretArn,
+        DASHBOARD_URL: props.dashboardUrl,
+        TELEGRAM_CHAT_ID: config.telegramChatId,
+        TELEGRAM_OPERATORS: config.telegram.operators.join(','),
+        TELEGRAM_VIEWERS: config.telegram.viewers.join(','),
+        ...(config.symbols.length > 0 ? { TRADING_SYMBOLS: config.symbols.join(',') } : {}),
+      },
+    });
+    this.url = this.fn.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    const role = this.fn.role;
+    props.table.grantReadData(role);
+    // The command log: whole-item conditional puts only (services/state/README.md).
+    props.table.grant(role, 'dynamodb:PutItem');
+    props.idempotencyTable.grantReadWriteData(role);
+    props.killSwitch.grantRead(role);
+    props.killSwitch.grantWrite(role);
+    props.queues.commands.queue.grantSendMessages(role);
+    props.queues.retrain.queue.grantSendMessages(role);
+    for (const s of [props.botToken, this.webhookSecret, this.totpSecret, props.dashboardLinkKey]) s.grantRead(role);
+    for (const s of [this.webhookSecret, this.totpSecret]) {
+      acknowledge(s, [
+        {
+          id: 'AwsSolutions-SMG4',
+          reason: 'No automatic rotation: the webhook secret must be registered with Telegram and the TOTP secret enrolled in the operators\' authenticator apps after every change, so they are replaced by hand (npm run telegram:webhook re-registers the webhook).',
+        },
+      ]);
+    }
+    acknowledge(role, [
+      { id: `AwsSolutions-IAM5[Resource::${nagRef(props.table)}/index/*]`, reason: REASONS.tableIndexes },
+    ]);
+  }
+}

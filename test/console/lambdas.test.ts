@@ -1,0 +1,109 @@
+/**
+ * The console's AWS pieces without AWS: the dashboard Lambda's handler (nothing served without a
+ * valid signed link, on any path; the snapshot as the page's data), the DynamoDB OnceStore on a
+ * dynalite idempotency table, and `npm run telegram:webhook` against the Bot API stand-in.
+ */
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { telegramWebhookCommand } from '../../cli/telegramWebhook.js';
+import { createDashboardHandler } from '../../lambdas/dashboard/handler.js';
+import { DynamoOnceStore } from '../../services/adapters/dynamo/dynamoOnceStore.js';
+import { startLocalDynamo, type LocalDynamo } from '../../services/adapters/dynamo/localDynamo.js';
+import { deriveKey, signDashboardToken } from '../../services/console/signing.js';
+import type { StatusSnapshotRecord } from '../../services/state/types.js';
+import { startBotApiStandIn, type BotApiStandIn } from './botApiStandIn.js';
+import { statusDoc, T } from './fixtures.js';
+
+const key = deriveKey('link-secret', 'dashboard-link');
+
+function event(path: string, token?: string, method = 'GET'): LambdaFunctionURLEvent {
+  return { rawPath: path, queryStringParameters: token ? { t: token } : undefined, headers: {}, requestContext: { http: { method } } } as unknown as LambdaFunctionURLEvent;
+}
+
+describe('dashboard Lambda', () => {
+  let snapshot: StatusSnapshotRecord | undefined;
+  let now = T;
+  const handler = createDashboardHandler(() => Promise.resolve({ store: { getStatusSnapshot: () => Promise.resolve(snapshot) }, linkKey: key, chartsJs: () => '/* charts */', now: () => now }));
+  type Res = { statusCode: number; headers: Record<string, string>; body: string };
+  const call = async (e: LambdaFunctionURLEvent) => (await handler(e)) as Res;
+
+  it('serves nothing without a valid link: missing, forged, other key, expired; on every path', async () => {
+    const good = signDashboardToken(key, 42, T);
+    for (const path of ['/', '/app.js', '/vendor/lightweight-charts.js', '/api/dashboard', '/nope']) {
+      for (const token of [undefined, `${good}x`, signDashboardToken(deriveKey('other', 'dashboard-link'), 42, T)]) {
+        const r = await call(event(path, token));
+        expect(r.statusCode, `${path} ${token}`).toBe(401);
+        expect(r.body).not.toContain('equity');
+      }
+    }
+    now = T + 15 * 60_000;
+    expect((await call(event('/', good))).body).toContain('expired');
+    now = T;
+  });
+
+  it('with a valid link: the page under a strict CSP and no referrer, its scripts, and the snapshot as data', async () => {
+    const token = signDashboardToken(key, 42, T);
+    const page = await call(event('/', token));
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.headers['referrer-policy']).toBe('no-referrer');
+    expect(page.body).toContain(`src="/app.js?t=${token}"`);
+    expect(page.body).not.toMatch(/<script>(?!<\/script>)/); // no inline script
+    expect((await call(event('/vendor/lightweight-charts.js', token))).body).toBe('/* charts */');
+    expect((await call(event('/api/dashboard', token))).statusCode).toBe(503);
+    snapshot = { owner: 'task', at: T - 5000, data: { status: statusDoc(), charts: [], equity: [], stats: { today: null, week: null }, reports: [], controls: true } };
+    const data = JSON.parse((await call(event('/api/dashboard', token))).body) as { generatedAt: number; controls: boolean; status: { equity: string } };
+    expect(data).toMatchObject({ generatedAt: T - 5000, controls: false, status: { equity: '10012.3456' } });
+    expect((await call(event('/api/dashboard', token, 'POST'))).statusCode).toBe(405);
+  });
+});
+
+describe('DynamoOnceStore (dynalite)', () => {
+  let dynamo: LocalDynamo;
+  beforeAll(async () => {
+    dynamo = await startLocalDynamo({});
+    await dynamo.client.send(new CreateTableCommand({ TableName: 'idem', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'PK', AttributeType: 'S' }, { AttributeName: 'SK', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'PK', KeyType: 'HASH' }, { AttributeName: 'SK', KeyType: 'RANGE' }] }));
+  });
+  afterAll(async () => dynamo?.close());
+
+  it('claims a key once within its time, again after it expired (decided by the record, not by TTL)', async () => {
+    let now = T;
+    const once = new DynamoOnceStore(dynamo.client, 'idem', () => now);
+    expect(await once.claim('telegram-update:1', 60_000)).toBe(true);
+    expect(await once.claim('telegram-update:1', 60_000)).toBe(false);
+    expect(await once.claim('telegram-update:2', 60_000)).toBe(true);
+    // Two instances of the Lambda racing for one update: one wins.
+    const other = new DynamoOnceStore(dynamo.client, 'idem', () => now);
+    const race = await Promise.all([once.claim('telegram-update:3', 60_000), other.claim('telegram-update:3', 60_000)]);
+    expect(race.filter(Boolean)).toHaveLength(1);
+    now = T + 61_000;
+    expect(await once.claim('telegram-update:1', 60_000)).toBe(true);
+  });
+});
+
+describe('npm run telegram:webhook', () => {
+  let api: BotApiStandIn;
+  beforeAll(async () => (api = await startBotApiStandIn('42:tok')));
+  afterAll(async () => api?.close());
+
+  it('registers the URL with the secret token for messages and taps only, without printing a secret', async () => {
+    const lines: string[] = [];
+    const secrets: Record<string, string> = { 'arn:token': '{"token":"42:tok"}', 'arn:hook': 'AbcDEF123_-xyz\n' };
+    await telegramWebhookCommand(['--url', 'https://abc.lambda-url.us-east-1.on.aws/', '--token-secret-id', 'arn:token', '--webhook-secret-id', 'arn:hook', '--api-url', api.apiRoot], { log: (s) => lines.push(s), env: {}, secret: (id) => Promise.resolve(secrets[id]!) });
+    const [set] = api.callsOf('setWebhook');
+    expect(set!.payload).toMatchObject({ url: 'https://abc.lambda-url.us-east-1.on.aws/', secret_token: 'AbcDEF123_-xyz', allowed_updates: ['message', 'callback_query'] });
+    expect(lines.join('\n')).toContain('webhook registered');
+    expect(lines.join('\n')).not.toContain('AbcDEF123');
+    expect(lines.join('\n')).not.toContain('42:tok');
+  });
+
+  it('refuses a bad URL or secret with one line, and deletes on --delete', async () => {
+    const io = { log: () => undefined, env: { TELEGRAM_BOT_TOKEN: '42:tok', TELEGRAM_WEBHOOK_SECRET: 'ok' } };
+    await expect(telegramWebhookCommand(['--url', 'http://plain', '--api-url', api.apiRoot], io)).rejects.toThrow(/https URL/);
+    await expect(telegramWebhookCommand(['--url', 'https://x/', '--api-url', api.apiRoot], { ...io, env: { ...io.env, TELEGRAM_WEBHOOK_SECRET: 'has space' } })).rejects.toThrow(/A-Z, a-z, 0-9/);
+    await expect(telegramWebhookCommand(['--urll', 'https://x/'], io)).rejects.toThrow(/did you mean --url\?/);
+    await telegramWebhookCommand(['--delete', '--api-url', api.apiRoot], io);
+    expect(api.callsOf('deleteWebhook')).toHaveLength(1);
+  });
+});
