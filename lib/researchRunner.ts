@@ -27,7 +27,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { CANDLES_PREFIX } from './artifactBucket.js';
 import type { StageConfig } from './config.js';
-import { REASONS, acknowledge, nagRef } from './nag.js';
+import { REASONS, acknowledge, kmsGrantAcknowledgements, nagRef } from './nag.js';
 import { ScalperFunction } from './scalperFunction.js';
 
 /** The key prefix of research runs in the artifact bucket (services/research/cloudRun.ts). */
@@ -134,7 +134,7 @@ export class ResearchRunner extends Construct {
       { id: `AwsSolutions-IAM5[Resource::${bucketArn}/${RESEARCH_PREFIX}*]`, reason: REASONS.s3Prefix(RESEARCH_PREFIX) },
     ];
     for (const fn of [this.control, this.worker])
-      acknowledge(fn.role, [...s3Acks, { id: `AwsSolutions-IAM5[Resource::${bucketArn}/${CANDLES_PREFIX}*]`, reason: `Resource <bucket>/${CANDLES_PREFIX}* is read-only: a run may use the candle archive the hot path writes as its data.` }]);
+      acknowledge(fn.role, [...s3Acks, ...kmsGrantAcknowledgements(), { id: `AwsSolutions-IAM5[Resource::${bucketArn}/${CANDLES_PREFIX}*]`, reason: `Resource <bucket>/${CANDLES_PREFIX}* is read-only: a run may use the candle archive the hot path writes as its data.` }]);
     const smArn = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + nagRef(this.stateMachine).slice(1, -5) + '"}]}]}';
     acknowledge(this.stateMachine, [
       {

@@ -22,7 +22,7 @@ import { Construct } from 'constructs';
 import type { QueueName } from '../services/events/types.js';
 import type { StageConfig } from './config.js';
 import { METRIC_NAMESPACE } from './metrics.js';
-import { REASONS, acknowledge, nagRef } from './nag.js';
+import { REASONS, acknowledge, kmsGrantAcknowledgements, nagRef } from './nag.js';
 import type { QueuePair } from './queues.js';
 import { ScalperFunction } from './scalperFunction.js';
 
@@ -109,6 +109,8 @@ export class TelegramWebhook extends Construct {
     }
     acknowledge(role, [
       { id: `AwsSolutions-IAM5[Resource::${nagRef(props.table)}/index/*]`, reason: REASONS.tableIndexes },
+      // Its queues are encrypted with the stack's key since the data-key merge: grantSendMessages adds the key's use.
+      ...kmsGrantAcknowledgements(),
     ]);
   }
 }
