@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- --data-root <folder>] [--out <file>]`: four benchmarks, one after the other
- * (backtest, feed, hot path, ML model), each writing its JSON under bench/results/.
+ * `npm run bench [-- --data-root <folder>] [--out <file>]`: five benchmarks, one after the other
+ * (backtest, feed, hot path, ML model, optimiser), each writing its JSON under bench/results/.
  * 1. The backtest (this file, scenarios in bench/scenario.ts): throughput and memory of the full
  * kernel (candles, indicators, levels, strategy, risk, executor, matching engine) on real
  * 50,000-candle files, for one symbol and for four at once, in both modes; a bare loop (parse +
@@ -104,3 +104,7 @@ execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/hotpath
 // 4. The ML model (bench/ml.ts): inference latency with Monte Carlo dropout, training time per
 //    epoch, bench/results/ml.json.
 execFileSync(process.execPath, ['--import', 'tsx', 'bench/ml.ts'], { stdio: 'inherit' });
+
+// 5. The optimiser (bench/optimize.ts): trials per second on one and two worker threads for a
+//    50,000-candle window, and a walk-forward run on it, bench/results/optimize.json.
+execFileSync(process.execPath, ['--import', 'tsx', 'bench/optimize.ts'], { stdio: 'inherit' });

@@ -70,6 +70,11 @@ export function editDistance(a: string, b: string): number {
  * Every error names the field (or the file) and what was expected.
  */
 export function loadConfig(file: string | undefined, overrides: { mode?: string; profile?: string }): Config {
+  return parseConfig(loadConfigInput(file, overrides), file ? `config (${file})` : 'config');
+}
+
+/** The same config input, merged but not yet parsed (the optimiser puts the search space on top), checked by parsing it once. */
+export function loadConfigInput(file: string | undefined, overrides: { mode?: string; profile?: string }): Record<string, unknown> {
   let raw: Record<string, unknown> = {};
   if (file) {
     let text: string;
@@ -93,5 +98,6 @@ export function loadConfig(file: string | undefined, overrides: { mode?: string;
     const risk = typeof raw.risk === 'object' && raw.risk !== null ? (raw.risk as Record<string, unknown>) : {};
     raw = { ...raw, risk: { ...risk, profile: overrides.profile } };
   }
-  return parseConfig(raw, file ? `config (${file})` : 'config');
+  parseConfig(raw, file ? `config (${file})` : 'config');
+  return raw;
 }

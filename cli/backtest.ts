@@ -14,14 +14,21 @@ import { createProgress, equityChartSvg, reportHtml, tradesToCsv } from '../serv
 import { extendedSummary } from '../services/analytics/periods.js';
 import { priceChartSvg } from '../services/report/priceChart.js';
 import type { Config } from '../services/config/schema.js';
+import { computeBaselines, type BaselineReport } from '../services/research/baselines/baselines.js';
+import { monteCarlo, runReplays, type MonteCarloReport } from '../services/research/montecarlo/monteCarlo.js';
+import { baselinesHtml, monteCarloHtml } from '../services/research/report/researchHtml.js';
+import { strategyFactory } from '../services/research/strategies.js';
+import type { Strategy } from '../services/strategy/port.js';
+import { parseConfig } from '../services/config/schema.js';
 import { ConfigError } from '../services/core/errors.js';
-import { loadConfig, UsageError, parseFlags } from './args.js';
+import { loadConfigInput, UsageError, parseFlags } from './args.js';
 import { loadSeries } from './loadSeries.js';
 import { loadStrategy, type LoadedStrategy } from './strategy.js';
 
 export const BACKTEST_USAGE = `usage: npm run backtest -- --data <file or folder ...> --out <dir>
          [--mode standard|hf] [--profile conservative|moderate|aggressive]
          [--config <file.json>] [--symbols BTCUSDT,ETHUSDT] [--strategy sr|breakout|<module.ts>] [--log] [--quiet]
+         [--baseline-seeds N] [--mc-scenarios N] [--mc-replays N] [--seed S]
 
   --data     candle files (.csv or .csv.gz, open_time,open,high,low,close,volume) or folders of them;
              the symbol comes from the file or folder name (e.g. .../BTCUSDT/1m-2025-03.csv.gz),
@@ -34,7 +41,12 @@ export const BACKTEST_USAGE = `usage: npm run backtest -- --data <file or folder
   --strategy a built-in strategy (sr, the default; breakout) or the path of a strategy module
              (services/strategy/README.md); its parameters come from the config's strategyParams
   --log      print every decision (entries, skips, exits)
-  --quiet    no progress lines`;
+  --quiet    no progress lines
+  --baseline-seeds  random-entry baseline runs (default 20; 0 = none)
+  --mc-scenarios    Monte Carlo reshuffle and bootstrap scenarios (default 10,000)
+  --mc-replays      resampled candle-block replays through the kernel (default 20, at most 60 s;
+                    npm run montecarlo -- --run <out> runs 10,000)
+  --seed            seed of the baselines and the Monte Carlo (default 1)`;
 
 export interface BacktestRun {
   summary: BacktestSummary & Record<string, unknown>;
@@ -58,6 +70,10 @@ export async function backtestCommand(argv: readonly string[], out: { log: (s: s
         strategy: { type: 'string' },
         log: { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
+        'baseline-seeds': { type: 'string' },
+        'mc-scenarios': { type: 'string' },
+        'mc-replays': { type: 'string' },
+        seed: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       true,
@@ -74,16 +90,49 @@ export async function backtestCommand(argv: readonly string[], out: { log: (s: s
   const data = [...(v.data ?? []), ...parsed.positionals];
   if (data.length === 0) throw new UsageError('--data is required: one or more candle files or folders');
   if (!v.out) throw new UsageError('--out is required: the folder for the report files');
-  const config = loadConfig(v.config, { mode: v.mode, profile: v.profile });
+  const configInput = loadConfigInput(v.config, { mode: v.mode, profile: v.profile });
+  const config = parseConfig(configInput, v.config ? `config (${v.config})` : 'config');
   const only = (v.symbols ?? '').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const count = (flag: string, s: string | undefined, def: number): number => {
+    if (s === undefined) return def;
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag}: expected an integer >= 0, got "${s}"`);
+    return n;
+  };
+  const research: ResearchOptions = {
+    ...DEFAULT_RESEARCH,
+    baselineSeeds: count('--baseline-seeds', v['baseline-seeds'], DEFAULT_RESEARCH.baselineSeeds),
+    scenarios: count('--mc-scenarios', v['mc-scenarios'], DEFAULT_RESEARCH.scenarios),
+    replays: count('--mc-replays', v['mc-replays'], DEFAULT_RESEARCH.replays),
+    seed: count('--seed', v.seed, DEFAULT_RESEARCH.seed),
+  };
   const strategy = await loadStrategy(v.strategy);
-  return runAndWrite({ data, outDir: resolve(v.out), config, only: only.length ? only : config.symbols, log: v.log, quiet: v.quiet, strategy }, out);
+  return runAndWrite({ data, outDir: resolve(v.out), config, configInput, only: only.length ? only : config.symbols, log: v.log, quiet: v.quiet, research, strategy }, out);
 }
+
+/** The research sections of every report: baselines and Monte Carlo (services/research). */
+export interface ResearchOptions {
+  /** Random-entry baseline runs. */
+  readonly baselineSeeds: number;
+  /** Reshuffle and bootstrap scenarios. */
+  readonly scenarios: number;
+  /** Candle-block replays (full backtests), and the time they may take in all. */
+  readonly replays: number;
+  readonly replayBudgetMs: number;
+  readonly blockHours: number;
+  readonly seed: number;
+}
+
+export const DEFAULT_RESEARCH: ResearchOptions = { baselineSeeds: 20, scenarios: 10_000, replays: 20, replayBudgetMs: 60_000, blockHours: 24, seed: 1 };
 
 export interface RunOptions {
   data: string[];
   outDir: string;
   config: Config;
+  /** The config as given (before parsing), kept in summary.json so npm run montecarlo can rebuild it. */
+  configInput?: Record<string, unknown>;
+  /** Baselines and Monte Carlo; default DEFAULT_RESEARCH. */
+  research?: ResearchOptions;
   only: readonly string[];
   log: boolean;
   quiet: boolean;
@@ -154,6 +203,8 @@ export async function runAndWrite(o: RunOptions, out: { log: (s: string) => void
     start: result.start,
     end: result.end,
   });
+  const rs = o.research ?? DEFAULT_RESEARCH;
+  const research = researchSections(loaded.series, o.config, result, rs, (l) => out.err(l), o.quiet, o.strategy?.factory);
   const summary = {
     ...base,
     ...extended,
@@ -166,6 +217,9 @@ export async function runAndWrite(o: RunOptions, out: { log: (s: string) => void
     /** Symbols the market filters (24h quote volume, spread) still kept out at the end, with the reason. */
     filteredAtEnd: result.filtered,
     dataQuality: loaded.quality,
+    baselines: research.baselines,
+    monteCarlo: research.monteCarlo,
+    run: { data: o.data.map((d) => resolve(d)), symbols: [...o.only], configInput: o.configInput ?? null, strategy: o.strategy?.source ?? 'sr', research: rs },
   };
   mkdirSync(o.outDir, { recursive: true });
   writeFileSync(join(o.outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
@@ -190,17 +244,47 @@ export async function runAndWrite(o: RunOptions, out: { log: (s: string) => void
           svg: priceChartSvg({ symbol: s.symbol, candles: s.candles, trades: result.trades, levels: result.levels[s.symbol] ?? [] }),
         })),
       },
+      sections: baselinesHtml(research.baselines) + monteCarloHtml(research.monteCarlo),
     }),
   );
   out.log(formatSummary(summary, o.outDir));
   return { summary, result, outDir: o.outDir };
 }
 
+/** Baselines and Monte Carlo of a run (the replays bounded by count and time). */
+export function researchSections(
+  series: Parameters<typeof computeBaselines>[0]['series'],
+  config: Config,
+  result: BacktestResult,
+  o: ResearchOptions,
+  err: (l: string) => void,
+  quiet: boolean,
+  /** The run's own strategy (default the built-in S/R): the baselines keep its exits, the replays run it. */
+  factory: (config: Config) => Strategy = strategyFactory({ name: 'sr' }),
+): { baselines: BaselineReport; monteCarlo: MonteCarloReport } {
+  const t0 = Date.now();
+  const baselines = computeBaselines({ series, config, factory, seeds: o.baselineSeeds, seed: o.seed });
+  const replay = o.replays > 0 ? runReplays(series, config, factory, { count: o.replays, budgetMs: o.replayBudgetMs, blockHours: o.blockHours, seed: o.seed, now: () => Date.now() }) : null;
+  const mc = monteCarlo({ trades: result.trades, equity: result.equity, initialBalance: result.initialBalance.toNumber(), start: result.start, config, seed: o.seed, scenarios: o.scenarios }, replay);
+  if (!quiet) err(`baselines (${o.baselineSeeds} random-entry seeds) and Monte Carlo (${o.scenarios.toLocaleString('en-US')} scenarios, ${replay?.scenarios ?? 0} candle replays) in ${Date.now() - t0} ms`);
+  return { baselines, monteCarlo: mc };
+}
+
 const pct = (x: number | null): string => (x === null ? 'n/a' : `${x.toFixed(2)}%`);
 const num = (x: number | null, d = 2): string => (x === null ? 'n/a' : x.toFixed(d));
 
 /** The human-readable block printed at the end of a run. */
-export function formatSummary(s: BacktestSummary & { mode: string; profile: string; riskRejections: Record<string, number>; filteredAtEnd?: Record<string, string> }, outDir: string): string {
+export function formatSummary(
+  s: BacktestSummary & {
+    mode: string;
+    profile: string;
+    riskRejections: Record<string, number>;
+    filteredAtEnd?: Record<string, string>;
+    baselines?: BaselineReport;
+    monteCarlo?: MonteCarloReport;
+  },
+  outDir: string,
+): string {
   const rej = Object.entries(s.riskRejections)
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');
@@ -211,6 +295,13 @@ export function formatSummary(s: BacktestSummary & { mode: string; profile: stri
     `  trades       ${s.trades}  win rate ${pct(s.winRate)}  profit factor ${num(s.profitFactor)}  ${num(s.tradesPerDay)}/day`,
     `  risk         max drawdown ${pct(s.maxDrawdownPct)}  sharpe ${num(s.sharpe)}  sortino ${num(s.sortino)}  exposure ${pct(s.exposurePct)}`,
     `  buy & hold   ${pct(s.buyAndHoldReturnPct)}`,
+    ...(s.baselines ? [`  baselines    ${s.baselines.sentence}`] : []),
+    ...(s.monteCarlo
+      ? [
+          `  monte carlo  bootstrap return 5/50/95%: ${s.monteCarlo.bootstrap.returnPct.p5.toFixed(2)} / ${s.monteCarlo.bootstrap.returnPct.p50.toFixed(2)} / ${s.monteCarlo.bootstrap.returnPct.p95.toFixed(2)}; ` +
+            `reshuffled max drawdown 95%: ${s.monteCarlo.reshuffle.maxDrawdownPct.p95.toFixed(2)}%; risk of ruin (any limit) ${(s.monteCarlo.bootstrap.riskOfRuin.any * 100).toFixed(1)}%`,
+        ]
+      : []),
     `  refused      ${rej || 'none'}`,
     ...Object.entries(s.filteredAtEnd ?? {}).map(([sym, why]) => `  filtered     ${sym}: ${why}`),
     `  speed        ${s.candles.toLocaleString('en-US')} candles in ${s.elapsedMs} ms (${(s.candlesPerSecond ?? 0).toLocaleString('en-US')} candles/s)`,

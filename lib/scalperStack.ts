@@ -14,6 +14,7 @@ import { IdempotencyTable } from './idempotencyTable.js';
 import { Jobs } from './jobs.js';
 import { KillSwitch } from './killSwitch.js';
 import { PublicNetwork } from './network.js';
+import { ResearchRunner } from './researchRunner.js';
 import { Observability } from './observability.js';
 import { REPO_ROOT } from './paths.js';
 import { EventQueues } from './queues.js';
@@ -57,6 +58,7 @@ export class ScalperStack extends Stack {
   readonly webDashboard: WebDashboard;
   readonly telegramWebhook: TelegramWebhook;
   readonly signals: SignalWebhook;
+  readonly research: ResearchRunner;
 
   constructor(scope: Construct, id: string, props: ScalperStackProps) {
     super(scope, id, props);
@@ -129,6 +131,8 @@ export class ScalperStack extends Stack {
       functions: [...this.jobs.all(), { name: 'telegram-webhook', fn: this.telegramWebhook.fn }, { name: 'dashboard', fn: this.webDashboard.fn }],
     });
 
+    this.research = new ResearchRunner(this, 'Research', { config, bucket: this.buckets.bucket, logKey: this.dataKey.key });
+
     // What the operator needs after a deploy.
     new CfnOutput(this, 'StateTableName', { value: this.stateTable.table.tableName });
     new CfnOutput(this, 'KillSwitchParameter', { value: this.killSwitch.parameter.parameterName });
@@ -142,5 +146,6 @@ export class ScalperStack extends Stack {
     new CfnOutput(this, 'DashboardUrl', { value: this.webDashboard.url.url, description: 'opens only with a signed link from /dashboard in Telegram' });
     new CfnOutput(this, 'ClusterName', { value: this.hotPath.cluster.clusterName });
     new CfnOutput(this, 'ServiceName', { value: this.hotPath.service.serviceName });
+    new CfnOutput(this, 'ResearchStateMachineArn', { value: this.research.stateMachine.stateMachineArn });
   }
 }

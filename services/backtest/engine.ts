@@ -74,6 +74,12 @@ export interface BacktestInput {
    * them. Its commands run before the next minute, like the strategy's.
    */
   readonly atClose?: (kernel: TradingKernel, closeTime: number) => void;
+  /**
+   * History fed to the kernel before the run (kernel.warmUp: indicators, levels, the rolling
+   * volume; nothing traded), per symbol, oldest first. The research tools start a span with the
+   * day before it so that its first hours trade like the rest.
+   */
+  readonly warmUp?: readonly SymbolSeries[];
 }
 
 /** The levels a strategy acted on at one moment (see BacktestInput.levelSnapshotEveryMs). */
@@ -181,6 +187,7 @@ export function runBacktestSync(input: BacktestInput): BacktestResult {
   const nextSnap = new Float64Array(series.length).fill(-Infinity);
   const snapping = snapEvery > 0 && levelsOf !== undefined;
   if (snapping) for (const s of series) snapshots[s.symbol] = [];
+  for (const w of input.warmUp ?? []) kernel.warmUp(w.symbol, w.candles);
   const trades: ClosedTrade[] = [];
   kernel.executor.on((e) => {
     if (e.type === 'position_closed') trades.push(e.trade);

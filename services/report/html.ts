@@ -31,6 +31,11 @@ export interface ReportMeta {
   readonly maxTradeRows?: number;
   /** File name of the full trade list, for the note under a capped table. Default 'trades.csv'. */
   readonly tradesCsvName?: string;
+  /**
+   * Sections placed before the trade list (trusted markup, embedded as is): the research
+   * tools' baselines and Monte Carlo (services/research/report/researchHtml.ts).
+   */
+  readonly sections?: string;
   /** Epoch ms the report was made; shown in the footer when given. */
   readonly generatedAt?: number;
   /** Growth, time, costs, period returns, funnel, refusals and price charts (sections.ts); shown when given. */
@@ -258,6 +263,7 @@ export function reportHtml(summary: BacktestSummary, svg: string, trades: readon
   // Trades.
   const ordered = [...trades].sort((a, b) => a.exitTime - b.exitTime);
   const shown = ordered.slice(0, Math.max(0, maxRows));
+  if (meta.sections) h.push(meta.sections);
   h.push('<h2>Trades</h2>');
   if (ordered.length > shown.length) {
     h.push(

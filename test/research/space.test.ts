@@ -1,0 +1,94 @@
+/** Search spaces: validated like the config (errors name the field), mapped to values and back, with constraints. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { SearchSpace, setPath } from '../../services/research/space.js';
+import { ConfigError } from '../../services/core/errors.js';
+
+const messageOf = (f: () => unknown): string => {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('search space validation', () => {
+  it('names an unknown config key and the keys expected', () => {
+    const m = messageOf(() => SearchSpace.parse({ parameters: { 'entry.proximityPc': { type: 'float', min: 0.1, max: 0.3 } } }));
+    expect(m).toContain('space.parameters.entry.proximityPc');
+    expect(m).toContain('entry.proximityPc: unknown key');
+    expect(m).toContain('proximityPct');
+  });
+
+  it('names a range end the config refuses', () => {
+    const m = messageOf(() => SearchSpace.parse({ parameters: { 'levels.lookback': { type: 'int', min: 5, max: 100 } } }));
+    expect(m).toContain('space.parameters.levels.lookback.min');
+    expect(m).toMatch(/levels\.lookback: .*10/);
+  });
+
+  it('is strict about its own fields', () => {
+    expect(messageOf(() => SearchSpace.parse({ parameters: { 'entry.maxAdx': { type: 'int', min: 10, max: 30, stepp: 5 } } }))).toContain('stepp');
+    expect(messageOf(() => SearchSpace.parse({ parameters: {}, extra: 1 }))).toContain('extra');
+    expect(messageOf(() => SearchSpace.parse({ parameters: {} }))).toContain('at least one parameter');
+    expect(messageOf(() => SearchSpace.parse({ parameters: { 'entry.maxAdx': { type: 'int', min: 30, max: 10 } } }))).toContain('min (30) must be below max (10)');
+    expect(messageOf(() => SearchSpace.parse({ parameters: { 'entry.orderType': { type: 'choice', values: ['market', 'stop'] } } }))).toContain('value "stop"');
+  });
+
+  it('checks constraints name parameters', () => {
+    const p = { 'exit.primaryTargetMinPct': { type: 'float', min: 0.5, max: 2 } };
+    expect(messageOf(() => SearchSpace.parse({ parameters: p, constraints: ['exit.primaryTargetMinPct <= exit.nope'] }))).toContain('space.constraints[0]: exit.nope');
+    expect(messageOf(() => SearchSpace.parse({ parameters: p, constraints: ['exit.primaryTargetMinPct ~ 1'] }))).toContain('expected "<term> <op> <term>"');
+  });
+
+  it('ships a default S/R space the config accepts', () => {
+    const s = SearchSpace.parse(JSON.parse(readFileSync('spaces/sr.json', 'utf8')));
+    expect(s.keys.length).toBeGreaterThanOrEqual(6);
+    const mid = s.decode(s.dims.map((d) => (d.kind === 'choice' ? 0 : 0.5)));
+    expect(s.config(mid).ok).toBe(true);
+  });
+});
+
+describe('points and values', () => {
+  const space = SearchSpace.parse({
+    parameters: {
+      'entry.proximityPct': { type: 'float', min: 0.05, max: 0.5, step: 0.05 },
+      'levels.lookback': { type: 'int', min: 30, max: 200, step: 10 },
+      'entry.orderType': { type: 'choice', values: ['market', 'limit'] },
+      'exit.stopBeyondLevelPct': { type: 'float', min: 0.1, max: 10, log: true },
+      'exit.primaryTargetMinPct': { type: 'float', min: 0.5, max: 3 },
+    },
+    constraints: ['exit.primaryTargetMinPct <= 2 * exit.stopBeyondLevelPct'],
+  });
+
+  it('snaps to the grid: 10 cells of 0.05 from 0.05, 18 of 10 from 30', () => {
+    // u = 0.999 is the last cell; u = 0.5 the 6th of 10 (0.05 + 5 x 0.05 = 0.3) and the 10th of 18 (30 + 9 x 10).
+    expect(space.decode([0.999, 0.999, 1, 0.5, 0])).toMatchObject({ 'entry.proximityPct': 0.5, 'levels.lookback': 200, 'entry.orderType': 'limit' });
+    expect(space.decode([0.5, 0.5, 0, 0, 0])).toMatchObject({ 'entry.proximityPct': 0.3, 'levels.lookback': 120, 'entry.orderType': 'market' });
+    // Log scale: the middle of [0.1, 10] is 1.
+    expect(space.decode([0, 0, 0, 0.5, 0])['exit.stopBeyondLevelPct']).toBeCloseTo(1, 9);
+  });
+
+  it('round-trips values through points', () => {
+    const v = { 'entry.proximityPct': 0.35, 'levels.lookback': 70, 'entry.orderType': 'limit', 'exit.stopBeyondLevelPct': 2.5, 'exit.primaryTargetMinPct': 1.25 };
+    expect(space.decode(space.encode(v))).toEqual(v);
+  });
+
+  it('refuses points that break a constraint or the config, saying which', () => {
+    const base = { 'entry.proximityPct': 0.2, 'levels.lookback': 50, 'entry.orderType': 'market', 'exit.stopBeyondLevelPct': 0.5 };
+    expect(space.config({ ...base, 'exit.primaryTargetMinPct': 1 }).ok).toBe(true);
+    const broken = space.config({ ...base, 'exit.primaryTargetMinPct': 1.5 });
+    expect(broken).toEqual({ ok: false, reason: 'constraint exit.primaryTargetMinPct <= 2 * exit.stopBeyondLevelPct' });
+    // The config itself: primaryTargetMinPct above the (default 2) max.
+    const refused = space.config({ ...base, 'exit.stopBeyondLevelPct': 5, 'exit.primaryTargetMinPct': 2.5 });
+    expect(refused.ok).toBe(false);
+    expect(!refused.ok && refused.reason).toContain('exit.primaryTargetMinPct');
+  });
+
+  it('sets dotted paths without touching the original', () => {
+    const a = { entry: { proximityPct: 0.2 } };
+    expect(setPath(a, 'entry.confirmations.minConfirmations', 2)).toEqual({ entry: { proximityPct: 0.2, confirmations: { minConfirmations: 2 } } });
+    expect(a).toEqual({ entry: { proximityPct: 0.2 } });
+  });
+});
