@@ -3,6 +3,7 @@
  * place): the primary key and index entries of every record.
  */
 import { DomainError } from '../core/errors.js';
+import type { OpsEventRecord, RecommendationRecord, UptimeRecord } from './reportRecords.js';
 import { TERMINAL_ORDER_STATES, type ClosedTradeRecord, type DailyStatsRecord, type EntityKind, type EntityMap, type FillRecord, type HeartbeatRecord, type LeaseRecord, type OrderRecord, type PositionRecord } from './records.js';
 
 /** The id of the single risk-state item and of the model pointer. */
@@ -52,6 +53,12 @@ export function idOf<K extends EntityKind>(kind: K, value: EntityMap[K]): string
     case 'risk':
     case 'model':
       return SINGLETON_ID;
+    case 'ops':
+      return (v as OpsEventRecord).id;
+    case 'uptime':
+      return uptimeId((v as UptimeRecord).day, (v as UptimeRecord).owner);
+    case 'recommendation':
+      return (v as RecommendationRecord).id;
   }
   throw new DomainError(`unknown entity kind ${String(kind)}`);
 }
@@ -77,7 +84,18 @@ export function primaryKey(kind: EntityKind, id: string): { PK: string; SK: stri
       return { PK: `HEARTBEAT#${id}`, SK: 'HEARTBEAT' };
     case 'model':
       return { PK: 'MODEL', SK: id };
+    case 'ops':
+      return { PK: `OPS#${id}`, SK: 'OPS' };
+    case 'uptime':
+      return { PK: `UPTIME#${id}`, SK: 'UPTIME' };
+    case 'recommendation':
+      return { PK: `REC#${id}`, SK: 'REC' };
   }
+}
+
+/** The id of one owner's uptime item of a UTC day. */
+export function uptimeId(day: string, owner: string): string {
+  return `${day}#${owner}`;
 }
 
 /** GSI partition of positions that are not closed. */
@@ -92,6 +110,12 @@ export const orderFillsPk = (clientOrderId: string): string => `ORDERFILLS#${cli
 export const fillsOfDayPk = (day: string): string => `FILLS#${day}`;
 /** GSI2 partition of the closed trades of one UTC day (by exit time). */
 export const tradesOfDayPk = (day: string): string => `TRADES#${day}`;
+/** GSI2 partition of the operations log of one UTC day. */
+export const opsOfDayPk = (day: string): string => `OPS#${day}`;
+/** GSI2 partition of the uptime items of one UTC day. */
+export const uptimeOfDayPk = (day: string): string => `UPTIME#${day}`;
+/** GSI2 partition of the recommendation ledger. */
+export const RECOMMENDATIONS_PK = 'RECS';
 /** Partition of quarantined items. */
 export const QUARANTINE_PK = 'QUARANTINE';
 
@@ -125,6 +149,18 @@ export function itemKeys<K extends EntityKind>(kind: K, value: EntityMap[K]): It
     }
     case 'day':
       return { ...pk, GSI2PK: DAYS_PK, GSI2SK: (v as DailyStatsRecord).day };
+    case 'ops': {
+      const e = v as OpsEventRecord;
+      return { ...pk, GSI2PK: opsOfDayPk(utcDayOf(e.at)), GSI2SK: `${time13(e.at)}#${e.id}` };
+    }
+    case 'uptime': {
+      const u = v as UptimeRecord;
+      return { ...pk, GSI2PK: uptimeOfDayPk(u.day), GSI2SK: u.owner };
+    }
+    case 'recommendation': {
+      const r = v as RecommendationRecord;
+      return { ...pk, GSI2PK: RECOMMENDATIONS_PK, GSI2SK: `${time13(r.createdAt)}#${r.id}` };
+    }
     default:
       return pk;
   }

@@ -13,6 +13,7 @@ import type { VenueFill, VenueOrderType } from '../venue/types.js';
 import type { ClosedTrade } from '../analytics/types.js';
 import type { RiskState } from '../risk/types.js';
 import { parseRiskState } from '../risk/state.js';
+import { opsEventSchema, recommendationSchema, uptimeSchema, type OpsEventRecord, type RecommendationRecord, type UptimeRecord } from './reportRecords.js';
 
 const DECIMAL_RE = /^-?\d+(\.\d+)?$/;
 /** A Dec stored as its decimal string ("10000.5"). */
@@ -344,10 +345,13 @@ export interface EntityMap {
   lease: LeaseRecord;
   heartbeat: HeartbeatRecord;
   model: ModelPointerRecord;
+  ops: OpsEventRecord;
+  uptime: UptimeRecord;
+  recommendation: RecommendationRecord;
 }
 export type EntityKind = keyof EntityMap;
 /** Kinds written with plain versioned get/put and `applyEvent`. Fills and trades are written once; leases, heartbeats and the model pointer have their own methods. */
-export type MutableKind = 'position' | 'order' | 'day' | 'risk';
+export type MutableKind = 'position' | 'order' | 'day' | 'risk' | 'recommendation';
 
 export const ENTITY_SCHEMAS: { readonly [K in EntityKind]: z.ZodType<EntityMap[K], unknown> } = {
   position: positionSchema,
@@ -359,4 +363,7 @@ export const ENTITY_SCHEMAS: { readonly [K in EntityKind]: z.ZodType<EntityMap[K
   lease: leaseSchema,
   heartbeat: heartbeatSchema,
   model: modelPointerSchema,
+  ops: opsEventSchema,
+  uptime: uptimeSchema,
+  recommendation: recommendationSchema,
 };
