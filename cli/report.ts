@@ -63,7 +63,7 @@ export function parseCommon(argv: readonly string[], extra: NonNullable<ParseArg
     log(usage);
     throw new UsageError('');
   }
-  const str = (k: string): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+  const str = (k: string): string | undefined => (typeof v[k] === 'string' ? (v[k]) : undefined);
   const config = loadConfig(str('config'), { ...(str('mode') ? { mode: str('mode')! } : {}), ...(str('profile') ? { profile: str('profile')! } : {}) });
   return { v, str, config, dataDir: str('data-dir') ?? DEFAULT_DATA_DIR };
 }

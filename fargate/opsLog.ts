@@ -59,6 +59,11 @@ export class RuntimeOpsLog {
     );
   }
 
+  /** Resolves when no day-end report is being written. */
+  idle(): Promise<void> {
+    return this.reporting ?? Promise.resolve();
+  }
+
   /** One heartbeat into the owner's uptime spans. */
   async beat(): Promise<void> {
     try {

@@ -730,7 +730,7 @@ export class Runtime {
       this.stats.heartbeats++;
       this.metrics.heartbeat();
       await this.opsLog.beat();
-      if (this.session) {
+      if (this.session && this.phase === 'running') {
         const halt = this.opsLog.halt(this.session.risk.haltState());
         if (halt) this.track(halt);
         // The in-flight writes are taken before the report starts, so it never waits on itself.
@@ -866,6 +866,7 @@ export class Runtime {
       }
       await bounded('waiting for in-flight writes', 3000, () => Promise.allSettled([...this.inflight, this.journal.flush()]));
       await bounded('archiving candles', 3000, () => this.flushArchive());
+      await bounded('the daily report being written', 5000, () => this.opsLog.idle());
       await bounded('final heartbeat', 2000, () => this.heartbeat(`stopped: ${reason}`));
       await bounded('releasing the leases', 2000, () => this.releaseLeases());
     }
