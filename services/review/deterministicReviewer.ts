@@ -20,11 +20,10 @@ export const DETERMINISTIC_LABEL = 'built-in deterministic reviewer (fixed rules
 
 /** The next value on the key's grid from `current` in direction `dir`, or undefined at the bound. */
 export function stepFrom(t: Tunable, current: number, dir: 1 | -1): number | undefined {
-  const k = Math.round((current - t.min) / t.step);
-  // Off-grid live values move to the nearest grid point in the direction asked.
-  let next = t.min + (k + dir) * t.step;
-  if ((dir > 0 && next <= current) || (dir < 0 && next >= current)) next = t.min + (k + 2 * dir) * t.step;
-  next = Number(next.toFixed(10));
+  // An off-grid live value moves to the first grid point beyond it in the direction asked.
+  const k = (current - t.min) / t.step;
+  const kn = dir > 0 ? Math.floor(k + 1e-9) + 1 : Math.ceil(k - 1e-9) - 1;
+  const next = Number((t.min + kn * t.step).toFixed(10));
   return onGrid(t, next) ? next : undefined;
 }
 

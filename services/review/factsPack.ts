@@ -115,7 +115,8 @@ export function buildFactsPack(i: FactsPackInput) {
     trades: {
       bySymbol: f.bySymbol,
       byExitReason: f.byExitReason,
-      byEntryHourUtc: groupBy(trades, (t) => new Date(t.entryTime).toISOString().slice(11, 13)),
+      // `h07`, not `07`: integer-like keys would be ordered apart from the others in JSON.
+      byEntryHourUtc: groupBy(trades, (t) => `h${new Date(t.entryTime).toISOString().slice(11, 13)}`),
       byRegime: groupBy(trades, (t) => regimeAt(i.candles.get(t.symbol), t.entryTime)),
       byLevelMethod: groupBy(trades, (t) => levelMethod(i.dataset, t.id)),
     },
