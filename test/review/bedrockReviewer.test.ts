@@ -15,7 +15,10 @@ import { dayFacts, LIVE } from './helpers.js';
 const bedrock = mockClient(BedrockRuntimeClient);
 const settings = parseReviewConfig({});
 const sleeps: number[] = [];
-const reviewer = () => new BedrockReviewer({ client: new BedrockRuntimeClient({ region: 'us-east-1', maxAttempts: 1 }), models: settings.models, sleep: (ms) => void sleeps.push(ms) ?? Promise.resolve(), backoffMs: 100 });
+const reviewer = () => new BedrockReviewer({ client: new BedrockRuntimeClient({ region: 'us-east-1', maxAttempts: 1 }), models: settings.models, sleep: (ms) => {
+  sleeps.push(ms);
+  return Promise.resolve();
+},  backoffMs: 100 });
 const req = (): ReviewRequest => ({ period: 'daily', facts: dayFacts(), live: LIVE, tunables: DEFAULT_TUNABLES, maxRecommendations: 3 });
 
 const VALID = {

@@ -51,7 +51,7 @@ describe('the gate (judge) on constructed spans', () => {
   it('fails for too few trades, and for too few spans with data', () => {
     const few = judge([span(0, [-1], [1]), span(1, [-1], [1])], settings, 10_000, seededRandom(1), 'test');
     expect(few.reasons).toContain('(1) the candidate made 2 trades (need 10)');
-    const one = judge([span(0, Array(10).fill(-1), Array(10).fill(1)), { ...span(1, [], []), hasData: false }], settings, 10_000, seededRandom(1), 'test');
+    const one = judge([span(0, Array<number>(10).fill(-1), Array<number>(10).fill(1)), { ...span(1, [], []), hasData: false }], settings, 10_000, seededRandom(1), 'test');
     expect(one.reasons).toContain('(1) only 1 span(s) with archived candles (need 2)');
   });
 
