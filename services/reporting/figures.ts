@@ -28,7 +28,12 @@ const r4 = (x: number): number => {
   const v = Number(x.toFixed(4));
   return v === 0 ? 0 : v;
 };
-const pctOf = (part: Dec, whole: Dec): number | null => (whole.isPositive() ? r4(part.div(whole).toNumber() * 100) : null);
+/** part / whole in percent, computed exactly and rounded to 4 decimals (half to even). */
+const pctOf = (part: Dec, whole: Dec): number | null => {
+  if (!whole.isPositive()) return null;
+  const v = Number(part.mul(Dec.from(100)).div(whole).toFixed(4));
+  return v === 0 ? 0 : v;
+};
 
 export interface GroupFigures {
   readonly trades: number;
