@@ -165,7 +165,7 @@ describe('review Lambda', () => {
   it('Bedrock reviews, the recommendation is tested out of sample (not supported: too few trades), the ledger holds it; prompt, response, facts and tests are stored', async () => {
     const table = await freshTable();
     await new CandleArchive(new S3ObjectStore(clients().s3, 'artifacts')).write('BTCUSDT', candles, Date.UTC(2030, 0, 1));
-    brm.on(ConverseCommand).resolves({ $metadata: {}, output: { message: { role: 'assistant', content: [{ toolUse: { toolUseId: 't1', name: REVIEW_TOOL_NAME, input: answer as never } }] } }, stopReason: 'tool_use', usage: { inputTokens: 9000, outputTokens: 700, totalTokens: 9700 } });
+    brm.on(ConverseCommand).resolves({ $metadata: {}, output: { message: { role: 'assistant', content: [{ toolUse: { toolUseId: 't1', name: REVIEW_TOOL_NAME, input: answer } }] } }, stopReason: 'tool_use', usage: { inputTokens: 9000, outputTokens: 700, totalTokens: 9700 } });
     const now = Date.UTC(2021, 3, 21, 8);
     const h = createReviewHandler(() => buildReviewDeps(reviewEnv(table, 'on'), clients(), () => now));
     const r = await h({ period: 'daily', date: '2021-04-20' }, localContext('review', 'v1'));
