@@ -14,6 +14,8 @@ import { Jobs } from './jobs.js';
 import { KillSwitch } from './killSwitch.js';
 import { PublicNetwork } from './network.js';
 import { Observability } from './observability.js';
+import { Reporting } from './reporting.js';
+import { AiReview } from './aiReview.js';
 import { REPO_ROOT } from './paths.js';
 import { EventQueues } from './queues.js';
 import { TradingSecrets } from './secrets.js';
@@ -49,6 +51,8 @@ export class ScalperStack extends Stack {
   readonly hotPath: HotPathService;
   readonly jobs: Jobs;
   readonly observability: Observability;
+  readonly reporting: Reporting;
+  readonly review: AiReview;
 
   constructor(scope: Construct, id: string, props: ScalperStackProps) {
     super(scope, id, props);
@@ -86,6 +90,10 @@ export class ScalperStack extends Stack {
       mexcCredentials: this.secrets.mexcCredentials,
       telegramBotToken: this.secrets.telegramBotToken,
     });
+
+    const reportDeps = { config, table: this.stateTable.table, bucket: this.buckets.bucket, telegramBotToken: this.secrets.telegramBotToken };
+    this.reporting = new Reporting(this, 'Reporting', reportDeps);
+    this.review = new AiReview(this, 'Review', { ...reportDeps, topic: this.reporting.topic });
 
     this.observability = new Observability(this, 'Observability', {
       config,
