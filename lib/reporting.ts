@@ -38,6 +38,8 @@ export const TAX_PREFIX = 'tax/';
 /** The resvg binary for the x86_64 Lambda and where npm installs it. */
 export const RESVG_BINARY = 'node_modules/@resvg/resvg-js-linux-x64-gnu/resvgjs.linux-x64-gnu.node';
 export const REPORT_FONT = 'assets/fonts/Cantarell-Regular.otf';
+/** Left out of the bundle: resvg's platform packages and the binary its loader requires beside itself (copied there). */
+export const REPORT_EXTERNALS = ['@resvg/resvg-js-*', './resvgjs.*'] as const;
 
 export interface ReportingProps {
   readonly config: StageConfig;
@@ -63,7 +65,7 @@ export class Reporting extends Construct {
       timeout: Duration.minutes(5),
       logRetentionDays: config.logRetentionDays,
       architecture: 'x86_64',
-      extraExternalModules: ['@resvg/resvg-js-*', '*.node'],
+      extraExternalModules: [...REPORT_EXTERNALS],
       environment: {
         STAGE: config.stage,
         POWERTOOLS_SERVICE_NAME: 'report',
