@@ -124,13 +124,14 @@ export class RuntimeOpsLog {
   dayEnd(settle: () => Promise<unknown>): Promise<void> | undefined {
     const r = this.d.reports;
     if (!r || this.reporting) return undefined;
-    const today = utcDayOf(this.d.market());
+    // The last day that has ended on the market clock: yesterday.
+    const ended = utcDayOf(this.d.market() - DAY_MS);
     if (this.reportedDay === undefined) {
-      this.reportedDay = utcDayOf(this.d.market() - DAY_MS);
+      // Started today: the first report is of today, when it ends.
+      this.reportedDay = ended;
       return undefined;
     }
-    if (today <= this.reportedDay) return undefined;
-    const ended = utcDayOf(Date.parse(`${today}T00:00:00Z`) - DAY_MS);
+    if (ended <= this.reportedDay) return undefined;
     this.reportedDay = ended;
     this.reporting = (async () => {
       try {
