@@ -40,7 +40,7 @@ function yAxis(p: Panel, lo: number, hi: number, decimals: number): { y: (v: num
 /** The chart of a period report (see the file comment). */
 export function periodChartSvg(f: ReportFigures): string {
   const x = (t: number): number => L + ((t - f.start) / (f.end - f.start)) * (W - L - R);
-  const eqPanel: Panel = { top: 80, height: 300 };
+  const eqPanel: Panel = { top: 100, height: 280 };
   const ddPanel: Panel = { top: 420, height: 150 };
   const barPanel: Panel = { top: 620, height: 220 };
   const out: string[] = [];
