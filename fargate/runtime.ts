@@ -68,6 +68,10 @@ import { checkSymbolAfterLapse } from '../services/recovery/symbolCheck.js';
 import { ExchangeHealth } from '../services/live/exchangeHealth.js';
 import type { AlertSeverity } from '../services/events/types.js';
 import { flattenExchange, flattenSymbol, type FlattenResult } from '../services/ops/flatten.js';
+import { fileURLToPath } from 'node:url';
+import { RuntimeOpsLog } from './opsLog.js';
+import { REPORT_FONT_FAMILY } from '../services/reporting/charts.js';
+import type { PngRenderer } from '../services/reporting/render.js';
 
 /** Where the runtime writes its lines. */
 export interface RuntimeOutput {
@@ -124,6 +128,18 @@ type Phase = 'starting' | 'running' | 'stopping' | 'stopped';
 /** Closed candles held per symbol for the archive while it cannot be written (about a week of 1m). */
 const MAX_ARCHIVE_BUFFER = 10_000;
 
+/** The PNG renderer for the local day-end report (resvg with the bundled font), or none when it cannot load. */
+async function localRenderer(out: RuntimeOutput): Promise<{ renderer?: PngRenderer }> {
+  try {
+    // Loaded only here: the task never writes reports, and its image does not carry the font.
+    const { ResvgPngRenderer } = await import('../services/adapters/resvg/pngRenderer.js');
+    return { renderer: new ResvgPngRenderer(fileURLToPath(new URL('../assets/fonts/Cantarell-Regular.otf', import.meta.url)), REPORT_FONT_FAMILY) };
+  } catch (e) {
+    out.err(`daily reports without a chart image: ${e instanceof Error ? e.message : String(e)}`);
+    return {};
+  }
+}
+
 /** The hot-path process; see the file comment. Build with `Runtime.start`. */
 export class Runtime {
   readonly owner: string;
@@ -140,6 +156,8 @@ export class Runtime {
   store!: StateStore;
   journal!: PositionJournal;
   exchange!: JournaledExchange;
+  /** Uptime, halts, kill-switch changes and order anomalies for the reports; the day-end report locally. */
+  opsLog!: RuntimeOpsLog;
   /** What the start-up reconciliation found and did. */
   recovery: RecoveryReport | undefined;
   /** The ML entry filter and its model watcher (mlFilter 'filter' only). */
@@ -331,11 +349,24 @@ export class Runtime {
       clock: this.wall,
       onQuarantine: (r) => this.out.err(`state: quarantined an item: ${JSON.stringify(r).slice(0, 300)}`),
     });
+    this.opsLog = new RuntimeOpsLog({
+      store: this.store,
+      owner: this.owner,
+      mode: cfg.mode,
+      config: this.strategy,
+      wall: this.wall,
+      market: () => this.marketNow,
+      log: (l) => this.log(`${this.iso()} ${l}`),
+      err: (l) => this.out.err(`${this.iso()} ${l}`),
+      // Locally the runtime writes the daily report at each UTC day's end; in the task the report Lambda does.
+      ...(this.deps.modelObjects ? {} : { reports: { store: this.objects().store, root: join(cfg.dataDir, 'artifacts'), ...(await localRenderer(this.out)) } }),
+    });
     this.killState = await this.killSwitch.current();
     this.killSwitch.onChange((c) => {
       const line = `kill switch ${describeKillSwitchChange(c)}`;
       this.log(`${this.iso()} KILL  ${line}`);
       this.notify(line);
+      this.track(this.opsLog.killSwitch(c.from, c.to, c.cause));
       if (c.cause === 'source' || c.cause === 'write') this.unknownSwitchValue = undefined;
     });
     if (this.killState !== 'RUNNING') this.log(`${this.iso()} KILL  kill switch is ${this.killState} at start`);
@@ -435,6 +466,8 @@ export class Runtime {
         random: Math.random,
         onEvent: (e) => {
           if (e.type === 'retry' || e.type === 'circuit_open') this.exchangeHealth.restFailed(this.wall(), e.type === 'retry' ? e.error : `circuit open on ${e.endpoint}`);
+          const logged = this.opsLog.exchangeEvent(e);
+          if (logged) this.track(logged);
           if (e.type !== 'duplicate_fill') this.log(`${this.iso()} EXCH  ${JSON.stringify(e, (_k, val: unknown) => (val instanceof Dec ? val.toString() : val))}`);
         },
       },
@@ -496,6 +529,7 @@ export class Runtime {
       { store: this.store, safe: this.safe, executor: this.session.executor, journal: this.journal, portfolio: this.portfolio, quoteAsset: quote, now: () => this.marketNow, wall: this.wall, log: (l) => this.log(`${this.iso()} ${l}`) },
     );
     this.log(`${this.iso()} ${describeRecovery(this.recovery)}`);
+    this.track(this.opsLog.recovery(this.recovery, describeRecovery(this.recovery)));
     if (this.recovery.problems.length > 0 || this.recovery.balanceMismatches.length > 0) {
       // Something the restart could not put right: a person must look (positions may be unmanaged).
       const detail = [...this.recovery.problems, ...this.recovery.balanceMismatches.map((m) => `${m.symbol}: the exchange holds ${m.venue}, open positions account for ${m.positions}`)].join('; ');
@@ -714,6 +748,8 @@ export class Runtime {
 
   private startEmergency(): void {
     this.halted = true;
+    const logged = this.opsLog.halt({ halted: false }, true);
+    if (logged) this.track(logged);
     this.log(`${this.iso()} HALT  EMERGENCY_STOP: halt latched (until a restart); cancelling every open order and closing every position`);
     this.emergency = this.emergencyFlatten('emergency stop');
     this.track(this.emergency);
@@ -933,6 +969,15 @@ export class Runtime {
       this.stats.heartbeats++;
       this.lastHeartbeatAt = this.wall();
       this.metrics.heartbeat();
+      await this.opsLog.beat();
+      if (this.session && this.phase === 'running') {
+        const halt = this.opsLog.halt(this.session.risk.haltState());
+        if (halt) this.track(halt);
+        // The in-flight writes are taken before the report starts, so it never waits on itself.
+        const inflight = [...this.inflight];
+        const report = this.opsLog.dayEnd(() => Promise.allSettled(inflight));
+        if (report) this.track(report);
+      }
       this.log(`${this.iso()} BEAT  ${this.owner} ${this.config.mode}, open ${open}, kill switch ${this.killState ?? '-'}${this.halted ? ', HALTED' : ''}${detail ? `, ${detail}` : ''}`);
     } catch (e) {
       this.out.err(`heartbeat failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -1147,6 +1192,7 @@ export class Runtime {
       }
       await bounded('waiting for in-flight writes', 3000, () => Promise.allSettled([...this.inflight, this.journal.flush()]));
       await bounded('archiving candles', 3000, () => this.flushArchive());
+      await bounded('the daily report being written', 5000, () => this.opsLog.idle());
       await bounded('final heartbeat', 2000, () => this.heartbeat(`stopped: ${reason}`));
       await bounded('releasing the leases', 2000, () => this.releaseLeases());
       // After the flattening above, so trades closed by the shutdown are in it.

@@ -6,6 +6,21 @@
  */
 import { z } from 'zod';
 import { MODES, PROFILES, RISK_PROFILES } from '../services/config/schema.js';
+import { reviewConfigSchema } from '../services/review/config.js';
+
+const regionSchema = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected a region such as us-east-1');
+
+/** The AI review in the deployment: Bedrock on or off, the models and prices per period, the regions a cross-region profile routes to. */
+const reviewStageSchema = z
+  .object({
+    /** false: the review Lambda uses the deterministic reviewer only (no Bedrock permission is granted). */
+    bedrock: z.boolean().default(true),
+    /** Model ids, inference profile ids and list prices per period (services/review/config.ts; default Haiku 4.5 daily, Sonnet 4.5 weekly and monthly). */
+    models: reviewConfigSchema.shape.models,
+    /** Regions the US cross-region inference profiles route to: bedrock:InvokeModel is granted on the foundation model there. */
+    modelRegions: z.array(regionSchema).min(1).max(10).default(['us-east-1', 'us-east-2', 'us-west-2']),
+  })
+  .strict();
 
 /** CloudWatch Logs retention periods the service accepts, in days. */
 /**
@@ -104,6 +119,9 @@ export const stageConfigSchema = z
      * nothing sent) or on; the hot path's SIGNALS_MODE.
      */
     signals: z.enum(['off', 'dry-run', 'on']).default('off'),
+    /** Scheduled reports' and reviews' e-mail (an SNS topic of their own); default alarmEmail. */
+    reportEmail: z.email().optional(),
+    review: reviewStageSchema.prefault({}),
   })
   .strict();
 

@@ -37,7 +37,7 @@ export interface ObservabilityProps {
   readonly topic: sns.ITopic;
   readonly service: ecs.FargateService;
   readonly queues: readonly (QueuePair & { name: QueueName })[];
-  readonly functions: readonly { name: JobName | 'telegram-webhook' | 'dashboard'; fn: ScalperFunction }[];
+  readonly functions: readonly { name: JobName | 'telegram-webhook' | 'dashboard' | 'report' | 'review'; fn: ScalperFunction }[];
 }
 
 export class Observability extends Construct {

@@ -18,7 +18,7 @@
  * the Distributed Map's S3 reader adds: s3:GetObject on the bucket's objects, since the key comes
  * from the state), and describes and stops its own map runs (the Distributed Map policy).
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -135,6 +135,9 @@ export class ResearchRunner extends Construct {
     ];
     for (const fn of [this.control, this.worker])
       acknowledge(fn.role, [...s3Acks, ...kmsGrantAcknowledgements(), { id: `AwsSolutions-IAM5[Resource::${bucketArn}/${CANDLES_PREFIX}*]`, reason: `Resource <bucket>/${CANDLES_PREFIX}* is read-only: a run may use the candle archive the hot path writes as its data.` }]);
+    // cdk-nag prints an unresolved region or account as its pseudo-parameter (a stage may fix the region only).
+    const region = Token.isUnresolved(Stack.of(this).region) ? '<AWS::Region>' : Stack.of(this).region;
+    const account = Token.isUnresolved(Stack.of(this).account) ? '<AWS::AccountId>' : Stack.of(this).account;
     const smArn = '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"' + nagRef(this.stateMachine).slice(1, -5) + '"}]}]}';
     acknowledge(this.stateMachine, [
       {
@@ -143,7 +146,7 @@ export class ResearchRunner extends Construct {
           "s3:GetObject on <bucket>/* is the grant of CDK's S3JsonItemReader, which cannot narrow it because the item file's key comes from the state (research/<run>/batches/<round>.json): read-only, objects only, this bucket only (models, candles, reports, research runs; no secrets).",
       },
       ...[`execution:${smArn}:*`, `execution:${smArn}/*:*`].map((r) => ({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${Stack.of(this).region}:${Stack.of(this).account}:${r}]`,
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${region}:${account}:${r}]`,
         reason: "states:DescribeExecution/StopExecution on this state machine's own executions and map runs: the Distributed Map's policy (CDK) to manage its child executions.",
       })),
       {

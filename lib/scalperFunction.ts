@@ -34,6 +34,10 @@ export interface ScalperFunctionProps {
   readonly ephemeralStorageMiB?: number;
   /** Shell commands run after esbuild, given the input (repo root) and output (bundle) directories. */
   readonly afterBundling?: (inputDir: string, outputDir: string) => string[];
+  /** Default ARM64. The report Lambda runs on x86_64: its PNG renderer's native binary is copied from the build machine's node_modules (lib/reporting.ts). */
+  readonly architecture?: 'arm64' | 'x86_64';
+  /** Modules left out of the bundle besides the AWS SDK (native binaries copied beside it). */
+  readonly extraExternalModules?: readonly string[];
 }
 
 export class ScalperFunction extends Construct {
@@ -58,7 +62,7 @@ export class ScalperFunction extends Construct {
       projectRoot: REPO_ROOT,
       depsLockFilePath: repoPath('package-lock.json'),
       runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
+      architecture: props.architecture === 'x86_64' ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64,
       description: props.description,
       memorySize: props.memorySize,
       timeout: props.timeout,
@@ -77,7 +81,7 @@ export class ScalperFunction extends Construct {
         // Keep `cdk synth --quiet` quiet: esbuild still prints warnings and errors.
         logLevel: nodejs.LogLevel.WARNING,
         sourceMap: LAMBDA_BUNDLING.sourceMap,
-        externalModules: [...LAMBDA_BUNDLING.externalModules],
+        externalModules: [...LAMBDA_BUNDLING.externalModules, ...(props.extraExternalModules ?? [])],
         ...(afterBundling === undefined
           ? {}
           : {

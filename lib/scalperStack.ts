@@ -16,6 +16,8 @@ import { KillSwitch } from './killSwitch.js';
 import { PublicNetwork } from './network.js';
 import { ResearchRunner } from './researchRunner.js';
 import { Observability } from './observability.js';
+import { Reporting } from './reporting.js';
+import { AiReview } from './aiReview.js';
 import { REPO_ROOT } from './paths.js';
 import { EventQueues } from './queues.js';
 import { SignalWebhook } from './signalWebhook.js';
@@ -59,6 +61,8 @@ export class ScalperStack extends Stack {
   readonly telegramWebhook: TelegramWebhook;
   readonly signals: SignalWebhook;
   readonly research: ResearchRunner;
+  readonly reporting: Reporting;
+  readonly review: AiReview;
 
   constructor(scope: Construct, id: string, props: ScalperStackProps) {
     super(scope, id, props);
@@ -123,12 +127,22 @@ export class ScalperStack extends Stack {
       key: this.dataKey.key,
     });
 
+    const reportDeps = { config, table: this.stateTable.table, bucket: this.buckets.bucket, telegramBotToken: this.secrets.telegramBotToken, logKey: this.dataKey.key };
+    this.reporting = new Reporting(this, 'Reporting', reportDeps);
+    this.review = new AiReview(this, 'Review', { ...reportDeps, topic: this.reporting.topic });
+
     this.observability = new Observability(this, 'Observability', {
       config,
       topic: this.alarmTopic.topic,
       service: this.hotPath.service,
       queues: this.queues.all(),
-      functions: [...this.jobs.all(), { name: 'telegram-webhook', fn: this.telegramWebhook.fn }, { name: 'dashboard', fn: this.webDashboard.fn }],
+      functions: [
+        ...this.jobs.all(),
+        { name: 'telegram-webhook', fn: this.telegramWebhook.fn },
+        { name: 'dashboard', fn: this.webDashboard.fn },
+        { name: 'report', fn: this.reporting.function },
+        { name: 'review', fn: this.review.function },
+      ],
     });
 
     this.research = new ResearchRunner(this, 'Research', { config, bucket: this.buckets.bucket, logKey: this.dataKey.key });

@@ -51,7 +51,8 @@ const storedIntentSchema = z.object({
   price: z.number(),
   stop: z.number(),
   targets: z.array(z.object({ label: z.enum(['primary', 'secondary', 'aggressive']), price: z.number(), fraction: z.number() })).max(8),
-  level: z.object({ price: z.number(), touches: z.number() }),
+  // `sources` (the level's detection methods) is read by the reports' facts pack; older records lack it.
+  level: z.object({ price: z.number(), touches: z.number(), sources: z.array(z.string().max(32)).max(8).optional() }),
   oppositeLevel: z.number().nullable(),
   expiresAt: z.number(),
 });
@@ -65,7 +66,7 @@ function storedIntent(i: EnterIntent): string {
     price: i.price,
     stop: i.stop,
     targets: i.targets.map((t) => ({ label: t.label, price: t.price, fraction: t.fraction })),
-    level: { price: i.level.price, touches: i.level.touches },
+    level: { price: i.level.price, touches: i.level.touches, sources: i.level.sources.slice(0, 8) },
     oppositeLevel: i.oppositeLevel,
     expiresAt: i.expiresAt,
   });
@@ -90,7 +91,7 @@ export function intentOf(rec: PositionRecord): EnterIntent {
     price: parsed.price,
     stop: parsed.stop,
     targets: parsed.targets,
-    level: { price: parsed.level.price, touches: parsed.level.touches, sources: [] },
+    level: { price: parsed.level.price, touches: parsed.level.touches, sources: parsed.level.sources ?? [] },
     oppositeLevel: parsed.oppositeLevel,
     reasons: ['restored after a restart'],
     expiresAt: parsed.expiresAt,

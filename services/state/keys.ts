@@ -3,6 +3,7 @@
  * place): the primary key and index entries of every record.
  */
 import { DomainError } from '../core/errors.js';
+import type { OpsEventRecord, RecommendationRecord, UptimeRecord } from './reportRecords.js';
 import { TERMINAL_ORDER_STATES, type AuditRecord, type ClosedTradeRecord, type CommandLogRecord, type DailyStatsRecord, type EntityKind, type EntityMap, type FillRecord, type HeartbeatRecord, type LeaseRecord, type OrderRecord, type PositionRecord } from './records.js';
 
 /** The id of the single risk-state item and of the model pointer. */
@@ -59,6 +60,12 @@ export function idOf<K extends EntityKind>(kind: K, value: EntityMap[K]): string
       const a = v as AuditRecord;
       return `${utcDayOf(a.time)}#${time13(a.time)}#${a.traceId}#${String(a.seq).padStart(4, '0')}`;
     }
+    case 'ops':
+      return (v as OpsEventRecord).id;
+    case 'uptime':
+      return uptimeId((v as UptimeRecord).day, (v as UptimeRecord).owner);
+    case 'recommendation':
+      return (v as RecommendationRecord).id;
   }
   throw new DomainError(`unknown entity kind ${String(kind)}`);
 }
@@ -91,7 +98,18 @@ export function primaryKey(kind: EntityKind, id: string): { PK: string; SK: stri
     case 'audit':
       // id = <yyyy-mm-dd>#<time13>#<traceId>#<seq>: one partition per UTC day, sorted by time.
       return { PK: auditOfDayPk(id.slice(0, 10)), SK: id.slice(11) };
+    case 'ops':
+      return { PK: `OPS#${id}`, SK: 'OPS' };
+    case 'uptime':
+      return { PK: `UPTIME#${id}`, SK: 'UPTIME' };
+    case 'recommendation':
+      return { PK: `REC#${id}`, SK: 'REC' };
   }
+}
+
+/** The id of one owner's uptime item of a UTC day. */
+export function uptimeId(day: string, owner: string): string {
+  return `${day}#${owner}`;
 }
 
 /** GSI partition of positions that are not closed. */
@@ -110,6 +128,12 @@ export const tradesOfDayPk = (day: string): string => `TRADES#${day}`;
 export const commandsOfDayPk = (day: string): string => `COMMANDS#${day}`;
 /** Partition of the signal audit events of one UTC day (base table, sorted by time). */
 export const auditOfDayPk = (day: string): string => `AUDIT#${day}`;
+/** GSI2 partition of the operations log of one UTC day. */
+export const opsOfDayPk = (day: string): string => `OPS#${day}`;
+/** GSI2 partition of the uptime items of one UTC day. */
+export const uptimeOfDayPk = (day: string): string => `UPTIME#${day}`;
+/** GSI2 partition of the recommendation ledger. */
+export const RECOMMENDATIONS_PK = 'RECS';
 /** Partition of quarantined items. */
 export const QUARANTINE_PK = 'QUARANTINE';
 
@@ -146,6 +170,18 @@ export function itemKeys<K extends EntityKind>(kind: K, value: EntityMap[K]): It
     case 'command': {
       const c = v as CommandLogRecord;
       return { ...pk, GSI2PK: commandsOfDayPk(utcDayOf(c.at)), GSI2SK: `${time13(c.at)}#${c.id}` };
+    }
+    case 'ops': {
+      const e = v as OpsEventRecord;
+      return { ...pk, GSI2PK: opsOfDayPk(utcDayOf(e.at)), GSI2SK: `${time13(e.at)}#${e.id}` };
+    }
+    case 'uptime': {
+      const u = v as UptimeRecord;
+      return { ...pk, GSI2PK: uptimeOfDayPk(u.day), GSI2SK: u.owner };
+    }
+    case 'recommendation': {
+      const r = v as RecommendationRecord;
+      return { ...pk, GSI2PK: RECOMMENDATIONS_PK, GSI2SK: `${time13(r.createdAt)}#${r.id}` };
     }
     default:
       return pk;

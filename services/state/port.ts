@@ -10,6 +10,7 @@
 import type { QuarantinedItemError } from './errors.js';
 import type { IndexName } from './keys.js';
 import type { OrderState } from '../execution/orderStateMachine.js';
+import type { OpsEventRecord, RecommendationRecord, UptimeRecord } from './reportRecords.js';
 import type { AuditRecord, ClosedTradeRecord, CommandLogRecord, DailyStatsRecord, StatusSnapshotRecord, EntityKind, EntityMap, FillRecord, HeartbeatRecord, LeaseRecord, ModelPointerRecord, MutableKind, OrderRecord, PositionRecord } from './records.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -176,6 +177,19 @@ export interface StateStore {
   putCommandLogOnce(entry: CommandLogRecord): Promise<boolean>;
   /** The command log of a UTC day, oldest first. */
   listCommandLog(day: string, limit?: number): Promise<CommandLogRecord[]>;
+  /** Stores an operations-log event once per id; true when it was new. */
+  putOpsEventOnce(event: OpsEventRecord): Promise<boolean>;
+  /** The operations log of the UTC day `day`, oldest first. */
+  listOpsEvents(day: string, limit?: number): Promise<OpsEventRecord[]>;
+  /**
+   * Adds one heartbeat at `at` to `owner`'s uptime item of that UTC day (see reportRecords.ts
+   * `withBeat`): a read and a conditional write, retried on a lost race.
+   */
+  recordUptime(beat: { owner: string; mode: string; at: number; maxGapMs: number }): Promise<UptimeRecord>;
+  /** Every owner's uptime item of the UTC day `day`. */
+  listUptime(day: string, limit?: number): Promise<UptimeRecord[]>;
+  /** The recommendation ledger, oldest first, created at or after `since` (epoch ms). */
+  listRecommendations(since: number, limit?: number): Promise<Versioned<RecommendationRecord>[]>;
 
   /** The quarantine partition (at most `limit`, default 100). */
   listQuarantined(limit?: number): Promise<QuarantinedItem[]>;

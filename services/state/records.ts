@@ -16,6 +16,7 @@ import { parseRiskState } from '../risk/state.js';
 import { auditEventSchema, type AuditEvent } from '../signals/audit.js';
 import { commandLogSchema, statusSnapshotSchema, type CommandLogRecord, type StatusSnapshotRecord } from './consoleRecords.js';
 export type { CommandLogRecord, StatusSnapshotRecord } from './consoleRecords.js';
+import { opsEventSchema, recommendationSchema, uptimeSchema, type OpsEventRecord, type RecommendationRecord, type UptimeRecord } from './reportRecords.js';
 
 const DECIMAL_RE = /^-?\d+(\.\d+)?$/;
 /** A Dec stored as its decimal string ("10000.5"). */
@@ -359,10 +360,13 @@ export interface EntityMap {
   audit: AuditRecord;
   snapshot: StatusSnapshotRecord;
   command: CommandLogRecord;
+  ops: OpsEventRecord;
+  uptime: UptimeRecord;
+  recommendation: RecommendationRecord;
 }
 export type EntityKind = keyof EntityMap;
-/** Kinds written with plain versioned get/put and `applyEvent`. Fills, trades and audit events are written once; leases, heartbeats and the model pointer have their own methods. */
-export type MutableKind = 'position' | 'order' | 'day' | 'risk';
+/** Kinds written with plain versioned get/put and `applyEvent`. Fills, trades, audit events, commands and operations events are written once; leases, heartbeats and the model pointer have their own methods. */
+export type MutableKind = 'position' | 'order' | 'day' | 'risk' | 'recommendation';
 
 export const ENTITY_SCHEMAS: { readonly [K in EntityKind]: z.ZodType<EntityMap[K], unknown> } = {
   position: positionSchema,
@@ -377,4 +381,7 @@ export const ENTITY_SCHEMAS: { readonly [K in EntityKind]: z.ZodType<EntityMap[K
   audit: auditRecordSchema,
   snapshot: statusSnapshotSchema,
   command: commandLogSchema,
+  ops: opsEventSchema,
+  uptime: uptimeSchema,
+  recommendation: recommendationSchema,
 };

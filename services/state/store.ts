@@ -24,16 +24,21 @@ import {
   OPEN_POSITIONS_PK,
   QUARANTINE_PK,
   QuarantinedItemError,
+  RECOMMENDATIONS_PK,
   SINGLETON_ID,
   VersionConflictError,
   commandsOfDayPk,
   fillsOfDayPk,
   idOf,
   itemKeys,
+  opsOfDayPk,
   orderFillsPk,
   primaryKey,
   tradesOfDayPk,
+  uptimeId,
+  uptimeOfDayPk,
   utcDayOf,
+  withBeat,
   type ApplyResult,
   type AuditRecord,
   type ClosedTradeRecord,
@@ -48,14 +53,17 @@ import {
   type LeaseRecord,
   type ModelPointerRecord,
   type MutableKind,
+  type OpsEventRecord,
   type OrderRecord,
   type PositionRecord,
   type QuarantineReport,
   type QuarantinedItem,
   type RawItem,
+  type RecommendationRecord,
   type SortRange,
   type StatusSnapshotRecord,
   type StateStore,
+  type UptimeRecord,
   type Versioned,
   type WriteCondition,
 } from './types.js';
@@ -330,7 +338,7 @@ export class TableStateStore implements StateStore {
     return items.map((d) => d.value);
   }
 
-  private async putOnce<K extends 'fill' | 'trade' | 'audit' | 'command'>(kind: K, value: EntityMap[K]): Promise<boolean> {
+  private async putOnce<K extends 'fill' | 'trade' | 'audit' | 'command' | 'ops'>(kind: K, value: EntityMap[K]): Promise<boolean> {
     const enc = this.encode(kind, value);
     const item = this.toItem(kind, enc.json, enc.value, 1, []);
     if (await this.table.put(item, { kind: 'absent' })) return true;
@@ -508,6 +516,35 @@ export class TableStateStore implements StateStore {
       return { current: { ...previous, promotedAt: now } };
     });
     return (res as Versioned<ModelPointerRecord>).value;
+  }
+
+  // -- reports: operations log, uptime, recommendation ledger ---------------------------------
+
+  async putOpsEventOnce(event: OpsEventRecord): Promise<boolean> {
+    return this.putOnce('ops', event);
+  }
+
+  async listOpsEvents(day: string, limit?: number): Promise<OpsEventRecord[]> {
+    checkDay('day', day);
+    return (await this.list('ops', 'GSI2', opsOfDayPk(day), undefined, checkLimit(limit))).map((d) => d.value);
+  }
+
+  async recordUptime(beat: { owner: string; mode: string; at: number; maxGapMs: number }): Promise<UptimeRecord> {
+    checkTime('at', beat.at);
+    const day = utcDayOf(beat.at);
+    const res = await this.cas('uptime', uptimeId(day, beat.owner), (cur) => withBeat(cur?.value, { ...beat, day }));
+    return (res as Versioned<UptimeRecord>).value;
+  }
+
+  async listUptime(day: string, limit?: number): Promise<UptimeRecord[]> {
+    checkDay('day', day);
+    return (await this.list('uptime', 'GSI2', uptimeOfDayPk(day), undefined, checkLimit(limit))).map((d) => d.value);
+  }
+
+  async listRecommendations(since: number, limit?: number): Promise<Versioned<RecommendationRecord>[]> {
+    checkTime('since', since);
+    const items = await this.list('recommendation', 'GSI2', RECOMMENDATIONS_PK, { between: [time13(since), '9999999999999#\uffff'] }, checkLimit(limit));
+    return items.map((d) => ({ value: d.value, version: d.version }));
   }
 
   async listQuarantined(limit?: number): Promise<QuarantinedItem[]> {

@@ -5,6 +5,7 @@
  * low-level `ItemTable`). See README.md.
  */
 export * from './records.js';
+export * from './reportRecords.js';
 export * from './keys.js';
 export * from './errors.js';
 export * from './port.js';

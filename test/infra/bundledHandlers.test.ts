@@ -25,6 +25,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, wr
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { REPORT_EXTERNALS } from '../../lib/reporting.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LAMBDA_BUNDLING, lambdaEsbuildOptions } from '../../lib/lambdaBundling.js';
 import { repoPath } from '../../lib/paths.js';
@@ -100,15 +101,18 @@ beforeAll(async () => {
   outdir = mkdtempSync(path.join(repoPath('cdk.out'), 'test-bundled-handlers-'));
   const entry = path.join(outdir, 'errors-entry.ts');
   writeFileSync(entry, classes.map((c) => `export { ${c.name} as ${c.key} } from ${JSON.stringify(c.file)};`).join('\n'));
+  const options = lambdaEsbuildOptions(
+    {
+      'emergency-stop': repoPath('lambdas', 'emergency-stop', 'handler.ts'),
+      'risk-sweep': repoPath('lambdas', 'risk-sweep', 'handler.ts'),
+      errors: entry,
+    },
+    outdir,
+  );
   await build({
-    ...lambdaEsbuildOptions(
-      {
-        'emergency-stop': repoPath('lambdas', 'emergency-stop', 'handler.ts'),
-        'risk-sweep': repoPath('lambdas', 'risk-sweep', 'handler.ts'),
-        errors: entry,
-      },
-      outdir,
-    ),
+    ...options,
+    // The error entry reaches the report renderer's native module, external in the report Lambda too (lib/reporting.ts).
+    external: [...(options.external ?? []), ...REPORT_EXTERNALS],
     // Only what esbuild prints: the error entry reaches fargate/ code that uses import.meta (not a Lambda's).
     logLevel: 'error',
   });

@@ -127,8 +127,8 @@ describe('secrets', () => {
     }
     // MEXC for reconcile, risk-sweep, emergency-stop; the token for the dispatcher; the token, webhook
     // secret, TOTP secret and link key for the Telegram webhook; the link key for the dashboard;
-    // MEXC, the webhook secret and the operator token for the signal webhook.
-    expect(seen).toBe(12);
+    // MEXC, the webhook secret and the operator token for the signal webhook; the token for report and review.
+    expect(seen).toBe(14);
   });
 });
 
@@ -299,13 +299,14 @@ describe('lambdas', () => {
   const fnId = (job: keyof ScalperStack['jobs']['functions']) => logicalIdOf(stack.jobs.functions[job].function);
   const roleId = (job: keyof ScalperStack['jobs']['functions']) => logicalIdOf(stack.jobs.functions[job].role);
 
-  it('are ten functions (five jobs, the Telegram webhook, the dashboard, the signal webhook, the research runner control and worker), all ARM64 on nodejs22.x, handler "handler", logging to a group with the stage retention', () => {
+  it('are twelve functions (five jobs, the Telegram webhook, the dashboard, the signal webhook, the research runner control and worker, report, review), ARM64 but for report (x86_64 for its native PNG renderer), on nodejs22.x, handler "handler", logging to a group with the stage retention', () => {
     const fns = resourcesOf(template, 'AWS::Lambda::Function');
-    expect(fns).toHaveLength(10);
+    expect(fns).toHaveLength(12);
     const resources = template.toJSON().Resources as Record<string, Json>;
-    for (const [, fn] of fns) {
+    const reportFn = logicalIdOf(stack.reporting.function.function);
+    for (const [id, fn] of fns) {
       const p = props(fn);
-      expect(p.Architectures).toEqual(['arm64']);
+      expect(p.Architectures).toEqual([id === reportFn ? 'x86_64' : 'arm64']);
       expect(p.Runtime).toBe('nodejs22.x');
       expect(p.Handler).toBe('index.handler');
       const group = ((p.LoggingConfig as Json).LogGroup as { Ref: string }).Ref;
@@ -451,7 +452,7 @@ describe('observability', () => {
 
   it('sends every alarm (ALARM and OK) to the topic, which mails the configured address', () => {
     const all = alarms();
-    expect(all).toHaveLength(17); // 12, plus the two console Lambdas' errors and the commands DLQ, and the signal webhook's errors and dead letters
+    expect(all).toHaveLength(19); // 12, plus the two console Lambdas' errors and the commands DLQ, the signal webhook's errors and dead letters, and the report and review Lambdas' errors
     for (const a of all) {
       expect(a.AlarmActions).toEqual([topicRef()]);
       expect(a.OKActions).toEqual([topicRef()]);
