@@ -18,6 +18,8 @@ import { Runtime, type RuntimeOutput } from './runtime.js';
 import { parseRuntimeConfig, type RuntimeConfigInput } from './runtimeConfig.js';
 import { cloudWiring } from './cloud.js';
 import { EmfMetrics } from './metrics.js';
+import { availableParallelism, totalmem } from 'node:os';
+import { CgroupProbe } from '../services/adapters/resources/cgroupProbe.js';
 
 export const START_USAGE = `usage: npm start -- [--exchange-url <url>] [--data-dir <dir>] [--status-port <n>] [--symbols A,B]
          [--speed <x>] [--balance <USDT>] [--mode standard|hf] [--profile conservative|moderate|aggressive]
@@ -48,7 +50,8 @@ replaying the bundled sample (data/sample).
   env MEXC_PING_URL: the URL probed to tell whether MEXC can be reached (default ${'https://api.mexc.com/api/v3/ping'})
   In the Fargate task (set by the CDK stack): TRADING_MODE, TRADING_SYMBOLS, STRATEGY_MODE, RISK_PROFILE,
   STATE_TABLE (DynamoDB), KILL_SWITCH_PARAM (SSM), EVENTS_/ALERTS_/RETRAIN_QUEUE_URL (SQS),
-  METRICS_NAMESPACE and STAGE (CloudWatch metrics as EMF lines on stdout), RUNTIME_OWNER.`;
+  METRICS_NAMESPACE and STAGE (CloudWatch metrics as EMF lines on stdout), RUNTIME_OWNER, TASK_CPU_CORES
+  (the task's vCPUs, when its cgroup sets no CPU quota; the resource watch reads the cgroup in an ECS task).`;
 
 /** Where MEXC's public API answers a ping. */
 export const MEXC_PING_URL = 'https://api.mexc.com/api/v3/ping';
@@ -190,6 +193,10 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       ...(cloud.events ? { events: cloud.events } : {}),
       ...(cloud.modelObjects ? { modelObjects: cloud.modelObjects } : {}),
       ...(env.METRICS_NAMESPACE ? { metrics: new EmfMetrics(env.STAGE || 'local', (line) => out.log(line), env.METRICS_NAMESPACE) } : {}),
+      // In an ECS task (its metadata endpoint is set): the container's cgroup, the task's vCPUs from the stack.
+      ...(env.ECS_CONTAINER_METADATA_URI_V4
+        ? { resourceProbe: new CgroupProbe({ dataPath: config.dataDir, fallbackCores: Number(env.TASK_CPU_CORES) || availableParallelism(), fallbackMemoryBytes: totalmem() }) }
+        : {}),
     });
     out.log(`status ${rt.statusServer?.url ?? '-'}/status (Ctrl-C stops gracefully)`);
     let reason = 'stop requested';

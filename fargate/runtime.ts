@@ -58,6 +58,9 @@ import { checkSymbolAfterLapse } from '../services/recovery/symbolCheck.js';
 import { ExchangeHealth } from '../services/live/exchangeHealth.js';
 import type { AlertSeverity } from '../services/events/types.js';
 import { flattenExchange, flattenSymbol, type FlattenResult } from '../services/ops/flatten.js';
+import { ResourceWatch, type ResourceProbe } from '../services/observability/resourceWatch.js';
+import { ProcessProbe } from '../services/adapters/resources/processProbe.js';
+import { ResourceGuard } from './resourceGuard.js';
 
 /** Where the runtime writes its lines. */
 export interface RuntimeOutput {
@@ -92,6 +95,8 @@ export interface RuntimeDeps {
   readonly metrics?: RuntimeMetrics;
   /** Where the model registry's files are (S3 in the task); default the folder `<dataDir>/artifacts`. */
   readonly modelObjects?: { readonly store: ObjectStore; readonly uriPrefix: string };
+  /** The task's resources (the cgroup on Fargate, fargate/main.ts); default this process's figures. */
+  readonly resourceProbe?: ResourceProbe;
 }
 
 type Phase = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -171,6 +176,8 @@ export class Runtime {
   private archive: CandleArchive | undefined;
   private objectsCache: { readonly store: ObjectStore; readonly uriPrefix: string } | undefined;
   private readonly stoppedDeferred: { promise: Promise<void>; resolve: () => void };
+  /** CPU, memory and disk against the task's limits; sheds optional work at memory pressure (resourceGuard.ts). */
+  resources: ResourceGuard | undefined;
 
   private constructor(config: RuntimeConfig, private readonly deps: RuntimeDeps) {
     this.config = config;
@@ -448,6 +455,7 @@ export class Runtime {
     every(15_000, () => this.track(this.safe.checkStuck(this.wall()).catch((e: unknown) => this.out.err(`stuck-order check failed: ${String(e)}`))));
     every(5 * 60_000, () => this.track(this.refreshVolumes()));
     every(15_000, () => this.checkExchangeHealth());
+    this.startResourceWatch(every);
     this.phase = 'running';
     this.track(this.heartbeat());
     this.log(
@@ -491,10 +499,33 @@ export class Runtime {
     if (list.length > MAX_ARCHIVE_BUFFER) list.splice(0, list.length - MAX_ARCHIVE_BUFFER);
   }
 
-  /** Writes the queued candles to the archive; what fails stays queued for the next flush. */
-  private async flushArchive(): Promise<void> {
+  /** Samples the task's resources every resourceEveryMs (see resourceGuard.ts). */
+  private startResourceWatch(every: (ms: number, fn: () => void) => void): void {
+    const watch = new ResourceWatch(this.deps.resourceProbe ?? new ProcessProbe(this.config.dataDir), { now: this.wall });
+    this.resources = new ResourceGuard(watch, {
+      log: (l) => this.log(`${this.iso()} ${l}`),
+      err: (l) => this.out.err(`${this.iso()} ${l}`),
+      alert: (sev, key, title, detail) => this.alert(sev, key, title, detail),
+      metrics: this.metrics,
+    });
+    const t = watch.thresholds;
+    this.log(`resources: ${watch.source}, alert at cpu ${t.cpu} %, memory ${t.memory} % (optional work shed), disk ${t.disk} % of the task's limits`);
+    every(this.config.resourceEveryMs, () => this.track(this.resources!.check()));
+    this.track(this.resources.check());
+  }
+
+  /**
+   * Writes the queued candles to the archive; what fails stays queued for the next flush. Skipped
+   * at memory pressure (optional work), except at shutdown (`force`), the last chance to write them.
+   */
+  private async flushArchive(force = false): Promise<void> {
     const archive = this.archive;
     if (!archive) return;
+    if (!force && this.resources?.shedding) {
+      const queued = [...this.archiveBuffer.values()].reduce((n, l) => n + l.length, 0);
+      this.log(`${this.iso()} SHED  archive write skipped at memory pressure: ${queued} candle(s) stay queued (at most ${MAX_ARCHIVE_BUFFER} per symbol)`);
+      return;
+    }
     for (const [symbol, list] of this.archiveBuffer) {
       if (list.length === 0) continue;
       const batch = list.splice(0, list.length);
@@ -926,7 +957,7 @@ export class Runtime {
         );
       }
       await bounded('waiting for in-flight writes', 3000, () => Promise.allSettled([...this.inflight, this.journal.flush()]));
-      await bounded('archiving candles', 3000, () => this.flushArchive());
+      await bounded('archiving candles', 3000, () => this.flushArchive(true));
       await bounded('final heartbeat', 2000, () => this.heartbeat(`stopped: ${reason}`));
       await bounded('releasing the leases', 2000, () => this.releaseLeases());
     }

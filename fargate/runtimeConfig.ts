@@ -74,6 +74,8 @@ export const runtimeConfigSchema = z
      */
     archiveCandles: z.boolean().default(true),
     archiveFlushMinutes: z.number().positive().max(1440).default(15),
+    /** How often the task's CPU, memory and disk are sampled against its limits (fargate/resourceGuard.ts). */
+    resourceEveryMs: z.number().int().min(100).max(600_000).default(15_000),
     /** Strategy mode and risk profile (services/config). */
     strategyMode: z.enum(['standard', 'hf']).optional(),
     profile: z.enum(['conservative', 'moderate', 'aggressive']).optional(),
