@@ -25,6 +25,7 @@ export const START_USAGE = `usage: npm start -- [--exchange-url <url>] [--data-d
          [--speed <x>] [--balance <USDT>] [--mode standard|hf] [--profile conservative|moderate|aggressive]
          [--on-shutdown flat|leave] [--status-every <seconds>] [--duration <seconds>] [--live]
          [--state-endpoint <url>] [--owner <id>] [--lease-ttl <s>] [--unknown-orders cancel|adopt]
+         [--ml-filter off|filter] [--price-reference off|<ccxt id>|<url>]
 
 Paper trading on a local embedded setup (state in <data-dir>/state, kill switch <data-dir>/kill-switch.json,
 npm run pause|resume|stop). Public MEXC data when it can be reached; otherwise the simulator in process
@@ -46,6 +47,8 @@ replaying the bundled sample (data/sample).
   --lease-ttl      seconds a symbol's lease lasts without renewal (default 60)
   --unknown-orders cancel|adopt: orders open on the exchange that the state does not know, found at start (default cancel)
   --ml-filter      off|filter (env ML_FILTER; default off): entries need the promoted model's confidence >= 0.70
+  --price-reference off|<ccxt exchange id>|<url> (env PRICE_REFERENCE; default off, kraken in the task): entries are
+                   refused while MEXC's price is more than 1 % from this venue's public price (exits never wait for it)
 
   env MEXC_PING_URL: the URL probed to tell whether MEXC can be reached (default ${'https://api.mexc.com/api/v3/ping'})
   In the Fargate task (set by the CDK stack): TRADING_MODE, TRADING_SYMBOLS, STRATEGY_MODE, RISK_PROFILE,
@@ -110,6 +113,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
         'lease-ttl': { type: 'string' },
         'unknown-orders': { type: 'string' },
         'ml-filter': { type: 'string' },
+        'price-reference': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -180,6 +184,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       ...(unknownOrders !== undefined ? { unknownOrders } : {}),
       ...cloud.config,
       ...(mlFilter !== undefined ? { mlFilter } : {}),
+      ...((v['price-reference'] ?? (env.PRICE_REFERENCE || undefined)) !== undefined ? { priceReference: v['price-reference'] ?? env.PRICE_REFERENCE } : {}),
       ...(replayed ? { archiveCandles: false } : {}),
     };
     const config = parseRuntimeConfig(input);

@@ -61,6 +61,10 @@ import { flattenExchange, flattenSymbol, type FlattenResult } from '../services/
 import { ResourceWatch, type ResourceProbe } from '../services/observability/resourceWatch.js';
 import { ProcessProbe } from '../services/adapters/resources/processProbe.js';
 import { ResourceGuard } from './resourceGuard.js';
+import { PriceCheck, PriceReferenceError, type PriceCheckEvent } from '../services/live/priceCheck.js';
+import { CcxtPriceReference } from '../services/adapters/priceReference/ccxtPriceReference.js';
+import type { PriceReference } from '../services/live/priceCheck.js';
+import type { Strategy } from '../services/strategy/port.js';
 
 /** Where the runtime writes its lines. */
 export interface RuntimeOutput {
@@ -95,6 +99,10 @@ export interface RuntimeDeps {
   readonly metrics?: RuntimeMetrics;
   /** Where the model registry's files are (S3 in the task); default the folder `<dataDir>/artifacts`. */
   readonly modelObjects?: { readonly store: ObjectStore; readonly uriPrefix: string };
+  /** The strategy plug-in (tests); default the S/R strategy of the config. */
+  readonly strategyModule?: Strategy;
+  /** The second price source; default from config.priceReference (none when off). */
+  readonly priceReference?: PriceReference;
   /** The task's resources (the cgroup on Fargate, fargate/main.ts); default this process's figures. */
   readonly resourceProbe?: ResourceProbe;
 }
@@ -156,6 +164,7 @@ export class Runtime {
   private dynamo: LocalDynamo | undefined;
   private dynamoClient: DynamoDBClient | undefined;
   private publicData: CcxtMexcVenue | undefined;
+  private priceReference: PriceReference | undefined;
   private handle: StreamHandle | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   /** Writes not yet finished (persisting trades, heartbeats, renewals), awaited on shutdown. */
@@ -171,6 +180,8 @@ export class Runtime {
    * speed and stands still when the feed dies, so the runtime keeps its own wall-clock stamps.
    */
   private readonly lastSeen: Record<string, number> = {};
+  /** The last MEXC price per symbol (a trade, or the bid a long's stop watches): what a stop decision was made at. */
+  private readonly lastPrice = new Map<SymbolId, number>();
   /** Closed 1m candles waiting for the archive, per symbol (bounded by MAX_ARCHIVE_BUFFER). */
   private readonly archiveBuffer = new Map<SymbolId, Candle[]>();
   private archive: CandleArchive | undefined;
@@ -178,6 +189,8 @@ export class Runtime {
   private readonly stoppedDeferred: { promise: Promise<void>; resolve: () => void };
   /** CPU, memory and disk against the task's limits; sheds optional work at memory pressure (resourceGuard.ts). */
   resources: ResourceGuard | undefined;
+  /** MEXC's price against a second venue's before entries and on stops (services/live/priceCheck.ts). */
+  priceCheck: PriceCheck | undefined;
 
   private constructor(config: RuntimeConfig, private readonly deps: RuntimeDeps) {
     this.config = config;
@@ -403,16 +416,27 @@ export class Runtime {
     });
     if (cfg.mlFilter === 'filter') await this.startMlFilter();
     const ml = this.mlFilter;
+    const pc = this.startPriceCheck();
     this.session = new TradingSession({
       config: this.strategy,
       exchange: this.exchange,
       portfolio: this.portfolio,
       now: () => this.marketNow,
       log: (l) => this.log(l),
+      ...(this.deps.strategyModule ? { strategy: this.deps.strategyModule } : {}),
       // PAUSED refuses new entries only: exits, time stops and stop moves go on. Then the ML filter.
       // Then the exchange's health (an API or stream failing for 5 minutes), then the ML filter.
-      entryGate: (intent) => (this.paused ? `kill switch ${this.killState ?? 'PAUSED'}: no new entries` : (this.exchangeHealth.problem(this.wall()) ?? ml?.gate(intent))),
-      ...(ml ? { beforeDecide: async (symbol: SymbolId, candle: Candle) => void (await ml.observe(symbol, candle)) } : {}),
+      // Then the second price source (a MEXC price the other venue does not show refuses it).
+      entryGate: (intent) => (this.paused ? `kill switch ${this.killState ?? 'PAUSED'}: no new entries` : (this.exchangeHealth.problem(this.wall()) ?? pc?.gate(intent) ?? ml?.gate(intent))),
+      ...(ml || pc
+        ? {
+            beforeDecide: async (symbol: SymbolId, candle: Candle) => {
+              // A fresh reference price for the decision about to be made (none needed with a position open: no entry).
+              if (pc && !this.session.executor.position(symbol)) await pc.refresh(symbol, candle.close);
+              if (ml) await ml.observe(symbol, candle);
+            },
+          }
+        : {}),
     });
     this.session.executor.on((e) => this.onExecutorEvent(e));
     const symbols = [...this.trading];
@@ -497,6 +521,52 @@ export class Runtime {
     if (!list) this.archiveBuffer.set(symbol, (list = []));
     list.push(...candles);
     if (list.length > MAX_ARCHIVE_BUFFER) list.splice(0, list.length - MAX_ARCHIVE_BUFFER);
+  }
+
+  /** The price check over the configured reference, or undefined when it is off (said at start). */
+  private startPriceCheck(): PriceCheck | undefined {
+    const source = this.config.priceReference;
+    const opts = this.strategy.execution.priceCheck;
+    if (source === 'off' && !this.deps.priceReference) {
+      this.log(`${this.iso()} PRICE second price source off: entries rely on MEXC's price alone (set priceReference, e.g. --price-reference kraken)`);
+      return undefined;
+    }
+    let reference: PriceReference;
+    try {
+      reference = this.deps.priceReference ?? new CcxtPriceReference({ source, timeoutMs: opts.timeoutMs });
+    } catch (e) {
+      if (e instanceof PriceReferenceError) throw new ConfigError(`runtime config priceReference: ${e.message}`, { cause: e });
+      throw e;
+    }
+    this.priceReference = reference;
+    const check = new PriceCheck(opts, { reference, now: () => this.marketNow, onEvent: (e) => this.onPriceCheck(e) });
+    this.priceCheck = check;
+    this.log(
+      `${this.iso()} PRICE second price source ${reference.name}: entries refused beyond ${opts.maxDeviationPct} % from it; ` +
+        `a stale (${opts.maxAgeMs / 1000} s) or unavailable reference ${opts.whenUnavailable === 'refuse' ? 'refuses entries' : 'lets entries through'}; exits never wait for it`,
+    );
+    return check;
+  }
+
+  /** Logs and alerts the price check's findings (a standing change per symbol, an unconfirmed stop). */
+  private onPriceCheck(e: PriceCheckEvent): void {
+    if (e.kind === 'stop_unconfirmed') {
+      this.log(`${this.iso()} PRICE ${e.symbol} STOP UNCONFIRMED: ${e.detail}`);
+      this.alert('critical', `price-stop:${e.symbol}`, `Stop on ${e.symbol} at a price the reference does not show`, e.detail);
+      return;
+    }
+    this.log(`${this.iso()} PRICE ${e.symbol} ${e.from ?? '-'} -> ${e.to}: ${e.detail}`);
+    if (e.to === 'ok') {
+      if (e.from !== undefined) this.alert('info', `price-${e.symbol}-ok`, `${e.symbol}: MEXC's price agrees with the reference again`, `${e.detail}. Entries on ${e.symbol} are allowed again.`);
+      return;
+    }
+    const refuses = e.to === 'deviating' || this.strategy.execution.priceCheck.whenUnavailable === 'refuse';
+    this.alert(
+      e.to === 'deviating' ? 'critical' : 'warning',
+      `price-${e.symbol}-${e.to}`,
+      e.to === 'deviating' ? `${e.symbol}: MEXC's price deviates from the reference` : `${e.symbol}: reference price unavailable`,
+      `${e.detail}. ${refuses ? `New entries on ${e.symbol} are refused` : `Entries on ${e.symbol} go on unchecked (whenUnavailable allow)`}; exits are never held back.`,
+    );
   }
 
   /** Samples the task's resources every resourceEveryMs (see resourceGuard.ts). */
@@ -592,6 +662,8 @@ export class Runtime {
     const t = e.type === 'trade' ? e.trade.time : e.type === 'book' ? e.book.time : e.type === 'kline' ? (e.closed ? e.candle.openTime + MINUTE_MS : e.candle.openTime) : 0;
     if (t > this.marketNow) this.marketNow = t;
     if (e.type === 'stream_status') this.exchangeHealth.stream(e.stream, e.status, this.wall());
+    if (e.type === 'trade') this.lastPrice.set(e.symbol, e.trade.price);
+    else if (e.type === 'book') this.lastPrice.set(e.symbol, e.book.bid);
     if (e.type === 'kline' || e.type === 'trade' || e.type === 'book') {
       this.lastSeen[e.type === 'kline' ? `kline:${e.symbol}:${e.interval}` : e.type === 'trade' ? `trades:${e.symbol}` : `book:${e.symbol}`] = this.wall();
       if (this.halted || this.phase !== 'running' || !this.trading.has(e.symbol)) return;
@@ -680,6 +752,11 @@ export class Runtime {
       case 'stop_moved':
       case 'exit_started':
       case 'fill_booked': {
+        // A stop decision: compared with the reference afterwards, alert only (the exit is already out).
+        if (e.type === 'exit_started' && (e.reason === 'stop' || e.reason === 'breakeven') && this.priceCheck) {
+          const price = this.lastPrice.get(e.symbol);
+          if (price !== undefined) this.track(this.priceCheck.checkStop(e.symbol, price));
+        }
         const snap = ex.snapshot(e.positionId);
         if (snap) this.journal.saveSnapshot(snap);
         break;
@@ -986,6 +1063,8 @@ export class Runtime {
     await s?.close().catch(() => undefined);
     if (this.venue && this.venue !== this.publicData) await this.venue.close().catch(() => undefined);
     await this.publicData?.close().catch(() => undefined);
+    // Closed only when the runtime made it (a reference given by the caller is the caller's).
+    if (!this.deps.priceReference) await this.priceReference?.close().catch(() => undefined);
     const d = this.dynamo;
     this.dynamo = undefined;
     await d?.close().catch(() => undefined);

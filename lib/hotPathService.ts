@@ -142,6 +142,7 @@ export class HotPathService extends Construct {
         TMPDIR: '/tmp',
         // The resource watch's CPU line is a share of the task's vCPUs (1024 units each) when the cgroup sets no quota.
         TASK_CPU_CORES: String(config.task.cpu / 1024),
+        PRICE_REFERENCE: config.priceReference,
       },
       secrets: {
         MEXC_API_KEY: ecs.Secret.fromSecretsManager(props.mexcCredentials, MEXC_API_KEY_FIELD),
