@@ -20,6 +20,8 @@ import { cloudWiring, signalsModeConfig } from './cloud.js';
 import { readFile } from 'node:fs/promises';
 import { EmfMetrics } from './metrics.js';
 import { localDashboard, localTelegramEnv, startLocalTelegram, startSnapshots } from './console.js';
+import { availableParallelism, totalmem } from 'node:os';
+import { CgroupProbe } from '../services/adapters/resources/cgroupProbe.js';
 
 export const START_USAGE = `usage: npm start -- [--exchange-url <url>] [--data-dir <dir>] [--status-port <n>] [--symbols A,B]
          [--speed <x>] [--balance <USDT>] [--mode standard|hf] [--profile conservative|moderate|aggressive] [--config <file.json>]
@@ -27,6 +29,7 @@ export const START_USAGE = `usage: npm start -- [--exchange-url <url>] [--data-d
          [--state-endpoint <url>] [--owner <id>] [--lease-ttl <s>] [--unknown-orders cancel|adopt]
          [--strategy sr|breakout|<module.ts>]
          [--signals off|dry-run|on] [--status-host <address>]
+         [--ml-filter off|filter] [--price-reference off|<ccxt id>|<url>]
 
 Paper trading on a local embedded setup (state in <data-dir>/state, kill switch <data-dir>/kill-switch.json,
 npm run pause|resume|stop). Public MEXC data when it can be reached; otherwise the simulator in process
@@ -57,6 +60,8 @@ replaying the bundled sample (data/sample).
                    env SIGNALS_SECRET, or SIGNALS_SECRET_FILE naming a file that holds it
   --status-host    interface of the status server (default 127.0.0.1: this machine only); beyond loopback the
                    /exchange/* endpoints need env OPERATOR_TOKEN as a bearer token
+  --price-reference off|<ccxt exchange id>|<url> (env PRICE_REFERENCE; default off, kraken in the task): entries are
+                   refused while MEXC's price is more than 1 % from this venue's public price (exits never wait for it)
 
   The dashboard is served at the status server's / (http://127.0.0.1:8787/ by default).
   Telegram by long polling when TELEGRAM_BOT_TOKEN is set: TELEGRAM_OPERATORS and TELEGRAM_VIEWERS
@@ -67,7 +72,8 @@ replaying the bundled sample (data/sample).
   In the Fargate task (set by the CDK stack): TRADING_MODE, TRADING_SYMBOLS, STRATEGY_MODE, RISK_PROFILE,
   STATE_TABLE (DynamoDB), KILL_SWITCH_PARAM (SSM), EVENTS_/ALERTS_/RETRAIN_QUEUE_URL (SQS),
   METRICS_NAMESPACE and STAGE (CloudWatch metrics as EMF lines on stdout), RUNTIME_OWNER, SIGNALS_QUEUE_URL and
-  SIGNALS_MODE (external signals, lib/signalWebhook.ts).`;
+  SIGNALS_MODE (external signals, lib/signalWebhook.ts), TASK_CPU_CORES (the task's vCPUs, when its cgroup sets
+  no CPU quota; the resource watch reads the cgroup in an ECS task).`;
 
 /** Where MEXC's public API answers a ping. */
 export const MEXC_PING_URL = 'https://api.mexc.com/api/v3/ping';
@@ -130,6 +136,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
         strategy: { type: 'string' },
         signals: { type: 'string' },
         'status-host': { type: 'string' },
+        'price-reference': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     );
@@ -212,6 +219,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       ...(unknownOrders !== undefined ? { unknownOrders } : {}),
       ...cloud.config,
       ...(mlFilter !== undefined ? { mlFilter } : {}),
+      ...((v['price-reference'] ?? (env.PRICE_REFERENCE || undefined)) !== undefined ? { priceReference: v['price-reference'] ?? env.PRICE_REFERENCE } : {}),
       ...(replayed ? { archiveCandles: false } : {}),
       ...(signalsMode !== undefined ? { signals: signalsModeConfig(signalsMode) } : {}),
       ...(v['status-host'] !== undefined ? { statusHost: v['status-host'] } : {}),
@@ -236,6 +244,10 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       ...(env.OPERATOR_TOKEN ? { operatorToken: env.OPERATOR_TOKEN } : {}),
       dashboard: (r) => localDashboard(r),
       ...(env.METRICS_NAMESPACE ? { metrics: new EmfMetrics(env.STAGE || 'local', (line) => out.log(line), env.METRICS_NAMESPACE, env.METRICS_DETAIL !== 'off') } : {}),
+      // In an ECS task (its metadata endpoint is set): the container's cgroup, the task's vCPUs from the stack.
+      ...(env.ECS_CONTAINER_METADATA_URI_V4
+        ? { resourceProbe: new CgroupProbe({ dataPath: config.dataDir, fallbackCores: Number(env.TASK_CPU_CORES) || availableParallelism(), fallbackMemoryBytes: totalmem() }) }
+        : {}),
     });
     out.log(`status ${rt.statusServer?.url ?? '-'}/status, the dashboard ${rt.statusServer?.url ?? '-'}/ (Ctrl-C stops gracefully)`);
     // The Lambdas read the task through the state table: its snapshot every 30 s (AWS only, where they run).

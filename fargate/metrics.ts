@@ -38,13 +38,15 @@ export interface RuntimeMetrics {
   signal(source: string, outcome: string): void;
   riskRefusal(reason: string): void;
   gauges(g: MetricGauges): void;
+  /** The task's resource use as percent of its limits (resourceWatch.ts); the minute's highest goes out. */
+  resources(r: { readonly cpuPct?: number; readonly memoryPct?: number; readonly diskPct?: number }): void;
   /** Writes what was counted since the last flush (and resets the counts). */
   flush(now: number): void;
 }
 
 const nothing = (): void => undefined;
 /** Counts nothing. */
-export const NO_METRICS: RuntimeMetrics = { heartbeat: nothing, order: nothing, dailyLossPct: nothing, signal: nothing, riskRefusal: nothing, gauges: nothing, flush: nothing };
+export const NO_METRICS: RuntimeMetrics = { heartbeat: nothing, order: nothing, dailyLossPct: nothing, signal: nothing, riskRefusal: nothing, gauges: nothing, resources: nothing, flush: nothing };
 
 /** Every call to each of `all` (the EMF lines and the Prometheus registry side by side). */
 export function fanOut(...all: RuntimeMetrics[]): RuntimeMetrics {
@@ -55,6 +57,7 @@ export function fanOut(...all: RuntimeMetrics[]): RuntimeMetrics {
     signal: (source, outcome) => all.forEach((m) => m.signal(source, outcome)),
     riskRefusal: (reason) => all.forEach((m) => m.riskRefusal(reason)),
     gauges: (g) => all.forEach((m) => m.gauges(g)),
+    resources: (r) => all.forEach((m) => m.resources(r)),
     flush: (now) => all.forEach((m) => m.flush(now)),
   };
 }
@@ -87,6 +90,8 @@ export class EmfMetrics implements RuntimeMetrics {
   private readonly counts = new Map<string, { metric: string; dims: Record<string, string>; n: number }>();
   private latest: MetricGauges = {};
   private readonly bounds = { source: new LabelBound(), reason: new LabelBound(), stream: new LabelBound() };
+  /** Highest resource percentages since the last flush; absent until a sample knew them. */
+  private res: { cpuPct?: number; memoryPct?: number; diskPct?: number } = {};
 
   constructor(
     private readonly stage: string,
@@ -107,6 +112,13 @@ export class EmfMetrics implements RuntimeMetrics {
 
   dailyLossPct(pct: number): void {
     if (Number.isFinite(pct)) this.lossPct = Math.max(0, pct);
+  }
+
+  resources(r: { readonly cpuPct?: number; readonly memoryPct?: number; readonly diskPct?: number }): void {
+    for (const k of ['cpuPct', 'memoryPct', 'diskPct'] as const) {
+      const v = r[k];
+      if (v !== undefined && Number.isFinite(v)) this.res[k] = Math.max(this.res[k] ?? 0, v);
+    }
   }
 
   signal(source: string, outcome: string): void {
@@ -141,6 +153,8 @@ export class EmfMetrics implements RuntimeMetrics {
   }
 
   flush(now: number): void {
+    // Only the resources a sample measured this minute: a declared metric without a value is an invalid EMF line.
+    const res = (['cpuPct', 'memoryPct', 'diskPct'] as const).filter((k) => this.res[k] !== undefined);
     const line = {
       _aws: {
         Timestamp: now,
@@ -153,6 +167,7 @@ export class EmfMetrics implements RuntimeMetrics {
               { Name: METRICS.orders, Unit: 'Count' },
               { Name: METRICS.orderErrors, Unit: 'Count' },
               { Name: METRICS.dailyLossPct, Unit: 'Percent' },
+              ...res.map((k) => ({ Name: METRICS[k], Unit: 'Percent' })),
             ],
           },
         ],
@@ -162,7 +177,9 @@ export class EmfMetrics implements RuntimeMetrics {
       [METRICS.orders]: this.orders,
       [METRICS.orderErrors]: this.errors,
       [METRICS.dailyLossPct]: this.lossPct,
+      ...Object.fromEntries(res.map((k) => [METRICS[k], this.res[k]])),
     };
+    this.res = {};
     this.beats = 0;
     this.orders = 0;
     this.errors = 0;

@@ -72,6 +72,12 @@ import { fileURLToPath } from 'node:url';
 import { RuntimeOpsLog } from './opsLog.js';
 import { REPORT_FONT_FAMILY } from '../services/reporting/charts.js';
 import type { PngRenderer } from '../services/reporting/render.js';
+import { ResourceWatch, type ResourceProbe } from '../services/observability/resourceWatch.js';
+import { ProcessProbe } from '../services/adapters/resources/processProbe.js';
+import { ResourceGuard } from './resourceGuard.js';
+import { PriceCheck, PriceReferenceError, type PriceCheckEvent } from '../services/live/priceCheck.js';
+import { CcxtPriceReference } from '../services/adapters/priceReference/ccxtPriceReference.js';
+import type { PriceReference } from '../services/live/priceCheck.js';
 
 /** Where the runtime writes its lines. */
 export interface RuntimeOutput {
@@ -121,6 +127,10 @@ export interface RuntimeDeps {
   readonly operatorToken?: string;
   /** The signals queue (SQS in the task, SIGNALS_QUEUE_URL). */
   readonly signalInbox?: SignalInbox;
+  /** The second price source; default from config.priceReference (none when off). */
+  readonly priceReference?: PriceReference;
+  /** The task's resources (the cgroup on Fargate, fargate/main.ts); default this process's figures. */
+  readonly resourceProbe?: ResourceProbe;
 }
 
 type Phase = 'starting' | 'running' | 'stopping' | 'stopped';
@@ -211,6 +221,7 @@ export class Runtime {
   private dynamo: LocalDynamo | undefined;
   private dynamoClient: DynamoDBClient | undefined;
   private publicData: CcxtMexcVenue | undefined;
+  private priceReference: PriceReference | undefined;
   private handle: StreamHandle | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   /** Writes not yet finished (persisting trades, heartbeats, renewals), awaited on shutdown. */
@@ -226,11 +237,17 @@ export class Runtime {
    * speed and stands still when the feed dies, so the runtime keeps its own wall-clock stamps.
    */
   private readonly lastSeen: Record<string, number> = {};
+  /** The last MEXC price per symbol (a trade, or the bid a long's stop watches): what a stop decision was made at. */
+  private readonly lastPrice = new Map<SymbolId, number>();
   /** Closed 1m candles waiting for the archive, per symbol (bounded by MAX_ARCHIVE_BUFFER). */
   private readonly archiveBuffer = new Map<SymbolId, Candle[]>();
   private archive: CandleArchive | undefined;
   private objectsCache: { readonly store: ObjectStore; readonly uriPrefix: string } | undefined;
   private readonly stoppedDeferred: { promise: Promise<void>; resolve: () => void };
+  /** CPU, memory and disk against the task's limits; sheds optional work at memory pressure (resourceGuard.ts). */
+  resources: ResourceGuard | undefined;
+  /** MEXC's price against a second venue's before entries and on stops (services/live/priceCheck.ts). */
+  priceCheck: PriceCheck | undefined;
 
   private constructor(config: RuntimeConfig, private readonly deps: RuntimeDeps) {
     this.config = config;
@@ -499,6 +516,7 @@ export class Runtime {
     });
     if (cfg.mlFilter === 'filter' || this.strategy.signals.mlScoring) await this.startMlFilter();
     const ml = this.mlFilter;
+    const pc = this.startPriceCheck();
     this.session = new TradingSession({
       config: this.strategy,
       ...(this.tradingStrategy ? { strategy: this.tradingStrategy } : {}),
@@ -506,14 +524,23 @@ export class Runtime {
       portfolio: this.portfolio,
       now: () => this.marketNow,
       log: (l) => this.log(l),
-      // PAUSED refuses new entries only: exits, time stops and stop moves go on. Then the ML filter.
-      // Then the exchange's health (an API or stream failing for 5 minutes), then the ML filter;
-      // external signals are scored by their own policy (services/signals), not by the entry filter.
+      // PAUSED refuses new entries only: exits, time stops and stop moves go on.
+      // Then the exchange's health (an API or stream failing for 5 minutes), then the second price
+      // source (a MEXC price the other venue does not show refuses it), then the ML filter; external
+      // signals are scored by their own policy (services/signals), not by the entry filter.
       entryGate: (intent) =>
         this.paused
           ? `kill switch ${this.killState ?? 'PAUSED'}: no new entries`
-          : (this.exchangeHealth.problem(this.wall()) ?? (cfg.mlFilter === 'filter' && intent.origin !== 'external' ? ml?.gate(intent) : undefined)),
-      ...(ml ? { beforeDecide: async (symbol: SymbolId, candle: Candle) => void (await ml.observe(symbol, candle)) } : {}),
+          : (this.exchangeHealth.problem(this.wall()) ?? pc?.gate(intent) ?? (cfg.mlFilter === 'filter' && intent.origin !== 'external' ? ml?.gate(intent) : undefined)),
+      ...(ml || pc
+        ? {
+            beforeDecide: async (symbol: SymbolId, candle: Candle) => {
+              // A fresh reference price for the decision about to be made (none needed with a position open: no entry).
+              if (pc && !this.session.executor.position(symbol)) await pc.refresh(symbol, candle.close);
+              if (ml) await ml.observe(symbol, candle);
+            },
+          }
+        : {}),
     });
     this.session.executor.on((e) => this.onExecutorEvent(e));
     this.signals = this.wireSignals();
@@ -561,6 +588,7 @@ export class Runtime {
     every(5 * 60_000, () => this.track(this.refreshVolumes()));
     every(15_000, () => this.checkExchangeHealth());
     if (this.commandConsumer) every(2000, () => this.track(this.commandConsumer!.poll()));
+    this.startResourceWatch(every);
     this.phase = 'running';
     this.track(this.heartbeat());
     this.log(
@@ -657,10 +685,79 @@ export class Runtime {
     if (list.length > MAX_ARCHIVE_BUFFER) list.splice(0, list.length - MAX_ARCHIVE_BUFFER);
   }
 
-  /** Writes the queued candles to the archive; what fails stays queued for the next flush. */
-  private async flushArchive(): Promise<void> {
+  /** The price check over the configured reference, or undefined when it is off (said at start). */
+  private startPriceCheck(): PriceCheck | undefined {
+    const source = this.config.priceReference;
+    const opts = this.strategy.execution.priceCheck;
+    if (source === 'off' && !this.deps.priceReference) {
+      this.log(`${this.iso()} PRICE second price source off: entries rely on MEXC's price alone (set priceReference, e.g. --price-reference kraken)`);
+      return undefined;
+    }
+    let reference: PriceReference;
+    try {
+      reference = this.deps.priceReference ?? new CcxtPriceReference({ source, timeoutMs: opts.timeoutMs });
+    } catch (e) {
+      if (e instanceof PriceReferenceError) throw new ConfigError(`runtime config priceReference: ${e.message}`, { cause: e });
+      throw e;
+    }
+    this.priceReference = reference;
+    const check = new PriceCheck(opts, { reference, now: () => this.marketNow, onEvent: (e) => this.onPriceCheck(e) });
+    this.priceCheck = check;
+    this.log(
+      `${this.iso()} PRICE second price source ${reference.name}: entries refused beyond ${opts.maxDeviationPct} % from it; ` +
+        `a stale (${opts.maxAgeMs / 1000} s) or unavailable reference ${opts.whenUnavailable === 'refuse' ? 'refuses entries' : 'lets entries through'}; exits never wait for it`,
+    );
+    return check;
+  }
+
+  /** Logs and alerts the price check's findings (a standing change per symbol, an unconfirmed stop). */
+  private onPriceCheck(e: PriceCheckEvent): void {
+    if (e.kind === 'stop_unconfirmed') {
+      this.log(`${this.iso()} PRICE ${e.symbol} STOP UNCONFIRMED: ${e.detail}`);
+      this.alert('critical', `price-stop:${e.symbol}`, `Stop on ${e.symbol} at a price the reference does not show`, e.detail);
+      return;
+    }
+    this.log(`${this.iso()} PRICE ${e.symbol} ${e.from ?? '-'} -> ${e.to}: ${e.detail}`);
+    if (e.to === 'ok') {
+      if (e.from !== undefined) this.alert('info', `price-${e.symbol}-ok`, `${e.symbol}: MEXC's price agrees with the reference again`, `${e.detail}. Entries on ${e.symbol} are allowed again.`);
+      return;
+    }
+    const refuses = e.to === 'deviating' || this.strategy.execution.priceCheck.whenUnavailable === 'refuse';
+    this.alert(
+      e.to === 'deviating' ? 'critical' : 'warning',
+      `price-${e.symbol}-${e.to}`,
+      e.to === 'deviating' ? `${e.symbol}: MEXC's price deviates from the reference` : `${e.symbol}: reference price unavailable`,
+      `${e.detail}. ${refuses ? `New entries on ${e.symbol} are refused` : `Entries on ${e.symbol} go on unchecked (whenUnavailable allow)`}; exits are never held back.`,
+    );
+  }
+
+  /** Samples the task's resources every resourceEveryMs (see resourceGuard.ts). */
+  private startResourceWatch(every: (ms: number, fn: () => void) => void): void {
+    const watch = new ResourceWatch(this.deps.resourceProbe ?? new ProcessProbe(this.config.dataDir), { now: this.wall });
+    this.resources = new ResourceGuard(watch, {
+      log: (l) => this.log(`${this.iso()} ${l}`),
+      err: (l) => this.out.err(`${this.iso()} ${l}`),
+      alert: (sev, key, title, detail) => this.alert(sev, key, title, detail),
+      metrics: this.metrics,
+    });
+    const t = watch.thresholds;
+    this.log(`resources: ${watch.source}, alert at cpu ${t.cpu} %, memory ${t.memory} % (optional work shed), disk ${t.disk} % of the task's limits`);
+    every(this.config.resourceEveryMs, () => this.track(this.resources!.check()));
+    this.track(this.resources.check());
+  }
+
+  /**
+   * Writes the queued candles to the archive; what fails stays queued for the next flush. Skipped
+   * at memory pressure (optional work), except at shutdown (`force`), the last chance to write them.
+   */
+  private async flushArchive(force = false): Promise<void> {
     const archive = this.archive;
     if (!archive) return;
+    if (!force && this.resources?.shedding) {
+      const queued = [...this.archiveBuffer.values()].reduce((n, l) => n + l.length, 0);
+      this.log(`${this.iso()} SHED  archive write skipped at memory pressure: ${queued} candle(s) stay queued (at most ${MAX_ARCHIVE_BUFFER} per symbol)`);
+      return;
+    }
     for (const [symbol, list] of this.archiveBuffer) {
       if (list.length === 0) continue;
       const batch = list.splice(0, list.length);
@@ -728,6 +825,8 @@ export class Runtime {
     const t = e.type === 'trade' ? e.trade.time : e.type === 'book' ? e.book.time : e.type === 'kline' ? (e.closed ? e.candle.openTime + MINUTE_MS : e.candle.openTime) : 0;
     if (t > this.marketNow) this.marketNow = t;
     if (e.type === 'stream_status') this.exchangeHealth.stream(e.stream, e.status, this.wall());
+    if (e.type === 'trade') this.lastPrice.set(e.symbol, e.trade.price);
+    else if (e.type === 'book') this.lastPrice.set(e.symbol, e.book.bid);
     if (e.type === 'kline' || e.type === 'trade' || e.type === 'book') {
       this.lastSeen[e.type === 'kline' ? `kline:${e.symbol}:${e.interval}` : e.type === 'trade' ? `trades:${e.symbol}` : `book:${e.symbol}`] = this.wall();
       if (this.halted || this.phase !== 'running' || !this.trading.has(e.symbol)) return;
@@ -823,6 +922,11 @@ export class Runtime {
       case 'stop_moved':
       case 'exit_started':
       case 'fill_booked': {
+        // A stop decision: compared with the reference afterwards, alert only (the exit is already out).
+        if (e.type === 'exit_started' && (e.reason === 'stop' || e.reason === 'breakeven') && this.priceCheck) {
+          const price = this.lastPrice.get(e.symbol);
+          if (price !== undefined) this.track(this.priceCheck.checkStop(e.symbol, price));
+        }
         const snap = ex.snapshot(e.positionId);
         if (snap) this.journal.saveSnapshot(snap);
         break;
@@ -1191,7 +1295,7 @@ export class Runtime {
         );
       }
       await bounded('waiting for in-flight writes', 3000, () => Promise.allSettled([...this.inflight, this.journal.flush()]));
-      await bounded('archiving candles', 3000, () => this.flushArchive());
+      await bounded('archiving candles', 3000, () => this.flushArchive(true));
       await bounded('the daily report being written', 5000, () => this.opsLog.idle());
       await bounded('final heartbeat', 2000, () => this.heartbeat(`stopped: ${reason}`));
       await bounded('releasing the leases', 2000, () => this.releaseLeases());
@@ -1228,6 +1332,8 @@ export class Runtime {
     await s?.close().catch(() => undefined);
     if (this.venue && this.venue !== this.publicData) await this.venue.close().catch(() => undefined);
     await this.publicData?.close().catch(() => undefined);
+    // Closed only when the runtime made it (a reference given by the caller is the caller's).
+    if (!this.deps.priceReference) await this.priceReference?.close().catch(() => undefined);
     const d = this.dynamo;
     this.dynamo = undefined;
     await d?.close().catch(() => undefined);

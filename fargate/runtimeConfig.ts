@@ -86,6 +86,14 @@ export const runtimeConfigSchema = z
      */
     archiveCandles: z.boolean().default(true),
     archiveFlushMinutes: z.number().positive().max(1440).default(15),
+    /**
+     * The second price source (services/live/priceCheck.ts; bounds in the strategy config's
+     * execution.priceCheck): `off`, a ccxt exchange id for its public prices (`kraken`), or the URL
+     * of a MEXC-compatible server (a second simulator, locally and in tests). Default off.
+     */
+    priceReference: z.string().regex(/^(off|[a-z0-9]{2,30}|https?:\/\/\S+)$/, 'expected off, a ccxt exchange id such as kraken, or an http(s) URL').default('off'),
+    /** How often the task's CPU, memory and disk are sampled against its limits (fargate/resourceGuard.ts). */
+    resourceEveryMs: z.number().int().min(100).max(600_000).default(15_000),
     /** Strategy mode and risk profile (services/config). */
     strategyMode: z.enum(['standard', 'hf']).optional(),
     profile: z.enum(['conservative', 'moderate', 'aggressive']).optional(),

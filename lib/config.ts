@@ -99,6 +99,13 @@ export const stageConfigSchema = z
     /** Symbols traded (upper case, e.g. DOGEUSDT); the jobs' TRADING_SYMBOLS / SYMBOLS. Empty: each job's default. */
     symbols: z.array(z.string().regex(/^[A-Z0-9]{2,20}$/, 'expected an upper-case symbol such as BTCUSDT')).max(50).default([]),
     /**
+     * The hot path's second price source (fargate/runtimeConfig.ts priceReference): a ccxt exchange
+     * id whose public prices MEXC's are checked against before entries, or `off`. Kraken by default:
+     * it answers from every AWS region (Binance's API refuses US addresses) and lists the USD pairs
+     * of the memecoins MEXC trades.
+     */
+    priceReference: z.string().regex(/^(off|[a-z0-9]{2,30})$/, 'expected off or a ccxt exchange id such as kraken').default('kraken'),
+    /**
      * Telegram chat the alert dispatcher writes to (not a secret; the bot token is). Required: the
      * dispatcher's environment schema requires TELEGRAM_CHAT_ID and fails every alert without it.
      */

@@ -143,6 +143,9 @@ export class HotPathService extends Construct {
         STATUS_PORT: String(STATUS_PORT),
         AWS_REGION: Stack.of(this).region,
         TMPDIR: '/tmp',
+        // The resource watch's CPU line is a share of the task's vCPUs (1024 units each) when the cgroup sets no quota.
+        TASK_CPU_CORES: String(config.task.cpu / 1024),
+        PRICE_REFERENCE: config.priceReference,
       },
       secrets: {
         MEXC_API_KEY: ecs.Secret.fromSecretsManager(props.mexcCredentials, MEXC_API_KEY_FIELD),

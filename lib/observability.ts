@@ -9,10 +9,18 @@
  * | <queue>DlqNotEmpty | AWS/SQS ApproximateNumberOfMessagesVisible of each DLQ (Max, 5 min) | 1 or more |
  * | <job>Errors | AWS/Lambda Errors of each function (Sum, 5 min) | 1 or more |
  * | NoRunningTask | AWS/ECS CPUUtilization SampleCount of the service (1 min) | under 1 for 3 minutes, missing counted as breaching |
+ * | TaskCpuHigh | MexcScalper CpuPct (Max, 5 min) | at or above 85 % of the task's vCPUs for 10 minutes (two periods: a burst at a restart's warm-up is no page) |
+ * | TaskMemoryHigh | MexcScalper MemoryPct (Max, 1 min) | at or above 90 % of the container's hard limit (the runtime sheds optional work there; at 100 % the container is killed) |
+ * | TaskDiskHigh | MexcScalper DiskPct (Max, 5 min) | at or above 95 % of the data volume |
  *
  * No running task: the service's CPUUtilization is published once a minute per running task, so its
  * SampleCount is the number of tasks reporting, and no task means no data. This is free, while
  * ECS/ContainerInsights RunningTaskCount needs Container Insights (paid per metric and log event).
+ *
+ * The task's resources are the runtime's own figures against its cgroup limits
+ * (fargate/resourceGuard.ts), at the same lines it alerts at (RESOURCE_THRESHOLDS): the service's
+ * AWS/ECS CPU and memory utilisation are relative to the task's reservation and know no disk.
+ * Missing data is not breaching: the heartbeat alarm is the one for a silent task.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -22,7 +30,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { StageConfig } from './config.js';
 import type { JobName } from './jobs.js';
-import { METRICS, METRIC_NAMESPACE, STAGE_DIMENSION } from './metrics.js';
+import { METRICS, METRIC_NAMESPACE, RESOURCE_THRESHOLDS, STAGE_DIMENSION } from './metrics.js';
 import type { QueuePair } from './queues.js';
 import type { ScalperFunction } from './scalperFunction.js';
 import type { QueueName } from '../services/events/types.js';
@@ -122,6 +130,22 @@ export class Observability extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
 
+    const cpuPct = custom(METRICS.cpuPct, cloudwatch.Stats.MAXIMUM, Duration.minutes(5));
+    const memoryPct = custom(METRICS.memoryPct, cloudwatch.Stats.MAXIMUM, Duration.minutes(1));
+    const diskPct = custom(METRICS.diskPct, cloudwatch.Stats.MAXIMUM, Duration.minutes(5));
+    const resource = (id: string, metric: cloudwatch.Metric, threshold: number, periods: number, what: string): void =>
+      this.add(id, {
+        alarmDescription: `${what} (${config.stage}).`,
+        metric,
+        threshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: periods,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    resource('TaskCpuHigh', cpuPct, RESOURCE_THRESHOLDS.cpuPct, 2, `The hot path used ${RESOURCE_THRESHOLDS.cpuPct} % or more of the task's vCPUs for 10 minutes: decisions may lag the market`);
+    resource('TaskMemoryHigh', memoryPct, RESOURCE_THRESHOLDS.memoryPct, 1, `The hot path used ${RESOURCE_THRESHOLDS.memoryPct} % or more of its memory limit: optional work is shed; at 100 % the container is killed`);
+    resource('TaskDiskHigh', diskPct, RESOURCE_THRESHOLDS.diskPct, 1, `The hot path's data volume is ${RESOURCE_THRESHOLDS.diskPct} % or more full`);
+
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `mexc-scalper-${config.stage}`,
       defaultInterval: Duration.hours(24),
@@ -135,7 +159,7 @@ export class Observability extends Construct {
       new cloudwatch.GraphWidget({ title: 'Daily loss (% of day-start equity)', left: [dailyLoss], leftAnnotations: [{ value: config.dailyLossLimitPct, label: 'limit' }], width: 8 }),
     );
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Hot path CPU / memory (%)', left: [props.service.metricCpuUtilization(), props.service.metricMemoryUtilization()], width: 8 }),
+      new cloudwatch.GraphWidget({ title: 'Hot path CPU / memory / disk (% of its limits)', left: [cpuPct, memoryPct, diskPct], width: 8 }),
       new cloudwatch.GraphWidget({ title: 'Lambda errors', left: props.functions.map(({ fn }) => fn.function.metricErrors({ period: Duration.minutes(5) })), width: 8 }),
       new cloudwatch.GraphWidget({ title: 'Dead-letter queues', left: props.queues.map((q) => q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: `${q.name} DLQ` })), width: 8 }),
     );

@@ -3,7 +3,7 @@
  * the text to the pure parsers in services/candles. Also finds data files under folders and takes
  * the symbol from a path such as `candles/binance-spot/BTCUSDT/1m-2021-03-26_2021-04-30.csv.gz`.
  *
- * Candle files are streamed: read (or, gzip, decompressed) into bytes and handed to the parser in
+ * Candle and tick files are streamed: read (or, gzip, decompressed) into bytes and handed to the parser in
  * chunks, never as one string, which JavaScript caps at 512 MB (ERR_STRING_TOO_LONG). Only regular
  * files are read: a FIFO named `x.csv` would block the read for ever, so it is refused (opened
  * non-blocking and checked before any read).
@@ -15,7 +15,7 @@ import { gunzipSync } from 'node:zlib';
 import { DataValidationError } from '../core/errors.js';
 import { symbolId, type SymbolId } from '../core/types.js';
 import { CandleCsvParser, type ParsedCandles } from '../candles/candleCsv.js';
-import { parseQuotesCsv, parseTradesCsv, type TickReport } from '../candles/tickCsv.js';
+import { quotesCsvParser, tradesCsvParser, type TickReport } from '../candles/tickCsv.js';
 import type { BookTop, Trade } from '../core/types.js';
 
 const DATA_FILE_RE = /\.csv(\.gz)?$/i;
@@ -90,17 +90,6 @@ export function readDataFileChunks(path: string, onText: (text: string) => void,
   }
 }
 
-/** Reads a .csv or .csv.gz file as one UTF-8 string (tick files). Throws DataValidationError naming the path. */
-export function readDataFile(path: string): string {
-  const parts: string[] = [];
-  readDataFileChunks(path, (t) => parts.push(t));
-  try {
-    return parts.join('');
-  } catch (err) {
-    throw new DataValidationError(`${path}: too large to read as one text (${(err as Error).message})`, { cause: err });
-  }
-}
-
 /** Options of loadCandleFile (see parseCandleCsv). */
 export interface LoadCandleOptions {
   /** Drop and count bad rows instead of throwing. Default false (strict). */
@@ -119,14 +108,20 @@ export function loadCandleFile(path: string, opts: LoadCandleOptions = {}): Pars
   return parser.end();
 }
 
-/** Reads and parses a trades file (`timestamp_ms,trade_id,price,quantity,buyer_maker`). */
-export function loadTradesFile(path: string, opts: { repair?: boolean } = {}): { trades: Trade[]; report: TickReport } {
-  return parseTradesCsv(readDataFile(path), { source: path, ...opts });
+/** Reads and parses a trades file (`timestamp_ms,trade_id,price,quantity,buyer_maker`), streamed. */
+export function loadTradesFile(path: string, opts: { repair?: boolean; chunkBytes?: number } = {}): { trades: Trade[]; report: TickReport } {
+  const { chunkBytes, ...parse } = opts;
+  const parser = tradesCsvParser({ source: path, ...parse });
+  readDataFileChunks(path, (t) => parser.push(t), chunkBytes);
+  return parser.end();
 }
 
-/** Reads and parses a top-of-book file (`timestamp_ms,bid,bid_size,ask,ask_size`). */
-export function loadQuotesFile(path: string, opts: { repair?: boolean } = {}): { quotes: BookTop[]; report: TickReport } {
-  return parseQuotesCsv(readDataFile(path), { source: path, ...opts });
+/** Reads and parses a top-of-book file (`timestamp_ms,bid,bid_size,ask,ask_size`), streamed. */
+export function loadQuotesFile(path: string, opts: { repair?: boolean; chunkBytes?: number } = {}): { quotes: BookTop[]; report: TickReport } {
+  const { chunkBytes, ...parse } = opts;
+  const parser = quotesCsvParser({ source: path, ...parse });
+  readDataFileChunks(path, (t) => parser.push(t), chunkBytes);
+  return parser.end();
 }
 
 // A symbol is a base asset (2-15 letters/digits) followed by a quote asset we trade against.

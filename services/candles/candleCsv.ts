@@ -22,7 +22,7 @@
  */
 import { DataValidationError } from '../core/errors.js';
 import type { Candle } from '../core/types.js';
-import { CsvLineReader, MAX_COLUMNS, resolveHeader, type ColumnSpec } from './csvReader.js';
+import { countLines, CsvLineReader, MAX_COLUMNS, resolveHeader, type ColumnSpec } from './csvReader.js';
 import { detectGaps, inferIntervalMs } from './gaps.js';
 
 /** Why a row was dropped (repair mode) or rejected (strict mode). */
@@ -356,13 +356,6 @@ export class CandleCsvParser {
     this.dropped.strayTime += n;
     this.droppedTotal += n;
   }
-}
-
-function countLines(text: string): number {
-  let n = 0;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
-  // A last line without its newline (only at the end of the input) is a line too.
-  return text.length > 0 && text.charCodeAt(text.length - 1) !== 10 ? n + 1 : n;
 }
 
 /**

@@ -260,3 +260,11 @@ export function isoTime(ms: number): string {
   const d = new Date(ms);
   return Number.isNaN(d.getTime()) ? String(ms) : d.toISOString();
 }
+
+/** Lines in `text`, blank ones included (a chunk's count continues the next chunk's numbering). */
+export function countLines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  // A last line without its newline (only at the end of the input) is a line too.
+  return text.length > 0 && text.charCodeAt(text.length - 1) !== 10 ? n + 1 : n;
+}

@@ -337,6 +337,22 @@ export const executionSchema = z
         throughBookPct: z.number().gt(0).lt(100).default(2),
       })
       .prefault({}),
+    /**
+     * The second price source (services/live/priceCheck.ts; the venue is the runtime's
+     * priceReference): entries are refused on a symbol whose MEXC price is more than
+     * maxDeviationPct from the reference's; exits are never held back.
+     */
+    priceCheck: z
+      .strictObject({
+        maxDeviationPct: z.number().gt(0).max(50).default(1),
+        /** A reference price older than this (market clock) is stale: treated as unavailable. */
+        maxAgeMs: z.number().int().min(1000).max(3_600_000).default(120_000),
+        /** Entries while the reference is stale or unavailable: refused (fail closed, the default) or allowed. */
+        whenUnavailable: z.enum(['refuse', 'allow']).default('refuse'),
+        /** Longest wait for one reference price (the decision waits for it). */
+        timeoutMs: z.number().int().min(100).max(10_000).default(1500),
+      })
+      .prefault({}),
   })
   .prefault({});
 

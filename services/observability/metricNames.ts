@@ -26,7 +26,21 @@ export const METRICS = {
    * for -1.5 %; the risk engine's `dailyLoss.usedPct`. Emitted on each heartbeat. Unit Percent.
    */
   dailyLossPct: 'DailyLossPct',
+  /**
+   * The task's CPU, memory and data-disk use as a percentage of its limits (the cgroup's quota and
+   * memory.max on Fargate; services/observability/resourceWatch.ts): the highest sample of the
+   * minute. Unit Percent.
+   */
+  cpuPct: 'CpuPct',
+  memoryPct: 'MemoryPct',
+  diskPct: 'DiskPct',
 } as const;
+
+/**
+ * Where the task's resources count as high: the runtime alerts (and, for memory, sheds optional
+ * work) at these, and the alarms in lib/observability.ts fire at the same numbers.
+ */
+export const RESOURCE_THRESHOLDS = { cpuPct: 85, memoryPct: 90, diskPct: 95 } as const;
 
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];
 

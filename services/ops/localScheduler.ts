@@ -5,15 +5,16 @@
  * | cloud | here |
  * |---|---|
  * | schedule rate(1 minute) -> risk-sweep Lambda | `riskSweep.run` every `everyMs` (60 s) |
- * | SSM parameter change -> emergency-stop Lambda | the kill switch polled every `everyMs` (5 s); a change INTO EMERGENCY_STOP calls `onEmergency` |
+ * | SSM parameter change -> emergency-stop Lambda | the kill switch polled every `everyMs` (5 s); a change INTO EMERGENCY_STOP calls `onEmergency`; an unknown value (a mistyped `emergency_stop`, an empty file) is alerted, once per distinct value, as the Lambda does |
  * | alerts queue -> alert-dispatcher Lambda | the alerts EventQueue polled every `everyMs`; each alert dispatched, acked, or nacked to be retried |
  *
  * A job never overlaps itself (a tick while it runs is skipped), errors go to `onError` and never
  * stop the scheduler. The timer is injected (no clock here).
  */
 import { parseKillSwitchValue, type KillSwitchSource, type KillSwitchState } from '../control/killSwitch.js';
-import type { EventQueue } from '../events/types.js';
+import type { EventPublisher, EventQueue } from '../events/types.js';
 import { dispatchAlert, type AlertChannel, type DeliveryLedger } from './alertDispatch.js';
+import { unknownSwitchAlert } from './killSwitchEscalation.js';
 
 export interface SchedulerTimer {
   setInterval(fn: () => void, ms: number): unknown;
@@ -22,7 +23,17 @@ export interface SchedulerTimer {
 
 export interface LocalJobs {
   readonly riskSweep?: { readonly everyMs: number; readonly run: () => Promise<unknown> };
-  readonly killSwitchWatch?: { readonly everyMs: number; readonly source: KillSwitchSource; readonly onEmergency: () => Promise<unknown> };
+  readonly killSwitchWatch?: {
+    readonly everyMs: number;
+    readonly source: KillSwitchSource;
+    readonly onEmergency: () => Promise<unknown>;
+    /**
+     * Where the unknown-value alert goes (the alerts queue) and the clock it is stamped with. A
+     * mistyped EMERGENCY_STOP does nothing here, so it must page someone, as the Lambda's reader does.
+     */
+    readonly alerts: EventPublisher;
+    readonly now: () => number;
+  };
   readonly alerts?: {
     readonly everyMs: number;
     readonly queue: EventQueue;
@@ -42,6 +53,8 @@ export class LocalScheduler {
   private readonly handles: unknown[] = [];
   private readonly running = new Map<JobName, Promise<void>>();
   private lastSwitch: KillSwitchState | undefined;
+  /** The unknown kill-switch value last alerted on (polled every 5 s: one alert per distinct value, reset by a valid one). */
+  private alertedValue: string | undefined;
   /** Runs per job (ticks that did work), for status and tests. */
   readonly runs: Record<JobName, number> = { riskSweep: 0, killSwitchWatch: 0, alerts: 0 };
 
@@ -90,6 +103,13 @@ export class LocalScheduler {
       const w = this.jobs.killSwitchWatch;
       const parsed = parseKillSwitchValue(await w.source.read());
       const state = parsed.ok ? parsed.state : undefined;
+      if (parsed.ok) this.alertedValue = undefined;
+      else if (parsed.detail !== this.alertedValue) {
+        const alert = unknownSwitchAlert('local-scheduler', { kind: 'invalid', detail: parsed.detail }, w.now(), 'The emergency stop does NOT run on it (the hot path treats it as PAUSED: no new entries).');
+        // Marked alerted only once published: a failed publish is reported and tried again next poll.
+        if (alert) await w.alerts.publish(alert);
+        this.alertedValue = parsed.detail;
+      }
       const entered = state === 'EMERGENCY_STOP' && this.lastSwitch !== 'EMERGENCY_STOP';
       if (state !== undefined) this.lastSwitch = state;
       if (entered) {

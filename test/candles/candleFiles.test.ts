@@ -88,6 +88,24 @@ describe('files on disk', () => {
     expect(plain.report.source).toBe(join(dir, 'a/ETHUSDT/1m.csv'));
   });
 
+  it('streams tick files: chunks of a few bytes cut lines anywhere and give the same rows, line numbers and refusals', () => {
+    const whole = loadTradesFile(TRADES);
+    const small = loadTradesFile(TRADES, { chunkBytes: 7 });
+    expect(small.trades).toEqual(whole.trades);
+    expect(small.report).toEqual(whole.report);
+    expect(loadQuotesFile(QUOTES, { chunkBytes: 13 }).quotes).toEqual(loadQuotesFile(QUOTES).quotes);
+    // A bad row on line 4 (a header, two rows, a blank line, then the bad one on line 5) is named by
+    // its physical line even when the chunk boundaries fall inside it.
+    const bad = join(dir, 'ticks-bad-trades.csv');
+    writeFileSync(bad, 'timestamp_ms,trade_id,price,quantity,buyer_maker\n1610064000000,1,100,1,True\n1610064000001,2,101,1,False\n\n1610064000002,3,-5,1,True\n');
+    for (const chunkBytes of [3, 5, 64, 1 << 20]) expect(() => loadTradesFile(bad, { chunkBytes })).toThrow(`${bad}:5: price -5 is not positive (expected a price > 0)`);
+    expect(loadTradesFile(bad, { repair: true, chunkBytes: 4 }).report).toMatchObject({ rows: 3, kept: 2, droppedTotal: 1 });
+    // No newline for more than a MiB: no CSV, refused without holding the file as one line.
+    const long = join(dir, 'ticks-long-quotes.csv');
+    writeFileSync(long, 'x'.repeat((1 << 20) + 10));
+    expect(() => loadQuotesFile(long)).toThrow(`${long}:1: a line longer than 1048576 characters`);
+  });
+
   it('names the file in errors', () => {
     expect(() => loadCandleFile(join(dir, 'b/broken.csv.gz'))).toThrow(`${join(dir, 'b/broken.csv.gz')}: not a gzip file`);
     expect(() => loadCandleFile(join(dir, 'b/missing.csv'))).toThrow(`no such file or folder: ${join(dir, 'b/missing.csv')}`);

@@ -204,7 +204,16 @@ describe('execution (safe order path, issue 3)', () => {
       circuitBreaker: { failureThreshold: 5, windowMs: 60_000, openMs: 30_000, halfOpenMaxProbes: 1 },
       stuckOrders: { timeoutMs: 60_000, policy: 'cancel' },
       emergency: { throughBookPct: 2 },
+      priceCheck: { maxDeviationPct: 1, maxAgeMs: 120_000, whenUnavailable: 'refuse', timeoutMs: 1500 },
     });
+  });
+
+  it('the price check: 1 % by default, bounded, and its unavailable policy is one of two words', () => {
+    expect(parseConfig({ execution: { priceCheck: { maxDeviationPct: 0.5, whenUnavailable: 'allow' } } }).execution.priceCheck).toEqual({ maxDeviationPct: 0.5, maxAgeMs: 120_000, whenUnavailable: 'allow', timeoutMs: 1500 });
+    expect(configError({ execution: { priceCheck: { maxDeviationPct: 0 } } }).message).toMatch(/execution\.priceCheck\.maxDeviationPct: .*>0/);
+    expect(configError({ execution: { priceCheck: { maxDeviationPct: 80 } } }).message).toMatch(/execution\.priceCheck\.maxDeviationPct: .*<=50/);
+    expect(configError({ execution: { priceCheck: { whenUnavailable: 'ignore' } } }).message).toMatch(/execution\.priceCheck\.whenUnavailable: .*refuse.*allow/);
+    expect(configError({ execution: { priceCheck: { maxDeviation: 1 } } }).message).toMatch(/execution\.priceCheck\.maxDeviation: unknown key .*maxDeviationPct/);
   });
 
   it('partial overrides keep the other defaults', () => {

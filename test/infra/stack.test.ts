@@ -452,7 +452,7 @@ describe('observability', () => {
 
   it('sends every alarm (ALARM and OK) to the topic, which mails the configured address', () => {
     const all = alarms();
-    expect(all).toHaveLength(19); // 12, plus the two console Lambdas' errors and the commands DLQ, the signal webhook's errors and dead letters, and the report and review Lambdas' errors
+    expect(all).toHaveLength(22); // 12, plus the two console Lambdas' errors and the commands DLQ, the signal webhook's errors and dead letters, the report and review Lambdas' errors, and the task's CPU, memory and disk
     for (const a of all) {
       expect(a.AlarmActions).toEqual([topicRef()]);
       expect(a.OKActions).toEqual([topicRef()]);
@@ -511,6 +511,13 @@ describe('observability', () => {
       { Name: 'ClusterName', Value: { Ref: logicalIdOf(stack.hotPath.cluster) } },
       { Name: 'ServiceName', Value: { 'Fn::GetAtt': [logicalIdOf(stack.hotPath.service), 'Name'] } },
     ]);
+  });
+
+  it('alarms on the task’s own CPU, memory and disk figures at the lines the runtime alerts at (85 / 90 / 95 %)', () => {
+    const of = (name: string) => alarms().find((a) => a.MetricName === name);
+    expect(of('CpuPct')).toMatchObject({ Namespace: 'MexcScalper', Dimensions: [{ Name: 'Stage', Value: 'dev' }], Statistic: 'Maximum', Period: 300, Threshold: 85, EvaluationPeriods: 2, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+    expect(of('MemoryPct')).toMatchObject({ Namespace: 'MexcScalper', Statistic: 'Maximum', Period: 60, Threshold: 90, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(of('DiskPct')).toMatchObject({ Namespace: 'MexcScalper', Statistic: 'Maximum', Period: 300, Threshold: 95, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
   });
 
   it('has a dashboard', () => {

@@ -5,7 +5,7 @@ import type { AlertEvent } from '../../services/events/types.js';
 import { MemoryDeliveryLedger, type AlertChannel } from '../../services/ops/alertDispatch.js';
 import type { FormattedAlert } from '../../services/ops/alertFormat.js';
 import { LocalScheduler, type SchedulerTimer } from '../../services/ops/localScheduler.js';
-import { MemoryKillSwitch } from './helpers.js';
+import { MemoryKillSwitch, RecordingPublisher } from './helpers.js';
 
 /** A timer whose intervals fire only when the test says so. */
 class ManualTimer implements SchedulerTimer {
@@ -44,7 +44,7 @@ describe('local scheduler', () => {
     const s = new LocalScheduler(
       {
         riskSweep: { everyMs: 60_000, run: () => Promise.resolve() },
-        killSwitchWatch: { everyMs: 5000, source: ks, onEmergency: () => Promise.resolve() },
+        killSwitchWatch: { everyMs: 5000, source: ks, onEmergency: () => Promise.resolve(), alerts: new RecordingPublisher(), now: () => 0 },
         alerts: { everyMs: 2000, queue: q.queue('alerts'), channels: [], ledger: new MemoryDeliveryLedger(1000, () => 0) },
       },
       timer,
@@ -71,7 +71,7 @@ describe('local scheduler', () => {
   it('runs the emergency stop once when the switch changes into EMERGENCY_STOP, again after it left and came back', async () => {
     const ks = new MemoryKillSwitch('RUNNING');
     let stops = 0;
-    const s = new LocalScheduler({ killSwitchWatch: { everyMs: 5000, source: ks, onEmergency: () => Promise.resolve(void stops++) } }, new ManualTimer());
+    const s = new LocalScheduler({ killSwitchWatch: { everyMs: 5000, source: ks, onEmergency: () => Promise.resolve(void stops++), alerts: new RecordingPublisher(), now: () => 0 } }, new ManualTimer());
     await s.tick('killSwitchWatch');
     ks.value = 'EMERGENCY_STOP';
     await s.tick('killSwitchWatch');
@@ -82,6 +82,54 @@ describe('local scheduler', () => {
     ks.value = 'EMERGENCY_STOP';
     await s.tick('killSwitchWatch');
     expect(stops).toBe(2);
+  });
+
+  it('alerts on an unknown value once per distinct value, runs no emergency stop on it, and alerts again after a valid value', async () => {
+    const ks = new MemoryKillSwitch('RUNNING');
+    const alerts = new RecordingPublisher();
+    let stops = 0;
+    let now = 1000;
+    const s = new LocalScheduler({ killSwitchWatch: { everyMs: 5000, source: ks, onEmergency: () => Promise.resolve(void stops++), alerts, now: () => now } }, new ManualTimer());
+    await s.tick('killSwitchWatch');
+    expect(alerts.alerts).toEqual([]);
+    // The mistyped emergency stops of issue 15: each is one page, not one per poll.
+    for (const typo of ['emergency_stop', 'EMERGENCY STOP', '']) {
+      ks.value = typo;
+      now += 5000;
+      await s.tick('killSwitchWatch');
+      await s.tick('killSwitchWatch');
+    }
+    expect(stops).toBe(0);
+    expect(alerts.alerts.map((a) => [a.severity, a.title, a.time])).toEqual([
+      ['critical', 'Kill switch holds an unknown value', 6000],
+      ['critical', 'Kill switch holds an unknown value', 11_000],
+      ['critical', 'Kill switch holds an unknown value', 16_000],
+    ]);
+    expect(alerts.alerts[0]?.detail).toContain('"emergency_stop"');
+    expect(alerts.alerts[0]?.detail).toContain('does NOT run');
+    expect(alerts.alerts[1]?.detail).toContain('"EMERGENCY STOP"');
+    // Back to a valid value and then the same typo again: a new problem, a new alert.
+    ks.value = 'PAUSED';
+    await s.tick('killSwitchWatch');
+    ks.value = 'emergency_stop';
+    now += 5000;
+    await s.tick('killSwitchWatch');
+    expect(alerts.alerts).toHaveLength(4);
+  });
+
+  it('a failed alert publish is reported and tried again at the next poll', async () => {
+    const ks = new MemoryKillSwitch('emergency_stop');
+    const sent: string[] = [];
+    let fail = true;
+    const errors: string[] = [];
+    const alerts = { publish: (e: { id: string }) => (fail ? Promise.reject(new Error('queue down')) : Promise.resolve(void sent.push(e.id))) };
+    const s = new LocalScheduler({ killSwitchWatch: { everyMs: 5000, source: ks, onEmergency: () => Promise.resolve(), alerts, now: () => 7 } }, new ManualTimer(), (job, e) => errors.push(`${job}: ${(e as Error).message}`));
+    await s.tick('killSwitchWatch');
+    expect(errors).toEqual(['killSwitchWatch: queue down']);
+    fail = false;
+    await s.tick('killSwitchWatch');
+    await s.tick('killSwitchWatch');
+    expect(sent).toHaveLength(1);
   });
 
   it('dispatches a twice-queued alert once: the failed copy is reported and retried later as a duplicate', async () => {

@@ -39,13 +39,14 @@ describe('EMF metrics', () => {
     m.order(false);
     m.order(true);
     m.dailyLossPct(1.25);
+    m.resources({ cpuPct: 12, memoryPct: 40, diskPct: 7 });
     m.flush(1_700_000_000_000);
     m.flush(1_700_000_060_000);
     const [a, b] = lines.map((l) => JSON.parse(l) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] } });
     expect(a!._aws.CloudWatchMetrics[0]!.Namespace).toBe(METRIC_NAMESPACE);
     expect(a!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['Stage']]);
     expect(a!._aws.CloudWatchMetrics[0]!.Metrics.map((x) => x.Name).sort()).toEqual(Object.values(METRICS).sort());
-    expect(a).toMatchObject({ Stage: 'dev', Heartbeat: 2, Orders: 2, OrderErrors: 1, DailyLossPct: 1.25 });
+    expect(a).toMatchObject({ Stage: 'dev', Heartbeat: 2, Orders: 2, OrderErrors: 1, DailyLossPct: 1.25, CpuPct: 12, MemoryPct: 40, DiskPct: 7 });
     // A minute without beats reports 0, which the heartbeat alarm reads as missing.
     expect(b).toMatchObject({ Heartbeat: 0, Orders: 0, OrderErrors: 0, DailyLossPct: 1.25 });
   });

@@ -173,7 +173,8 @@ export class PushHub {
       ws.close(1000, 'connection lifetime exceeded');
     }, Math.min(this.o.maxConnectionMs, MAX_TIMER_MS));
     c.ageTimer.unref();
-    this.o.log(`ws#${c.id} connected${account ? ` (private, ${account})` : ''}`);
+    // The account id is the API key: a log line shows only enough of it to tell accounts apart.
+    this.o.log(`ws#${c.id} connected${account ? ` (private, account ${maskedKey(account)})` : ''}`);
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
       try {
@@ -480,4 +481,9 @@ export class PushHub {
   private sendText(c: Conn, obj: unknown): void {
     if (this.writable(c)) c.ws.send(JSON.stringify(obj));
   }
+}
+
+/** An API key for a log line: its first 4 characters and its length (`mx0v…(36)`), never the whole key. */
+export function maskedKey(key: string): string {
+  return `${key.slice(0, Math.min(4, Math.floor(key.length / 4)))}…(${key.length})`;
 }
