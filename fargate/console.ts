@@ -8,6 +8,7 @@
  * - Telegram by long polling (`startLocalTelegram`) when TELEGRAM_BOT_TOKEN is set: the same
  *   commands as the webhook Lambda, over the runtime's own kill switch, queues and state.
  */
+import { periodSoFarCaption } from '../services/reporting/onDemand.js';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -212,6 +213,7 @@ export async function startLocalTelegram(rt: Runtime, tg: LocalTelegramEnv, out:
       sendCommand: (c) => rt.events.publish(c),
       runBacktest: localBacktestRunner(rt.config.dataDir),
       logCommand: async (e) => void (await rt.store.putCommandLogOnce(e)),
+      periodReport: (period, now) => periodSoFarCaption(rt.store, rt.strategy, period, now),
     },
     once: new MemoryOnceStore(wall),
     confirmKey,

@@ -22,6 +22,7 @@ export class PrometheusMetrics implements RuntimeMetrics {
   private readonly heartbeatAge: Gauge;
   private readonly equity: Gauge;
   private readonly dailyPnl: Gauge;
+  private readonly resourcePct: Record<'cpuPct' | 'memoryPct' | 'diskPct', Gauge>;
   private readonly bounds = { source: new LabelBound(), reason: new LabelBound(), stream: new LabelBound() };
 
   constructor() {
@@ -36,6 +37,11 @@ export class PrometheusMetrics implements RuntimeMetrics {
     this.heartbeatAge = new Gauge({ name: DETAIL_METRICS.heartbeatAgeSeconds, help: 'Seconds since the last heartbeat was written.', registers });
     this.equity = new Gauge({ name: DETAIL_METRICS.equity, help: 'Equity in the quote asset, marked to market.', registers });
     this.dailyPnl = new Gauge({ name: DETAIL_METRICS.dailyPnl, help: 'Equity now minus equity at the UTC day start.', registers });
+    this.resourcePct = {
+      cpuPct: new Gauge({ name: METRICS.cpuPct, help: "CPU use in percent of the task's vCPUs (this process's locally).", registers }),
+      memoryPct: new Gauge({ name: METRICS.memoryPct, help: "Memory in use in percent of the task's hard limit (this process's locally).", registers }),
+      diskPct: new Gauge({ name: METRICS.diskPct, help: 'Use of the data volume in percent.', registers }),
+    };
   }
 
   heartbeat(): void {
@@ -64,6 +70,13 @@ export class PrometheusMetrics implements RuntimeMetrics {
     if (g.heartbeatAgeSeconds !== undefined && Number.isFinite(g.heartbeatAgeSeconds)) this.heartbeatAge.set(g.heartbeatAgeSeconds);
     if (g.equity !== undefined && Number.isFinite(g.equity)) this.equity.set(g.equity);
     if (g.dailyPnl !== undefined && Number.isFinite(g.dailyPnl)) this.dailyPnl.set(g.dailyPnl);
+  }
+
+  resources(r: { readonly cpuPct?: number; readonly memoryPct?: number; readonly diskPct?: number }): void {
+    for (const k of ['cpuPct', 'memoryPct', 'diskPct'] as const) {
+      const v = r[k];
+      if (v !== undefined && Number.isFinite(v)) this.resourcePct[k].set(v);
+    }
   }
 
   flush(): void {

@@ -85,6 +85,8 @@ export class TelegramWebhook extends Construct {
         TELEGRAM_CHAT_ID: config.telegramChatId,
         TELEGRAM_OPERATORS: config.telegram.operators.join(','),
         TELEGRAM_VIEWERS: config.telegram.viewers.join(','),
+        STRATEGY_MODE: config.strategyMode,
+        RISK_PROFILE: config.riskProfile,
         ...(config.symbols.length > 0 ? { TRADING_SYMBOLS: config.symbols.join(',') } : {}),
       },
     });

@@ -12,6 +12,8 @@
  * Environment: see lambdas/README.md. Secrets (bot token, webhook secret, TOTP secret, dashboard
  * link key) are read once per process from Secrets Manager and never logged.
  */
+import { parseConfig } from '../../services/config/schema.js';
+import { periodSoFarCaption } from '../../services/reporting/onDemand.js';
 import type { APIGatewayProxyResultV2, Context, LambdaFunctionURLEvent } from 'aws-lambda';
 import { z } from 'zod';
 import { createConsoleBot, handleWebhookRequest, type ConsoleBot } from '../../services/adapters/telegram/consoleBot.js';
@@ -54,6 +56,8 @@ export const telegramWebhookEnv = {
   TELEGRAM_VIEWERS: idList,
   TRADING_SYMBOLS: listVar,
   TELEGRAM_API_URL: z.url().optional(),
+  STRATEGY_MODE: z.enum(['standard', 'hf']).optional(),
+  RISK_PROFILE: z.enum(['conservative', 'moderate', 'aggressive']).optional(),
 };
 export const parseTelegramWebhookEnv = (env: Readonly<Record<string, string | undefined>>) => parseEnv(telegramWebhookEnv, env, 'telegram-webhook');
 export type TelegramWebhookEnv = ReturnType<typeof parseTelegramWebhookEnv>;
@@ -92,6 +96,8 @@ export async function buildWebhookDeps(env: TelegramWebhookEnv, clients: { store
   const killSwitch = new KillSwitch(clients.killSwitch, { now, minReadIntervalMs: 0 });
   const chatId = Number(env.TELEGRAM_CHAT_ID);
   const linkKey = deriveKey(linkSecret, 'dashboard-link');
+  // The risk limits /report measures against: the stage's profile, as the report Lambda reads it.
+  const reportConfig = parseConfig({ ...(env.STRATEGY_MODE ? { mode: env.STRATEGY_MODE } : {}), ...(env.RISK_PROFILE ? { risk: { profile: env.RISK_PROFILE } } : {}) });
   // The service's notices go out through the bot built after it.
   const holder: { bot?: ConsoleBot } = {};
   const service = new ConsoleService({
@@ -102,6 +108,7 @@ export async function buildWebhookDeps(env: TelegramWebhookEnv, clients: { store
       sendCommand: (c) => clients.publisher.publish(c),
       requestRetrain: (r) => clients.publisher.publish(r),
       logCommand: async (e) => void (await clients.store.putCommandLogOnce(e)),
+      periodReport: (period, at) => periodSoFarCaption(clients.store, reportConfig, period, at),
       ...(env.DASHBOARD_URL ? { dashboardLink: (userId: number) => `${env.DASHBOARD_URL!.replace(/\/$/, '')}/?t=${signDashboardToken(linkKey, userId, now())}` } : {}),
     },
     once: clients.once,

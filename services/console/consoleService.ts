@@ -87,13 +87,13 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   performance: { role: 'viewer', args: '', help: 'per symbol over 30 days' },
   risk: { role: 'viewer', args: '', help: 'exposure, each limit and how much is used, halts' },
   health: { role: 'viewer', args: '', help: 'last report, feed lag per stream, last reconcile, open problems' },
-  report: { role: 'viewer', args: '<day|week|month>', help: 'the period in figures from the state table' },
+  report: { role: 'viewer', args: '<day|week|month>', help: "the current day's, week's or month's report so far" },
   pause: { role: 'operator', args: '', help: 'no new entries; open positions still managed (one tap)' },
   resume: { role: 'operator', args: '<code>', help: 'allow entries again (one-time code, then a tap)' },
   emergency_stop: { role: 'operator', args: '', help: 'cancel every order, close every position, halt (one tap)' },
   forceexit: { role: 'operator', args: '<SYMBOL>', help: "close the symbol's position at market (one tap)" },
   backtest: { role: 'operator', args: '', help: 'backtest the traded symbols on recent candles (a job)' },
-  optimize: { role: 'operator', args: '', help: 'parameter optimisation (a job)' },
+  optimize: { role: 'operator', args: '', help: 'how to run a walk-forward optimisation' },
   ml_retrain: { role: 'operator', args: '', help: 'retrain the signal model (a job)' },
   dashboard: { role: 'operator', args: '', help: 'a short-lived link to the web dashboard' },
   help: { role: 'viewer', args: '', help: 'this list' },
@@ -275,7 +275,9 @@ export class ConsoleService {
       case 'backtest':
         return this.backtest(updateId, now);
       case 'optimize':
-        return this.text('<b>/optimize is not available yet</b>: the optimiser (walk-forward, every trial logged) is still being built. Nothing was queued.');
+        return this.text(
+          '<b>/optimize is not started from the bot</b>: a walk-forward search needs its data, space and objective chosen. Run <code>npm run optimize -- --data &lt;files&gt; --space spaces/sr.json --out &lt;dir&gt;</code> (add <code>--on aws</code> for the research runner). Nothing was queued.',
+        );
       case 'ml_retrain':
         return this.retrain(updateId, user, now);
       case 'dashboard': {
@@ -291,14 +293,15 @@ export class ConsoleService {
     const days = period === 'day' || period === 'today' ? 1 : period === 'week' ? 7 : period === 'month' ? 31 : undefined;
     if (days === undefined) return this.text('Usage: /report day, /report week or /report month');
     const quote = await this.quote();
-    const blocks = await profitBlocks(this.deps.view, now, days, quote);
     const per = await periodBlocks(this.deps.view, now, 'day', days, quote);
-    return this.pages([
-      { html: `<b>Report: the last ${days} day(s)</b>` },
-      { html: '<i>The report generator (AI review, charts) is not built yet: these are the figures the state table holds.</i>' },
-      ...blocks,
-      ...per,
-    ]);
+    const report = this.deps.control.periodReport;
+    if (report) {
+      // The scheduled report's figures for the period so far, then the last days' rows.
+      const period = days === 1 ? 'daily' : days === 7 ? 'weekly' : 'monthly';
+      return this.pages([{ html: await report(period, now) }, ...(days > 1 ? per : [])]);
+    }
+    const blocks = await profitBlocks(this.deps.view, now, days, quote);
+    return this.pages([{ html: `<b>Report: the last ${days} day(s)</b>` }, ...blocks, ...per]);
   }
 
   private async ask(action: ConfirmAction, arg: string, user: Sender, now: number, extra = ''): Promise<Answer> {

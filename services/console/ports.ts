@@ -45,6 +45,11 @@ export interface ConsoleControl {
   readonly runBacktest?: (jobId: string, notify: Notify) => Promise<string>;
   /** Logs a command (the state table). Never throws into the command. */
   logCommand(entry: CommandLogRecord): Promise<void>;
+  /**
+   * The report of the current UTC day, ISO week or month so far (services/reporting/onDemand.ts),
+   * as Telegram HTML. Undefined: /report shows the state table's daily figures instead.
+   */
+  readonly periodReport?: (period: 'daily' | 'weekly' | 'monthly', now: number) => Promise<string>;
   /** A signed dashboard link for an operator, or undefined when no dashboard URL is known. */
   dashboardLink?(userId: number): string | undefined;
 }

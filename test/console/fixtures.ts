@@ -2,6 +2,8 @@
  * A console wired as `npm start` wires it, around a fixed status document and a memory state
  * store: the real kill switch on a file, the real in-process queues, the real service.
  */
+import { parseConfig } from '../../services/config/schema.js';
+import { periodSoFarCaption } from '../../services/reporting/onDemand.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,6 +154,8 @@ export function consoleHarness(opts: { backtest?: ConsoleControl['runBacktest'] 
       requestRetrain: (r) => queues.publish(r),
       logCommand: async (e) => void (await store.putCommandLogOnce(e)),
       dashboardLink: (userId) => `https://dash.example/?t=token-for-${userId}`,
+      // The real on-demand report over the same memory store, with the default strategy config.
+      periodReport: (period, at) => periodSoFarCaption(store, parseConfig({}), period, at),
       ...(opts.backtest ? { runBacktest: opts.backtest } : {}),
     },
     once: new MemoryOnceStore(now),

@@ -100,9 +100,14 @@ describe('read commands', () => {
     const perf = textOf(await say(VIEWER, VIEWER, '/performance'));
     expect(perf).toMatch(/DOGEUSDT\s+2\s+100%\s+\+15\.00/);
     expect(perf).toMatch(/PEPEUSDT\s+1\s+0%\s+-2\.00/);
+    // The report generator's figures for the ISO week so far (Mon 2026-06-08 to now): +10, +5, -2.
     const rep = textOf(await say(VIEWER, VIEWER, '/report week'));
-    expect(rep).toContain('not built yet: these are the figures the state table holds');
-    expect(rep).toContain('+13.00 USDT');
+    expect(rep).toContain('<b>weekly report ISO week 2026-W24 (Mon 2026-06-08 to Sun 2026-06-14, UTC)</b>');
+    expect(rep).toContain('Net PnL 13.00 USDT'); // 10 + 5 - 2
+    expect(rep).toContain('Fees 0.15 USDT'); // 3 x 0.05
+    expect(rep).toContain('Trades 3, win rate 66.67%, profit factor 7.50, expectancy 4.33'); // 15 / 2; 13 / 3
+    expect(rep).toContain('So far: to now');
+    expect(rep).toMatch(/2026-06-10 2\s+50%\s+\+3\.00/); // then the days
     expect(textOf(await say(VIEWER, VIEWER, '/report year'))).toContain('Usage: /report day');
     expect(textOf(await say(VIEWER, VIEWER, '/trades lots'))).toContain('expected a whole number');
   });
@@ -250,7 +255,7 @@ describe('confirmations', () => {
 });
 
 describe('jobs and links', () => {
-  it('/ml_retrain is queued with a job id; /backtest answers now and again when done; /optimize says it is not built', async () => {
+  it('/ml_retrain is queued with a job id; /backtest answers now and again when done; /optimize points to npm run optimize', async () => {
     const r = textOf(await say(OPERATOR, OPERATOR, '/ml_retrain'));
     const jobId = /job <code>(retrain-[a-z0-9]+-\d+)<\/code>/.exec(r)?.[1];
     expect(jobId).toBeDefined();
@@ -260,7 +265,7 @@ describe('jobs and links', () => {
     expect(b).toMatch(/Backtest queued as job backtest-/);
     await new Promise((res) => setTimeout(res, 50));
     expect(h.notices.some((n) => /^job backtest-.* done: 3 trades$/.test(n))).toBe(true);
-    expect(textOf(await say(OPERATOR, OPERATOR, '/optimize'))).toContain('not available yet');
+    expect(textOf(await say(OPERATOR, OPERATOR, '/optimize'))).toContain('npm run optimize');
     expect(textOf(await say(OPERATOR, OPERATOR, '/dashboard'))).toContain(`https://dash.example/?t=token-for-${OPERATOR}`);
   });
 
