@@ -257,9 +257,13 @@ export class Runtime {
     this.startedAt = this.wall();
     this.marketNow = this.startedAt;
     this.owner = deps.owner ?? `runtime-${process.pid}-${randomUUID().slice(0, 8)}`;
-    this.strategy =
-      deps.strategy ??
-      parseConfig({ ...(config.strategyMode ? { mode: config.strategyMode } : {}), ...(config.profile ? { risk: { profile: config.profile } } : {}), ...(config.signals ? { signals: config.signals } : {}) });
+    // A strategy config given whole (npm start --config) still takes the runtime's signals mode
+    // (--signals, SIGNALS_MODE) over its own signals section: those keys were validated above.
+    this.strategy = deps.strategy
+      ? config.signals
+        ? { ...deps.strategy, signals: { ...deps.strategy.signals, ...(config.signals as Partial<Config['signals']>) } }
+        : deps.strategy
+      : parseConfig({ ...(config.strategyMode ? { mode: config.strategyMode } : {}), ...(config.profile ? { risk: { profile: config.profile } } : {}), ...(config.signals ? { signals: config.signals } : {}) });
     this.tradingStrategy = deps.strategyFactory?.(this.strategy);
     this.killSwitch = new KillSwitch(deps.killSwitchSource ?? new FileKillSwitchSource(killSwitchFilePath(config.dataDir)), {
       now: this.wall,

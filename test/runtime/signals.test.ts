@@ -4,6 +4,7 @@
  * through the executor, the audit trail in the data directory and the state table, the queue
  * channel, the Prometheus `/metrics` and the exchange endpoints. Every wait is a bounded poll.
  */
+import { parseConfig, type Config } from '../../services/config/schema.js';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,7 +66,7 @@ describe('signals in the runtime (paper, simulator over loopback)', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  async function start(over: Partial<RuntimeConfigInput> = {}, deps: { inbox?: MemorySignalInbox; secret?: string } = {}) {
+  async function start(over: Partial<RuntimeConfigInput> = {}, deps: { inbox?: MemorySignalInbox; secret?: string; strategy?: Config } = {}) {
     dir = await mkdtemp(join(tmpdir(), 'signals-'));
     const lines: string[] = [];
     const config = parseRuntimeConfig({
@@ -89,6 +90,7 @@ describe('signals in the runtime (paper, simulator over loopback)', () => {
       dynamo,
       signalSecret: deps.secret ?? SECRET,
       ...(deps.inbox ? { signalInbox: deps.inbox } : {}),
+      ...(deps.strategy ? { strategy: deps.strategy } : {}),
     });
     runtimes.push(rt);
     // A book at the last close, so a buy has an ask to enter at.
@@ -98,6 +100,13 @@ describe('signals in the runtime (paper, simulator over loopback)', () => {
       fetch(`${rt.statusServer!.url}/signals`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
     return { rt, lines, post, url: rt.statusServer!.url };
   }
+
+  it('a whole strategy config (npm start --config) keeps its signals section but takes the runtime signals mode', async () => {
+    const file = parseConfig({ signals: { minConfidence: 0.5, enabled: false } });
+    const { rt } = await start({ signals: { enabled: true, dryRun: true } }, { strategy: file });
+    expect(rt.strategy.signals).toMatchObject({ enabled: true, dryRun: true, minConfidence: 0.5 });
+    expect(rt.strategy.risk).toEqual(file.risk);
+  });
 
   it('checks the secret (header in any case, bearer, body), routes through the executor, audits to file and table', async () => {
     const { rt, post, lines } = await start();
