@@ -40,10 +40,7 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 
   }
 }
 
-// One retry: with two test forks on two cores, the wall-clock timing between the simulator's market
-// clock and the runtime's reconciliation window has failed this file once in a loaded run (the
-// stop crossed while down was not seen); a second failure in a row is a real failure.
-describe('restart reconciliation (live against the simulator, dynalite)', { retry: 1 }, () => {
+describe('restart reconciliation (live against the simulator, dynalite)', () => {
   let server: SimServer;
   let dynamo: LocalDynamo;
   let store: StateStore;
