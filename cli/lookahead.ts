@@ -6,9 +6,8 @@
  * copies (services/backtest/lookahead.ts). Prints one line per run; on a difference it prints the
  * first differing decision and exits non-zero.
  */
-import { parseArgs } from 'node:util';
 import { checkLookahead, describeFailure, LookaheadError, type LookaheadReport } from '../services/backtest/lookahead.js';
-import { loadConfig, UsageError } from './args.js';
+import { loadConfig, parseFlags, UsageError } from './args.js';
 import { loadSeries } from './loadSeries.js';
 import { loadStrategy } from './strategy.js';
 
@@ -26,25 +25,20 @@ function iso(t: number): string {
 
 /** Parses argv, runs the check, prints the runs; throws LookaheadError (exit 1) on a difference. */
 export async function lookaheadCommand(argv: readonly string[], out: { log: (s: string) => void; err: (s: string) => void }): Promise<LookaheadReport> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        strategy: { type: 'string' },
-        data: { type: 'string', multiple: true },
-        cuts: { type: 'string' },
-        config: { type: 'string' },
-        mode: { type: 'string' },
-        profile: { type: 'string' },
-        symbols: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const parsed = parseFlags(
+    argv,
+    {
+      strategy: { type: 'string' },
+      data: { type: 'string', multiple: true },
+      cuts: { type: 'string' },
+      config: { type: 'string' },
+      mode: { type: 'string' },
+      profile: { type: 'string' },
+      symbols: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    true,
+  );
   const v = parsed.values;
   if (v.help) {
     out.log(LOOKAHEAD_USAGE);

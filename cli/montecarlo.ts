@@ -10,7 +10,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ConfigError } from '../services/core/errors.js';
 import { parseConfig } from '../services/config/schema.js';
 import { runBacktestSync } from '../services/backtest/engine.js';
@@ -20,7 +19,7 @@ import { summarise, type PathStats } from '../services/research/montecarlo/paths
 import { monteCarloHtml } from '../services/research/report/researchHtml.js';
 import { strategyFactory } from '../services/research/strategies.js';
 import { escapeXml } from '../services/report/format.js';
-import { UsageError } from './args.js';
+import { parseFlags, UsageError } from './args.js';
 import { loadSeries } from './loadSeries.js';
 import { numberFlag, readJsonFile } from './optimizeSpec.js';
 import type { ReplayTask } from './montecarloWorker.js';
@@ -45,27 +44,23 @@ interface RunRecord {
 
 /** Parses the flags, rebuilds the run and writes the Monte Carlo. */
 export async function montecarloCommand(argv: readonly string[], io: { log: (s: string) => void; err: (s: string) => void }): Promise<MonteCarloReport> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        run: { type: 'string' },
-        scenarios: { type: 'string' },
-        replays: { type: 'string' },
-        budget: { type: 'string' },
-        'block-hours': { type: 'string' },
-        'block-days': { type: 'string' },
-        seed: { type: 'string' },
-        workers: { type: 'string' },
-        out: { type: 'string' },
-        quiet: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const parsed = parseFlags(
+    argv,
+    {
+      run: { type: 'string' },
+      scenarios: { type: 'string' },
+      replays: { type: 'string' },
+      budget: { type: 'string' },
+      'block-hours': { type: 'string' },
+      'block-days': { type: 'string' },
+      seed: { type: 'string' },
+      workers: { type: 'string' },
+      out: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    false,
+  );
   const v = parsed.values;
   if (v.help) {
     io.log(MONTECARLO_USAGE);

@@ -11,7 +11,6 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { ConfigError } from '../services/core/errors.js';
 import type { SymbolSeries } from '../services/backtest/engine.js';
 import { WorkerPool } from '../services/adapters/workers/pool.js';
@@ -21,7 +20,7 @@ import { driveWalkForward, type TrialEvaluator } from '../services/research/runn
 import { evaluateTrial, type TrialBatch, type TrialOutcome } from '../services/research/trial.js';
 import { parseTrialLog, trialLine } from '../services/research/trialLog.js';
 import { WalkForwardPlanner, type RunSpec } from '../services/research/walkForward.js';
-import { UsageError, loadConfigInput } from './args.js';
+import { loadConfigInput, parseFlags, UsageError } from './args.js';
 import { loadSeries } from './loadSeries.js';
 import { buildRunSpec, dataRange, numberFlag, readJsonFile, type OptimizeJob } from './optimizeSpec.js';
 
@@ -58,46 +57,41 @@ export interface ParsedOptimize {
 
 /** Parses the command line; UsageError for bad flags, ConfigError for bad files. */
 export function parseOptimizeArgs(argv: readonly string[], io: OptimizeIo): ParsedOptimize {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      options: {
-        data: { type: 'string', multiple: true },
-        space: { type: 'string' },
-        objective: { type: 'string' },
-        trials: { type: 'string' },
-        startup: { type: 'string' },
-        batch: { type: 'string' },
-        folds: { type: 'string' },
-        train: { type: 'string' },
-        test: { type: 'string' },
-        embargo: { type: 'string' },
-        holdout: { type: 'string' },
-        warmup: { type: 'string' },
-        seed: { type: 'string' },
-        workers: { type: 'string' },
-        'min-trades': { type: 'string' },
-        neighbours: { type: 'string' },
-        'pbo-blocks': { type: 'string' },
-        strategy: { type: 'string' },
-        config: { type: 'string' },
-        mode: { type: 'string' },
-        profile: { type: 'string' },
-        symbols: { type: 'string' },
-        out: { type: 'string' },
-        on: { type: 'string' },
-        'state-machine': { type: 'string' },
-        bucket: { type: 'string' },
-        'no-wait': { type: 'boolean', default: false },
-        quiet: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const parsed = parseFlags(
+    argv,
+    {
+      data: { type: 'string', multiple: true },
+      space: { type: 'string' },
+      objective: { type: 'string' },
+      trials: { type: 'string' },
+      startup: { type: 'string' },
+      batch: { type: 'string' },
+      folds: { type: 'string' },
+      train: { type: 'string' },
+      test: { type: 'string' },
+      embargo: { type: 'string' },
+      holdout: { type: 'string' },
+      warmup: { type: 'string' },
+      seed: { type: 'string' },
+      workers: { type: 'string' },
+      'min-trades': { type: 'string' },
+      neighbours: { type: 'string' },
+      'pbo-blocks': { type: 'string' },
+      strategy: { type: 'string' },
+      config: { type: 'string' },
+      mode: { type: 'string' },
+      profile: { type: 'string' },
+      symbols: { type: 'string' },
+      out: { type: 'string' },
+      on: { type: 'string' },
+      'state-machine': { type: 'string' },
+      bucket: { type: 'string' },
+      'no-wait': { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    true,
+  );
   const v = parsed.values;
   if (v.help) {
     io.log(OPTIMIZE_USAGE);

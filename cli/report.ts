@@ -6,14 +6,14 @@
  * Without --date: the last complete period (yesterday, last ISO week, last month; UTC).
  */
 import { fileURLToPath } from 'node:url';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { LocalFolderStore } from '../services/adapters/s3/localFolderStore.js';
 import { FileLinks } from '../services/adapters/s3/presignedLinks.js';
 import { ResvgPngRenderer } from '../services/adapters/resvg/pngRenderer.js';
 import { REPORT_FONT_FAMILY } from '../services/reporting/charts.js';
 import { REPORT_PERIODS, reportWindow, type ReportPeriod } from '../services/reporting/period.js';
 import { runPeriodReport, type ReportRunResult } from '../services/reporting/run.js';
-import { loadConfig, UsageError } from './args.js';
+import { loadConfig, parseFlags, UsageError } from './args.js';
 import { DEFAULT_DATA_DIR } from './control.js';
 import { openLocalState } from './localState.js';
 
@@ -39,25 +39,20 @@ export interface CliIo {
 
 /** Parses the flags shared by report, review and tax. */
 export function parseCommon(argv: readonly string[], extra: NonNullable<ParseArgsConfig['options']>, usage: string, log: (s: string) => void) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: false,
-      options: {
-        'data-dir': { type: 'string' },
-        'state-endpoint': { type: 'string' },
-        out: { type: 'string' },
-        config: { type: 'string' },
-        mode: { type: 'string' },
-        profile: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-        ...extra,
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const parsed = parseFlags(
+    argv,
+    {
+      'data-dir': { type: 'string' },
+      'state-endpoint': { type: 'string' },
+      out: { type: 'string' },
+      config: { type: 'string' },
+      mode: { type: 'string' },
+      profile: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+      ...extra,
+    },
+    false,
+  );
   const v = parsed.values as Record<string, string | boolean | undefined>;
   if (v.help) {
     log(usage);

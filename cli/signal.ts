@@ -8,8 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { parseArgs } from 'node:util';
-import { UsageError } from './args.js';
+import { UsageError, parseFlags } from './args.js';
 import { MAX_SIGNAL_BYTES } from '../services/signals/parse.js';
 
 export const SIGNAL_USAGE = `usage: npm run signal -- [--file <signals.jsonl>|-] [--url http://127.0.0.1:8787]
@@ -26,12 +25,7 @@ export interface SignalCliIo {
 
 /** Sends every line; returns how many were refused (or could not be sent). */
 export async function signalCommand(argv: readonly string[], io: SignalCliIo): Promise<number> {
-  let v;
-  try {
-    v = parseArgs({ args: [...argv], options: { file: { type: 'string' }, url: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } }).values;
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const v = parseFlags(argv, { file: { type: 'string' }, url: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } }).values;
   if (v.help) {
     io.log(SIGNAL_USAGE);
     return 0;
