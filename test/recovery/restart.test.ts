@@ -144,6 +144,7 @@ describe('restart reconciliation (live against the simulator, dynalite)', () => 
     else server.pushMarketData({ type: 'trade', symbol: BTC, trade: { time: clock, price, quantity, buyerMaker: false } });
   }
 
+  // Two runtime starts with a 300-minute warm-up each: 13 s alone here, over 60 s in a full suite run.
   it('a target that filled and a stop crossed while down: the fills are replayed and the position closes with its real PnL', async () => {
     const { rt } = await start('a1');
     // The market's clock must not run behind the local one by more than SafeExchange's
@@ -202,7 +203,7 @@ describe('restart reconciliation (live against the simulator, dynalite)', () => 
     // Nothing was sent twice: every client id reached the exchange once.
     const ids = server.orderLog().filter((e) => e.account === 'a1').map((e) => e.clientOrderId);
     expect(new Set(ids).size).toBe(ids.length);
-  });
+  }, 120_000);
 
   it('an entry journaled but never sent: closed at restart without a trade, and never sent', async () => {
     // The journal's write-ahead, as a process killed between the journal write and the send leaves it.
