@@ -19,8 +19,9 @@ import { parseFlags, type UsageError } from '../cli/args.js';
 
 const USAGE = `usage: npm run bench [-- --data-root <folder>] [--out <file>]
 
-Four benchmarks, one after the other, each writing JSON under bench/results/: the backtest
-(backtest.json), the MEXC feed (feed.json), the hot path (hotpath.json) and the ML model (ml.json).
+Five benchmarks, one after the other, each writing JSON under bench/results/: the backtest
+(backtest.json), the MEXC feed (feed.json), the hot path (hotpath.json), the ML model (ml.json)
+and the optimiser (optimize.json).
 
   --data-root  folder of <SYMBOL>/1m-*.csv.gz candle files (default ../shared/data/candles/binance-spot;
                the bundled sample when it is missing)

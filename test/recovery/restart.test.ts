@@ -144,7 +144,10 @@ describe('restart reconciliation (live against the simulator, dynalite)', () => 
     else server.pushMarketData({ type: 'trade', symbol: BTC, trade: { time: clock, price, quantity, buyerMaker: false } });
   }
 
-  // Two runtime starts with a 300-minute warm-up each: 13 s alone here, over 60 s in a full suite run.
+  // Two runtime starts with a 300-minute warm-up each: 13 s alone here. (It once timed out when the
+  // simulator stamped the exit's fill at the minute its manual replay stopped, over 60 s before the
+  // order's local time, so reconciliation never looked that far back; the simulator's clock now
+  // follows pushed events: test/sim/server.test.ts, "the market clock in manual mode".)
   it('a target that filled and a stop crossed while down: the fills are replayed and the position closes with its real PnL', async () => {
     const { rt } = await start('a1');
     // The market's clock must not run behind the local one by more than SafeExchange's
@@ -180,8 +183,9 @@ describe('restart reconciliation (live against the simulator, dynalite)', () => 
     expect(rep.exitsForDownTime).toEqual([expect.objectContaining({ positionId: it1.id, reason: 'stop' })]);
     expect(rep.fillsReplayed).toBeGreaterThanOrEqual(2); // the entry and the first target
     try { await until('the trade to be stored', () => rt2.stats.tradesPersisted === 1); } catch (e) {
-      console.log(lines2.filter((l) => !/BEAT/.test(l)).join('\n'), JSON.stringify({ journal: rt2.journal.stats, exchange: rt2.exchange.stats, safe: rt2.safe.stats(), orders: server.orderLog().filter((x) => x.account === 'a1') }));
-      throw e;
+      // Everything needed to tell why, in the failure message itself (CI keeps the message, not stdout).
+      const why = { journal: rt2.journal.stats, exchange: rt2.exchange.stats, safe: rt2.safe.stats(), tradesPersisted: rt2.stats.tradesPersisted, orders: server.orderLog().filter((x) => x.account === 'a1') };
+      throw new Error(`${(e as Error).message}: ${JSON.stringify(why)}\n${lines2.filter((l) => !/BEAT/.test(l)).slice(-25).join('\n')}`);
     }
 
     // The exchange's own trades for the account give the PnL the state must show.

@@ -449,3 +449,34 @@ describe('connection lifetime', () => {
     }
   });
 });
+
+describe('the market clock in manual mode', () => {
+  it('never runs behind an event pushed by hand: an order placed after it is stamped at or after it', async () => {
+    // The replay stops at T0 + 10 min (advanceReplayTo); the test then pushes the market by hand,
+    // 5 minutes later. A real venue would stamp an order after that book at its own time, not at the
+    // minute the replay stopped (restart reconciliation looks fills up from an order's local time).
+    const s = await startSimServer({
+      markets: [simMarketFromCandles(BTC, candles)],
+      accounts: [{ apiKey: KEY, apiSecret: SECRET, deposits: { USDT: Dec.from(10_000) } }],
+      replay: new CandleReplay([{ symbol: BTC, candles }], { shiftTo: T0 }),
+      now: () => wall,
+    });
+    try {
+      s.advanceReplayTo(T0 + 10 * 60_000);
+      const pushedAt = T0 + 15 * 60_000 + 123;
+      const price = candles[9]!.close;
+      s.pushMarketData({ type: 'book', symbol: BTC, book: { time: pushedAt, bid: price - 1, bidSize: 5, ask: price, askSize: 5 } });
+      const created = await signedFetch(s.restUrl, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quoteOrderQty: '100', newClientOrderId: 'after-push' }, { apiKey: KEY, secret: SECRET, timestamp: wall });
+      expect(created.status).toBe(200);
+      expect((created.body as { transactTime: number }).transactTime).toBe(pushedAt);
+      const trades = (await signedFetch(s.restUrl, 'GET', '/api/v3/myTrades', { symbol: 'BTCUSDT' }, { apiKey: KEY, secret: SECRET, timestamp: wall })).body as { time: number }[];
+      expect(trades.map((t) => t.time)).toEqual([pushedAt]);
+      // An event pushed with an older time does not move the clock back.
+      s.pushMarketData({ type: 'book', symbol: BTC, book: { time: pushedAt - 60_000, bid: price - 1, bidSize: 5, ask: price, askSize: 5 } });
+      const again = await signedFetch(s.restUrl, 'POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '1000', newClientOrderId: 'after-old-push' }, { apiKey: KEY, secret: SECRET, timestamp: wall });
+      expect((again.body as { transactTime: number }).transactTime).toBe(pushedAt);
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -180,6 +180,8 @@ class SimServerImpl implements SimServer {
   private unsubscribeEngine: () => void;
   private counters = { requests: 0, marketEvents: 0, badEvents: 0 };
   private closed = false;
+  /** Time of the latest event pushed by hand (pushMarketData); the market clock never runs behind it. */
+  private pushedClock = -Infinity;
 
   constructor(private readonly options: SimServerOptions) {
     this.now = options.now ?? Date.now;
@@ -255,10 +257,13 @@ class SimServerImpl implements SimServer {
   // ---------------------------------------------------------------- market data
 
   private marketNow(): number {
-    return this.pump ? this.pump.clock : this.now();
+    return this.pump ? Math.max(this.pump.clock, this.pushedClock) : this.now();
   }
 
   pushMarketData(e: MarketDataEvent): void {
+    // A pushed event is the market at its time: orders placed after it are stamped no earlier, as a
+    // real venue's would be (a manual-mode replay's clock otherwise stays where the replay stopped).
+    this.pushedClock = Math.max(this.pushedClock, e.type === 'trade' ? e.trade.time : e.type === 'book' ? e.book.time : e.time);
     this.ingest(e);
   }
 
