@@ -188,6 +188,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
   const telegram = localTelegramEnv(env);
 
   let sim: SimServer | undefined;
+  let removeSignals: () => void = () => undefined;
   let replayed = false;
   try {
     if (exchangeUrl === undefined) {
@@ -254,7 +255,6 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
     const snapshots = config.stateStorage === 'dynamodb' ? startSnapshots(rt, 30, out) : undefined;
     const bot = telegram ? await startLocalTelegram(rt, telegram, out).catch((e: unknown) => void out.err(`telegram: the bot did not start (${e instanceof Error ? e.name : String(e)}); trading goes on without it`)) : undefined;
     let reason = 'stop requested';
-    let removeSignals: () => void = () => undefined;
     await new Promise<void>((resolve) => {
       // Kept until the shutdown is over: a second signal must not skip it (cli/signals.ts).
       removeSignals = installShutdownSignals({
@@ -274,15 +274,14 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       void opts.stop?.then(resolve);
       void rt.stopped.then(resolve);
     });
-    try {
-      snapshots?.stop();
-      await bot?.stop().catch(() => undefined);
-      await rt.stop(reason);
-    } finally {
-      removeSignals();
-    }
+    snapshots?.stop();
+    await bot?.stop().catch(() => undefined);
+    await rt.stop(reason);
   } finally {
     await sim?.close();
+    // Only now, with nothing left but the exit: a Ctrl-C during the last of the clean-up (the
+    // simulator closing) must find the handler, not Node's default action (killed, exit code null).
+    removeSignals();
   }
 }
 
