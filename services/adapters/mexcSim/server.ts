@@ -25,6 +25,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Dec } from '../../core/money.js';
 import { DEFAULT_ENGINE_OPTIONS, SimMatchingEngine } from '../../sim/matchingEngine.js';
 import { NO_FAULTS, type FaultProfile } from '../../sim/faults.js';
+import { marketEventTime } from '../../sim/replay.js';
 import { SimRejectError, type MarketDataEvent, type MatchingEngine, type SimMarketSpec } from '../../sim/types.js';
 import { adminAllowed, handleAdmin, type AdminAccess } from './admin.js';
 import { SimAuth } from './auth.js';
@@ -263,7 +264,7 @@ class SimServerImpl implements SimServer {
   pushMarketData(e: MarketDataEvent): void {
     // A pushed event is the market at its time: orders placed after it are stamped no earlier, as a
     // real venue's would be (a manual-mode replay's clock otherwise stays where the replay stopped).
-    this.pushedClock = Math.max(this.pushedClock, e.type === 'trade' ? e.trade.time : e.type === 'book' ? e.book.time : e.time);
+    this.pushedClock = Math.max(this.pushedClock, marketEventTime(e));
     this.ingest(e);
   }
 
