@@ -201,10 +201,10 @@ export async function paperCommand(argv: readonly string[], out: Out): Promise<v
     setInterval(() => void refreshVolumes(), 5 * 60_000),
   ];
   // Kept until the shutdown is over: a second Ctrl-C must not skip it (cli/signals.ts).
-  let removeSignals: () => void = () => undefined;
+  let signalsFinished: () => void = () => undefined;
   await new Promise<void>((resolveStop) => {
     const stop = (): void => resolveStop();
-    removeSignals = installShutdownSignals({ onShutdown: stop, forceExit: (code) => process.exit(code), log: (l) => out.err(l) });
+    signalsFinished = installShutdownSignals({ onShutdown: stop, forceExit: (code) => process.exit(code), log: (l) => out.err(l) });
     if (duration !== undefined) setTimeout(stop, duration * 1000).unref();
   });
   for (const t of timers) clearInterval(t);
@@ -214,5 +214,5 @@ export async function paperCommand(argv: readonly string[], out: Out): Promise<v
   await handle.close();
   await paper.close();
   await publicData.close();
-  removeSignals();
+  signalsFinished();
 }

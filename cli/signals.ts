@@ -5,6 +5,12 @@
  * action killed the process at once, leases held and the journal unflushed. So the handlers stay
  * until the shutdown is over; the second signal is acknowledged and ignored, and a third forces an
  * immediate exit, saying so (someone at a terminal pressing Ctrl-C three times means it).
+ *
+ * Once the shutdown is over the handlers are not removed either: the process may still take a
+ * moment to exit (sockets and workers closing), and a signal in that moment met Node's default
+ * action (killed by the signal, exit code null, as CI saw). After `finished()` a signal exits at once
+ * with the code the run ended with, since nothing is left to do. Signal handlers hold no reference
+ * on the event loop, so keeping them never delays the exit.
  */
 
 /** What the handlers need: the process, or a stand-in in tests. */
@@ -21,29 +27,65 @@ export interface ShutdownSignalOptions {
   readonly log: (line: string) => void;
   readonly source?: SignalSource;
   readonly signals?: readonly NodeJS.Signals[];
+  /** After `finished()`: the exit code a late signal leaves with (default: process.exitCode, else 0). */
+  readonly finishedExitCode?: () => number;
 }
 
 /** Signals it takes before it forces the exit. */
 export const FORCE_AFTER_SIGNALS = 3;
 
-/** Installs the handlers; the returned function removes them (call it once the shutdown is over). */
+interface Session {
+  readonly opts: ShutdownSignalOptions;
+  received: number;
+  finished: boolean;
+}
+
+/**
+ * One listener per source and signal for the life of the process; each install replaces the session
+ * it serves. Commands run in process one after another (tests) so never pile up listeners.
+ */
+const installed = new WeakMap<SignalSource, { session: Session; signals: Set<NodeJS.Signals>; listener: (signal: NodeJS.Signals) => void }>();
+
+function onSignal(session: Session, signal: NodeJS.Signals): void {
+  const opts = session.opts;
+  session.received += 1;
+  const received = session.received;
+  if (session.finished) {
+    const code = (opts.finishedExitCode ?? (() => (typeof process.exitCode === 'number' ? process.exitCode : 0)))();
+    opts.log(`${signal} after the graceful shutdown had finished: exiting now (code ${code})`);
+    opts.forceExit(code);
+  } else if (received === 1) {
+    opts.onShutdown(signal);
+  } else if (received < FORCE_AFTER_SIGNALS) {
+    opts.log(`${signal} again: the graceful shutdown is already running and is not cut short (signal ${received} of ${FORCE_AFTER_SIGNALS}: one more forces an immediate exit)`);
+  } else {
+    opts.log(`${signal} a ${received}rd time: forcing an immediate exit; the graceful shutdown did not finish (leases expire on their own, the restart reconciles)`);
+    opts.forceExit(130);
+  }
+}
+
+/**
+ * Installs the handlers; call the returned function once the shutdown is over (a later signal then
+ * exits at once with the run's exit code instead of killing the process).
+ */
 export function installShutdownSignals(opts: ShutdownSignalOptions): () => void {
   const source = opts.source ?? process;
   const signals = opts.signals ?? (['SIGINT', 'SIGTERM'] as const);
-  let received = 0;
-  const listener = (signal: NodeJS.Signals): void => {
-    received += 1;
-    if (received === 1) {
-      opts.onShutdown(signal);
-    } else if (received < FORCE_AFTER_SIGNALS) {
-      opts.log(`${signal} again: the graceful shutdown is already running and is not cut short (signal ${received} of ${FORCE_AFTER_SIGNALS}: one more forces an immediate exit)`);
-    } else {
-      opts.log(`${signal} a ${received}rd time: forcing an immediate exit; the graceful shutdown did not finish (leases expire on their own, the restart reconciles)`);
-      opts.forceExit(130);
+  const session: Session = { opts, received: 0, finished: false };
+  let entry = installed.get(source);
+  if (!entry) {
+    const created = { session, signals: new Set<NodeJS.Signals>(), listener: (signal: NodeJS.Signals) => onSignal(created.session, signal) };
+    entry = created;
+    installed.set(source, created);
+  }
+  entry.session = session;
+  for (const s of signals) {
+    if (!entry.signals.has(s)) {
+      entry.signals.add(s);
+      source.on(s, entry.listener);
     }
-  };
-  for (const s of signals) source.on(s, listener);
+  }
   return () => {
-    for (const s of signals) source.off(s, listener);
+    session.finished = true;
   };
 }

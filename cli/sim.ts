@@ -18,6 +18,7 @@ import { loadConfig, UsageError, parseFlags } from './args.js';
 import { SimMatchingEngine, engineOptionsFromConfig } from '../services/sim/matchingEngine.js';
 import type { Config } from '../services/config/schema.js';
 import { loadSeries } from './loadSeries.js';
+import { installShutdownSignals } from './signals.js';
 
 /** Credentials of the demo account when none are given. Not secret: the simulator holds no money. */
 export const DEMO_API_KEY = 'mexc-sim-demo-key';
@@ -309,18 +310,16 @@ export async function simCommand(argv: readonly string[], out: { log: (s: string
     }
   }, STATUS_EVERY_MS);
 
-  let onSignal: () => void = () => undefined;
+  // As npm start: a second signal while it closes does not cut the close short (cli/signals.ts).
+  let signalsFinished: () => void = () => undefined;
   await new Promise<void>((resolve) => {
-    onSignal = resolve;
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    signalsFinished = installShutdownSignals({ onShutdown: () => resolve(), forceExit: (code) => process.exit(code), log: (l) => out.err(l) });
     void opts.stop?.then(resolve);
   });
-  process.removeListener('SIGINT', onSignal);
-  process.removeListener('SIGTERM', onSignal);
   clearInterval(status);
   await server.close();
   out.log('mexc-sim stopped.');
+  signalsFinished();
 }
 
 /**

@@ -188,8 +188,25 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
   const telegram = localTelegramEnv(env);
 
   let sim: SimServer | undefined;
-  let removeSignals: () => void = () => undefined;
   let replayed = false;
+  let reason = 'stop requested';
+  // Installed before anything starts, kept until the process ends: a Ctrl-C during the warm-up met
+  // Node's default action (killed at once, leases held), and a second one must not skip the
+  // graceful shutdown (cli/signals.ts). A signal during the start-up stops the runtime as soon as
+  // it is up (its leases and journal are then released and flushed the normal way).
+  let starting = true;
+  let onStopSignal: () => void = () => undefined;
+  const stopSignal = new Promise<void>((resolve) => (onStopSignal = resolve));
+  const signalsFinished = installShutdownSignals({
+    onShutdown: (sig) => {
+      reason = sig;
+      if (starting) out.err(`${sig} during the start-up: stopping gracefully as soon as it is done`);
+      onStopSignal();
+    },
+    forceExit: (code) => process.exit(code),
+    log: (l) => out.err(l),
+  });
+  const stopRequested = (): boolean => reason !== 'stop requested';
   try {
     if (exchangeUrl === undefined) {
       const probe = await reachable(opts.pingUrl ?? (env.MEXC_PING_URL || MEXC_PING_URL));
@@ -226,6 +243,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
       ...(v['status-host'] !== undefined ? { statusHost: v['status-host'] } : {}),
     };
     const config = parseRuntimeConfig(input);
+    if (stopRequested()) return;
 
     for (const line of cloud.described) out.log(line);
     if (plugin) out.log(`strategy ${plugin.name} (${plugin.source})`);
@@ -250,21 +268,13 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
         ? { resourceProbe: new CgroupProbe({ dataPath: config.dataDir, fallbackCores: Number(env.TASK_CPU_CORES) || availableParallelism(), fallbackMemoryBytes: totalmem() }) }
         : {}),
     });
+    starting = false;
     out.log(`status ${rt.statusServer?.url ?? '-'}/status, the dashboard ${rt.statusServer?.url ?? '-'}/ (Ctrl-C stops gracefully)`);
     // The Lambdas read the task through the state table: its snapshot every 30 s (AWS only, where they run).
     const snapshots = config.stateStorage === 'dynamodb' ? startSnapshots(rt, 30, out) : undefined;
     const bot = telegram ? await startLocalTelegram(rt, telegram, out).catch((e: unknown) => void out.err(`telegram: the bot did not start (${e instanceof Error ? e.name : String(e)}); trading goes on without it`)) : undefined;
-    let reason = 'stop requested';
     await new Promise<void>((resolve) => {
-      // Kept until the shutdown is over: a second signal must not skip it (cli/signals.ts).
-      removeSignals = installShutdownSignals({
-        onShutdown: (sig) => {
-          reason = sig;
-          resolve();
-        },
-        forceExit: (code) => process.exit(code),
-        log: (l) => out.err(l),
-      });
+      void stopSignal.then(resolve);
       if (duration !== undefined) {
         setTimeout(() => {
           reason = `--duration ${duration} s`;
@@ -279,9 +289,10 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
     await rt.stop(reason);
   } finally {
     await sim?.close();
-    // Only now, with nothing left but the exit: a Ctrl-C during the last of the clean-up (the
-    // simulator closing) must find the handler, not Node's default action (killed, exit code null).
-    removeSignals();
+    // The handlers stay for the rest of the process's life: a Ctrl-C while it exits (sockets and
+    // workers closing) leaves at once with the run's exit code, not by Node's default action
+    // (killed by the signal, exit code null).
+    signalsFinished();
   }
 }
 

@@ -1,17 +1,19 @@
 /**
  * cli/signals.ts with a stand-in for the process: the first signal starts the shutdown, the
  * second is acknowledged and changes nothing, the third forces the exit (130) and says so; and once
- * removed, no handler is left behind.
+ * the shutdown has finished, a late signal exits at once with the run's code (it used to meet Node's
+ * default action: killed, exit code null).
  */
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { installShutdownSignals } from '../../cli/signals.js';
 
-function setup() {
+function setup(finishedExitCode?: () => number) {
   const source = new EventEmitter();
   const calls: string[] = [];
   const remove = installShutdownSignals({
     source,
+    ...(finishedExitCode ? { finishedExitCode } : {}),
     onShutdown: (s) => calls.push(`shutdown ${s}`),
     forceExit: (c) => calls.push(`exit ${c}`),
     log: (l) => calls.push(l),
@@ -33,13 +35,41 @@ describe('shutdown signals', () => {
     expect(calls[3]).toBe('exit 130');
   });
 
-  it('keeps its handlers until removed, then leaves none', () => {
-    const { source, remove } = setup();
+  it('keeps its handlers after the shutdown has finished: a late signal exits at once with the run\'s code', () => {
+    const { source, calls, remove: finished } = setup(() => 1);
     source.emit('SIGINT', 'SIGINT');
+    finished();
     expect(source.listenerCount('SIGINT')).toBe(1);
     expect(source.listenerCount('SIGTERM')).toBe(1);
-    remove();
-    expect(source.listenerCount('SIGINT')).toBe(0);
-    expect(source.listenerCount('SIGTERM')).toBe(0);
+    source.emit('SIGINT', 'SIGINT');
+    expect(calls).toEqual(['shutdown SIGINT', 'SIGINT after the graceful shutdown had finished: exiting now (code 1)', 'exit 1']);
+  });
+
+  it('a late signal with no code set exits 0', () => {
+    const saved = process.exitCode;
+    process.exitCode = undefined;
+    try {
+      const { source, calls, remove: finished } = setup();
+      source.emit('SIGTERM', 'SIGTERM');
+      finished();
+      source.emit('SIGTERM', 'SIGTERM');
+      expect(calls.at(-1)).toBe('exit 0');
+    } finally {
+      process.exitCode = saved;
+    }
+  });
+});
+
+describe('shutdown signals, installed again on the same source', () => {
+  it('keeps one listener per signal, and the newest install is the one served', () => {
+    const source = new EventEmitter();
+    const calls: string[] = [];
+    const first = installShutdownSignals({ source, onShutdown: (s) => calls.push(`first ${s}`), forceExit: (c) => calls.push(`exit ${c}`), log: (l) => calls.push(l) });
+    first();
+    installShutdownSignals({ source, onShutdown: (s) => calls.push(`second ${s}`), forceExit: (c) => calls.push(`exit ${c}`), log: (l) => calls.push(l) });
+    expect(source.listenerCount('SIGINT')).toBe(1);
+    expect(source.listenerCount('SIGTERM')).toBe(1);
+    source.emit('SIGINT', 'SIGINT');
+    expect(calls).toEqual(['second SIGINT']);
   });
 });
