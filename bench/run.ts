@@ -61,7 +61,7 @@ function scenario(name: string, args: string[]): Record<string, unknown> {
   return { name, ...(JSON.parse(line) as Record<string, unknown>) };
 }
 
-const RUNS = '12';
+const RUNS = '10';
 const kernelOne = scenario('kernel, one symbol, standard', ['kernel', 'standard', RUNS, ...one]);
 const bare = scenario('bare loop: parse + the indicators the strategy reads', ['bare', '8', one[0] as string]);
 const results = [

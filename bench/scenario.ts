@@ -3,9 +3,16 @@
  *   node --import tsx bench/scenario.ts kernel <mode> <runs> <file ...>   the full kernel, warm runs
  *   node --import tsx bench/scenario.ts bare <runs> <file>                parse + indicators only
  *   node --import tsx bench/scenario.ts parallel <workers> <tasks> <file> N backtests over worker threads
- * Prints one JSON line. Rates are candles per CPU second of this process's main thread (the kernel is
- * single-threaded, so that is the per-core rate, and it is less disturbed by other processes than
- * wall time), with wall-time rates beside them; the first run is cold (JIT), the others warm.
+ * Prints one JSON line. Rates are candles per CPU second of the whole process (the kernel is
+ * single-threaded; the process's CPU time also counts the JIT's and the GC's helper threads, so it is
+ * a conservative per-core rate, and less disturbed by other processes than wall time), with
+ * wall-time rates beside them.
+ *
+ * Warm means after the JIT has settled: measured per run, V8 takes about ten runs of a 50,000-candle
+ * backtest (half a million candles) to reach its steady speed (the rate climbed from 141k to 520k
+ * c/s over the first ten runs, then stayed there). So every scenario first does WARMUP_RUNS runs,
+ * reported as `warmUp` (the first of them as `first`, the cold start), and then `<runs>` measured
+ * runs, whose median and best are the warm figures.
  */
 import { loadSeries } from '../cli/loadSeries.js';
 import { loadCandleFile } from '../services/adapters/candleFiles.js';
@@ -28,9 +35,18 @@ function cpuMs(f: () => void): { cpu: number; wall: number } {
   return { cpu: (c.user + c.system) / 1000, wall: performance.now() - t0 };
 }
 
-function stats(rates: number[]): { first: number; median: number; best: number } {
-  const warm = rates.slice(1).sort((a, b) => a - b);
-  return { first: Math.round(rates[0] as number), median: Math.round(warm[Math.floor(warm.length / 2)] as number), best: Math.round(warm[warm.length - 1] as number) };
+/** Runs before the measured ones, while the JIT settles (see the file comment). */
+export const WARMUP_RUNS = 10;
+
+/** `rates`: the warm-up runs, then the measured ones. */
+function stats(rates: number[]): { first: number; warmUp: number[]; median: number; best: number } {
+  const warm = rates.slice(WARMUP_RUNS).sort((a, b) => a - b);
+  return {
+    first: Math.round(rates[0] as number),
+    warmUp: rates.slice(0, WARMUP_RUNS).map(Math.round),
+    median: Math.round(warm[Math.floor(warm.length / 2)] as number),
+    best: Math.round(warm[warm.length - 1] as number),
+  };
 }
 
 const memory = () => ({ peakRssMb: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10, heapUsedMb: Math.round((process.memoryUsage().heapUsed / 1048576) * 10) / 10 });
@@ -59,7 +75,7 @@ if (kind === 'kernel') {
   const wallRates: number[] = [];
   let trades = 0;
   let candles = 0;
-  for (let i = 0; i < Number(runsArg); i++) {
+  for (let i = 0; i < WARMUP_RUNS + Number(runsArg); i++) {
     let r: ReturnType<typeof runBacktestSync> | undefined;
     const t = cpuMs(() => (r = runBacktestSync({ series: loaded.series, config })));
     candles = r?.candles ?? 0;
@@ -67,14 +83,14 @@ if (kind === 'kernel') {
     cpuRates.push(candles / (t.cpu / 1000));
     wallRates.push(candles / (t.wall / 1000));
   }
-  console.log(JSON.stringify({ kind, mode, symbols: loaded.series.map((s) => s.symbol), candles, runs: cpuRates.length, trades, candlesPerCpuSecond: stats(cpuRates), candlesPerWallSecond: stats(wallRates), ...memory() }));
+  console.log(JSON.stringify({ kind, mode, symbols: loaded.series.map((s) => s.symbol), candles, warmUpRuns: WARMUP_RUNS, runs: cpuRates.length - WARMUP_RUNS, trades, candlesPerCpuSecond: stats(cpuRates), candlesPerWallSecond: stats(wallRates), ...memory() }));
 } else if (kind === 'bare') {
   const [runsArg = '6', file = ''] = rest;
   const withParse: number[] = [];
   const indicatorsOnly: number[] = [];
   let n = 0;
   let candles: readonly Candle[] = [];
-  for (let i = 0; i < Number(runsArg); i++) {
+  for (let i = 0; i < WARMUP_RUNS + Number(runsArg); i++) {
     const t = cpuMs(() => {
       candles = loadCandleFile(file, { repair: true }).candles;
       indicatorLoop(candles);
@@ -84,18 +100,19 @@ if (kind === 'kernel') {
     const u = cpuMs(() => indicatorLoop(candles));
     indicatorsOnly.push(n / (u.cpu / 1000));
   }
-  console.log(JSON.stringify({ kind, candles: n, runs: withParse.length, parseAndIndicatorsPerCpuSecond: stats(withParse), indicatorsOnlyPerCpuSecond: stats(indicatorsOnly), ...memory() }));
+  console.log(JSON.stringify({ kind, candles: n, warmUpRuns: WARMUP_RUNS, runs: withParse.length - WARMUP_RUNS, parseAndIndicatorsPerCpuSecond: stats(withParse), indicatorsOnlyPerCpuSecond: stats(indicatorsOnly), ...memory() }));
 } else if (kind === 'parallel') {
   const [workersArg = '1', tasksArg = '8', file = ''] = rest;
   const workers = Number(workersArg);
   const pool = new WorkerPool<BacktestTask, BacktestTaskResult>(new URL('../cli/backtestWorker.ts', import.meta.url), { size: workers });
   const task: BacktestTask = { data: [file], config: {} };
-  // Warm-up: every worker loads the file and runs once.
-  await Promise.all(Array.from({ length: workers * 2 }, () => pool.run(task)));
+  // Warm-up: every worker loads the file and runs until its JIT has settled (WARMUP_RUNS each), so
+  // one worker is not measured warmer than two (it would run twice the tasks while still warming).
+  await Promise.all(Array.from({ length: workers * WARMUP_RUNS }, () => pool.run(task)));
   const t0 = performance.now();
   const results = await Promise.all(Array.from({ length: Number(tasksArg) }, () => pool.run(task)));
   const wall = performance.now() - t0;
   await pool.close();
   const candles = results.reduce((a, r) => a + r.candles, 0);
-  console.log(JSON.stringify({ kind, workers, backtests: results.length, candles, wallMs: Math.round(wall), candlesPerWallSecond: Math.round(candles / (wall / 1000)), sameResult: new Set(results.map((r) => r.finalBalance)).size === 1 }));
+  console.log(JSON.stringify({ kind, workers, warmUpTasks: workers * WARMUP_RUNS, backtests: results.length, candles, wallMs: Math.round(wall), candlesPerWallSecond: Math.round(candles / (wall / 1000)), sameResult: new Set(results.map((r) => r.finalBalance)).size === 1 }));
 }

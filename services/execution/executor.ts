@@ -236,6 +236,11 @@ export class Executor implements CommandResults {
   }
 
   /** True when the symbol has a position (of any state): cheaper than `position()` for a yes/no. */
+  /** Whether a price on `symbol` matters to the executor (onPrice does nothing otherwise). */
+  watches(symbol: SymbolId): boolean {
+    return this.bySymbol.size !== 0 && this.bySymbol.has(symbol);
+  }
+
   hasPosition(symbol: SymbolId): boolean {
     return this.bySymbol.size !== 0 && this.bySymbol.has(symbol);
   }
