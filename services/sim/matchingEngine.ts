@@ -148,6 +148,33 @@ class SymbolData {
   readonly resting: OrderState[] = [];
   /** Market orders in flight (placed, not yet arrived), in arrival order. */
   readonly inFlight: OrderState[] = [];
+
+  /** A public print joins the recent window; when full, the oldest is overwritten (the volume only drops). */
+  recordPrint(time: number, quantity: number): void {
+    const i = (this.recentStart + this.recentCount) % MAX_RECENT_TRADES;
+    this.recentTime[i] = time;
+    this.recentQty[i] = quantity;
+    if (this.recentCount < MAX_RECENT_TRADES) this.recentCount++;
+    else this.recentStart = (this.recentStart + 1) % MAX_RECENT_TRADES;
+    const cutoff = time - RECENT_WINDOW_MS;
+    while (this.recentCount > 0 && (this.recentTime[this.recentStart] as number) <= cutoff) {
+      this.recentStart = (this.recentStart + 1) % MAX_RECENT_TRADES;
+      this.recentCount--;
+    }
+  }
+
+  /** A new best bid and ask: what our takers used at the old one no longer counts. */
+  setBook(bid: number, bidSize: number, ask: number, askSize: number, time: number): void {
+    this.hasBook = true;
+    this.bid = bid;
+    this.ask = ask;
+    this.bidSize = bidSize;
+    this.askSize = askSize;
+    this.bookTime = time;
+    this.bookObj = undefined;
+    this.usedBid = Dec.ZERO;
+    this.usedAsk = Dec.ZERO;
+  }
 }
 
 interface MarketPlan {
@@ -253,15 +280,7 @@ export class SimMatchingEngine implements MatchingEngine {
   book(symbol: SymbolId, bid: number, bidSize: number, ask: number, askSize: number, time: number): void {
     const md = this.symbolData(symbol);
     if (md.inFlight.length > 0) this.executeArrived(symbol, md, time);
-    md.hasBook = true;
-    md.bid = bid;
-    md.ask = ask;
-    md.bidSize = bidSize;
-    md.askSize = askSize;
-    md.bookTime = time;
-    md.bookObj = undefined;
-    md.usedBid = Dec.ZERO;
-    md.usedAsk = Dec.ZERO;
+    md.setBook(bid, bidSize, ask, askSize, time);
     if (this.pending.length > 0) this.flush();
   }
 
@@ -282,35 +301,17 @@ export class SimMatchingEngine implements MatchingEngine {
    * Not quiet: throws, nothing changed.
    */
   quietCandle(symbol: SymbolId, c: Candle, offsets: readonly number[], quote: { readonly bid: number; readonly ask: number }): void {
+    if (!this.isQuiet(symbol)) throw new Error(`quietCandle: ${symbol} has orders working`);
     const md = this.symbolData(symbol);
     const time0 = c.openTime;
-    if (md.resting.length !== 0 || md.inFlight.length !== 0 || this.pending.length !== 0) throw new Error(`quietCandle: ${symbol} has orders working`);
     const quantity = c.volume / 4;
     if (quantity > 0) {
       for (let j = 0; j < offsets.length; j++) {
-        const time = time0 + (offsets[j] as number);
-        const i = (md.recentStart + md.recentCount) % MAX_RECENT_TRADES;
-        md.recentTime[i] = time;
-        md.recentQty[i] = quantity;
-        if (md.recentCount < MAX_RECENT_TRADES) md.recentCount++;
-        else md.recentStart = (md.recentStart + 1) % MAX_RECENT_TRADES;
-        const cutoff = time - RECENT_WINDOW_MS;
-        while (md.recentCount > 0 && (md.recentTime[md.recentStart] as number) <= cutoff) {
-          md.recentStart = (md.recentStart + 1) % MAX_RECENT_TRADES;
-          md.recentCount--;
-        }
+        md.recordPrint(time0 + (offsets[j] as number), quantity);
       }
     }
     md.lastTradePrice = c.close;
-    md.hasBook = true;
-    md.bid = quote.bid;
-    md.ask = quote.ask;
-    md.bidSize = quantity;
-    md.askSize = quantity;
-    md.bookTime = time0 + (offsets[offsets.length - 1] as number);
-    md.bookObj = undefined;
-    md.usedBid = Dec.ZERO;
-    md.usedAsk = Dec.ZERO;
+    md.setBook(quote.bid, quantity, quote.ask, quantity, time0 + (offsets[offsets.length - 1] as number));
   }
 
   /** Executes every market order that has arrived by `time` (the clock moved without market data). */
@@ -463,19 +464,7 @@ export class SimMatchingEngine implements MatchingEngine {
 
   private onTrade(symbol: SymbolId, md: SymbolData, price: number, quantity: number, time: number): void {
     md.lastTradePrice = price;
-    if (quantity > 0) {
-      // Ring of the recent prints; when full, the oldest is overwritten (the volume only drops).
-      const i = (md.recentStart + md.recentCount) % MAX_RECENT_TRADES;
-      md.recentTime[i] = time;
-      md.recentQty[i] = quantity;
-      if (md.recentCount < MAX_RECENT_TRADES) md.recentCount++;
-      else md.recentStart = (md.recentStart + 1) % MAX_RECENT_TRADES;
-      const cutoff = time - RECENT_WINDOW_MS;
-      while (md.recentCount > 0 && (md.recentTime[md.recentStart] as number) <= cutoff) {
-        md.recentStart = (md.recentStart + 1) % MAX_RECENT_TRADES;
-        md.recentCount--;
-      }
-    }
+    if (quantity > 0) md.recordPrint(time, quantity);
     if (md.resting.length === 0 || !(quantity > 0)) return;
     const spec = this.specs.get(symbol);
     if (!spec) return;
