@@ -13,6 +13,7 @@
 import { join } from 'node:path';
 import type { Config } from '../services/config/schema.js';
 import type { KillSwitchState } from '../services/control/killSwitch.js';
+import { isLoopbackAddress } from '../services/core/net.js';
 import type { SymbolId } from '../services/core/types.js';
 import { FileAuditSink } from '../services/adapters/file/auditFile.js';
 import { ExchangeEndpoints } from '../services/live/exchangeEndpoints.js';
@@ -98,11 +99,6 @@ export function deferredSignalRoutes(current: () => readonly HttpRoute[] | undef
   }));
 }
 
-/** Addresses of this machine. */
-export function isLoopback(address: string | undefined): boolean {
-  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
-}
-
 /** Builds the router, the intake, the audit log, the exchange endpoints and their routes (see the file comment). */
 export function wireSignals(o: SignalWiringOptions): SignalWiring {
   const sinks: AuditSink[] = [
@@ -150,7 +146,7 @@ export function wireSignals(o: SignalWiringOptions): SignalWiring {
   });
   const exchangeRoute = async (req: RouteRequest): Promise<RouteAnswer> => {
     // Loopback callers, or others presenting the operator token: the endpoints show balances and can place an order.
-    if (!isLoopback(req.remoteAddress)) {
+    if (!isLoopbackAddress(req.remoteAddress)) {
       const auth = header(req.headers, 'authorization');
       const token = auth ? /^Bearer\s+(\S+)$/i.exec(auth.trim())?.[1] : undefined;
       if (!secretMatches(o.operatorToken, token)) return { status: 403, body: { ok: false, error: 'the exchange endpoints answer loopback callers, or others with the operator token' } };

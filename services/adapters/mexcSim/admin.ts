@@ -4,6 +4,7 @@
  * connection. A simulator listening on another interface (`--host 0.0.0.0`) still keeps its admin
  * API to the machine it runs on unless configured otherwise.
  */
+import { isLoopbackAddress } from '../../core/net.js';
 import type { FaultController, OneShotFault } from './faultController.js';
 
 /**
@@ -11,15 +12,6 @@ import type { FaultController, OneShotFault } from './faultController.js';
  * (plus loopback callers unless `loopback: false`).
  */
 export type AdminAccess = 'loopback' | 'any' | { readonly allow: readonly string[]; readonly loopback?: boolean };
-
-/** Whether a socket's remote address is on the loopback interface (127.0.0.0/8, ::1, and their IPv4-mapped forms). */
-export function isLoopbackAddress(address: string | undefined): boolean {
-  if (!address) return false;
-  const a = address.toLowerCase();
-  if (a === '::1' || a === '0:0:0:0:0:0:0:1') return true;
-  const v4 = a.startsWith('::ffff:') ? a.slice('::ffff:'.length) : a;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
-}
 
 /** Whether a caller at `address` may use the admin API under `access`. */
 export function adminAllowed(access: AdminAccess, address: string | undefined): boolean {
