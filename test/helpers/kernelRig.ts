@@ -3,7 +3,8 @@
  * path open -> low -> high -> close with a print and the synthetic book at each point, commands
  * carried out after each step, the closed candle to the kernel at the minute's end), for tests of
  * what goes through the kernel: external signals above all. The market is engineRig's BTCUSDT
- * (tick 0.01, lot 0.001, minimum 1 USDT, taker 0.05%, latency 250 ms) with 10,000 USDT.
+ * (tick 0.01, lot 0.001, minimum 1 USDT, taker 0.05%, latency 250 ms) with 10,000 USDT; `markets`
+ * replaces it with others (the first is `sym`, the symbol `candle` plays unless told another).
  *
  * The strategy proposes nothing unless one is given, so every entry in a test is the test's own.
  */
@@ -21,6 +22,7 @@ import { SimMatchingEngine } from '../../services/sim/matchingEngine.js';
 import type { Strategy } from '../../services/strategy/port.js';
 import type { ClosedTrade } from '../../services/analytics/types.js';
 import { ACCOUNT, BTC_SPEC, MIN, RIG_OPTIONS, T0, type Bar } from './engineRig.js';
+import type { SimMarketSpec } from '../../services/sim/types.js';
 
 export const NO_STRATEGY: Strategy = { name: 'none', onCandle: () => [] };
 
@@ -28,18 +30,20 @@ export interface KernelRigOptions {
   readonly config?: ConfigInput;
   readonly strategy?: Strategy;
   readonly entryGate?: (intent: EnterIntent, now: number) => string | undefined;
+  /** The markets (default BTC_SPEC alone). */
+  readonly markets?: readonly SimMarketSpec[];
 }
 
 export function kernelRig(opts: KernelRigOptions = {}) {
   const config: Config = parseConfig(opts.config ?? {});
-  const spec = BTC_SPEC;
+  const specs = opts.markets ?? [BTC_SPEC];
   const engine = new SimMatchingEngine(RIG_OPTIONS);
-  engine.addMarket(spec);
+  for (const m of specs) engine.addMarket(m);
   engine.openAccount(ACCOUNT, { USDT: dec(10_000) }, T0);
   let clock = T0;
   let next = T0;
   const now = (): number => clock;
-  const exchange = new EngineExchange(engine, ACCOUNT, [{ symbol: spec.symbol, base: spec.base, quote: spec.quote, tickSize: spec.tickSize, stepSize: spec.stepSize, minNotional: spec.minNotional }], now);
+  const exchange = new EngineExchange(engine, ACCOUNT, specs.map((m) => ({ symbol: m.symbol, base: m.base, quote: m.quote, tickSize: m.tickSize, stepSize: m.stepSize, minNotional: m.minNotional })), now);
   const sink = new SyncSubmitter(exchange, now);
   const portfolio = new Portfolio('USDT', dec(10_000));
   const lines: string[] = [];
@@ -54,28 +58,29 @@ export function kernelRig(opts: KernelRigOptions = {}) {
   });
   const events: ExecutorEvent[] = [];
   kernel.executor.on((e) => events.push(e));
-  const quotes = new SyntheticQuotes(spec.tickSize, 0);
-  const sym: SymbolId = spec.symbol;
+  const quotesBySymbol = new Map(specs.map((m) => [m.symbol, new SyntheticQuotes(m.tickSize, 0)]));
+  const sym: SymbolId = (specs[0] as SimMarketSpec).symbol;
 
-  /** Plays one whole candle through the engine and the kernel; returns its close time. */
-  const candle = ({ o, h, l, c, v = 1000 }: Bar): number => {
+  /** Plays one whole candle of `symbol` (default `sym`) through the engine and the kernel; returns its close time. */
+  const candle = ({ o, h, l, c, v = 1000 }: Bar, symbol: SymbolId = sym): number => {
+    const quotes = quotesBySymbol.get(symbol) as SyntheticQuotes;
     const openTime = next;
     const path = [o, l, h, c];
     for (let j = 0; j < 4; j++) {
       const t = openTime + PATH_OFFSETS[j]!;
       clock = t;
-      engine.trade(sym, path[j]!, v / 4, t);
-      kernel.onTrade(sym, path[j]!, t);
+      engine.trade(symbol, path[j]!, v / 4, t);
+      kernel.onTrade(symbol, path[j]!, t);
       sink.flush();
       quotes.quote(path[j]!);
-      engine.book(sym, quotes.bid, v / 4, quotes.ask, v / 4, t);
-      kernel.onBook(sym, quotes.bid, v / 4, quotes.ask, v / 4, t);
+      engine.book(symbol, quotes.bid, v / 4, quotes.ask, v / 4, t);
+      kernel.onBook(symbol, quotes.bid, v / 4, quotes.ask, v / 4, t);
       sink.flush();
     }
     next += MIN;
     clock = next;
     const bar: Candle = { openTime, open: o, high: h, low: l, close: c, volume: v };
-    kernel.onCandle(sym, bar, clock);
+    kernel.onCandle(symbol, bar, clock);
     sink.flush();
     return clock;
   };

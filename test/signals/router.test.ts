@@ -9,19 +9,26 @@
  * (1 % of 10,000 / 3 = 33.3 units): 25 / 100.01 = 0.24997... floored to the lot, 0.249 BTC,
  * 0.249 x 100.01 = 24.90249 USDT.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ConfigInput } from '../../services/config/schema.js';
 import type { KillSwitchState } from '../../services/control/killSwitch.js';
+import { dec } from '../../services/core/money.js';
 import { symbolId } from '../../services/core/types.js';
 import { AuditLog, type AuditEvent } from '../../services/signals/audit.js';
 import { SignalIntake } from '../../services/signals/intake.js';
 import { SignalRouter, type MlScore } from '../../services/signals/router.js';
+import type { SimMarketSpec } from '../../services/sim/types.js';
+import { BTC_SPEC } from '../helpers/engineRig.js';
 import { kernelRig } from '../helpers/kernelRig.js';
 
 const FLAT = { o: 100, h: 101, l: 99, c: 100 };
+const ETH = symbolId('ETHUSDT');
+const ETH_SPEC: SimMarketSpec = { ...BTC_SPEC, symbol: ETH, base: 'ETH' };
 
-function setup(opts: { signals?: ConfigInput['signals']; risk?: ConfigInput['risk']; candles?: number; kill?: () => KillSwitchState | undefined; ml?: (s: string) => MlScore | null } = {}) {
-  const rig = kernelRig({ config: { signals: { enabled: true, dryRun: false, ...opts.signals }, ...(opts.risk ? { risk: opts.risk } : {}) } });
+function setup(
+  opts: { signals?: ConfigInput['signals']; risk?: ConfigInput['risk']; candles?: number; kill?: () => KillSwitchState | undefined; ml?: (s: string) => MlScore | null; markets?: readonly SimMarketSpec[]; traded?: (s: string) => boolean } = {},
+) {
+  const rig = kernelRig({ config: { signals: { enabled: true, dryRun: false, ...opts.signals }, ...(opts.risk ? { risk: opts.risk } : {}) }, ...(opts.markets ? { markets: opts.markets } : {}) });
   for (let i = 0; i < (opts.candles ?? 14); i++) rig.candle(FLAT);
   const events: AuditEvent[] = [];
   const audit = new AuditLog([{ name: 'memory', write: (e) => void events.push(e) }]);
@@ -30,7 +37,7 @@ function setup(opts: { signals?: ConfigInput['signals']; risk?: ConfigInput['ris
     kernel: rig.kernel,
     audit,
     listed: (s) => s === 'BTCUSDT' || s === 'ETHUSDT',
-    traded: (s) => s === 'BTCUSDT',
+    traded: opts.traded ?? ((s) => s === 'BTCUSDT'),
     ...(opts.kill ? { killSwitch: opts.kill } : {}),
     ...(opts.ml ? { mlScore: opts.ml } : {}),
   });
@@ -253,6 +260,147 @@ describe('every refusal path: a reason code, an ORDER_BLOCKED event, no order', 
     // Below the market minimum after rounding: the executor's own code.
     const tiny = setup({ signals: { minNotional: 0.5 } });
     expect(tiny.signal({ notional: 0.6 })).toMatchObject({ reason: 'BELOW_MIN_NOTIONAL' });
+  });
+});
+
+describe('refusals and errors after the kernel took the signal, under the trace of the signal', () => {
+  it('a sell while the position is already closing is refused EXIT_UNDER_WAY; only one exit is sent', () => {
+    const t = setup();
+    t.signal();
+    t.wait(300);
+    // The first sell starts the exit (a market sell, in flight for the latency); the second finds the position closing.
+    const first = t.signal({ side: 'sell' });
+    expect(first).toMatchObject({ ok: true, status: 'accepted' });
+    expect(t.kernel.executor.position(t.sym)?.state).toBe('closing');
+    const second = t.signal({ side: 'sell' });
+    expect(second).toMatchObject({ ok: false, status: 'refused', reason: 'EXIT_UNDER_WAY', signalId: 's3', side: 'sell' });
+    expect(second.error).toContain('already being closed');
+    expect(t.events.at(-1)).toMatchObject({ type: 'ORDER_BLOCKED', reason: 'EXIT_UNDER_WAY', traceId: second.traceId });
+    expect(second.traceId).not.toBe(first.traceId);
+    t.wait(300);
+    expect(t.orders().filter((o) => o.side === 'sell' && o.type === 'market')).toHaveLength(1);
+    expect(t.closed().map((c) => c.exitReason)).toEqual(['external']);
+    expect(t.router.counts['refused:EXIT_UNDER_WAY']).toBe(1);
+  });
+
+  it('a kernel dependency that throws is INTERNAL_ERROR, audited as ORDER_ERROR under the same trace; nothing is sent and the next signal is decided', () => {
+    const t = setup();
+    const market = vi.spyOn(t.exchange, 'market').mockImplementation(() => {
+      throw new TypeError('markets not loaded');
+    });
+    const r = t.signal();
+    expect(r).toMatchObject({ ok: false, status: 'refused', reason: 'INTERNAL_ERROR', error: 'INTERNAL_ERROR: TypeError: markets not loaded', signalId: 's1' });
+    // The levels were derived (RISK_SLTP) before the kernel threw: both events carry the signal's trace.
+    expect(t.events.map((e) => [e.type, e.reason, e.traceId])).toEqual([
+      ['RISK_SLTP', undefined, r.traceId],
+      ['ORDER_ERROR', 'INTERNAL_ERROR', r.traceId],
+    ]);
+    expect(t.events.at(-1)?.detail).toBe('TypeError: markets not loaded');
+    t.wait(1000);
+    expect(t.orders()).toEqual([]);
+    expect(t.router.counts['refused:INTERNAL_ERROR']).toBe(1);
+    market.mockRestore();
+    expect(t.signal()).toMatchObject({ status: 'accepted' });
+  });
+
+  it('an entry the exchange rejects is ORDER_ERROR EXCHANGE_REJECTED under the trace (the venue holds funds the portfolio does not know of)', () => {
+    const t = setup();
+    // A buy placed by hand on the venue locks 9,995 of the 10,000 USDT: the entry's ~25 USDT is not free there.
+    t.engine.place('rig', { clientOrderId: 'by-hand', symbol: t.sym, side: 'buy', type: 'limit', quantity: dec(199.9), price: dec(50) }, t.now());
+    const r = t.signal();
+    // The kernel sent it (the portfolio has the funds); the venue's answer comes with the submitter's run.
+    expect(r).toMatchObject({ ok: true, status: 'accepted' });
+    const error = t.events.at(-1)!;
+    expect(t.events.map((e) => e.type)).toEqual(['RISK_SLTP', 'ORDER_NEW', 'ORDER_ERROR']);
+    expect(error).toMatchObject({ type: 'ORDER_ERROR', reason: 'EXCHANGE_REJECTED', traceId: r.traceId, signalId: 's1', intentId: r.order?.intentId });
+    expect(error.detail).toContain('insufficient balance');
+    t.wait(1000);
+    expect(t.kernel.executor.position(t.sym)).toBeUndefined();
+  });
+
+  it('an entry cancelled before it fills (a sell signal right behind the buy) is ORDER_ERROR ENTRY_EXPIRED under the buy\'s trace', () => {
+    const t = setup();
+    // Both decided within the entry's latency: the market buy has not reached the book when the sell cancels it.
+    const buy = t.router.route({ symbol: 'BTCUSDT', side: 'buy', id: 'b1', source: 'tradingview' }, 'webhook', t.now());
+    const sell = t.signal({ side: 'sell' });
+    expect(buy).toMatchObject({ status: 'accepted' });
+    expect(sell).toMatchObject({ status: 'accepted' });
+    t.wait(1000);
+    expect(t.events.map((e) => [e.type, e.traceId])).toEqual([
+      ['RISK_SLTP', buy.traceId],
+      ['ORDER_NEW', buy.traceId],
+      ['ORDER_NEW', sell.traceId],
+      ['ORDER_ERROR', buy.traceId],
+    ]);
+    expect(t.events.at(-1)).toMatchObject({ reason: 'ENTRY_EXPIRED', detail: 'entry cancelled before it filled', intentId: buy.order?.intentId });
+    expect(t.kernel.executor.position(t.sym)).toBeUndefined();
+    expect(t.engine.openOrders('rig', t.sym)).toEqual([]);
+  });
+});
+
+describe("the risk engine's limits refuse a signal with their reason code (the refusal and ORDER_BLOCKED)", () => {
+  const refusedBy = (t: ReturnType<typeof setup>, reason: string, over: Record<string, unknown> = {}): void => {
+    const r = t.signal(over);
+    expect(r).toMatchObject({ ok: false, status: 'refused', reason });
+    expect(r.error).toMatch(new RegExp(`^${reason}: `));
+    const last = t.events.at(-1)!;
+    expect(last).toMatchObject({ type: 'ORDER_BLOCKED', reason, traceId: r.traceId, signalId: r.signalId });
+    expect(t.router.counts[`refused:${reason}`]).toBe(1);
+  };
+  /** One losing trade: 100 USDT bought at the ask, sold at market through the stop (97.01) on a drop to 96. */
+  const loseOnce = (t: ReturnType<typeof setup>): void => {
+    expect(t.signal({ notional: 100 }).status).toBe('accepted');
+    t.wait(300);
+    t.candle({ o: 100, h: 100, l: 96, c: 96.5 });
+    t.wait(300);
+    expect(t.closed().map((c) => c.exitReason)).toEqual(['stop']);
+    expect(t.closed()[0]!.netPnl.toNumber()).toBeLessThan(-3);
+  };
+
+  it('maximum open positions (maxPositions 1, BTCUSDT open, a buy on ETHUSDT): MAX_POSITIONS', () => {
+    const t = setup({ risk: { overrides: { maxPositions: 1 } }, markets: [BTC_SPEC, ETH_SPEC], traded: () => true });
+    t.candle(FLAT, ETH);
+    expect(t.signal().status).toBe('accepted');
+    t.wait(300);
+    // ETHUSDT has a price (one candle) and the signal's own stop (no ATR needed): only the count refuses it.
+    refusedBy(t, 'MAX_POSITIONS', { symbol: 'ETHUSDT', stopLoss: 98 });
+    expect(t.events.at(-1)?.detail).toBe('1 positions open, maximum 1');
+    expect(t.orders().filter((o) => o.side === 'buy')).toHaveLength(1);
+  });
+
+  it('total exposure (maxTotalExposurePct 1.02 = 102 USDT, 99.91 of it open on BTCUSDT, a buy on ETHUSDT): EXPOSURE_CAP', () => {
+    const t = setup({ risk: { maxTotalExposurePct: 1.02 }, markets: [BTC_SPEC, ETH_SPEC], traded: () => true });
+    t.candle(FLAT, ETH);
+    // 100 USDT asked: 0.999 BTC x 100.01 = 99.90999 open, which leaves 2.09 USDT of room, below the 5 USDT minimum.
+    expect(t.signal({ notional: 100 })).toMatchObject({ status: 'accepted', order: { notional: '99.90999' } });
+    t.wait(300);
+    refusedBy(t, 'EXPOSURE_CAP', { symbol: 'ETHUSDT', stopLoss: 98 });
+    expect(t.orders().filter((o) => o.side === 'buy')).toHaveLength(1);
+  });
+
+  it('total exposure with nothing open (maxTotalExposurePct 0.04: 4 USDT of room under 10,000): EXPOSURE_CAP', () => {
+    const t = setup({ risk: { maxTotalExposurePct: 0.04 } });
+    refusedBy(t, 'EXPOSURE_CAP');
+    expect(t.orders()).toEqual([]);
+  });
+
+  it('the daily loss limit (0.02 % of 10,000 = 2 USDT, after a ~4 USDT loss): DAILY_LOSS_LIMIT', () => {
+    const t = setup({ signals: { cooldownMinutes: 0 }, risk: { symbolCooldownMinutes: 0, overrides: { dailyLossLimitPct: 0.02 } } });
+    loseOnce(t);
+    refusedBy(t, 'DAILY_LOSS_LIMIT');
+    expect(t.events.at(-1)?.detail).toContain('daily loss limit 0.02%');
+  });
+
+  it('the weekly loss limit (0.02 %, the daily one out of the way): WEEKLY_LOSS_LIMIT', () => {
+    const t = setup({ signals: { cooldownMinutes: 0 }, risk: { symbolCooldownMinutes: 0, overrides: { dailyLossLimitPct: 50, weeklyLossLimitPct: 0.02 } } });
+    loseOnce(t);
+    refusedBy(t, 'WEEKLY_LOSS_LIMIT');
+    expect(t.events.at(-1)?.detail).toContain('weekly loss limit 0.02%');
+  });
+
+  it('a dry run meets the same limits (the preview asks the risk engine too)', () => {
+    const t = setup({ signals: { dryRun: true }, risk: { maxTotalExposurePct: 0.04 } });
+    refusedBy(t, 'EXPOSURE_CAP');
   });
 });
 

@@ -72,4 +72,18 @@ describe('the shared secret', () => {
     const big = await handleSignalWebhook({ headers: { 'x-signal-secret': SECRET }, body: 'x'.repeat(17 * 1024) }, deps().d);
     expect(big.status).toBe(413);
   });
+
+  it('answers 500 INTERNAL_ERROR, and does not throw, when the intake fails (a rejected promise or a synchronous throw)', async () => {
+    const body = JSON.stringify({ symbol: 'BTCUSDT', side: 'buy', id: '1' });
+    const failures: (() => Promise<SignalResult>)[] = [() => Promise.reject(new RangeError('state table unreachable')), () => { throw new TypeError('intake bug'); }];
+    for (const submit of failures) {
+      const a = await handleSignalWebhook({ headers: { 'x-signal-secret': SECRET }, body }, { secret: SECRET, submit });
+      expect(a.status).toBe(500);
+      expect(a.body).toMatchObject({ ok: false, reason: 'INTERNAL_ERROR' });
+      // The error's name only: its message may carry anything (a path, a request), not for the caller.
+      expect(String(a.body.error)).toMatch(/^INTERNAL_ERROR: (RangeError|TypeError)$/);
+    }
+    const odd = await handleSignalWebhook({ headers: { 'x-signal-secret': SECRET }, body }, { secret: SECRET, submit: () => Promise.reject(new Error('x')) });
+    expect(odd.body.error).toBe('INTERNAL_ERROR: Error');
+  });
 });
