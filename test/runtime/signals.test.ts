@@ -163,6 +163,22 @@ describe('signals in the runtime (paper, simulator over loopback)', () => {
     for (const name of ['Heartbeat', 'OrderErrors', 'DailyLossPct', 'RiskRefusals', 'HeartbeatAgeSeconds', 'Equity', 'DailyPnl']) expect(metrics).toContain(`# TYPE ${name} `);
   });
 
+  it('counts a risk refusal of a signal in Prometheus RiskRefusals by its reason code', async () => {
+    const { rt, post, url } = await start({ signals: { enabled: true, dryRun: false, cooldownMinutes: 0 } });
+    const auth = { 'x-signal-secret': SECRET };
+    expect((await post({ symbol: 'BTCUSDT', side: 'buy', id: 'r1', source: 'tradingview' }, auth)).status).toBe(200);
+    await until('the signal position to open', () => rt.session.executor.position(BTC)?.state === 'open');
+    const before = await (await fetch(`${url}/metrics`)).text();
+    expect(before).not.toMatch(/^RiskRefusals\{Reason="ALREADY_IN_POSITION"\}/m);
+    // A second buy on the same symbol: the executor refuses it before the venue sees it.
+    const again = await post({ symbol: 'BTCUSDT', side: 'buy', id: 'r2', source: 'tradingview' }, auth);
+    expect(again.status).toBe(422);
+    expect(await again.json()).toMatchObject({ ok: false, reason: 'ALREADY_IN_POSITION' });
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/^RiskRefusals\{Reason="ALREADY_IN_POSITION"\} 1$/m);
+    expect(metrics).toMatch(/^Signals\{Source="tradingview",Outcome="ALREADY_IN_POSITION"\} 1$/m);
+  });
+
   it('refuses signals while the kill switch is PAUSED, read again just before the decision', async () => {
     const { rt, post } = await start();
     // The file is changed; the runtime's periodic poll may not have run yet: the intake reads it anyway.
