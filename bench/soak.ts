@@ -36,7 +36,8 @@ console.log(`soak: ${quick ? 'QUICK smoke run' : 'full run'}, seed ${seed} (npm 
 mkdirSync('out/soak', { recursive: true });
 const bundle = await bundleRuntime(join('out/soak', 'start.mjs'));
 
-const summary: { part: string; ok: boolean; exitCode: number | null; minutes: number; result?: string; timedOut: boolean }[] = [];
+type PartSummary = { part: string; ok: boolean; exitCode: number | null; minutes: number; result?: string; timedOut: boolean; seed?: number; date?: string };
+const summary: PartSummary[] = [];
 for (const part of parts) {
   const t0 = Date.now();
   const bound = (quick ? 8 : HARD_BOUND_MIN[part]) * 60_000;
@@ -61,10 +62,15 @@ for (const part of parts) {
   clearTimeout(timer);
   const result = /RESULT (\S+)/.exec(out)?.[1];
   const ok = exitCode === 0 && result !== undefined && existsSync(result) && (JSON.parse(readFileSync(result, 'utf8')) as { ok?: boolean }).ok === true;
-  summary.push({ part, ok, exitCode, minutes: Math.round((Date.now() - t0) / 600) / 100, ...(result ? { result } : {}), timedOut });
+  summary.push({ part, ok, exitCode, minutes: Math.round((Date.now() - t0) / 600) / 100, ...(result ? { result } : {}), timedOut, seed, date: new Date(t0).toISOString() });
   console.log(`soak: ${part} ${ok ? 'OK' : 'NOT OK'} in ${((Date.now() - t0) / 60_000).toFixed(1)} min${timedOut ? ' (stopped at its bound)' : ''}`);
 }
 mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, 'soak-summary.json'), `${JSON.stringify({ seed, quick, date: new Date().toISOString(), machine: machine(), parts: summary }, null, 2)}\n`);
-console.log(`soak: ${summary.filter((s) => s.ok).length}/${summary.length} parts OK; ${join(outDir, 'soak-summary.json')}`);
+// A run of some parts (--only) keeps the latest result of the others in the summary, each part with
+// its own seed and date, so the summary always lists every part's most recent run.
+const summaryPath = join(outDir, 'soak-summary.json');
+const earlier: PartSummary[] = values.only !== undefined && existsSync(summaryPath) ? ((JSON.parse(readFileSync(summaryPath, 'utf8')) as { parts?: PartSummary[] }).parts ?? []) : [];
+const all = [...earlier.filter((e) => !parts.includes(e.part as (typeof ALL)[number])), ...summary].sort((a, b) => ALL.indexOf(a.part as (typeof ALL)[number]) - ALL.indexOf(b.part as (typeof ALL)[number]));
+writeFileSync(summaryPath, `${JSON.stringify({ seed, quick, date: new Date().toISOString(), machine: machine(), parts: all }, null, 2)}\n`);
+console.log(`soak: ${summary.filter((s) => s.ok).length}/${summary.length} parts OK in this run; ${all.filter((s) => s.ok).length}/${all.length} in ${summaryPath}`);
 process.exit(summary.every((s) => s.ok) ? 0 : 1);

@@ -57,7 +57,8 @@ export async function soakSecrets(opts: SoakOptions): Promise<string> {
         await sleep(part.int(300, 1500));
       }
     })();
-    const childEnv = { TELEGRAM_BOT_TOKEN: token, TELEGRAM_SECRET: token };
+    // The bot needs someone on its allowlist or the runtime refuses to start (a config error).
+    const childEnv = { TELEGRAM_BOT_TOKEN: token, TELEGRAM_SECRET: token, TELEGRAM_OPERATORS: '4242' };
     for (const [i, ms] of [tradeMs / 2, tradeMs / 2].entries()) {
       const run = launchRuntime(env, { owner: 'soak-secrets', bundle: opts.bundle, extraEnv: childEnv });
       runs.push(run);

@@ -146,13 +146,23 @@ export function launchRuntime(env: LiveEnv, o: LaunchOptions): RuntimeProcess {
   return { child, lines, exited };
 }
 
-/** The first line matching `what`, polled every 50 ms for at most `ms`; throws with the last lines. */
+/**
+ * The first line matching `what`, polled every 50 ms for at most `ms`; throws with the last lines.
+ * A process that has exited without printing it fails at once (after a second for output still in
+ * its pipes) rather than at the end of `ms`, with its exit code and last line first.
+ */
 export async function waitForLine(run: RuntimeProcess, what: RegExp, ms: number): Promise<string> {
   const end = Date.now() + ms;
+  let exitedAt: number | undefined;
   for (;;) {
     const hit = run.lines.find((l) => what.test(l));
     if (hit) return hit;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${String(what)}; last lines:\n${run.lines.slice(-30).join('\n')}`);
+    const last = run.lines.slice(-30).join('\n');
+    if (exitedAt === undefined && (run.child.exitCode !== null || run.child.signalCode !== null)) exitedAt = Date.now();
+    if (exitedAt !== undefined && Date.now() - exitedAt > 1000) {
+      throw new Error(`the process exited (${run.child.exitCode ?? run.child.signalCode}) before printing ${String(what)}: ${run.lines.at(-1) ?? '(no output)'}; last lines:\n${last}`);
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${String(what)}; last lines:\n${last}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
