@@ -8,6 +8,12 @@
  * Clocks: decisions, order times and time stops run on the market clock (the newest event time
  * seen), so a replay at 60x behaves like the market it replays; request pacing, retries and
  * stuck-order checks run on the wall clock, because they are about the venue's real limits.
+ *
+ * Shadow: `--recommendation <id> [--data-dir <dir>] [--force]` paper-trades a recommendation of the
+ * AI review beside live: its ledger record is read from the state of `--data-dir` (or
+ * `--state-endpoint`), refused unless its verdict is supported (services/review/shadow.ts), and its
+ * change applied to the config given here (the live one). The state is closed again before trading
+ * starts: paper trading keeps no state and takes no leases, so it never touches the live run's.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CcxtMexcVenue } from '../services/adapters/mexc/ccxtMexcVenue.js';
@@ -22,7 +28,11 @@ import { PaperVenue } from '../services/paper/paperVenue.js';
 import { Portfolio } from '../services/portfolio/portfolio.js';
 import type { VenueEvent } from '../services/venue/types.js';
 import { ConfigError } from '../services/core/errors.js';
+import type { Config } from '../services/config/schema.js';
+import { shadowPlan } from '../services/review/shadow.js';
 import { loadConfig, UsageError, parseFlags } from './args.js';
+import { DEFAULT_DATA_DIR } from './control.js';
+import { openLocalState } from './localState.js';
 import { installShutdownSignals } from './signals.js';
 import { loadStrategy } from './strategy.js';
 
@@ -30,6 +40,7 @@ export const PAPER_USAGE = `usage: npm run paper -- --symbols DOGEUSDT,PEPEUSDT 
          [--balance <USDT>] [--mode standard|hf] [--profile conservative|moderate|aggressive]
          [--config <file.json>] [--warmup <minutes>] [--status-every <seconds>] [--duration <seconds>]
          [--strategy sr|breakout|<module.ts>]
+         [--recommendation <id> [--data-dir <dir>] [--state-endpoint <url>] [--force]]
 
   --symbols       pairs to trade (required), at most 10 in standard mode and 15 in hf
   --exchange-url  a MEXC-compatible REST base for public data, e.g. the simulator's
@@ -39,7 +50,11 @@ export const PAPER_USAGE = `usage: npm run paper -- --symbols DOGEUSDT,PEPEUSDT 
   --warmup        minutes of 1m history loaded before trading starts; default 1000
   --status-every  seconds between status lines; default 30
   --duration      stop after this many seconds (default: run until Ctrl-C)
-  --strategy      a built-in strategy (sr, the default; breakout) or the path of a strategy module`;
+  --strategy      a built-in strategy (sr, the default; breakout) or the path of a strategy module
+  --recommendation  shadow: a recommendation id of the AI review (rec:<period>:<day>:<n>), read from the
+                  ledger in the state of --data-dir (default ${DEFAULT_DATA_DIR}, the folder of npm start; while
+                  npm start holds it, pass --state-endpoint) and applied to --config (the live config);
+                  refused unless its test supported it (--force: start a not-supported one anyway)`;
 
 interface Out {
   log(s: string): void;
@@ -53,8 +68,13 @@ function positiveNumber(flag: string, raw: string | undefined, dflt: number): nu
   return n;
 }
 
+/** What a finished run used (tests, the shadow start). */
+export interface PaperRunResult {
+  readonly config: Config;
+}
+
 /** Parses argv and runs paper trading until Ctrl-C (or --duration). */
-export async function paperCommand(argv: readonly string[], out: Out): Promise<void> {
+export async function paperCommand(argv: readonly string[], out: Out): Promise<PaperRunResult> {
   let parsed;
   try {
     parsed = parseFlags(
@@ -71,6 +91,10 @@ export async function paperCommand(argv: readonly string[], out: Out): Promise<v
         'status-every': { type: 'string' },
         duration: { type: 'string' },
         strategy: { type: 'string' },
+        recommendation: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'state-endpoint': { type: 'string' },
+        force: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     );
@@ -82,7 +106,20 @@ export async function paperCommand(argv: readonly string[], out: Out): Promise<v
     out.log(PAPER_USAGE);
     throw new UsageError('');
   }
-  const config = loadConfig(v.config, { mode: v.mode, profile: v.profile });
+  let config = loadConfig(v.config, { mode: v.mode, profile: v.profile });
+  if (v.recommendation === undefined && (v.force || v['data-dir'] !== undefined || v['state-endpoint'] !== undefined)) {
+    throw new UsageError('--force, --data-dir and --state-endpoint go with --recommendation <id>');
+  }
+  if (v.recommendation !== undefined) {
+    const state = await openLocalState({ dataDir: v['data-dir'] ?? DEFAULT_DATA_DIR, ...(v['state-endpoint'] ? { stateEndpoint: v['state-endpoint'] } : {}), now: Date.now });
+    try {
+      const plan = await shadowPlan(state.store, v.recommendation, config, { force: v.force === true });
+      config = plan.config;
+      for (const l of plan.lines) out.log(l);
+    } finally {
+      await state.close();
+    }
+  }
   const plugin = await loadStrategy(v.strategy);
   const strategy = plugin.factory(config);
   const raw = (v.symbols ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -215,4 +252,5 @@ export async function paperCommand(argv: readonly string[], out: Out): Promise<v
   await paper.close();
   await publicData.close();
   signalsFinished();
+  return { config };
 }

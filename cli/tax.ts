@@ -58,6 +58,7 @@ export async function taxCommand(argv: readonly string[], io: CliIo): Promise<Ta
     for (const [asset, t] of Object.entries(r.totals)) io.log(`  ${asset}: proceeds ${t.proceeds}, cost basis ${t.costBasis}, fees ${t.fees}, gain ${t.gain}`);
     const rc = r.reconciliation;
     io.log(`  reconciliation: ${rc.ok ? 'ok' : 'PROBLEMS'}; ${rc.stateFills} fills, ${rc.tradesChecked} trades checked${rc.exchangeFills === null ? ', no exchange fills given' : `, ${rc.matched} of ${rc.exchangeFills} exchange fills matched`}`);
+    if (rc.exchangeFills === null) io.log(`  exchange check: ${r.exchangeCheck}`);
     for (const p of [...rc.missingInState.map((k) => `missing in the state: ${k}`), ...rc.missingOnExchange.map((k) => `not on the exchange: ${k}`), ...rc.mismatched, ...rc.tradeMismatches].slice(0, 20)) io.log(`    ${p}`);
     for (const i of r.ledger.issues.slice(0, 20)) io.log(`  issue ${i.kind} ${i.symbol} ${i.tradeId}: ${i.detail}`);
     for (const k of r.keys) io.log(`  ${out}/${k}`);

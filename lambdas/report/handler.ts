@@ -7,7 +7,8 @@
  *   `reports/<period>/<first day>.html|.csv|.png|.json`, sent to Telegram (photo + page) and to the
  *   report topic (e-mail with a presigned link). A failed channel does not stop the others.
  * - `{"job":"tax","year"?:2025}`: the FIFO ledger of the year (default: the year before now) under
- *   `tax/<year>/`.
+ *   `tax/<year>/`. It fetches no fills from the exchange: its exchange check relies on the reconcile
+ *   job having copied the exchange's fills into the state, and ledger.json says so (exchangeCheck).
  * Anything else is answered with a refusal, never thrown (EventBridge would retry a throw).
  *
  * Environment: STAGE, STATE_TABLE, ARTIFACT_BUCKET, STRATEGY_MODE, RISK_PROFILE, REPORT_TOPIC_ARN
@@ -82,7 +83,7 @@ const obs = observability('report');
 export type ReportHandlerResult =
   | { status: 'refused'; reason: string }
   | { status: 'done'; job: 'report'; key: string; trades: number; empty: boolean; deliveries: { channel: string; status: string; detail?: string }[]; png: boolean }
-  | { status: 'done'; job: 'tax'; year: number; disposals: number; reconciled: boolean; keys: readonly string[] };
+  | { status: 'done'; job: 'tax'; year: number; disposals: number; reconciled: boolean; exchangeChecked: boolean; keys: readonly string[] };
 
 export function createReportHandler(getDeps: () => Promise<ReportHandlerDeps>) {
   async function lambdaHandler(event: unknown, _context: Context): Promise<ReportHandlerResult> {
@@ -97,8 +98,9 @@ export function createReportHandler(getDeps: () => Promise<ReportHandlerDeps>) {
     if (e.job === 'tax') {
       const year = e.year ?? new Date(deps.now()).getUTCFullYear() - 1;
       const r = await runTaxYear({ store: deps.store, prices: new ArchivePriceSource(new CandleArchive(deps.objects)), out: deps.objects }, year);
-      obs.logger.info('tax year written', { year, disposals: r.ledger.rows.length, issues: r.ledger.issues.length, reconciled: r.reconciliation.ok, keys: r.keys });
-      return { status: 'done', job: 'tax', year, disposals: r.ledger.rows.length, reconciled: r.reconciliation.ok, keys: r.keys };
+      obs.logger.info('tax year written', { year, disposals: r.ledger.rows.length, issues: r.ledger.issues.length, reconciled: r.reconciliation.ok, exchangeCheck: r.exchangeCheck, keys: r.keys });
+      // The job is given no exchange fills: its exchange check is the reconcile job's copy into the state (ledger.json says so).
+      return { status: 'done', job: 'tax', year, disposals: r.ledger.rows.length, reconciled: r.reconciliation.ok, exchangeChecked: r.reconciliation.exchangeFills !== null, keys: r.keys };
     }
     const window = reportWindow(e.period, e.date, deps.now());
     const r = await runPeriodReport({ store: deps.store, config: deps.config, now: deps.now, channels: deps.channels, ...(deps.renderer ? { renderer: deps.renderer } : {}), ...(deps.mode ? { mode: deps.mode } : {}) }, window);

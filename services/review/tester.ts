@@ -17,19 +17,26 @@
  *   2. the candidate's total net PnL over the spans is above the live configuration's;
  *   3. the candidate's net PnL is above live's in at least `minSpanWinShare` of the spans with candles;
  *   4. bootstrap: resampling each side's trades with replacement `samples` times, the candidate's
- *      total beats live's in at least `minProbability` of the draws;
+ *      total (compounded) return beats live's in at least `minProbability` of the draws;
  *   5. Monte Carlo: shuffling each side's trade order `samples` times, the candidate's 95th
- *      percentile max drawdown (percent of the initial balance) is at most `maxDrawdownWorsePct`
+ *      percentile max drawdown (percent of the running peak) is at most `maxDrawdownWorsePct`
  *      points above live's.
  *
- * The research engine's walk-forward (branch `research`) implements the same port: plug it in where
- * the review is wired (lambdas/review/handler.ts and cli/review.ts: `tester:`), nothing else changes.
+ * One implementation of folds and Monte Carlo: the spans are planned by the research engine's
+ * planFolds (research/folds.ts), the bootstrap and the reshuffle are its montecarlo/bootstrap.ts and
+ * montecarlo/reshuffle.ts. Another tester behind the same port plugs in where the review is wired
+ * (lambdas/review/handler.ts and cli/review.ts: `tester:`), nothing else changes.
  */
 import type { Config } from '../config/schema.js';
 import { Dec } from '../core/money.js';
 import { DAY_MS, MINUTE_MS } from '../core/timeframes.js';
 import type { CandleArchive } from '../ml/archive.js';
-import { seededRandom } from '../ml/random.js';
+import { planFolds } from '../research/folds.js';
+import { bootstrapScenario } from '../research/montecarlo/bootstrap.js';
+import { tradeResults } from '../research/montecarlo/monteCarlo.js';
+import { summarise, type PathStats, type RiskLimits } from '../research/montecarlo/paths.js';
+import { reshuffleScenario, type TradeResult } from '../research/montecarlo/reshuffle.js';
+import { mixSeed } from '../research/walkForward.js';
 import type { ReportPeriod } from '../reporting/period.js';
 import type { ConfigChange, RecommendationTestRecord } from '../state/types.js';
 import type { ReviewConfig } from './config.js';
@@ -62,62 +69,50 @@ export function ruleText(s: TesterSettings): string {
   );
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
+/** Path statistics need risk limits; the gate reads only returns and drawdowns, so none is ever reached. */
+const NO_LIMITS: RiskLimits = { dailyLossPct: 100, weeklyLossPct: 100, haltDailyDrawdownPct: 100, haltConsecutiveStops: Number.POSITIVE_INFINITY };
 
-/** P(resampled candidate total > resampled live total), each side's net PnLs drawn with replacement. */
-export function bootstrapProbability(candidate: readonly number[], live: readonly number[], samples: number, rand: () => number): number {
+/**
+ * P(resampled candidate total > resampled live total): each side's trades resampled with replacement
+ * by the research bootstrap (montecarlo/bootstrap.ts, blocks of one trade), each side with its own
+ * seed, scenario i of both compared; the total is the compounded return.
+ */
+export function bootstrapProbability(candidate: readonly TradeResult[], live: readonly TradeResult[], samples: number, initial: number, seed: number): number {
   if (candidate.length === 0) return 0;
+  const returns = (t: readonly TradeResult[]): number[] => t.map((x) => x.equityReturn);
+  const c = returns(candidate);
+  const l = returns(live);
   let wins = 0;
-  for (let s = 0; s < samples; s++) {
-    let c = 0;
-    for (let i = 0; i < candidate.length; i++) c += candidate[Math.floor(rand() * candidate.length)]!;
-    let l = 0;
-    for (let i = 0; i < live.length; i++) l += live[Math.floor(rand() * live.length)]!;
-    if (c > l) wins++;
+  for (let i = 0; i < samples; i++) {
+    const cr = bootstrapScenario(c, 1, 0, initial, NO_LIMITS, mixSeed(seed, 1), i).returnPct;
+    const lr = l.length ? bootstrapScenario(l, 1, 0, initial, NO_LIMITS, mixSeed(seed, 2), i).returnPct : 0;
+    if (cr > lr) wins++;
   }
   return wins / samples;
 }
 
-/** 95th percentile of the max drawdown (percent of `initial`) over `samples` shuffles of the trades' order. */
-export function shuffledDrawdownP95(pnls: readonly number[], initial: number, samples: number, rand: () => number): number {
-  if (pnls.length === 0 || !(initial > 0)) return 0;
-  const a = [...pnls];
-  const dds: number[] = [];
-  for (let s = 0; s < samples; s++) {
-    for (let i = a.length - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [a[i], a[j]] = [a[j]!, a[i]!];
-    }
-    let eq = initial;
-    let peak = initial;
-    let worst = 0;
-    for (const p of a) {
-      eq += p;
-      if (eq > peak) peak = eq;
-      worst = Math.max(worst, (peak - eq) / peak);
-    }
-    dds.push(worst * 100);
-  }
-  dds.sort((x, y) => x - y);
-  return percentile(dds, 0.95);
+/** 95th percentile of the max drawdown (percent) over `samples` reshuffles of the trades' order (research montecarlo/reshuffle.ts). */
+export function shuffledDrawdownP95(trades: readonly TradeResult[], initial: number, samples: number, seed: number): number {
+  if (trades.length === 0 || !(initial > 0)) return 0;
+  const stats: PathStats[] = [];
+  for (let i = 0; i < samples; i++) stats.push(reshuffleScenario(trades, trades[0]!.exitTime, initial, NO_LIMITS, seed, i));
+  return summarise(stats).maxDrawdownPct.p95;
 }
 
 const r4 = (x: number): number => Number(x.toFixed(4));
 
 /** Applies the rule to span comparisons: the verdict, its reasons and figures. Pure (randomness passed in). */
-export function judge(spans: readonly SpanComparison[], s: TesterSettings, initialBalance: number, rand: () => number, tester: string): RecommendationTestRecord {
+export function judge(spans: readonly SpanComparison[], s: TesterSettings, initialBalance: number, seed: number, tester: string): RecommendationTestRecord {
   const withData = spans.filter((x) => x.hasData);
-  const cTrades = withData.flatMap((x) => x.candidate.trades.map((t) => t.netPnl.toNumber()));
-  const lTrades = withData.flatMap((x) => x.live.trades.map((t) => t.netPnl.toNumber()));
+  // Each side's trades of all spans in exit order, each return on the balance before it (as the research Monte Carlo takes them).
+  const cTrades = tradeResults(withData.flatMap((x) => x.candidate.trades), initialBalance);
+  const lTrades = tradeResults(withData.flatMap((x) => x.live.trades), initialBalance);
   const cNet = Dec.sum(withData.map((x) => x.candidate.netPnl));
   const lNet = Dec.sum(withData.map((x) => x.live.netPnl));
   const spanWins = withData.filter((x) => x.candidate.netPnl.gt(x.live.netPnl)).length;
-  const prob = bootstrapProbability(cTrades, lTrades, s.samples, rand);
-  const cDd = shuffledDrawdownP95(cTrades, initialBalance, s.samples, rand);
-  const lDd = shuffledDrawdownP95(lTrades, initialBalance, s.samples, rand);
+  const prob = bootstrapProbability(cTrades, lTrades, s.samples, initialBalance, seed);
+  const cDd = shuffledDrawdownP95(cTrades, initialBalance, s.samples, mixSeed(seed, 3));
+  const lDd = shuffledDrawdownP95(lTrades, initialBalance, s.samples, mixSeed(seed, 4));
   const reasons: string[] = [];
   if (withData.length < 2) reasons.push(`(1) only ${withData.length} span(s) with archived candles (need 2)`);
   if (cTrades.length < s.minTrades) reasons.push(`(1) the candidate made ${cTrades.length} trades (need ${s.minTrades})`);
@@ -159,12 +154,18 @@ export class KernelRollingOosTester implements RecommendationTester {
   readonly name = 'kernel-rolling-oos';
   constructor(private readonly d: KernelTesterDeps) {}
 
-  /** The spans tested for a request: consecutive, oldest first, the last ending at `shownFrom`. */
+  /**
+   * The spans tested for a request: consecutive, oldest first, the last ending at `shownFrom`. They
+   * are the test spans of the research engine's rolling walk-forward plan (research/folds.ts) over
+   * the data up to `shownFrom`, training spans as long as a test span, no embargo, no hold-out: a
+   * fixed change has nothing to fit, so the training spans go unused (the warm-up before each test
+   * span is compareOnSpan's).
+   */
   spansFor(req: Pick<TestRequest, 'period' | 'shownFrom'>): { from: number; to: number }[] {
-    const len = this.d.settings.spanDays[req.period] * DAY_MS;
-    const out: { from: number; to: number }[] = [];
-    for (let k = this.d.settings.spans; k >= 1; k--) out.push({ from: req.shownFrom - k * len, to: req.shownFrom - (k - 1) * len });
-    return out;
+    const days = this.d.settings.spanDays[req.period];
+    const n = this.d.settings.spans;
+    const plan = planFolds({ start: req.shownFrom - (n + 1) * days * DAY_MS, end: req.shownFrom, scheme: { kind: 'rolling' }, trainDays: days, testDays: days, embargoDays: 0, holdoutDays: 0, warmupDays: 0 });
+    return plan.folds.map((f) => ({ from: f.test.start, to: f.test.end }));
   }
 
   async test(req: TestRequest): Promise<RecommendationTestRecord> {
@@ -174,6 +175,6 @@ export class KernelRollingOosTester implements RecommendationTester {
     const results: SpanComparison[] = [];
     for (const sp of spans) results.push(await compareOnSpan(candles, req.live, req.candidate, sp.from, sp.to, s.warmupMinutes));
     // The same seed for every recommendation: two candidates are judged on the same draws.
-    return judge(results, s, req.live.backtest.initialBalance, seededRandom(s.seed), this.name);
+    return judge(results, s, req.live.backtest.initialBalance, s.seed, this.name);
   }
 }

@@ -42,10 +42,24 @@ export interface TaxRunDeps {
   readonly historyYears?: number;
 }
 
+/**
+ * What the exchange side of the reconciliation rests on, as ledger.json states it. Without the
+ * exchange's fills given to the run (the Lambda never fetches them: a year of MEXC trade history is
+ * per symbol and paged), the check against the exchange is the reconcile job's: every 5 minutes it
+ * copies the account's fills from the exchange into the state's fill ledger, once per trade id.
+ */
+export function exchangeCheckNote(exchangeFills: number | null): string {
+  return exchangeFills === null
+    ? "not compared with the exchange's fills in this run (none were given): on AWS the exchange check relies on the reconcile job (every 5 minutes) having copied the exchange's fills into the state's fill ledger, which is what this ledger is built from; locally, npm run tax -- --exchange-fills <file.json> compares them"
+    : `compared with the ${exchangeFills} exchange fills given to this run`;
+}
+
 export interface TaxRunResult {
   readonly year: number;
   readonly ledger: FifoResult;
   readonly reconciliation: ReconcileReport;
+  /** exchangeCheckNote of the run. */
+  readonly exchangeCheck: string;
   readonly totals: ReturnType<typeof totalsByAsset>;
   readonly truncated: boolean;
   readonly keys: readonly string[];
@@ -71,6 +85,7 @@ export async function runTaxYear(deps: TaxRunDeps, year: number): Promise<TaxRun
   const yearFills = fills.filter((f) => f.time >= start && f.time < end);
   const reconciliation = reconcileFills(yearFills, trades, deps.exchangeFills);
   const totals = totalsByAsset(ledger);
+  const exchangeCheck = exchangeCheckNote(reconciliation.exchangeFills);
   const keys = taxKeys(year);
   if (deps.out) {
     const enc = (s: string) => new TextEncoder().encode(s);
@@ -86,9 +101,10 @@ export async function runTaxYear(deps: TaxRunDeps, year: number): Promise<TaxRun
       openLots: ledger.openLots.map((l) => ({ ...l, quantity: l.quantity.toString(), cost: l.cost.toString(), acquiredAt: new Date(l.acquiredAt).toISOString() })),
       issues: ledger.issues,
       reconciliation,
+      exchangeCheck,
       truncated,
     };
     await deps.out.put(keys.ledger, enc(JSON.stringify(summary, null, 2)), 'application/json');
   }
-  return { year, ledger, reconciliation, totals, truncated, keys: deps.out ? Object.values(keys) : [] };
+  return { year, ledger, reconciliation, exchangeCheck, totals, truncated, keys: deps.out ? Object.values(keys) : [] };
 }

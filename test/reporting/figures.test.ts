@@ -71,6 +71,24 @@ describe('figures', () => {
     expect(f.maxDrawdown).toBe('2.201');
   });
 
+  it('a day of three hand-worked trades: profit factor, expectancy, win rate, best and worst trade, average hold', () => {
+    const w = periodContaining('daily', DAY);
+    const ds: ReportDataset = { window: w, trades: dayTrades(), positions: new Map(), days: [], fills: [], ops: [], uptime: [], truncated: false };
+    const f = computeFigures(ds, LIVE, w.end);
+    // Nets: a (0.0990 - 0.1000) x 1000 - 0.0995 = -1.0995 (30 min); b 2 - 0.101 = 1.899 (100 min);
+    // c (0.1000 - 0.1010) x 2000 - 0.201 = -2.201 (60 min).
+    expect(f).toMatchObject({ trades: 3, wins: 1, losses: 2, netPnl: '-1.4015', fees: '0.4015' });
+    // Gross profit over gross loss: 1.899 / (1.0995 + 2.201) = 1.899 / 3.3005 = 0.57536... -> 0.5754.
+    expect(f.profitFactor).toBe(0.5754);
+    // Net per trade: -1.4015 / 3 = -0.4671666...
+    expect(Number(f.expectancy)).toBeCloseTo(-1.4015 / 3, 12);
+    // (30 + 100 + 60) / 3 = 63.3333 minutes.
+    expect(f.avgHoldMinutes).toBe(63.3333);
+    expect(f.winRatePct).toBe(33.3333);
+    expect(f.best).toMatchObject({ id: 'DOGEUSDTLb', netPnl: '1.899', exitReason: 'target' });
+    expect(f.worst).toMatchObject({ id: 'DOGEUSDTLc', netPnl: '-2.201', exitReason: 'stop' });
+  });
+
   it('the caption stays within 1,024 characters whatever the period holds, and is HTML-escaped', () => {
     const w = periodContaining('daily', DAY);
     const many = Array.from({ length: 400 }, (_, i) => trade(`T${i}`, { symbol: `S${i}<&>USDT`, entry: DAY + i * MIN, exit: DAY + i * MIN + 30_000, qty: '1', entryPrice: '1', exitPrice: '1.01', fees: '0', reason: 'target' }));

@@ -15,6 +15,8 @@ import { startLocalDynamo, type LocalDynamo } from '../../services/adapters/dyna
 import { loadCandleFile } from '../../services/adapters/candleFiles.js';
 import { S3ObjectStore } from '../../services/adapters/s3/s3ObjectStore.js';
 import { dec } from '../../services/core/money.js';
+import type { SymbolId } from '../../services/core/types.js';
+import type { FillRecord } from '../../services/state/types.js';
 import { CandleArchive } from '../../services/ml/archive.js';
 import { stateStore } from '../../lambdas/shared/wiring.js';
 import { localContext, observability } from '../../lambdas/shared/powertools.js';
@@ -150,6 +152,42 @@ describe('report Lambda', () => {
     expect(wf.perDay.map((d) => d.trades)).toEqual([0, 3, 0, 0, 0, 0, 0]);
     expect(await handler()({ hello: 1 }, localContext('report', 'r5'))).toMatchObject({ status: 'refused' });
   }, 60_000);
+});
+
+describe('report Lambda: the tax job', () => {
+  const fill = (tradeId: string, side: 'buy' | 'sell', time: number, qty: string, price: string, fee: string): FillRecord => ({
+    tradeId,
+    clientOrderId: `c-${tradeId}`,
+    exchangeOrderId: `x-${tradeId}`,
+    symbol: 'DOGEUSDT' as SymbolId,
+    side,
+    price: dec(price),
+    quantity: dec(qty),
+    fee: dec(fee),
+    feeAsset: 'USDT',
+    liquidity: 'taker',
+    time,
+  });
+
+  it('{"job":"tax"}: the year before now from the state fills (a buy, a sell in two parts), the three files, and ledger.json says what the exchange check rests on', async () => {
+    const table = await freshTable();
+    const store = stateStore(dynamo.client, table, observability('test').logger);
+    // 1000 DOGE at 0.10 + 0.1 fee = cost 100.1; sold 600 at 0.12 (fee 0.072) and 400 at 0.11 (fee 0.044).
+    for (const f of [fill('1', 'buy', Date.UTC(2025, 5, 1, 12), '1000', '0.10', '0.1'), fill('2', 'sell', Date.UTC(2025, 5, 2, 12), '600', '0.12', '0.072'), fill('3', 'sell', Date.UTC(2025, 5, 3, 12), '400', '0.11', '0.044')]) await store.putFillOnce(f);
+    const handler = createReportHandler(() => buildReportDeps(parseReportEnv(baseEnv(table)), clients(), () => Date.UTC(2026, 0, 2, 6)));
+    const r = await handler({ job: 'tax' }, localContext('report', 't1'));
+    expect(r).toEqual({ status: 'done', job: 'tax', year: 2025, disposals: 2, reconciled: true, exchangeChecked: false, keys: ['tax/2025/disposals.csv', 'tax/2025/cointracking.csv', 'tax/2025/ledger.json'] });
+    const rows = text('tax/2025/disposals.csv').trim().split('\n');
+    expect(rows).toHaveLength(3);
+    // 600 x 0.12 = 72; basis 100.1 x 600/1000 = 60.06; gain 72 - 60.06 - 0.072 = 11.868. The last part takes the rest: 40.04; 44 - 40.04 - 0.044 = 3.916.
+    expect(rows[1]).toContain(',600,72,60.06,0.072,11.868');
+    expect(rows[2]).toContain(',400,44,40.04,0.044,3.916');
+    const ledger = JSON.parse(text('tax/2025/ledger.json')) as { totals: Record<string, { gain: string }>; reconciliation: { stateFills: number; exchangeFills: number | null; ok: boolean }; exchangeCheck: string };
+    expect(ledger.totals.DOGE?.gain).toBe('15.784');
+    expect(ledger.reconciliation).toMatchObject({ stateFills: 3, exchangeFills: null, ok: true });
+    expect(ledger.exchangeCheck).toContain("on AWS the exchange check relies on the reconcile job (every 5 minutes) having copied the exchange's fills into the state's fill ledger");
+    expect(text('tax/2025/cointracking.csv').trim().split('\n')).toHaveLength(4);
+  }, 120_000);
 });
 
 describe('review Lambda', () => {
