@@ -1,7 +1,7 @@
 /**
  * `npm run optimize -- --data <files or folders> --space <space.json> --objective <name[,name]>
  *   [--trials N] [--folds rolling|anchored:<k>] [--train <days>] [--test <days>] [--holdout <days>]
- *   [--seed S] [--workers W] --out <dir>` (and `--on aws`, see cli/optimizeAws.ts).
+ *   [--seed S] [--workers W] [--strategy <name or module>] --out <dir>` (and `--on aws`, see cli/optimizeAws.ts).
  *
  * Walk-forward optimisation over the search space; every trial is appended to <out>/trials.jsonl
  * as it completes, so the same command after a kill resumes where the run stopped. Writes
@@ -12,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ConfigError } from '../services/core/errors.js';
+import { BUILTIN_STRATEGIES } from '../services/strategy/builtin.js';
 import type { SymbolSeries } from '../services/backtest/engine.js';
 import { WorkerPool } from '../services/adapters/workers/pool.js';
 import { analyseRun, type OptimizeReport } from '../services/research/analysis.js';
@@ -22,15 +23,17 @@ import { parseTrialLog, trialLine } from '../services/research/trialLog.js';
 import { WalkForwardPlanner, type RunSpec } from '../services/research/walkForward.js';
 import { loadConfigInput, parseFlags, UsageError } from './args.js';
 import { loadSeries } from './loadSeries.js';
+import { DEFAULT_STRATEGY, ensureStrategies, researchStrategyRef } from './strategy.js';
 import { buildRunSpec, dataRange, numberFlag, readJsonFile, type OptimizeJob } from './optimizeSpec.js';
 
 export const OPTIMIZE_USAGE = `usage: npm run optimize -- --data <files or folders> --space <space.json> --objective <name[,name...]> --out <dir>
          [--trials N] [--folds rolling|anchored:<k>] [--train <days>] [--test <days>] [--embargo <days>]
          [--holdout <days>] [--warmup <days>] [--seed S] [--workers W] [--min-trades N] [--startup N]
          [--batch N] [--neighbours N] [--pbo-blocks N] [--config <file>] [--mode standard|hf]
-         [--profile conservative|moderate|aggressive] [--symbols A,B] [--on local|aws] [--quiet]
+         [--profile conservative|moderate|aggressive] [--symbols A,B] [--strategy <name or module>] [--on local|aws] [--quiet]
 
-  --space      search space (JSON; spaces/sr.json is the S/R strategy's default, see spaces/README.md)
+  --space      search space (JSON; spaces/sr.json and spaces/breakout.json are the built-in strategies' defaults, see spaces/README.md)
+  --strategy   sr, breakout or the path of a plug-in module (default: the space's "strategy"); every worker thread loads the module
   --objective  net-return, sharpe, sortino, calmar or profit-factor; several (comma-separated) give a Pareto front
   --trials     search trials per fold (default 100): the first --startup quasi-random, the rest TPE
   --folds      rolling (default) or anchored:<k>; --train 10, --test 5, --embargo 1, --holdout 5, --warmup 1 days
@@ -171,7 +174,10 @@ export function openRunFolder(outDir: string, spec: RunSpec): { resumed: Map<num
 export function localEvaluator(series: readonly SymbolSeries[], batchBase: Omit<TrialBatch, 'tasks'>, workers: number): TrialEvaluator & { close(): Promise<void> } {
   if (workers <= 1) {
     return {
-      run: (task) => Promise.resolve(evaluateTrial(task, series, () => performance.now())),
+      run: async (task) => {
+        await ensureStrategies([task.strategy]);
+        return evaluateTrial(task, series, () => performance.now());
+      },
       close: () => Promise.resolve(),
     };
   }
@@ -195,13 +201,20 @@ export interface OptimizeRun {
 export async function optimizeCommand(argv: readonly string[], io: OptimizeIo): Promise<OptimizeRun | undefined> {
   const a = parseOptimizeArgs(argv, io);
   if (a.on === 'aws') {
+    if (a.job.strategy !== undefined && !BUILTIN_STRATEGIES[a.job.strategy])
+      throw new UsageError(`--on aws runs the built-in strategies only (${Object.keys(BUILTIN_STRATEGIES).join(', ')}): the Lambda workers cannot load ${a.job.strategy}; run it locally`);
     const { runOnAws } = await import('./optimizeAws.js');
     await runOnAws(a, io);
     return undefined;
   }
+  // A plug-in (--strategy <module>, or a space whose strategy is one) is loaded here, so a bad
+  // module fails before any trial, and its path goes into the spec for the worker threads.
+  const spaceStrategy = (a.job.space as { strategy?: unknown } | null)?.strategy;
+  const ref = await researchStrategyRef(a.job.strategy ?? (typeof spaceStrategy === 'string' ? spaceStrategy : DEFAULT_STRATEGY));
+  const job: OptimizeJob = { ...a.job, strategy: ref.name, ...(ref.module ? { strategyModule: ref.module } : {}) };
   const loaded = loadSeries(a.data, a.symbols);
   const labels = loaded.files.map((f) => basename(f));
-  const spec = buildRunSpec(a.job, dataRange(loaded.series), labels);
+  const spec = buildRunSpec(job, dataRange(loaded.series), labels);
   const planner = new WalkForwardPlanner(spec);
   const { resumed, dropped } = openRunFolder(a.outDir, spec);
   const files = runFiles(a.outDir);

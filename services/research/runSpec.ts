@@ -36,6 +36,8 @@ export const optimizeJobSchema = z.strictObject({
   pboBlocks: z.number().optional(),
   /** Strategy name (default: the space's). */
   strategy: z.string().optional(),
+  /** The plug-in module the strategy is loaded from (absolute path), when it is not a built-in. */
+  strategyModule: z.string().optional(),
 });
 export type OptimizeJob = z.infer<typeof optimizeJobSchema>;
 
@@ -94,7 +96,7 @@ export function buildRunSpec(job: OptimizeJob, range: { start: number; end: numb
   const plan = planFolds({ ...range, ...foldSettings, scheme: parseFoldScheme(foldSettings.scheme) });
   const body = {
     v: 1 as const,
-    strategy: { name: job.strategy ?? space.spec.strategy },
+    strategy: { name: job.strategy ?? space.spec.strategy, ...(job.strategyModule ? { module: job.strategyModule } : {}) },
     space: job.space as RunSpec['space'],
     baseConfig: job.baseConfig ?? {},
     objectives,

@@ -32,6 +32,11 @@ export function strategyFactory(ref: StrategyRef): StrategyFactory {
   return f;
 }
 
+/** True when a factory is registered under the reference's name (a built-in, or a plug-in loaded in this thread). */
+export function hasStrategyFactory(ref: StrategyRef): boolean {
+  return factories.has(ref.name);
+}
+
 /** Names of the registered strategies. */
 export function strategyNames(): string[] {
   return [...factories.keys()];
