@@ -25,9 +25,13 @@ const numberParam = z.strictObject({
   /** Sample evenly in log space (both ends > 0). */
   log: z.boolean().default(false),
 });
+/**
+ * Choices are JSON values: scalars, and arrays or objects for keys that take them (e.g.
+ * `entry.regimes`: `[[], ["ranging"], ["ranging", "quiet"]]`), each checked by the config parser.
+ */
 const choiceParam = z.strictObject({
   type: z.literal('choice'),
-  values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(2),
+  values: z.array(z.json()).min(2),
 });
 export const parameterSchema = z.discriminatedUnion('type', [numberParam, choiceParam]);
 
@@ -45,8 +49,21 @@ export const spaceSchema = z.strictObject({
 export type SpaceInput = z.input<typeof spaceSchema>;
 export type SpaceSpec = z.output<typeof spaceSchema>;
 export type ParameterSpec = z.output<typeof parameterSchema>;
-export type ParamValue = string | number | boolean;
+/** A parameter's value: a number, or a choice (any JSON value). */
+export type ParamValue = z.infer<ReturnType<typeof z.json>>;
 export type ParamValues = Readonly<Record<string, ParamValue>>;
+
+/** Whether two parameter values are the same (by JSON: a choice may be an array or an object). */
+export function sameValue(a: ParamValue | undefined, b: ParamValue | undefined): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** A value as the report prints it: scalars as they are, arrays and objects as JSON. */
+export function formatValue(v: ParamValue | undefined): string {
+  return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+}
 
 interface Term {
   readonly coef: number;
@@ -154,7 +171,10 @@ export class SearchSpace {
     for (const [key, p] of Object.entries(spec.parameters)) {
       const at = `${source}.parameters.${key}`;
       if (p.type === 'choice') {
-        for (const v of p.values) tryConfig(setPath(base, key, v), `${at} value ${JSON.stringify(v)}`, true);
+        p.values.forEach((v, i) => {
+          if (p.values.findIndex((w) => sameValue(w, v)) < i) throw new ConfigError(`invalid ${source}: ${at}: the choice ${JSON.stringify(v)} is listed twice`);
+          tryConfig(setPath(base, key, v), `${at} value ${JSON.stringify(v)}`, true);
+        });
         continue;
       }
       if (!(p.min < p.max)) throw new ConfigError(`invalid ${source}: ${at}: min (${p.min}) must be below max (${p.max})`);
@@ -211,7 +231,7 @@ export class SearchSpace {
     return this.keys.map((key) => {
       const p = this.spec.parameters[key] as ParameterSpec;
       const v = values[key];
-      if (p.type === 'choice') return Math.max(0, p.values.indexOf(v as ParamValue));
+      if (p.type === 'choice') return Math.max(0, p.values.findIndex((c) => sameValue(c, v)));
       const x = Number(v);
       const step = p.step ?? (p.type === 'int' ? 1 : undefined);
       if (step !== undefined && !p.log) {
