@@ -38,6 +38,7 @@ export const OPTIMIZE_USAGE = `usage: npm run optimize -- --data <files or folde
   --trials     search trials per fold (default 100): the first --startup quasi-random, the rest TPE
   --folds      rolling (default) or anchored:<k>; --train 10, --test 5, --embargo 1, --holdout 5, --warmup 1 days
   --min-trades a span with fewer trades has no objective value (default 10)
+               (a space's "defaults" may set --train, --test, --embargo, --holdout, --warmup and --min-trades for its strategy; a flag wins)
   --workers    worker threads (default: every core); the trials do not depend on it
   --on aws     run on AWS Step Functions (Distributed Map over Lambda workers): see README, Research
   --out        folder for run.json, trials.jsonl, report.json, report.html; the same command resumes a killed run`;

@@ -45,6 +45,21 @@ export const spaceSchema = z.strictObject({
   parameters: z.record(z.string(), parameterSchema),
   /** Comparisons every point must satisfy: `<term> <op> <term>`, term = number | key | number * key. */
   constraints: z.array(z.string()).default([]),
+  /**
+   * The run settings this strategy needs, used where the command line gives none (a flag always
+   * wins): e.g. a strategy on hourly candles needs a longer warm-up, and trades less often than
+   * the default --min-trades of a 10-day training span allows.
+   */
+  defaults: z
+    .strictObject({
+      trainDays: z.number().positive().optional(),
+      testDays: z.number().positive().optional(),
+      embargoDays: z.number().min(0).optional(),
+      holdoutDays: z.number().min(0).optional(),
+      warmupDays: z.number().min(0).optional(),
+      minTrades: z.number().int().min(0).optional(),
+    })
+    .default({}),
 });
 export type SpaceInput = z.input<typeof spaceSchema>;
 export type SpaceSpec = z.output<typeof spaceSchema>;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SearchSpace, sameValue, setPath } from '../../services/research/space.js';
 import { parseTrialLog } from '../../services/research/trialLog.js';
+import { buildRunSpec, OPTIMIZE_DEFAULTS } from '../../services/research/runSpec.js';
 import { ConfigError } from '../../services/core/errors.js';
 
 const messageOf = (f: () => unknown): string => {
@@ -48,6 +49,40 @@ describe('search space validation', () => {
     expect(s.keys.length).toBeGreaterThanOrEqual(6);
     const mid = s.decode(s.dims.map((d) => (d.kind === 'choice' ? 0 : 0.5)));
     expect(s.config(mid).ok).toBe(true);
+  });
+});
+
+describe('the shipped breakout space', () => {
+  const input = JSON.parse(readFileSync('spaces/breakout.json', 'utf8')) as Record<string, unknown>;
+
+  it('is valid for the breakout strategy, its points parse, and a trailing stop of none (null) is a choice', () => {
+    const s = SearchSpace.parse(input);
+    expect(s.spec.strategy).toBe('breakout');
+    expect(s.keys).toEqual(expect.arrayContaining(['breakout.channel', 'breakout.exitChannel', 'breakout.stopAtr', 'breakout.timeframe', 'breakout.trailAtr', 'breakout.timeStopHours']));
+    const lo = s.decode(s.dims.map(() => 0));
+    expect(lo['breakout.trailAtr']).toBeNull();
+    const c = s.config(lo);
+    expect(c.ok).toBe(true);
+    if (c.ok) expect(c.config.breakout).toMatchObject({ channel: 10, exitChannel: 5, stopAtr: 1, timeframe: '15m', trailAtr: null });
+    // The constraint: the exit channel never longer than the entry one.
+    expect(s.config({ ...lo, 'breakout.channel': 10, 'breakout.exitChannel': 20 })).toEqual({ ok: false, reason: 'constraint breakout.exitChannel <= breakout.channel' });
+  });
+
+  it('brings its own run defaults (warm-up, minimum trades), which a flag overrides', () => {
+    const range = { start: Date.UTC(2024, 0, 1), end: Date.UTC(2024, 1, 5) };
+    const spec = buildRunSpec({ space: input, objective: 'sharpe' }, range, ['x']);
+    expect(spec.strategy).toEqual({ name: 'breakout' });
+    expect(spec.minTrades).toBe(5);
+    expect(spec.foldSettings).toMatchObject({ warmupDays: 3, trainDays: OPTIMIZE_DEFAULTS.trainDays, testDays: OPTIMIZE_DEFAULTS.testDays });
+    expect(spec.plan.warmupMs).toBe(3 * 86_400_000);
+    const flags = buildRunSpec({ space: input, objective: 'sharpe', minTrades: 12, warmupDays: 2, trainDays: 8 }, range, ['x']);
+    expect(flags.minTrades).toBe(12);
+    expect(flags.foldSettings).toMatchObject({ warmupDays: 2, trainDays: 8 });
+    // The S/R space sets none: the optimiser's defaults.
+    const sr = buildRunSpec({ space: JSON.parse(readFileSync('spaces/sr.json', 'utf8')), objective: 'sharpe' }, range, ['x']);
+    expect(sr.minTrades).toBe(OPTIMIZE_DEFAULTS.minTrades);
+    expect(sr.foldSettings.warmupDays).toBe(OPTIMIZE_DEFAULTS.warmupDays);
+    expect(messageOf(() => SearchSpace.parse({ ...input, defaults: { minTrade: 3 } }))).toContain('minTrade');
   });
 });
 
