@@ -30,7 +30,8 @@ export const OPTIMIZE_USAGE = `usage: npm run optimize -- --data <files or folde
          [--trials N] [--folds rolling|anchored:<k>] [--train <days>] [--test <days>] [--embargo <days>]
          [--holdout <days>] [--warmup <days>] [--seed S] [--workers W] [--min-trades N] [--startup N]
          [--batch N] [--neighbours N] [--pbo-blocks N] [--config <file>] [--mode standard|hf]
-         [--profile conservative|moderate|aggressive] [--symbols A,B] [--strategy <name or module>] [--on local|aws] [--quiet]
+         [--profile conservative|moderate|aggressive] [--symbols A,B] [--strategy <name or module>] [--quiet]
+         [--on local|aws] [--bucket <name>] [--state-machine <arn>] [--no-wait]
 
   --space      search space (JSON; spaces/sr.json and spaces/breakout.json are the built-in strategies' defaults, see spaces/README.md)
   --strategy   sr, breakout or the path of a plug-in module (default: the space's "strategy"); every worker thread loads the module
@@ -40,8 +41,43 @@ export const OPTIMIZE_USAGE = `usage: npm run optimize -- --data <files or folde
   --min-trades a span with fewer trades has no objective value (default 10)
                (a space's "defaults" may set --train, --test, --embargo, --holdout, --warmup and --min-trades for its strategy; a flag wins)
   --workers    worker threads (default: every core); the trials do not depend on it
-  --on aws     run on AWS Step Functions (Distributed Map over Lambda workers): see README, Research
+  --on aws     run on AWS Step Functions (Distributed Map over Lambda workers): see README, Research; needs
+               --bucket (the stack output ArtifactBucketName, or OPTIMIZE_BUCKET) and --state-machine (the
+               output ResearchStateMachineArn, or OPTIMIZE_STATE_MACHINE_ARN); --no-wait returns once it started
   --out        folder for run.json, trials.jsonl, report.json, report.html; the same command resumes a killed run`;
+
+/** The command's flags (every one of them is in OPTIMIZE_USAGE: a test checks it). */
+export const OPTIMIZE_FLAGS = {
+  data: { type: 'string', multiple: true },
+  space: { type: 'string' },
+  objective: { type: 'string' },
+  trials: { type: 'string' },
+  startup: { type: 'string' },
+  batch: { type: 'string' },
+  folds: { type: 'string' },
+  train: { type: 'string' },
+  test: { type: 'string' },
+  embargo: { type: 'string' },
+  holdout: { type: 'string' },
+  warmup: { type: 'string' },
+  seed: { type: 'string' },
+  workers: { type: 'string' },
+  'min-trades': { type: 'string' },
+  neighbours: { type: 'string' },
+  'pbo-blocks': { type: 'string' },
+  strategy: { type: 'string' },
+  config: { type: 'string' },
+  mode: { type: 'string' },
+  profile: { type: 'string' },
+  symbols: { type: 'string' },
+  out: { type: 'string' },
+  on: { type: 'string' },
+  'state-machine': { type: 'string' },
+  bucket: { type: 'string' },
+  'no-wait': { type: 'boolean', default: false },
+  quiet: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
 
 export interface OptimizeIo {
   log: (s: string) => void;
@@ -61,41 +97,7 @@ export interface ParsedOptimize {
 
 /** Parses the command line; UsageError for bad flags, ConfigError for bad files. */
 export function parseOptimizeArgs(argv: readonly string[], io: OptimizeIo): ParsedOptimize {
-  const parsed = parseFlags(
-    argv,
-    {
-      data: { type: 'string', multiple: true },
-      space: { type: 'string' },
-      objective: { type: 'string' },
-      trials: { type: 'string' },
-      startup: { type: 'string' },
-      batch: { type: 'string' },
-      folds: { type: 'string' },
-      train: { type: 'string' },
-      test: { type: 'string' },
-      embargo: { type: 'string' },
-      holdout: { type: 'string' },
-      warmup: { type: 'string' },
-      seed: { type: 'string' },
-      workers: { type: 'string' },
-      'min-trades': { type: 'string' },
-      neighbours: { type: 'string' },
-      'pbo-blocks': { type: 'string' },
-      strategy: { type: 'string' },
-      config: { type: 'string' },
-      mode: { type: 'string' },
-      profile: { type: 'string' },
-      symbols: { type: 'string' },
-      out: { type: 'string' },
-      on: { type: 'string' },
-      'state-machine': { type: 'string' },
-      bucket: { type: 'string' },
-      'no-wait': { type: 'boolean', default: false },
-      quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    true,
-  );
+  const parsed = parseFlags(argv, OPTIMIZE_FLAGS, true);
   const v = parsed.values;
   if (v.help) {
     io.log(OPTIMIZE_USAGE);
