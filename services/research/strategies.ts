@@ -3,10 +3,11 @@
  * instance built from its own config, in whichever worker runs it).
  *
  * A trial names its strategy with a StrategyRef so that it can cross a thread or a Lambda
- * invocation. Built-in names resolve here; a plug-in module (`--strategy <module>`, the strategy
- * loader of issue 12 item 5) is the `module` form: register its factory with
- * `registerStrategyFactory` in the worker before trials run, which is the one hook the loader
- * needs.
+ * invocation. Built-in names resolve here; a plug-in module (`--strategy <module>`) is the
+ * `module` form, { name, module: its absolute path }: cli/strategy.ts (ensureStrategies) imports it
+ * and registers its factory with `registerStrategyFactory` in each thread before its trials run
+ * (the optimiser's main thread and workers, the Monte Carlo's). The AWS Lambda workers run the
+ * built-ins only.
  */
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../core/errors.js';
