@@ -21,6 +21,7 @@ import { strategyFactory } from '../services/research/strategies.js';
 import { escapeXml } from '../services/report/format.js';
 import { parseFlags, UsageError } from './args.js';
 import { loadSeries } from './loadSeries.js';
+import { DEFAULT_STRATEGY, researchStrategyRef } from './strategy.js';
 import { numberFlag, readJsonFile } from './optimizeSpec.js';
 import type { ReplayTask } from './montecarloWorker.js';
 
@@ -91,9 +92,10 @@ export async function montecarloCommand(argv: readonly string[], io: { log: (s: 
 
   const configInput = rec.configInput ?? {};
   const config = parseConfig(configInput, `config of ${summaryFile}`);
-  const strategy = rec.strategy ?? 'sr';
+  // The run's strategy: a built-in, or the plug-in module the backtest recorded (loaded here and in each worker).
+  const strategy = await researchStrategyRef(rec.strategy ?? DEFAULT_STRATEGY);
   const loaded = loadSeries(rec.data, rec.symbols);
-  const result = runBacktestSync({ series: loaded.series, config, strategy: strategyFactory({ name: strategy })(config) });
+  const result = runBacktestSync({ series: loaded.series, config, strategy: strategyFactory(strategy)(config) });
   io.err(`rebuilt the run: ${result.trades.length} trades over ${result.candles.toLocaleString('en-US')} candles; ${scenarios.toLocaleString('en-US')} reshuffles and bootstrap paths, up to ${replays.toLocaleString('en-US')} candle replays in ${budgetS} s on ${workers} worker(s)`);
 
   let replay: ReplaySummary | null = null;

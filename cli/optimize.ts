@@ -1,7 +1,7 @@
 /**
  * `npm run optimize -- --data <files or folders> --space <space.json> --objective <name[,name]>
  *   [--trials N] [--folds rolling|anchored:<k>] [--train <days>] [--test <days>] [--holdout <days>]
- *   [--seed S] [--workers W] --out <dir>` (and `--on aws`, see cli/optimizeAws.ts).
+ *   [--seed S] [--workers W] [--strategy <name or module>] --out <dir>` (and `--on aws`, see cli/optimizeAws.ts).
  *
  * Walk-forward optimisation over the search space; every trial is appended to <out>/trials.jsonl
  * as it completes, so the same command after a kill resumes where the run stopped. Writes
@@ -12,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ConfigError } from '../services/core/errors.js';
+import { BUILTIN_STRATEGIES } from '../services/strategy/builtin.js';
 import type { SymbolSeries } from '../services/backtest/engine.js';
 import { WorkerPool } from '../services/adapters/workers/pool.js';
 import { analyseRun, type OptimizeReport } from '../services/research/analysis.js';
@@ -22,22 +23,61 @@ import { parseTrialLog, trialLine } from '../services/research/trialLog.js';
 import { WalkForwardPlanner, type RunSpec } from '../services/research/walkForward.js';
 import { loadConfigInput, parseFlags, UsageError } from './args.js';
 import { loadSeries } from './loadSeries.js';
+import { DEFAULT_STRATEGY, ensureStrategies, researchStrategyRef } from './strategy.js';
 import { buildRunSpec, dataRange, numberFlag, readJsonFile, type OptimizeJob } from './optimizeSpec.js';
 
 export const OPTIMIZE_USAGE = `usage: npm run optimize -- --data <files or folders> --space <space.json> --objective <name[,name...]> --out <dir>
          [--trials N] [--folds rolling|anchored:<k>] [--train <days>] [--test <days>] [--embargo <days>]
          [--holdout <days>] [--warmup <days>] [--seed S] [--workers W] [--min-trades N] [--startup N]
          [--batch N] [--neighbours N] [--pbo-blocks N] [--config <file>] [--mode standard|hf]
-         [--profile conservative|moderate|aggressive] [--symbols A,B] [--on local|aws] [--quiet]
+         [--profile conservative|moderate|aggressive] [--symbols A,B] [--strategy <name or module>] [--quiet]
+         [--on local|aws] [--bucket <name>] [--state-machine <arn>] [--no-wait]
 
-  --space      search space (JSON; spaces/sr.json is the S/R strategy's default, see spaces/README.md)
+  --space      search space (JSON; spaces/sr.json and spaces/breakout.json are the built-in strategies' defaults, see spaces/README.md)
+  --strategy   sr, breakout or the path of a plug-in module (default: the space's "strategy"); every worker thread loads the module
   --objective  net-return, sharpe, sortino, calmar or profit-factor; several (comma-separated) give a Pareto front
   --trials     search trials per fold (default 100): the first --startup quasi-random, the rest TPE
   --folds      rolling (default) or anchored:<k>; --train 10, --test 5, --embargo 1, --holdout 5, --warmup 1 days
   --min-trades a span with fewer trades has no objective value (default 10)
+               (a space's "defaults" may set --train, --test, --embargo, --holdout, --warmup and --min-trades for its strategy; a flag wins)
   --workers    worker threads (default: every core); the trials do not depend on it
-  --on aws     run on AWS Step Functions (Distributed Map over Lambda workers): see README, Research
+  --on aws     run on AWS Step Functions (Distributed Map over Lambda workers): see README, Research; needs
+               --bucket (the stack output ArtifactBucketName, or OPTIMIZE_BUCKET) and --state-machine (the
+               output ResearchStateMachineArn, or OPTIMIZE_STATE_MACHINE_ARN); --no-wait returns once it started
   --out        folder for run.json, trials.jsonl, report.json, report.html; the same command resumes a killed run`;
+
+/** The command's flags (every one of them is in OPTIMIZE_USAGE: a test checks it). */
+export const OPTIMIZE_FLAGS = {
+  data: { type: 'string', multiple: true },
+  space: { type: 'string' },
+  objective: { type: 'string' },
+  trials: { type: 'string' },
+  startup: { type: 'string' },
+  batch: { type: 'string' },
+  folds: { type: 'string' },
+  train: { type: 'string' },
+  test: { type: 'string' },
+  embargo: { type: 'string' },
+  holdout: { type: 'string' },
+  warmup: { type: 'string' },
+  seed: { type: 'string' },
+  workers: { type: 'string' },
+  'min-trades': { type: 'string' },
+  neighbours: { type: 'string' },
+  'pbo-blocks': { type: 'string' },
+  strategy: { type: 'string' },
+  config: { type: 'string' },
+  mode: { type: 'string' },
+  profile: { type: 'string' },
+  symbols: { type: 'string' },
+  out: { type: 'string' },
+  on: { type: 'string' },
+  'state-machine': { type: 'string' },
+  bucket: { type: 'string' },
+  'no-wait': { type: 'boolean', default: false },
+  quiet: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
 
 export interface OptimizeIo {
   log: (s: string) => void;
@@ -57,41 +97,7 @@ export interface ParsedOptimize {
 
 /** Parses the command line; UsageError for bad flags, ConfigError for bad files. */
 export function parseOptimizeArgs(argv: readonly string[], io: OptimizeIo): ParsedOptimize {
-  const parsed = parseFlags(
-    argv,
-    {
-      data: { type: 'string', multiple: true },
-      space: { type: 'string' },
-      objective: { type: 'string' },
-      trials: { type: 'string' },
-      startup: { type: 'string' },
-      batch: { type: 'string' },
-      folds: { type: 'string' },
-      train: { type: 'string' },
-      test: { type: 'string' },
-      embargo: { type: 'string' },
-      holdout: { type: 'string' },
-      warmup: { type: 'string' },
-      seed: { type: 'string' },
-      workers: { type: 'string' },
-      'min-trades': { type: 'string' },
-      neighbours: { type: 'string' },
-      'pbo-blocks': { type: 'string' },
-      strategy: { type: 'string' },
-      config: { type: 'string' },
-      mode: { type: 'string' },
-      profile: { type: 'string' },
-      symbols: { type: 'string' },
-      out: { type: 'string' },
-      on: { type: 'string' },
-      'state-machine': { type: 'string' },
-      bucket: { type: 'string' },
-      'no-wait': { type: 'boolean', default: false },
-      quiet: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    true,
-  );
+  const parsed = parseFlags(argv, OPTIMIZE_FLAGS, true);
   const v = parsed.values;
   if (v.help) {
     io.log(OPTIMIZE_USAGE);
@@ -171,7 +177,10 @@ export function openRunFolder(outDir: string, spec: RunSpec): { resumed: Map<num
 export function localEvaluator(series: readonly SymbolSeries[], batchBase: Omit<TrialBatch, 'tasks'>, workers: number): TrialEvaluator & { close(): Promise<void> } {
   if (workers <= 1) {
     return {
-      run: (task) => Promise.resolve(evaluateTrial(task, series, () => performance.now())),
+      run: async (task) => {
+        await ensureStrategies([task.strategy]);
+        return evaluateTrial(task, series, () => performance.now());
+      },
       close: () => Promise.resolve(),
     };
   }
@@ -195,13 +204,20 @@ export interface OptimizeRun {
 export async function optimizeCommand(argv: readonly string[], io: OptimizeIo): Promise<OptimizeRun | undefined> {
   const a = parseOptimizeArgs(argv, io);
   if (a.on === 'aws') {
+    if (a.job.strategy !== undefined && !BUILTIN_STRATEGIES[a.job.strategy])
+      throw new UsageError(`--on aws runs the built-in strategies only (${Object.keys(BUILTIN_STRATEGIES).join(', ')}): the Lambda workers cannot load ${a.job.strategy}; run it locally`);
     const { runOnAws } = await import('./optimizeAws.js');
     await runOnAws(a, io);
     return undefined;
   }
+  // A plug-in (--strategy <module>, or a space whose strategy is one) is loaded here, so a bad
+  // module fails before any trial, and its path goes into the spec for the worker threads.
+  const spaceStrategy = (a.job.space as { strategy?: unknown } | null)?.strategy;
+  const ref = await researchStrategyRef(a.job.strategy ?? (typeof spaceStrategy === 'string' ? spaceStrategy : DEFAULT_STRATEGY));
+  const job: OptimizeJob = { ...a.job, strategy: ref.name, ...(ref.module ? { strategyModule: ref.module } : {}) };
   const loaded = loadSeries(a.data, a.symbols);
   const labels = loaded.files.map((f) => basename(f));
-  const spec = buildRunSpec(a.job, dataRange(loaded.series), labels);
+  const spec = buildRunSpec(job, dataRange(loaded.series), labels);
   const planner = new WalkForwardPlanner(spec);
   const { resumed, dropped } = openRunFolder(a.outDir, spec);
   const files = runFiles(a.outDir);

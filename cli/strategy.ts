@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { BUILTIN_STRATEGIES } from '../services/strategy/builtin.js';
 import { StrategyLoadError, strategyFactory, strategyModuleFrom } from '../services/strategy/load.js';
 import type { StrategyFactory, StrategyModule } from '../services/strategy/port.js';
+import { hasStrategyFactory, registerStrategyFactory, type StrategyRef } from '../services/research/strategies.js';
 
 export interface LoadedStrategy {
   /** The module's name (sr, breakout, or the plug-in's). */
@@ -47,4 +48,33 @@ export async function loadStrategy(spec: string | undefined, cwd: string = proce
   }
   const mod = strategyModuleFrom(exports, path);
   return { name: mod.name, source: path, module: mod, factory: strategyFactory(mod, path) };
+}
+
+/**
+ * Makes every plug-in among `refs` (the `module` form of a research StrategyRef) available to
+ * services/research/strategies.ts in this thread: imports its module once and registers its
+ * factory under the reference's name. The optimiser's main thread and each of its worker threads
+ * call it before running trials; a module whose name is not the reference's is refused.
+ */
+export async function ensureStrategies(refs: Iterable<StrategyRef>): Promise<void> {
+  for (const ref of refs) {
+    if (hasStrategyFactory(ref)) continue;
+    if (!ref.module) throw new StrategyLoadError('not_found', `strategy: unknown strategy "${ref.name}" (built-in: ${Object.keys(BUILTIN_STRATEGIES).join(', ')}) and no module to load it from`);
+    const loaded = await loadStrategy(ref.module);
+    if (loaded.name !== ref.name) throw new StrategyLoadError('bad_module', `strategy: ${ref.module} is now strategy "${loaded.name}", the run was planned for "${ref.name}"`);
+    registerStrategyFactory(ref.name, loaded.factory);
+  }
+}
+
+/**
+ * `--strategy` of a research run as the StrategyRef its trials carry: a built-in stays its name;
+ * a module is loaded here (so a bad module fails at start) and registered in this thread, and the
+ * reference names it and its absolute path, which the worker threads load it from.
+ */
+export async function researchStrategyRef(spec: string): Promise<StrategyRef> {
+  if (BUILTIN_STRATEGIES[spec]) return { name: spec };
+  const loaded = await loadStrategy(spec);
+  if (BUILTIN_STRATEGIES[loaded.name]) throw new StrategyLoadError('bad_module', `--strategy: ${loaded.source} is named "${loaded.name}", the name of a built-in strategy: give the module a name of its own`);
+  registerStrategyFactory(loaded.name, loaded.factory);
+  return { name: loaded.name, module: loaded.source };
 }

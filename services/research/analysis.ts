@@ -16,7 +16,7 @@ import { overallWalkForwardEfficiency, parameterStability, walkForwardEfficiency
 import { selectFold, type FoldChoice } from './selection.js';
 import { HOUR_MS, type TrialOutcome } from './trial.js';
 import type { WalkForwardPlanner } from './walkForward.js';
-import type { ParameterSpec, ParamValue } from './space.js';
+import { formatValue, type ParameterSpec, type ParamValue } from './space.js';
 
 export interface PboSummary {
   readonly pbo: number | null;
@@ -210,7 +210,7 @@ export function analyseRun(planner: WalkForwardPlanner, log: ReadonlyMap<number,
   for (const key of planner.space.keys) {
     const p = planner.space.spec.parameters[key] as ParameterSpec;
     const values = folds.filter((f) => f.choice).map((f) => (f.choice as FoldChoice).values[key] as ParamValue);
-    const st = p.type === 'choice' ? parameterStability({ kind: 'choice', values }) : parameterStability({ kind: 'number', values: values.map(Number), min: p.min, max: p.max });
+    const st = p.type === 'choice' ? parameterStability({ kind: 'choice', values: values.map((v) => (typeof v === 'object' || v === null ? formatValue(v) : v)) }) : parameterStability({ kind: 'number', values: values.map(Number), min: p.min, max: p.max });
     stability[key] = { ...st, values };
   }
 
@@ -320,10 +320,10 @@ function heatmaps(planner: WalkForwardPlanner, log: ReadonlyMap<number, TrialOut
   };
   const labels = (d: number): string[] => {
     const p = planner.space.spec.parameters[keys[d] as string] as ParameterSpec;
-    if (p.type === 'choice') return p.values.map(String);
+    if (p.type === 'choice') return p.values.map(formatValue);
     return Array.from({ length: BINS }, (_, b) => {
       const v = planner.space.decode(keys.map((_, j) => (j === d ? (b + 0.5) / BINS : 0)))[keys[d] as string];
-      return String(v);
+      return formatValue(v);
     });
   };
   // Influence of a parameter: the variance of the mean score across its bins.

@@ -18,6 +18,7 @@ import { ConfigError } from '../core/errors.js';
 import type { ObjectStore } from '../ml/archive.js';
 import type { SymbolSeries } from '../backtest/engine.js';
 import { analyseRun, type OptimizeReport } from './analysis.js';
+import { TrialFailedError } from './runner.js';
 import { optimizeReportHtml } from './report/optimizeHtml.js';
 import { buildRunSpec, dataRange, digest, optimizeJobSchema } from './runSpec.js';
 import { evaluateBatch, type Clock, type TrialOutcome, type TrialTask } from './trial.js';
@@ -78,7 +79,8 @@ async function readRun(store: ObjectStore, runPrefix: string, loadData: LoadData
   for (const key of await store.list(`${runPrefix}trials/`)) {
     const b = await store.get(key);
     if (!b) continue;
-    for (const [k, o] of parseTrialLog(dec.decode(b), spec.runId).outcomes) log.set(k, o);
+    // Failed trials (logged by an older worker) run again.
+    for (const [k, o] of parseTrialLog(dec.decode(b), spec.runId).outcomes) if (o.status !== 'error') log.set(k, o);
   }
   return { job, spec, log };
 }
@@ -136,10 +138,15 @@ export async function runWorkerBatch(store: ObjectStore, event: WorkerEvent, loa
   const b = event.BatchInput;
   for (const t of tasks) if (t.runId !== b.runId) throw new ConfigError(`worker: a task of run ${String(t.runId)} in a batch of run ${b.runId}`);
   const series = await loadData(b.data, b.symbols);
-  const outcomes = evaluateBatch({ runId: b.runId, data: b.data, symbols: b.symbols, tasks }, series, clock);
+  const all = evaluateBatch({ runId: b.runId, data: b.data, symbols: b.symbols, tasks }, series, clock);
+  // A failed trial is not logged (a rerun plans it again) and fails the batch, so the execution
+  // stops with its error instead of reporting a verdict over the trials that worked.
+  const outcomes = all.filter((o) => o.status !== 'error');
   const trials = tasks.map((t) => t.trial);
   const key = `${b.runPrefix}trials/t${String(Math.min(...trials)).padStart(6, '0')}-${String(Math.max(...trials)).padStart(6, '0')}.jsonl`;
   await store.put(key, enc.encode(outcomes.map(trialLine).join('')), 'application/x-ndjson');
+  const failed = all.find((o) => o.status === 'error');
+  if (failed) throw new TrialFailedError(failed);
   return { key, trials: outcomes.length, ok: outcomes.filter((o) => o.status === 'ok').length };
 }
 

@@ -36,6 +36,8 @@ export const optimizeJobSchema = z.strictObject({
   pboBlocks: z.number().optional(),
   /** Strategy name (default: the space's). */
   strategy: z.string().optional(),
+  /** The plug-in module the strategy is loaded from (absolute path), when it is not a built-in. */
+  strategyModule: z.string().optional(),
 });
 export type OptimizeJob = z.infer<typeof optimizeJobSchema>;
 
@@ -83,22 +85,24 @@ export function buildRunSpec(job: OptimizeJob, range: { start: number; end: numb
   if (startup > trials) throw new ConfigError(`--startup: ${startup} exceeds --trials ${trials}`);
   const pboBlocks = int('--pbo-blocks', job.pboBlocks, OPTIMIZE_DEFAULTS.pboBlocks, 2);
   if (pboBlocks % 2 !== 0) throw new ConfigError(`--pbo-blocks: expected an even number, got ${pboBlocks}`);
+  // A flag wins, then the space's own defaults (its strategy's needs), then the optimiser's.
+  const sd = space.spec.defaults;
   const foldSettings = {
     scheme: job.folds ?? OPTIMIZE_DEFAULTS.folds,
-    trainDays: job.trainDays ?? OPTIMIZE_DEFAULTS.trainDays,
-    testDays: job.testDays ?? OPTIMIZE_DEFAULTS.testDays,
-    embargoDays: job.embargoDays ?? OPTIMIZE_DEFAULTS.embargoDays,
-    holdoutDays: job.holdoutDays ?? OPTIMIZE_DEFAULTS.holdoutDays,
-    warmupDays: job.warmupDays ?? OPTIMIZE_DEFAULTS.warmupDays,
+    trainDays: job.trainDays ?? sd.trainDays ?? OPTIMIZE_DEFAULTS.trainDays,
+    testDays: job.testDays ?? sd.testDays ?? OPTIMIZE_DEFAULTS.testDays,
+    embargoDays: job.embargoDays ?? sd.embargoDays ?? OPTIMIZE_DEFAULTS.embargoDays,
+    holdoutDays: job.holdoutDays ?? sd.holdoutDays ?? OPTIMIZE_DEFAULTS.holdoutDays,
+    warmupDays: job.warmupDays ?? sd.warmupDays ?? OPTIMIZE_DEFAULTS.warmupDays,
   };
   const plan = planFolds({ ...range, ...foldSettings, scheme: parseFoldScheme(foldSettings.scheme) });
   const body = {
     v: 1 as const,
-    strategy: { name: job.strategy ?? space.spec.strategy },
+    strategy: { name: job.strategy ?? space.spec.strategy, ...(job.strategyModule ? { module: job.strategyModule } : {}) },
     space: job.space as RunSpec['space'],
     baseConfig: job.baseConfig ?? {},
     objectives,
-    minTrades: int('--min-trades', job.minTrades, OPTIMIZE_DEFAULTS.minTrades, 0),
+    minTrades: int('--min-trades', job.minTrades, sd.minTrades ?? OPTIMIZE_DEFAULTS.minTrades, 0),
     trialsPerFold: trials,
     startupTrials: startup,
     batchSize: int('--batch', job.batch, OPTIMIZE_DEFAULTS.batch, 1),

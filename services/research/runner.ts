@@ -5,6 +5,7 @@
  * synchronous batches: the planner is asked again only when every trial of a step is back, which
  * is what makes the trials independent of the number of workers.
  */
+import { DomainError } from '../core/errors.js';
 import { formatEta } from '../report/progress.js';
 import type { TrialOutcome, TrialTask } from './trial.js';
 import type { WalkForwardPlanner } from './walkForward.js';
@@ -29,8 +30,23 @@ export class PlannerStalledError extends Error {
   override readonly name: string = 'PlannerStalledError';
 }
 
+/**
+ * A trial failed (status 'error': the backtest threw, the strategy could not be built or loaded,
+ * the span had no candles). The run stops: a verdict over a run with failed trials would be a
+ * verdict over whatever happened to work. The failed outcome is not logged, so the same command
+ * runs it again once the cause is fixed.
+ */
+export class TrialFailedError extends DomainError {
+  override readonly name: string = 'TrialFailedError';
+  constructor(readonly outcome: TrialOutcome) {
+    super(`trial ${outcome.trial} (fold ${outcome.fold}, ${outcome.phase}) failed, so the run stops: ${outcome.reason ?? 'no reason given'}`);
+  }
+}
+
 /** Runs every remaining trial; `log` (trial number -> outcome, e.g. read back from a trial log) is filled in place. */
 export async function driveWalkForward(planner: WalkForwardPlanner, log: Map<number, TrialOutcome>, evaluator: TrialEvaluator, hooks: RunHooks): Promise<void> {
+  // Failed trials of an earlier attempt (a log written before runs stopped on them) run again.
+  for (const [n, o] of log) if (o.status === 'error') log.delete(n);
   const total = planner.totalTrials;
   const now = hooks.now;
   const t0 = now?.() ?? 0;
@@ -59,6 +75,7 @@ export async function driveWalkForward(planner: WalkForwardPlanner, log: Map<num
     await Promise.all(
       step.tasks.map((t) =>
         evaluator.run(t).then((o) => {
+          if (o.status === 'error') throw new TrialFailedError(o);
           evaluatedHere++;
           record(o);
           tick(false);

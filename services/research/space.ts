@@ -25,9 +25,13 @@ const numberParam = z.strictObject({
   /** Sample evenly in log space (both ends > 0). */
   log: z.boolean().default(false),
 });
+/**
+ * Choices are JSON values: scalars, and arrays or objects for keys that take them (e.g.
+ * `entry.regimes`: `[[], ["ranging"], ["ranging", "quiet"]]`), each checked by the config parser.
+ */
 const choiceParam = z.strictObject({
   type: z.literal('choice'),
-  values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(2),
+  values: z.array(z.json()).min(2),
 });
 export const parameterSchema = z.discriminatedUnion('type', [numberParam, choiceParam]);
 
@@ -41,12 +45,40 @@ export const spaceSchema = z.strictObject({
   parameters: z.record(z.string(), parameterSchema),
   /** Comparisons every point must satisfy: `<term> <op> <term>`, term = number | key | number * key. */
   constraints: z.array(z.string()).default([]),
+  /**
+   * The run settings this strategy needs, used where the command line gives none (a flag always
+   * wins): e.g. a strategy on hourly candles needs a longer warm-up, and trades less often than
+   * the default --min-trades of a 10-day training span allows.
+   */
+  defaults: z
+    .strictObject({
+      trainDays: z.number().positive().optional(),
+      testDays: z.number().positive().optional(),
+      embargoDays: z.number().min(0).optional(),
+      holdoutDays: z.number().min(0).optional(),
+      warmupDays: z.number().min(0).optional(),
+      minTrades: z.number().int().min(0).optional(),
+    })
+    .default({}),
 });
 export type SpaceInput = z.input<typeof spaceSchema>;
 export type SpaceSpec = z.output<typeof spaceSchema>;
 export type ParameterSpec = z.output<typeof parameterSchema>;
-export type ParamValue = string | number | boolean;
+/** A parameter's value: a number, or a choice (any JSON value). */
+export type ParamValue = z.infer<ReturnType<typeof z.json>>;
 export type ParamValues = Readonly<Record<string, ParamValue>>;
+
+/** Whether two parameter values are the same (by JSON: a choice may be an array or an object). */
+export function sameValue(a: ParamValue | undefined, b: ParamValue | undefined): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** A value as the report prints it: scalars as they are, arrays and objects as JSON. */
+export function formatValue(v: ParamValue | undefined): string {
+  return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+}
 
 interface Term {
   readonly coef: number;
@@ -154,7 +186,10 @@ export class SearchSpace {
     for (const [key, p] of Object.entries(spec.parameters)) {
       const at = `${source}.parameters.${key}`;
       if (p.type === 'choice') {
-        for (const v of p.values) tryConfig(setPath(base, key, v), `${at} value ${JSON.stringify(v)}`, true);
+        p.values.forEach((v, i) => {
+          if (p.values.findIndex((w) => sameValue(w, v)) < i) throw new ConfigError(`invalid ${source}: ${at}: the choice ${JSON.stringify(v)} is listed twice`);
+          tryConfig(setPath(base, key, v), `${at} value ${JSON.stringify(v)}`, true);
+        });
         continue;
       }
       if (!(p.min < p.max)) throw new ConfigError(`invalid ${source}: ${at}: min (${p.min}) must be below max (${p.max})`);
@@ -211,7 +246,7 @@ export class SearchSpace {
     return this.keys.map((key) => {
       const p = this.spec.parameters[key] as ParameterSpec;
       const v = values[key];
-      if (p.type === 'choice') return Math.max(0, p.values.indexOf(v as ParamValue));
+      if (p.type === 'choice') return Math.max(0, p.values.findIndex((c) => sameValue(c, v)));
       const x = Number(v);
       const step = p.step ?? (p.type === 'int' ? 1 : undefined);
       if (step !== undefined && !p.log) {

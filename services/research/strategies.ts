@@ -3,10 +3,11 @@
  * instance built from its own config, in whichever worker runs it).
  *
  * A trial names its strategy with a StrategyRef so that it can cross a thread or a Lambda
- * invocation. Built-in names resolve here; a plug-in module (`--strategy <module>`, the strategy
- * loader of issue 12 item 5) is the `module` form: register its factory with
- * `registerStrategyFactory` in the worker before trials run, which is the one hook the loader
- * needs.
+ * invocation. Built-in names resolve here; a plug-in module (`--strategy <module>`) is the
+ * `module` form, { name, module: its absolute path }: cli/strategy.ts (ensureStrategies) imports it
+ * and registers its factory with `registerStrategyFactory` in each thread before its trials run
+ * (the optimiser's main thread and workers, the Monte Carlo's). The AWS Lambda workers run the
+ * built-ins only.
  */
 import type { Config } from '../config/schema.js';
 import { ConfigError } from '../core/errors.js';
@@ -30,6 +31,11 @@ export function strategyFactory(ref: StrategyRef): StrategyFactory {
   const f = factories.get(ref.name);
   if (!f) throw new ConfigError(`strategy: unknown strategy "${ref.name}"${ref.module ? ` (module ${ref.module} is not loaded in this worker)` : ''}; known: ${[...factories.keys()].join(', ')}`);
   return f;
+}
+
+/** True when a factory is registered under the reference's name (a built-in, or a plug-in loaded in this thread). */
+export function hasStrategyFactory(ref: StrategyRef): boolean {
+  return factories.has(ref.name);
 }
 
 /** Names of the registered strategies. */

@@ -16,6 +16,8 @@ import { runBacktestSync, type BacktestResult, type SymbolSeries } from '../back
 import { computeSummary } from '../analytics/index.js';
 import type { EquityPoint } from '../analytics/types.js';
 import type { SpanMetrics } from './objectives.js';
+import { ConfigError } from '../core/errors.js';
+import type { Strategy } from '../strategy/port.js';
 import { strategyFactory, type StrategyRef } from './strategies.js';
 import type { ParamValues } from './space.js';
 import type { Span } from './folds.js';
@@ -132,11 +134,11 @@ export function spanMetrics(r: BacktestResult, span: Span): SpanMetrics {
 }
 
 /** Runs the backtest of a config over a span with its warm-up (synchronous: workers and tests). */
-export function backtestSpan(series: readonly SymbolSeries[], config: Config, strategy: StrategyRef, span: Span, warmupMs: number): BacktestResult | null {
+export function backtestSpan(series: readonly SymbolSeries[], config: Config, strategy: Strategy, span: Span, warmupMs: number): BacktestResult | null {
   const run = sliceSeries(series, span.start, span.end);
   if (run.length === 0) return null;
   const warmUp = sliceSeries(series, span.start - warmupMs, span.start);
-  return runBacktestSync({ series: run, config, strategy: strategyFactory(strategy)(config), warmUp });
+  return runBacktestSync({ series: run, config, strategy, warmUp });
 }
 
 /** A clock in ms for the trial's duration, passed in (the core reads none). */
@@ -152,8 +154,17 @@ export function evaluateTrial(task: TrialTask, series: readonly SymbolSeries[], 
     return { ...head, status: 'invalid', reason: (e as Error).message, metrics: null, returns: [], elapsedMs: 0 };
   }
   const c0 = clock();
+  let strategy: Strategy;
   try {
-    const r = backtestSpan(series, config, task.strategy, task.span, task.warmupMs);
+    // An unknown strategy is a failure of the run (below); parameters its module refuses make the point invalid.
+    const factory = strategyFactory(task.strategy);
+    try {
+      strategy = factory(config);
+    } catch (e) {
+      if (e instanceof ConfigError) return { ...head, status: 'invalid', reason: e.message, metrics: null, returns: [], elapsedMs: 0 };
+      throw e;
+    }
+    const r = backtestSpan(series, config, strategy, task.span, task.warmupMs);
     const initial = Dec.from(config.backtest.initialBalance).toNumber();
     if (!r) return { ...head, status: 'error', reason: 'no candles in the span', metrics: null, returns: [], elapsedMs: Math.round(clock() - c0) };
     return { ...head, status: 'ok', metrics: spanMetrics(r, task.span), returns: hourlyReturns(r.equity, task.span.start, task.span.end, initial), elapsedMs: Math.round(clock() - c0) };

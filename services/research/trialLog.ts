@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import type { TrialOutcome } from './trial.js';
 
-const value = z.union([z.string(), z.number(), z.boolean()]);
+// A parameter value: a number or a choice, which may be any JSON value (space.ts).
+const value = z.json();
 const nullableNumber = z.number().nullable();
 const metrics = z.strictObject({
   days: z.number(),

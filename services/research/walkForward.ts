@@ -20,7 +20,7 @@ import type { Fold, FoldPlan } from './folds.js';
 import { HaltonSequence } from './search/halton.js';
 import { proposeTpe, type Point } from './search/tpe.js';
 import { paretoRanks } from './search/pareto.js';
-import { SearchSpace, type ParamValues, type SpaceInput } from './space.js';
+import { SearchSpace, sameValue, type ParamValues, type SpaceInput } from './space.js';
 import { objectiveValue, type ObjectiveName } from './objectives.js';
 import type { StrategyRef } from './strategies.js';
 import type { TrialOutcome, TrialPhase, TrialTask } from './trial.js';
@@ -79,7 +79,7 @@ export interface NextStep {
 const sameValues = (a: ParamValues, b: ParamValues): boolean => {
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => a[k] === b[k]);
+  return ka.every((k) => sameValue(a[k], b[k]));
 };
 
 export class WalkForwardPlanner {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { optimizeCommand } from '../../cli/optimize.js';
+import { OPTIMIZE_FLAGS, OPTIMIZE_USAGE, optimizeCommand } from '../../cli/optimize.js';
 import { UsageError } from '../../cli/args.js';
 import { ConfigError } from '../../services/core/errors.js';
 
@@ -97,4 +97,11 @@ describe('npm run optimize', () => {
     expect(e.status).toBe(1);
     expect(e.stderr.trim().split('\n')).toHaveLength(1);
   }, 60_000);
+
+  it('documents every flag it takes in --help, the required ones in the first line and the AWS ones', () => {
+    for (const flag of Object.keys(OPTIMIZE_FLAGS)) if (flag !== 'help') expect(OPTIMIZE_USAGE, flag).toMatch(new RegExp(`--${flag}\\b`));
+    const first = OPTIMIZE_USAGE.split('\n')[0] as string;
+    for (const required of ['--data', '--space', '--objective', '--out']) expect(first).toContain(required);
+    expect(OPTIMIZE_USAGE).toMatch(/--on aws .* needs\s+--bucket .* and --state-machine/s);
+  });
 });

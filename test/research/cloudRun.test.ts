@@ -14,13 +14,14 @@ import { LocalFolderStore } from '../../services/adapters/s3/localFolderStore.js
 import { createControlHandler } from '../../lambdas/optimize-control/handler.js';
 import { localContext } from '../../lambdas/shared/powertools.js';
 import { BATCH_TRIALS } from '../../lib/researchRunner.js';
-import { startOptimizationRun } from '../../services/research/cloudRun.js';
+import { runWorkerBatch, startOptimizationRun } from '../../services/research/cloudRun.js';
+import { parseTrialLog } from '../../services/research/trialLog.js';
 import { playResearchMachine } from '../helpers/researchMachine.js';
 import { buildRunSpec, dataRange, type OptimizeJob } from '../../services/research/runSpec.js';
 import { WalkForwardPlanner } from '../../services/research/walkForward.js';
-import { driveWalkForward } from '../../services/research/runner.js';
+import { driveWalkForward, TrialFailedError } from '../../services/research/runner.js';
 import { analyseRun, type OptimizeReport } from '../../services/research/analysis.js';
-import { evaluateTrial, type TrialOutcome } from '../../services/research/trial.js';
+import { evaluateTrial, type TrialOutcome, type TrialTask } from '../../services/research/trial.js';
 import { loadSeries } from '../../cli/loadSeries.js';
 import { ConfigError } from '../../services/core/errors.js';
 import { runOnAws, type AwsDeps } from '../../cli/optimizeAws.js';
@@ -86,6 +87,29 @@ describe('the optimisation on AWS, run locally', () => {
     const control = createControlHandler(() => ({ store, loadData: () => Promise.resolve([]), now: () => 0 }));
     await expect(control({ action: 'plan', runPrefix: '../etc/' }, localContext('t', 'r'))).rejects.toThrow(/runPrefix/);
     await expect(control({ action: 'plan', runPrefix: 'research/0123456789ab/' }, localContext('t', 'r'))).rejects.toThrow(/job\.json: no such object/);
+  });
+});
+
+describe('a failed trial on AWS', () => {
+  it('fails the worker batch with the trial\'s error and logs only the trials that worked, so the execution stops and a rerun plans it again', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'cloud-fail-'));
+    dirs.push(root);
+    const store = new LocalFolderStore(root);
+    const series = loadSeries([FILE], []).series;
+    const first = series[0]?.candles[0]?.openTime as number;
+    const task = (trial: number, start: number): TrialTask => ({
+      runId: 'r1', trial, fold: 0, phase: 'search', values: {}, config: {}, strategy: { name: 'sr' }, span: { start, end: start + 6 * 3_600_000 }, warmupMs: 0,
+    });
+    // Trial 1's span is a year before the data: no candles, a failure (not an invalid point).
+    const event = { Items: [task(0, first + 3_600_000), task(1, first - 365 * 86_400_000)], BatchInput: { runPrefix: 'research/r1/', runId: 'r1', data: ['x'], symbols: [] } };
+    const failed = await runWorkerBatch(store, event, () => Promise.resolve(series), () => 0).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(TrialFailedError);
+    expect((failed as Error).message).toBe('trial 1 (fold 0, search) failed, so the run stops: no candles in the span');
+    const keys = await store.list('research/r1/trials/');
+    expect(keys).toHaveLength(1);
+    const logged = parseTrialLog(new TextDecoder().decode((await store.get(keys[0] as string))), 'r1').outcomes;
+    expect([...logged.keys()]).toEqual([0]);
+    expect(logged.get(0)?.status).toBe('ok');
   });
 });
 

@@ -1,7 +1,9 @@
 /** Search spaces: validated like the config (errors name the field), mapped to values and back, with constraints. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SearchSpace, setPath } from '../../services/research/space.js';
+import { SearchSpace, sameValue, setPath } from '../../services/research/space.js';
+import { parseTrialLog } from '../../services/research/trialLog.js';
+import { buildRunSpec, OPTIMIZE_DEFAULTS } from '../../services/research/runSpec.js';
 import { ConfigError } from '../../services/core/errors.js';
 
 const messageOf = (f: () => unknown): string => {
@@ -50,6 +52,40 @@ describe('search space validation', () => {
   });
 });
 
+describe('the shipped breakout space', () => {
+  const input = JSON.parse(readFileSync('spaces/breakout.json', 'utf8')) as Record<string, unknown>;
+
+  it('is valid for the breakout strategy, its points parse, and a trailing stop of none (null) is a choice', () => {
+    const s = SearchSpace.parse(input);
+    expect(s.spec.strategy).toBe('breakout');
+    expect(s.keys).toEqual(expect.arrayContaining(['breakout.channel', 'breakout.exitChannel', 'breakout.stopAtr', 'breakout.timeframe', 'breakout.trailAtr', 'breakout.timeStopHours']));
+    const lo = s.decode(s.dims.map(() => 0));
+    expect(lo['breakout.trailAtr']).toBeNull();
+    const c = s.config(lo);
+    expect(c.ok).toBe(true);
+    if (c.ok) expect(c.config.breakout).toMatchObject({ channel: 10, exitChannel: 5, stopAtr: 1, timeframe: '15m', trailAtr: null });
+    // The constraint: the exit channel never longer than the entry one.
+    expect(s.config({ ...lo, 'breakout.channel': 10, 'breakout.exitChannel': 20 })).toEqual({ ok: false, reason: 'constraint breakout.exitChannel <= breakout.channel' });
+  });
+
+  it('brings its own run defaults (warm-up, minimum trades), which a flag overrides', () => {
+    const range = { start: Date.UTC(2024, 0, 1), end: Date.UTC(2024, 1, 5) };
+    const spec = buildRunSpec({ space: input, objective: 'sharpe' }, range, ['x']);
+    expect(spec.strategy).toEqual({ name: 'breakout' });
+    expect(spec.minTrades).toBe(5);
+    expect(spec.foldSettings).toMatchObject({ warmupDays: 3, trainDays: OPTIMIZE_DEFAULTS.trainDays, testDays: OPTIMIZE_DEFAULTS.testDays });
+    expect(spec.plan.warmupMs).toBe(3 * 86_400_000);
+    const flags = buildRunSpec({ space: input, objective: 'sharpe', minTrades: 12, warmupDays: 2, trainDays: 8 }, range, ['x']);
+    expect(flags.minTrades).toBe(12);
+    expect(flags.foldSettings).toMatchObject({ warmupDays: 2, trainDays: 8 });
+    // The S/R space sets none: the optimiser's defaults.
+    const sr = buildRunSpec({ space: JSON.parse(readFileSync('spaces/sr.json', 'utf8')), objective: 'sharpe' }, range, ['x']);
+    expect(sr.minTrades).toBe(OPTIMIZE_DEFAULTS.minTrades);
+    expect(sr.foldSettings.warmupDays).toBe(OPTIMIZE_DEFAULTS.warmupDays);
+    expect(messageOf(() => SearchSpace.parse({ ...input, defaults: { minTrade: 3 } }))).toContain('minTrade');
+  });
+});
+
 describe('points and values', () => {
   const space = SearchSpace.parse({
     parameters: {
@@ -90,5 +126,43 @@ describe('points and values', () => {
     const a = { entry: { proximityPct: 0.2 } };
     expect(setPath(a, 'entry.confirmations.minConfirmations', 2)).toEqual({ entry: { proximityPct: 0.2, confirmations: { minConfirmations: 2 } } });
     expect(a).toEqual({ entry: { proximityPct: 0.2 } });
+  });
+});
+
+describe('array-valued choices (JSON values)', () => {
+  const space = SearchSpace.parse({
+    parameters: {
+      'entry.regimes': { type: 'choice', values: [[], ['ranging'], ['ranging', 'quiet']] },
+      'levels.timeframes': { type: 'choice', values: [['5m', '15m'], ['1h']] },
+      'entry.proximityPct': { type: 'float', min: 0.1, max: 0.3, step: 0.1 },
+    },
+  });
+
+  it('searches array-valued config keys: points decode to the arrays and the config takes them', () => {
+    const v = space.decode([2, 1, 0.5]);
+    expect(v).toEqual({ 'entry.regimes': ['ranging', 'quiet'], 'levels.timeframes': ['1h'], 'entry.proximityPct': 0.2 });
+    const c = space.config(v);
+    expect(c.ok).toBe(true);
+    if (c.ok) {
+      expect(c.config.entry.regimes).toEqual(['ranging', 'quiet']);
+      expect(c.config.levels.timeframes).toEqual(['1h']);
+    }
+  });
+
+  it('encodes a value read back from JSON (a trial log) to its choice, by content', () => {
+    const fromLog = JSON.parse(JSON.stringify({ 'entry.regimes': ['ranging'], 'levels.timeframes': ['5m', '15m'], 'entry.proximityPct': 0.3 })) as Record<string, unknown>;
+    expect(space.encode(fromLog as never).slice(0, 2)).toEqual([1, 0]);
+    expect(sameValue(['ranging', 'quiet'], JSON.parse('["ranging","quiet"]') as string[])).toBe(true);
+    expect(sameValue(['ranging'], ['quiet'])).toBe(false);
+    const logged = { v: 1, runId: 'r', trial: 0, fold: 0, phase: 'search', values: fromLog, status: 'invalid', reason: 'x', metrics: null, returns: [], elapsedMs: 0 };
+    expect(parseTrialLog(JSON.stringify(logged) + '\n', 'r').outcomes.get(0)?.values).toEqual(fromLog);
+  });
+
+  it('checks every array choice with the config parser, naming the one it refuses, and refuses a repeated choice', () => {
+    const m = messageOf(() => SearchSpace.parse({ parameters: { 'entry.regimes': { type: 'choice', values: [[], ['sideways']] } } }));
+    expect(m).toContain('space.parameters.entry.regimes value ["sideways"]');
+    expect(m).toContain('entry.regimes');
+    expect(messageOf(() => SearchSpace.parse({ parameters: { 'levels.timeframes': { type: 'choice', values: [['1h'], '1h'] } } }))).toContain('value "1h"');
+    expect(messageOf(() => SearchSpace.parse({ parameters: { 'entry.regimes': { type: 'choice', values: [['quiet'], ['quiet']] } } }))).toContain('the choice ["quiet"] is listed twice');
   });
 });

@@ -148,6 +148,34 @@ describe('walk-forward planner', () => {
     expect(JSON.stringify(analyseRun(c.planner, c.log).verdict)).toBe(JSON.stringify(analyseRun(a.planner, a.log).verdict));
   });
 
+  it('searches an array-valued key (entry.regimes): repeats found by content, also after a resume from the JSON log', async () => {
+    const space = {
+      parameters: {
+        'entry.regimes': { type: 'choice' as const, values: [[], ['ranging'], ['ranging', 'quiet']] },
+        'entry.orderType': { type: 'choice' as const, values: ['market', 'limit'] },
+      },
+    };
+    // Six distinct points only: the other 34 trials per fold are repeats, logged without running.
+    const ev = scrambled(2);
+    const a = await run(spec({ trialsPerFold: 40 }, space), ev);
+    const search = [...a.log.values()].filter((o) => o.phase === 'search');
+    const ran = ev.tasks.filter((t) => t.phase === 'search');
+    const folds = a.planner.folds.length;
+    expect(ran.length).toBeLessThanOrEqual(6 * folds);
+    expect(search.filter((o) => o.duplicateOf !== undefined).length).toBe(search.length - ran.length);
+    for (const t of ran) expect(Array.isArray(t.config.entry && (t.config.entry as { regimes?: unknown }).regimes)).toBe(true);
+    // Resume from half the log read back from JSON (new arrays, equal by content): nothing already run runs again.
+    const back = parseTrialLog(a.order.slice(0, Math.floor(a.order.length / 2)).map(trialLine).join(''), 'test');
+    const ranBefore = [...back.outcomes.values()].filter((o) => o.duplicateOf === undefined && o.status === 'ok').length;
+    expect(ranBefore).toBeGreaterThan(0);
+    const ev2 = scrambled(7);
+    const c = await run(spec({ trialsPerFold: 40 }, space), ev2, back.outcomes);
+    expect(sorted(c.log)).toEqual(sorted(a.log));
+    expect(ev2.tasks.length).toBe(ev.tasks.length - ranBefore);
+    const report = analyseRun(c.planner, c.log);
+    expect(report.stability['entry.regimes']?.values.every((v) => Array.isArray(v))).toBe(true);
+  });
+
   it('logs invalid points and repeats without running them', async () => {
     const tiny = {
       parameters: {

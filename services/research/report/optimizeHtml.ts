@@ -7,6 +7,7 @@
 import { escapeXml as esc, fmtDate, fmtNum } from '../../report/format.js';
 import type { FoldReport, OptimizeReport } from '../analysis.js';
 import type { SpanMetrics } from '../objectives.js';
+import { formatValue } from '../space.js';
 import { heatmapSvg, histogramSvg, linesSvg, scatterSvg } from './svg.js';
 
 const CSS = `*{box-sizing:border-box}body{margin:0;background:#f8fafc;color:#1e293b;font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif}
@@ -35,7 +36,7 @@ function metricsCell(m: SpanMetrics | null): string {
 }
 
 function foldRow(f: FoldReport): string {
-  const values = f.choice ? Object.entries(f.choice.values).map(([k, v]) => `${k.split('.').pop() ?? k}=${String(v)}`).join(', ') : 'no trial met the minimum trade count';
+  const values = f.choice ? Object.entries(f.choice.values).map(([k, v]) => `${k.split('.').pop() ?? k}=${formatValue(v)}`).join(', ') : 'no trial met the minimum trade count';
   return (
     `<tr><td>${f.final ? 'final' : f.index + 1}</td><td>${esc(span(f.train))}</td><td>${esc(span(f.test))}</td>` +
     `<td class="n">${f.distinctTrials}/${f.searchTrials}</td><td class="n">${f.invalidTrials + f.failedTrials}</td>` +
@@ -79,7 +80,7 @@ export function optimizeReportHtml(r: OptimizeReport, meta: OptimizeReportMeta):
     'each curve over its own hours: OOS and untuned the test spans laid end to end, in-sample the training spans',
   );
   const stability = Object.entries(r.stability)
-    .map(([k, st]) => `<tr><td>${esc(k)}</td><td>${esc(st.values.map(String).join(', '))}</td><td class="n">${num(st.dispersion)}</td><td class="n">${num(st.spread)}</td><td>${st.mode !== undefined ? esc(`${String(st.mode)} (${fmtNum((st.modeShare ?? 0) * 100, 0)}%)`) : ''}</td></tr>`)
+    .map(([k, st]) => `<tr><td>${esc(k)}</td><td>${esc(st.values.map(formatValue).join(', '))}</td><td class="n">${num(st.dispersion)}</td><td class="n">${num(st.spread)}</td><td>${st.mode !== undefined ? esc(`${String(st.mode)} (${fmtNum((st.modeShare ?? 0) * 100, 0)}%)`) : ''}</td></tr>`)
     .join('');
   const heat = r.heatmaps.map((m) => `<div class="panel">${heatmapSvg(`${m.y} against ${m.x}`, m.x, m.y, m.xLabels, m.yLabels, m.cells)}</div>`).join('');
   const logit = histogramSvg(`CSCV: logit of the in-sample winner's out-of-sample rank (${r.pbo.splits} splits)`, r.pbo.logits, 30, 0, 'median: left of it = overfit');
