@@ -2,30 +2,52 @@
  * What the runtime and paper trading both do when they start: venue requests with the retry rules,
  * the warm-up history, the stream subscriptions of a trading session.
  *
- * Start-up requests follow the venue's retry rules (backoff from 1 s to 30 s with jitter,
- * Retry-After honoured, at most 5 attempts): a rate limit or a 5xx while starting must not end the
- * process. A venue that cannot be reached at all is not retried when `unreachableIsFinal`: it is
- * not there, and the caller has a better thing to say (or do) than wait.
+ * Start-up requests are all queries (nothing is placed before trading starts), so every retryable
+ * venue error is retried, with the venue's backoff (1 s to 30 s with jitter, Retry-After honoured),
+ * for up to STARTUP_RETRY_BUDGET_MS rather than the five attempts of a trading request: a burst of
+ * rate limits, 5xx and timeouts while starting must not end the process, since a process that exits
+ * leaves its open positions unwatched until it is started again (the soak's fault part found start-
+ * ups giving up after 15 s of faults). A venue that cannot be reached at all is not retried when
+ * `unreachableIsFinal`: it is not there, and the caller has a better thing to say (or do) than wait.
  */
 import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEFAULT_BACKOFF, retryDelayMs, shouldRetry } from '../services/execution/backoff.js';
-import { NetworkError } from '../services/execution/exchangeErrors.js';
+import { DEFAULT_BACKOFF, retryDelayMs } from '../services/execution/backoff.js';
+import { ExchangeError, NetworkError } from '../services/execution/exchangeErrors.js';
 import { MINUTE_MS } from '../services/core/timeframes.js';
 import type { Candle, SymbolId } from '../services/core/types.js';
 import type { StreamSubscription, VenueClient } from '../services/venue/types.js';
 
-/** Runs `fn`, retrying retryable venue errors; `warn` receives one line per retry. */
-export async function withStartupRetries<T>(what: string, fn: () => Promise<T>, warn: (line: string) => void, unreachableIsFinal = false): Promise<T> {
+/** How long a start-up request is retried before the start fails (the exchange-failure halt's 5 minutes). */
+export const STARTUP_RETRY_BUDGET_MS = 5 * 60_000;
+
+export interface StartupRetryOptions {
+  /** Give up once the next wait would end past this many ms after the first attempt. */
+  readonly budgetMs?: number;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<unknown>;
+}
+
+/** Runs `fn`, retrying retryable venue errors (see the file comment); `warn` receives one line per retry. */
+export async function withStartupRetries<T>(what: string, fn: () => Promise<T>, warn: (line: string) => void, unreachableIsFinal = false, opts: StartupRetryOptions = {}): Promise<T> {
+  const now = opts.now ?? Date.now;
+  const wait = opts.sleep ?? sleep;
+  const budget = opts.budgetMs ?? STARTUP_RETRY_BUDGET_MS;
+  const t0 = now();
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (e) {
       const unreachable = e instanceof NetworkError && !e.requestSent;
-      if ((unreachable && unreachableIsFinal) || !shouldRetry(e, attempt, 'query')) throw e;
+      if ((unreachable && unreachableIsFinal) || !(e instanceof ExchangeError) || !e.retryable) throw e;
       const ms = retryDelayMs(e, attempt, { ...DEFAULT_BACKOFF, jitter: randomInt(0, 500_000) / 1_000_000 });
-      warn(`warning: ${what} failed (${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}); retrying in ${(ms / 1000).toFixed(1)} s`);
-      await sleep(ms);
+      const elapsed = now() - t0;
+      if (elapsed + ms > budget) {
+        warn(`warning: ${what} failed ${attempt} time(s) in ${(elapsed / 1000).toFixed(0)} s; giving up (start-up requests are retried for ${budget / 1000} s)`);
+        throw e;
+      }
+      warn(`warning: ${what} failed (${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}); retrying in ${(ms / 1000).toFixed(1)} s (attempt ${attempt})`);
+      await wait(ms);
     }
   }
 }
