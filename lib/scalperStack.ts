@@ -104,6 +104,10 @@ export class ScalperStack extends Stack {
       logKey: this.dataKey.key,
     });
 
+    // The research runner (walk-forward optimisation): `npm run optimize -- --on aws` and /optimize
+    // start it; a console job's answer goes to the alerts queue.
+    this.research = new ResearchRunner(this, 'Research', { config, bucket: this.buckets.bucket, logKey: this.dataKey.key, alerts: this.queues.queues.alerts.queue });
+
     // The operator console: the web dashboard and the Telegram webhook (each a Function URL).
     this.webDashboard = new WebDashboard(this, 'WebDashboard', { config, table: this.stateTable.table, logKey: this.dataKey.key });
     this.telegramWebhook = new TelegramWebhook(this, 'TelegramWebhook', {
@@ -116,6 +120,7 @@ export class ScalperStack extends Stack {
       botToken: this.secrets.telegramBotToken,
       dashboardLinkKey: this.webDashboard.linkKey,
       dashboardUrl: this.webDashboard.url.url,
+      research: { stateMachine: this.research.stateMachine, bucket: this.buckets.bucket },
     });
 
     this.signals = new SignalWebhook(this, 'Signals', {
@@ -144,8 +149,6 @@ export class ScalperStack extends Stack {
         { name: 'review', fn: this.review.function },
       ],
     });
-
-    this.research = new ResearchRunner(this, 'Research', { config, bucket: this.buckets.bucket, logKey: this.dataKey.key });
 
     // What the operator needs after a deploy.
     new CfnOutput(this, 'StateTableName', { value: this.stateTable.table.tableName });

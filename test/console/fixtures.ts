@@ -134,7 +134,7 @@ export interface ConsoleHarness {
   setStatus(doc: RuntimeStatus | undefined): void;
 }
 
-export function consoleHarness(opts: { backtest?: ConsoleControl['runBacktest'] } = {}): ConsoleHarness {
+export function consoleHarness(opts: { backtest?: ConsoleControl['runBacktest']; optimize?: ConsoleControl['startOptimize'] } = {}): ConsoleHarness {
   const clock = { now: T };
   const now = (): number => clock.now;
   const { store } = createMemoryStore({ clock: now });
@@ -157,6 +157,7 @@ export function consoleHarness(opts: { backtest?: ConsoleControl['runBacktest'] 
       // The real on-demand report over the same memory store, with the default strategy config.
       periodReport: (period, at) => periodSoFarCaption(store, parseConfig({}), period, at),
       ...(opts.backtest ? { runBacktest: opts.backtest } : {}),
+      ...(opts.optimize ? { startOptimize: opts.optimize } : {}),
     },
     once: new MemoryOnceStore(now),
     confirmKey: deriveKey('webhook-secret', 'confirm'),
