@@ -157,7 +157,7 @@ export class ScalperStack extends Stack {
     new CfnOutput(this, 'MexcCredentialsSecretArn', { value: this.secrets.mexcCredentials.secretArn });
     new CfnOutput(this, 'TelegramBotTokenSecretArn', { value: this.secrets.telegramBotToken.secretArn });
     new CfnOutput(this, 'EmergencyStopFunctionName', { value: this.jobs.functions['emergency-stop'].function.functionName });
-    new CfnOutput(this, 'TelegramWebhookUrl', { value: this.telegramWebhook.url.url, description: 'npm run telegram:webhook -- --stack <this stack> registers it with Telegram' });
+    new CfnOutput(this, 'TelegramWebhookUrl', { value: this.telegramWebhook.url.url, description: 'npm run telegram:webhook -- --url <this URL> --token-secret-id <TelegramBotTokenSecretArn> --webhook-secret-id <TelegramWebhookSecretArn> registers it with Telegram' });
     new CfnOutput(this, 'TelegramWebhookSecretArn', { value: this.telegramWebhook.webhookSecret.secretArn });
     new CfnOutput(this, 'TelegramTotpSecretArn', { value: this.telegramWebhook.totpSecret.secretArn, description: 'enrol this base32 secret in an authenticator app for /resume' });
     new CfnOutput(this, 'DashboardUrl', { value: this.webDashboard.url.url, description: 'opens only with a signed link from /dashboard in Telegram' });
