@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Template } from 'aws-cdk-lib/assertions';
+import { TELEGRAM_WEBHOOK_USAGE } from '../../cli/telegramWebhook.js';
 import { parseStageConfig } from '../../lib/config.js';
 import type { ScalperStack } from '../../lib/scalperStack.js';
 import { actionsOf, logicalIdOf, mentions, resourcesOf, resourcesOfStatement, statementsOfRole, synthTestApp, type Statement } from './helpers.js';
@@ -61,6 +62,13 @@ describe('telegram webhook', () => {
     expect(table).not.toContain('dynamodb:UpdateItem');
     expect(grants(st, logicalIdOf(stack.secrets.mexcCredentials))).toEqual([]);
     for (const a of st.flatMap(actionsOf)) expect(a === '*' || a.endsWith(':*'), a).toBe(false);
+  });
+
+  it('the TelegramWebhookUrl output tells how to register it with flags npm run telegram:webhook has', () => {
+    const out = (template.toJSON().Outputs as Record<string, { Description?: string }>).TelegramWebhookUrl!;
+    const flags = out.Description?.match(/--[a-z-]+/g) ?? [];
+    expect(flags.length).toBeGreaterThan(0);
+    for (const f of flags) expect(TELEGRAM_WEBHOOK_USAGE, f).toContain(`${f} `);
   });
 
   it('/optimize: starts the research state machine, lists and reads the candle archive, puts objects under research/ only', () => {
