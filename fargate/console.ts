@@ -25,7 +25,7 @@ import { base32Decode } from '../services/console/totp.js';
 import { ConfigError } from '../services/core/errors.js';
 import { DAY_MS } from '../services/core/timeframes.js';
 import { moneyDecimals } from '../services/live/display.js';
-import { utcDayOf, type DailyStatsRecord } from '../services/state/types.js';
+import { utcDayOf, type DailyStatsRecord, type PublicationRecord } from '../services/state/types.js';
 import type { DashboardRoutes } from './statusServer.js';
 import type { Runtime, RuntimeOutput } from './runtime.js';
 
@@ -45,7 +45,7 @@ export function chartsLibrary(): string {
 
 /** The dashboard document of a running runtime (undefined while it starts). */
 export class DashboardSource {
-  private days: { at: number; list: DailyStatsRecord[] } | undefined;
+  private days: { at: number; list: DailyStatsRecord[]; published: PublicationRecord[] } | undefined;
 
   constructor(
     private readonly rt: Runtime,
@@ -64,9 +64,9 @@ export class DashboardSource {
     if (!this.days || now - this.days.at > DAYS_CACHE_MS) {
       const market = status.risk.asOf ?? now;
       try {
-        this.days = { at: now, list: (await rt.store.listDailyStats(utcDayOf(market - 8 * DAY_MS), utcDayOf(market), 16)).map((v) => v.value) };
+        this.days = { at: now, list: (await rt.store.listDailyStats(utcDayOf(market - 8 * DAY_MS), utcDayOf(market), 16)).map((v) => v.value), published: await rt.store.listPublications() };
       } catch {
-        this.days = { at: now, list: this.days?.list ?? [] };
+        this.days = { at: now, list: this.days?.list ?? [], published: this.days?.published ?? [] };
       }
     }
     return buildDashboardData({
@@ -77,6 +77,7 @@ export class DashboardSource {
       days: this.days.list,
       quoteDp: moneyDecimals(status.quoteAsset),
       controls: opts.controls,
+      publications: this.days.published,
     });
   }
 }

@@ -72,8 +72,8 @@ describe('/optimize on AWS', () => {
     const root = mkdtempSync(join(tmpdir(), 'optimize-aws-'));
     dirs.push(root);
     const store = new LocalFolderStore(root);
-    for (let i = 0; i < 35; i++) await store.put(`candles/DOGEUSDT/${day(i)}.csv`, new Uint8Array(), 'text/csv');
-    await store.put(`candles/BTCUSDT/${day(34)}.csv`, new Uint8Array(), 'text/csv');
+    for (let i = 0; i < 35; i++) await store.put(`candles/DOGEUSDT/${day(i)}.csv`, new Uint8Array());
+    await store.put(`candles/BTCUSDT/${day(34)}.csv`, new Uint8Array());
     const started: { name: string; input: { runPrefix: string } }[] = [];
     const answer = await startCloudOptimize({ store, space: srSpace, symbols: ['DOGEUSDT', 'PEPEUSDT'], startExecution: (name, input) => (started.push({ name, input }), Promise.resolve(`arn:x:${name}`)) }, 'optimize-a-1');
     expect(started).toHaveLength(1);
@@ -91,7 +91,7 @@ describe('/optimize on AWS', () => {
   it('refuses, starting nothing, when the archive is shorter than the folds need', async () => {
     const store = new LocalFolderStore(mkdtempSync(join(tmpdir(), 'optimize-aws-')));
     dirs.push(store.root);
-    for (let i = 0; i < 21; i++) await store.put(`candles/DOGEUSDT/${day(i)}.csv`, new Uint8Array(), 'text/csv');
+    for (let i = 0; i < 21; i++) await store.put(`candles/DOGEUSDT/${day(i)}.csv`, new Uint8Array());
     let starts = 0;
     const answer = await startCloudOptimize({ store, space: srSpace, symbols: [], startExecution: () => Promise.resolve(`arn:${++starts}`) }, 'optimize-a-2');
     expect(starts).toBe(0);
