@@ -281,6 +281,7 @@ export async function startLocalTelegram(rt: Runtime, tg: LocalTelegramEnv, out:
     now: wall,
     notify,
     symbols: [...rt.trading],
+    onIgnored: (e) => void rt.opsLog.consoleIgnored(e),
   });
   const bot = createConsoleBot({ token: tg.token, ...(tg.apiRoot ? { apiRoot: tg.apiRoot } : {}), service, once: new MemoryOnceStore(wall), onProblem: (w, e) => out.err(`telegram: ${w}: ${e instanceof Error ? e.name : String(e)}`) });
   send = (chat, html) => bot.send(chat, html);

@@ -25,7 +25,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { S3ObjectStore } from '../../services/adapters/s3/s3ObjectStore.js';
 import { sfnStarter } from '../../services/adapters/stepfunctions/sfnExecutions.js';
-import { ConsoleService } from '../../services/console/consoleService.js';
+import { ConsoleService, type IgnoredUpdate } from '../../services/console/consoleService.js';
 import { startCloudOptimize, type CloudOptimizeDeps } from '../../services/console/optimizeJob.js';
 import srSpace from '../../spaces/sr.json' with { type: 'json' };
 import type { ConsoleView, StatusView } from '../../services/console/ports.js';
@@ -94,6 +94,15 @@ export function snapshotView(store: StateStore, killSwitch: KillSwitch): Console
   };
 }
 
+/**
+ * An update from outside the allowlist: the TelegramIgnored metric (EMF, published with the
+ * request's other metrics) and a log line with the sender, so the count outlives the Lambda.
+ */
+export function recordIgnored(o: Pick<ReturnType<typeof observability>, 'metrics' | 'logger'>, e: IgnoredUpdate): void {
+  o.metrics.addMetric('TelegramIgnored', 'Count', 1);
+  o.logger.warn('telegram update ignored: not on the allowlist', { userId: e.userId, chatId: e.chatId, kind: e.kind });
+}
+
 /** Builds the bot and its service from the environment's clients and secrets. */
 export async function buildWebhookDeps(
   env: TelegramWebhookEnv,
@@ -140,6 +149,7 @@ export async function buildWebhookDeps(
     now,
     notify: (html) => holder.bot?.send(chatId, html) ?? Promise.resolve(),
     symbols: env.TRADING_SYMBOLS,
+    onIgnored: (e) => recordIgnored(obs, e),
   });
   const bot = createConsoleBot({
     token,

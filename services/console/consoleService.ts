@@ -117,6 +117,19 @@ export interface ConsoleServiceDeps {
   readonly notify: Notify;
   /** The symbols the deployment trades, for /forceexit (besides those with a position). */
   readonly symbols?: readonly string[];
+  /**
+   * Told of every ignored update (a sender or chat not on the allowlist), so the count outlives
+   * the process: an EMF metric on AWS, the ops log locally. Never answered; must not throw.
+   */
+  readonly onIgnored?: (e: IgnoredUpdate) => void;
+}
+
+/** An update that was ignored: who sent it, where, and what it was. */
+export interface IgnoredUpdate {
+  readonly userId: number;
+  readonly chatId: number;
+  readonly kind: 'message' | 'tap';
+  readonly at: number;
 }
 
 /** Counters for tests, logs and metrics. */
@@ -149,10 +162,7 @@ export class ConsoleService {
   /** A text message; undefined when it is ignored (not allowed, or not a command). */
   async onMessage(updateId: number, chatId: number, user: Sender, text: string): Promise<Answer | undefined> {
     const role = this.roleOf(user, chatId);
-    if (role === undefined) {
-      this.counters.ignored++;
-      return undefined;
-    }
+    if (role === undefined) return this.ignore(user, chatId, 'message');
     const m = /^\/([a-z_]+)(?:@\w+)?(?:\s+(.*))?$/is.exec(text.trim());
     if (!m) return undefined;
     const name = m[1]!.toLowerCase();
@@ -179,10 +189,7 @@ export class ConsoleService {
   /** A tapped button; undefined when the tap is ignored. */
   async onTap(updateId: number, chatId: number, user: Sender, data: string): Promise<Answer | undefined> {
     const role = this.roleOf(user, chatId);
-    if (role === undefined) {
-      this.counters.ignored++;
-      return undefined;
-    }
+    if (role === undefined) return this.ignore(user, chatId, 'tap');
     if (data === 'cancel') return { messages: [], toast: 'Cancelled', editTo: 'Cancelled.' };
     const now = this.deps.now();
     const check = verifyConfirmation(this.deps.confirmKey, data, user.id, now);
@@ -193,6 +200,16 @@ export class ConsoleService {
     else answer = await this.confirmed(check.confirmation.action, check.confirmation.arg, check.confirmation.state, user);
     await this.log(updateId, user, role, `tap ${check.ok ? check.confirmation.action : data.slice(0, 20)}`, answer);
     return answer;
+  }
+
+  private ignore(user: Sender, chatId: number, kind: IgnoredUpdate['kind']): undefined {
+    this.counters.ignored++;
+    try {
+      this.deps.onIgnored?.({ userId: user.id, chatId, kind, at: this.deps.now() });
+    } catch {
+      // Counting must not turn an ignored update into an error (or an answer).
+    }
+    return undefined;
   }
 
   private text(html: string): Answer {

@@ -161,6 +161,12 @@ describe('access', () => {
     await say(VIEWER, VIEWER, '/help');
     expect(api.callsOf('sendMessage').length).toBe(sent + 1);
     expect(h.service.counters.ignored).toBe(ignored + 3);
+    // Each one is also handed on to be counted durably (metric on AWS, ops log locally).
+    expect(h.ignored.slice(-3).map((e) => [e.userId, e.chatId, e.kind])).toEqual([
+      [STRANGER, STRANGER, 'message'],
+      [STRANGER, GROUP, 'message'],
+      [OPERATOR, -999, 'message'],
+    ]);
   });
 
   it('a viewer cannot pause, stop, exit or resume', async () => {
