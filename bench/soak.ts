@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags, type UsageError } from '../cli/args.js';
 import { bundleRuntime } from '../test/helpers/liveRig.js';
 import { machine } from './soak/common.js';
 
@@ -24,12 +24,33 @@ const ALL = ['fuzz', 'secrets', 'sigkill', 'faults', 'race'] as const;
 /** Longest each part may take in a full run before it is stopped from outside (each also bounds itself, shorter). */
 const HARD_BOUND_MIN: Record<(typeof ALL)[number], number> = { fuzz: 35, secrets: 12, sigkill: 50, faults: 30, race: 45 };
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, seed: { type: 'string' } } });
+const USAGE = `usage: npm run soak [-- --quick] [--only ${ALL.join(',')}] [--seed N]
+
+  --quick   a smoke run of a few minutes (also SOAK_QUICK=1); results go to out/soak/ instead of bench/results/
+  --only    the parts to run, comma-separated (default all: ${ALL.join(', ')})
+  --seed    the seed of the draws (kill moments, faults, inputs); printed by every run, also SOAK_SEED`;
+
+let values: { quick?: boolean; only?: string; seed?: string; help?: boolean };
+try {
+  ({ values } = parseFlags(process.argv.slice(2), { quick: { type: 'boolean', default: false }, only: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } }));
+} catch (e) {
+  console.error(`error: ${(e as UsageError).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+/** A bad value: one line and the usage, no stack. */
+function refuse(message: string): never {
+  console.error(`error: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
 const quick = values.quick || process.env.SOAK_QUICK === '1';
 const seed = Number(values.seed ?? process.env.SOAK_SEED ?? randomInt(2 ** 31 - 1));
-if (!Number.isSafeInteger(seed)) throw new Error(`--seed must be an integer, got ${values.seed}`);
+if (!Number.isSafeInteger(seed)) refuse(`--seed must be an integer, got ${values.seed}`);
 const parts = (values.only?.split(',').map((s) => s.trim()) ?? [...ALL]) as (typeof ALL)[number][];
-for (const p of parts) if (!(ALL as readonly string[]).includes(p)) throw new Error(`--only: unknown part "${p}" (expected ${ALL.join(', ')})`);
+for (const p of parts) if (!(ALL as readonly string[]).includes(p)) refuse(`--only: unknown part "${p}" (expected ${ALL.join(', ')})`);
 const outDir = quick ? 'out/soak' : 'bench/results';
 
 console.log(`soak: ${quick ? 'QUICK smoke run' : 'full run'}, seed ${seed} (npm run soak -- --seed ${seed}${quick ? ' --quick' : ''} replays it), parts ${parts.join(', ')}`);

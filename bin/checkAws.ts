@@ -11,8 +11,30 @@ import { CfnResource, Validations } from 'aws-cdk-lib';
 import { buildApp } from '../lib/app.js';
 import { ControlTowerChecks, GUARD_PLUGIN } from '../lib/nag.js';
 import { repoPath } from '../lib/paths.js';
+import { parseFlags, type UsageError } from '../cli/args.js';
 
-const stage = process.argv[2] ?? 'dev';
+const USAGE = `usage: npm run check:aws [-- <stage>]
+
+  <stage>   the stage to synthesise and check (a key of cdk.json's context stages; default dev)
+  Prints AWS Control Tower's proactive-control findings of the synthesised template, accepted ones
+  with their reasons; exits 1 on any unaccepted finding.`;
+
+let parsed: { values: { help?: boolean }; positionals: string[] };
+try {
+  parsed = parseFlags(process.argv.slice(2), { help: { type: 'boolean', short: 'h' } }, true);
+} catch (e) {
+  console.error(`error: ${(e as UsageError).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (parsed.values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (parsed.positionals.length > 1) {
+  console.error(`error: one stage at most, got ${parsed.positionals.join(' ')}\n\n${USAGE}`);
+  process.exit(2);
+}
+const stage = parsed.positionals[0] ?? 'dev';
 const context = (JSON.parse(readFileSync(repoPath('cdk.json'), 'utf8')) as { context: Record<string, unknown> }).context;
 const outdir = mkdtempSync(path.join(tmpdir(), 'check-aws-'));
 try {

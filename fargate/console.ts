@@ -10,7 +10,7 @@
  */
 import { periodSoFarCaption } from '../services/reporting/onDemand.js';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createConsoleBot, startPolling } from '../services/adapters/telegram/consoleBot.js';
@@ -18,12 +18,14 @@ import { buildDashboardData, type DashboardData } from '../services/console/dash
 import { APP_PATH, CHARTS_FILE, CHARTS_PATH, DASHBOARD_APP_JS, dashboardHtml } from '../services/console/dashboardPage.js';
 import { ConsoleService, type AccessConfig } from '../services/console/consoleService.js';
 import { MemoryOnceStore, type ConsoleControl, type ConsoleView, type Notify, type StatusView } from '../services/console/ports.js';
+import { CONSOLE_OPTIMIZE, optimizeDoneText, optimizeRanText, pickArchiveDays } from '../services/console/optimizeJob.js';
+import type { OptimizeReport } from '../services/research/analysis.js';
 import { deriveKey } from '../services/console/signing.js';
 import { base32Decode } from '../services/console/totp.js';
 import { ConfigError } from '../services/core/errors.js';
 import { DAY_MS } from '../services/core/timeframes.js';
 import { moneyDecimals } from '../services/live/display.js';
-import { utcDayOf, type DailyStatsRecord } from '../services/state/types.js';
+import { utcDayOf, type DailyStatsRecord, type PublicationRecord } from '../services/state/types.js';
 import type { DashboardRoutes } from './statusServer.js';
 import type { Runtime, RuntimeOutput } from './runtime.js';
 
@@ -43,7 +45,7 @@ export function chartsLibrary(): string {
 
 /** The dashboard document of a running runtime (undefined while it starts). */
 export class DashboardSource {
-  private days: { at: number; list: DailyStatsRecord[] } | undefined;
+  private days: { at: number; list: DailyStatsRecord[]; published: PublicationRecord[] } | undefined;
 
   constructor(
     private readonly rt: Runtime,
@@ -62,9 +64,9 @@ export class DashboardSource {
     if (!this.days || now - this.days.at > DAYS_CACHE_MS) {
       const market = status.risk.asOf ?? now;
       try {
-        this.days = { at: now, list: (await rt.store.listDailyStats(utcDayOf(market - 8 * DAY_MS), utcDayOf(market), 16)).map((v) => v.value) };
+        this.days = { at: now, list: (await rt.store.listDailyStats(utcDayOf(market - 8 * DAY_MS), utcDayOf(market), 16)).map((v) => v.value), published: await rt.store.listPublications() };
       } catch {
-        this.days = { at: now, list: this.days?.list ?? [] };
+        this.days = { at: now, list: this.days?.list ?? [], published: this.days?.published ?? [] };
       }
     }
     return buildDashboardData({
@@ -75,6 +77,7 @@ export class DashboardSource {
       days: this.days.list,
       quoteDp: moneyDecimals(status.quoteAsset),
       controls: opts.controls,
+      publications: this.days.published,
     });
   }
 }
@@ -197,6 +200,62 @@ export function localBacktestRunner(dataDir: string): NonNullable<ConsoleControl
   };
 }
 
+/** Options of the local /optimize runner (tests give a small data set and short folds). */
+export interface LocalOptimizeOptions {
+  /** The fallback data when the archive is too short (default data/sample). */
+  readonly sampleDir?: string;
+  /** Flags added after the defaults (a later flag wins); said in the answer. */
+  readonly extraArgs?: readonly string[];
+  /** Longest run before the child is killed (default 30 minutes). */
+  readonly timeoutMs?: number;
+}
+
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f));
+}
+
+/**
+ * The local /optimize job: `npm run optimize` with the console's defaults (services/console/
+ * optimizeJob.ts) over the runtime's candle archive (its last 30 days) or, when the archive has
+ * fewer days than the folds need, the bundled sample; in a child process, one at a time. The
+ * answer says what ran and comes with the verdict and the report's path.
+ */
+export function localOptimizeRunner(dataDir: string, opts: LocalOptimizeOptions = {}): NonNullable<ConsoleControl['startOptimize']> {
+  let running: string | undefined;
+  return (jobId: string, notify: Notify) => {
+    if (running) return Promise.resolve(`An optimisation is running already (job ${running}); one at a time.`);
+    const archive = pickArchiveDays(filesUnder(join(dataDir, 'artifacts', 'candles')), []);
+    const sample = opts.sampleDir ?? CONSOLE_OPTIMIZE.sampleDir;
+    const useArchive = archive.days >= CONSOLE_OPTIMIZE.minDays;
+    const data = useArchive ? [...archive.keys] : [sample];
+    const what = useArchive
+      ? `the candle archive's last ${archive.days} days (${archive.first} to ${archive.last}, ${archive.symbols.join(', ')})`
+      : `the bundled sample ${sample} (the candle archive has ${archive.days} day(s), fewer than the ${CONSOLE_OPTIMIZE.minDays} the folds need)`;
+    const ran = optimizeRanText(what) + (opts.extraArgs?.length ? `; with ${opts.extraArgs.join(' ')}` : '');
+    const out = join(dataDir, 'jobs', jobId);
+    running = jobId;
+    const args = ['--import', 'tsx', 'bin/optimize.ts', ...data.flatMap((d) => ['--data', d]), '--space', CONSOLE_OPTIMIZE.spaceFile, '--objective', CONSOLE_OPTIMIZE.objective, '--trials', String(CONSOLE_OPTIMIZE.trials), '--out', out, '--quiet', ...(opts.extraArgs ?? [])];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30 * 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      running = undefined;
+      let text: string;
+      try {
+        const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as OptimizeReport;
+        text = optimizeDoneText(jobId, report, ran, join(out, 'report.html'));
+      } catch {
+        text = `Job ${jobId} failed (exit ${code ?? 'killed'}): ${err.trim().split('\n').pop() ?? 'no output'}`.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+      }
+      void notify(text);
+    });
+    return Promise.resolve(`Optimisation queued as job ${jobId}: ${ran}. The answer comes here when it is done (minutes).`.replace(/&/g, '&amp;').replace(/</g, '&lt;'));
+  };
+}
+
 /** Starts the bot by long polling; its stop function. */
 export async function startLocalTelegram(rt: Runtime, tg: LocalTelegramEnv, out: RuntimeOutput, wall: () => number = Date.now): Promise<{ stop: () => Promise<void> }> {
   const chatId = tg.access.chatId ?? tg.access.operators[0] ?? tg.access.viewers[0]!;
@@ -212,6 +271,7 @@ export async function startLocalTelegram(rt: Runtime, tg: LocalTelegramEnv, out:
       setKillSwitch: (state, reason) => rt.killSwitch.set(state, reason),
       sendCommand: (c) => rt.events.publish(c),
       runBacktest: localBacktestRunner(rt.config.dataDir),
+      startOptimize: localOptimizeRunner(rt.config.dataDir),
       logCommand: async (e) => void (await rt.store.putCommandLogOnce(e)),
       periodReport: (period, now) => periodSoFarCaption(rt.store, rt.strategy, period, now),
     },
@@ -221,6 +281,7 @@ export async function startLocalTelegram(rt: Runtime, tg: LocalTelegramEnv, out:
     now: wall,
     notify,
     symbols: [...rt.trading],
+    onIgnored: (e) => void rt.opsLog.consoleIgnored(e),
   });
   const bot = createConsoleBot({ token: tg.token, ...(tg.apiRoot ? { apiRoot: tg.apiRoot } : {}), service, once: new MemoryOnceStore(wall), onProblem: (w, e) => out.err(`telegram: ${w}: ${e instanceof Error ? e.name : String(e)}`) });
   send = (chat, html) => bot.send(chat, html);

@@ -79,6 +79,15 @@ export class RuntimeOpsLog {
     return this.put({ id: `kill:${this.d.owner}:${at}:${to}`, at, type: 'kill_switch', code: to, detail: `${from ?? '-'} -> ${to} (${cause})`.slice(0, 1024) });
   }
 
+  /**
+   * A Telegram update from outside the allowlist: one event per sender and wall-clock minute, so
+   * the reports count the attempts while a flood of them writes a bounded number of items.
+   */
+  consoleIgnored(e: { userId: number; chatId: number; kind: string; at: number }): Promise<void> {
+    const minute = Math.floor(e.at / 60_000);
+    return this.put({ id: `ignored:${e.userId}:${minute}`, at: e.at, type: 'console_ignored', code: e.kind, detail: `telegram ${e.kind} from user ${e.userId} in chat ${e.chatId} ignored: not on the allowlist`.slice(0, 1024) });
+  }
+
   /** SafeExchange's rejected and stuck orders. */
   exchangeEvent(e: SafeExchangeEvent): Promise<void> | undefined {
     const at = this.d.market();

@@ -22,6 +22,7 @@ import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -43,6 +44,8 @@ export interface ResearchRunnerProps {
   readonly bucket: s3.IBucket;
   /** The KMS key of the log groups (lib/dataKey.ts). */
   readonly logKey: kms.IKey;
+  /** The alerts queue: the control step answers console jobs (Telegram /optimize) there. */
+  readonly alerts?: sqs.IQueue;
 }
 
 export class ResearchRunner extends Construct {
@@ -62,8 +65,9 @@ export class ResearchRunner extends Construct {
       logRetentionDays: config.logRetentionDays,
       logKey: props.logKey,
       ephemeralStorageMiB: 2048,
-      environment: { ...env, POWERTOOLS_SERVICE_NAME: 'optimize-control' },
+      environment: { ...env, POWERTOOLS_SERVICE_NAME: 'optimize-control', ...(props.alerts ? { ALERTS_QUEUE_URL: props.alerts.queueUrl } : {}) },
     });
+    props.alerts?.grantSendMessages(this.control.role);
     this.worker = new ScalperFunction(this, 'Worker', {
       job: 'optimize-worker',
       description: 'Walk-forward optimisation: evaluates one batch of trials (full kernel backtests)',
@@ -114,6 +118,17 @@ export class ResearchRunner extends Construct {
     work.addRetry({ errors: ['States.TaskFailed', 'States.Timeout'], maxAttempts: 2, interval: Duration.seconds(10), backoffRate: 2 });
     evaluate.itemProcessor(work);
 
+    // A failure anywhere is answered (a console job waits for it), then fails the execution.
+    const failed = new tasks.LambdaInvoke(this, 'AnswerFailure', {
+      lambdaFunction: this.control.function,
+      payload: sfn.TaskInput.fromObject({ action: 'failed', runPrefix: sfn.JsonPath.stringAt('$.runPrefix'), error: sfn.JsonPath.objectAt('$.error') }),
+      payloadResponseOnly: true,
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    const fail = new sfn.Fail(this, 'Failed', { error: 'OptimizationFailed', causePath: '$.error.Cause' });
+    failed.addCatch(fail, { resultPath: sfn.JsonPath.DISCARD });
+    const onFailure = failed.next(fail);
+    for (const step of [plan, report, evaluate]) step.addCatch(onFailure, { resultPath: '$.error' });
     const done = new sfn.Choice(this, 'Done?').when(sfn.Condition.booleanEquals('$.plan.done', true), report.next(new sfn.Succeed(this, 'Reported')));
     const definition = plan.next(done.otherwise(evaluate.next(plan)));
 

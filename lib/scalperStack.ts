@@ -104,6 +104,10 @@ export class ScalperStack extends Stack {
       logKey: this.dataKey.key,
     });
 
+    // The research runner (walk-forward optimisation): `npm run optimize -- --on aws` and /optimize
+    // start it; a console job's answer goes to the alerts queue.
+    this.research = new ResearchRunner(this, 'Research', { config, bucket: this.buckets.bucket, logKey: this.dataKey.key, alerts: this.queues.queues.alerts.queue });
+
     // The operator console: the web dashboard and the Telegram webhook (each a Function URL).
     this.webDashboard = new WebDashboard(this, 'WebDashboard', { config, table: this.stateTable.table, logKey: this.dataKey.key });
     this.telegramWebhook = new TelegramWebhook(this, 'TelegramWebhook', {
@@ -116,6 +120,7 @@ export class ScalperStack extends Stack {
       botToken: this.secrets.telegramBotToken,
       dashboardLinkKey: this.webDashboard.linkKey,
       dashboardUrl: this.webDashboard.url.url,
+      research: { stateMachine: this.research.stateMachine, bucket: this.buckets.bucket },
     });
 
     this.signals = new SignalWebhook(this, 'Signals', {
@@ -145,8 +150,6 @@ export class ScalperStack extends Stack {
       ],
     });
 
-    this.research = new ResearchRunner(this, 'Research', { config, bucket: this.buckets.bucket, logKey: this.dataKey.key });
-
     // What the operator needs after a deploy.
     new CfnOutput(this, 'StateTableName', { value: this.stateTable.table.tableName });
     new CfnOutput(this, 'KillSwitchParameter', { value: this.killSwitch.parameter.parameterName });
@@ -154,7 +157,7 @@ export class ScalperStack extends Stack {
     new CfnOutput(this, 'MexcCredentialsSecretArn', { value: this.secrets.mexcCredentials.secretArn });
     new CfnOutput(this, 'TelegramBotTokenSecretArn', { value: this.secrets.telegramBotToken.secretArn });
     new CfnOutput(this, 'EmergencyStopFunctionName', { value: this.jobs.functions['emergency-stop'].function.functionName });
-    new CfnOutput(this, 'TelegramWebhookUrl', { value: this.telegramWebhook.url.url, description: 'npm run telegram:webhook -- --stack <this stack> registers it with Telegram' });
+    new CfnOutput(this, 'TelegramWebhookUrl', { value: this.telegramWebhook.url.url, description: 'npm run telegram:webhook -- --url <this URL> --token-secret-id <TelegramBotTokenSecretArn> --webhook-secret-id <TelegramWebhookSecretArn> registers it with Telegram' });
     new CfnOutput(this, 'TelegramWebhookSecretArn', { value: this.telegramWebhook.webhookSecret.secretArn });
     new CfnOutput(this, 'TelegramTotpSecretArn', { value: this.telegramWebhook.totpSecret.secretArn, description: 'enrol this base32 secret in an authenticator app for /resume' });
     new CfnOutput(this, 'DashboardUrl', { value: this.webDashboard.url.url, description: 'opens only with a signed link from /dashboard in Telegram' });

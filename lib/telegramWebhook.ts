@@ -9,13 +9,17 @@
  * - Grants, all through grant*: read the state table and write its command log; the idempotency
  *   table (update ids, taps, codes); read and write the kill-switch parameter (its change also
  *   triggers the emergency-stop Lambda); send to the commands and retrain queues; read the bot
- *   token, the two secrets above and the dashboard's link key. No exchange access: what trades is
- *   the hot path (or the emergency-stop Lambda), under the symbols' leases.
+ *   token, the two secrets above and the dashboard's link key; for /optimize, list and read the
+ *   candle archive, write a run's job.json under research/ and start the research state machine.
+ *   No exchange access: what trades is the hot path (or the emergency-stop Lambda), under the
+ *   symbols' leases.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
@@ -25,6 +29,8 @@ import { METRIC_NAMESPACE } from './metrics.js';
 import { REASONS, acknowledge, functionUrlGuardAcknowledgements, kmsGrantAcknowledgements, nagRef } from './nag.js';
 import type { QueuePair } from './queues.js';
 import { ScalperFunction } from './scalperFunction.js';
+import { CANDLES_PREFIX } from './artifactBucket.js';
+import { RESEARCH_PREFIX } from './researchRunner.js';
 
 export interface TelegramWebhookProps {
   readonly config: StageConfig;
@@ -38,6 +44,8 @@ export interface TelegramWebhookProps {
   readonly logKey: kms.IKey;
   /** The dashboard's Function URL, for `/dashboard` links. */
   readonly dashboardUrl: string;
+  /** The research runner and its bucket: /optimize starts a run over the candle archive. */
+  readonly research?: { readonly stateMachine: sfn.IStateMachine; readonly bucket: s3.IBucket };
 }
 
 export class TelegramWebhook extends Construct {
@@ -88,6 +96,7 @@ export class TelegramWebhook extends Construct {
         STRATEGY_MODE: config.strategyMode,
         RISK_PROFILE: config.riskProfile,
         ...(config.symbols.length > 0 ? { TRADING_SYMBOLS: config.symbols.join(',') } : {}),
+        ...(props.research ? { ARTIFACT_BUCKET: props.research.bucket.bucketName, RESEARCH_STATE_MACHINE_ARN: props.research.stateMachine.stateMachineArn } : {}),
       },
     });
     this.url = this.fn.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
@@ -102,6 +111,17 @@ export class TelegramWebhook extends Construct {
     props.queues.commands.queue.grantSendMessages(role);
     props.queues.retrain.queue.grantSendMessages(role);
     for (const s of [props.botToken, this.webhookSecret, this.totpSecret, props.dashboardLinkKey]) s.grantRead(role);
+    if (props.research) {
+      props.research.bucket.grantRead(role, `${CANDLES_PREFIX}*`);
+      props.research.bucket.grantPut(role, `${RESEARCH_PREFIX}*`);
+      props.research.stateMachine.grantStartExecution(role);
+      const bucketArn = nagRef(props.research.bucket);
+      acknowledge(role, [
+        ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*'].map((a) => ({ id: `AwsSolutions-IAM5[Action::${a}]`, reason: REASONS.s3GrantActions })),
+        { id: `AwsSolutions-IAM5[Resource::${bucketArn}/${RESEARCH_PREFIX}*]`, reason: `${REASONS.s3Prefix(RESEARCH_PREFIX)} Put only (grantPut): /optimize writes a run's job.json.` },
+        { id: `AwsSolutions-IAM5[Resource::${bucketArn}/${CANDLES_PREFIX}*]`, reason: `Resource <bucket>/${CANDLES_PREFIX}* is read-only: /optimize lists the candle archive's day files to choose the run's data.` },
+      ]);
+    }
     for (const s of [this.webhookSecret, this.totpSecret]) {
       acknowledge(s, [
         {

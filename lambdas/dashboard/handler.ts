@@ -18,6 +18,7 @@ import type { APIGatewayProxyResultV2, LambdaFunctionURLEvent } from 'aws-lambda
 import { SecretsManagerSecretSource } from '../../services/adapters/secrets/secretsManagerSecrets.js';
 import { APP_PATH, CHARTS_PATH, DASHBOARD_APP_JS, dashboardHtml } from '../../services/console/dashboardPage.js';
 import { deriveKey, verifyDashboardToken } from '../../services/console/signing.js';
+import { dashboardReports } from '../../services/console/dashboardData.js';
 import type { StateStore } from '../../services/state/types.js';
 import { commonEnv, parseEnv, required } from '../shared/env.js';
 import { dynamoClient, secretsClient } from '../shared/clients.js';
@@ -38,7 +39,7 @@ const CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inl
 const HEADERS = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY', 'strict-transport-security': 'max-age=31536000' };
 
 export interface DashboardDeps {
-  readonly store: Pick<StateStore, 'getStatusSnapshot'>;
+  readonly store: Pick<StateStore, 'getStatusSnapshot' | 'listPublications'>;
   readonly linkKey: Uint8Array;
   readonly chartsJs: () => string;
   readonly now: () => number;
@@ -68,7 +69,9 @@ export function createDashboardHandler(getDeps: () => Promise<DashboardDeps>) {
     if (path === '/api/dashboard') {
       const snap = await deps.store.getStatusSnapshot();
       if (!snap) return { statusCode: 503, headers: { ...HEADERS, 'content-type': 'application/json' }, body: JSON.stringify({ error: 'no status snapshot: the hot path is not running or has not written one yet' }) };
-      return { statusCode: 200, headers: { ...HEADERS, 'content-type': 'application/json' }, body: JSON.stringify({ ...snap.data, generatedAt: snap.at, generatedAtIso: new Date(snap.at).toISOString(), controls: false }) };
+      // The reports and reviews from their own records, fresher than the snapshot's copy.
+      const reports = dashboardReports(await deps.store.listPublications());
+      return { statusCode: 200, headers: { ...HEADERS, 'content-type': 'application/json' }, body: JSON.stringify({ ...snap.data, reports, generatedAt: snap.at, generatedAtIso: new Date(snap.at).toISOString(), controls: false }) };
     }
     return { statusCode: 404, headers: HEADERS, body: 'not found' };
   };

@@ -6,8 +6,9 @@
  * update_id in the idempotency table and handled within HANDLE_BUDGET_MS, so Telegram has its 200
  * well inside its timeout. Reads come from the state table (the hot path's status snapshot, trades,
  * daily stats); changes go to the kill-switch parameter (which also triggers the emergency-stop
- * Lambda) or the commands and retrain queues, never to the exchange. Every command is logged to
- * the state table.
+ * Lambda) or the commands and retrain queues, never to the exchange; /optimize writes a run's job
+ * to the artifact bucket and starts the research state machine, whose report step answers in the
+ * chat through the alerts queue. Every command is logged to the state table.
  *
  * Environment: see lambdas/README.md. Secrets (bot token, webhook secret, TOTP secret, dashboard
  * link key) are read once per process from Secrets Manager and never logged.
@@ -20,7 +21,13 @@ import { createConsoleBot, handleWebhookRequest, type ConsoleBot } from '../../s
 import { DynamoOnceStore } from '../../services/adapters/dynamo/dynamoOnceStore.js';
 import { SecretsManagerSecretSource } from '../../services/adapters/secrets/secretsManagerSecrets.js';
 import { SqsEventPublisher } from '../../services/adapters/sqs/sqsEvents.js';
-import { ConsoleService } from '../../services/console/consoleService.js';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { S3ObjectStore } from '../../services/adapters/s3/s3ObjectStore.js';
+import { sfnStarter } from '../../services/adapters/stepfunctions/sfnExecutions.js';
+import { ConsoleService, type IgnoredUpdate } from '../../services/console/consoleService.js';
+import { startCloudOptimize, type CloudOptimizeDeps } from '../../services/console/optimizeJob.js';
+import srSpace from '../../spaces/sr.json' with { type: 'json' };
 import type { ConsoleView, StatusView } from '../../services/console/ports.js';
 import { deriveKey, signDashboardToken } from '../../services/console/signing.js';
 import { base32Decode } from '../../services/console/totp.js';
@@ -58,6 +65,9 @@ export const telegramWebhookEnv = {
   TELEGRAM_API_URL: z.url().optional(),
   STRATEGY_MODE: z.enum(['standard', 'hf']).optional(),
   RISK_PROFILE: z.enum(['conservative', 'moderate', 'aggressive']).optional(),
+  /** With RESEARCH_STATE_MACHINE_ARN: /optimize starts the research runner over the bucket's candle archive. */
+  ARTIFACT_BUCKET: z.string().min(1).optional(),
+  RESEARCH_STATE_MACHINE_ARN: z.string().min(1).optional(),
 };
 export const parseTelegramWebhookEnv = (env: Readonly<Record<string, string | undefined>>) => parseEnv(telegramWebhookEnv, env, 'telegram-webhook');
 export type TelegramWebhookEnv = ReturnType<typeof parseTelegramWebhookEnv>;
@@ -84,8 +94,28 @@ export function snapshotView(store: StateStore, killSwitch: KillSwitch): Console
   };
 }
 
+/**
+ * An update from outside the allowlist: the TelegramIgnored metric (EMF, published with the
+ * request's other metrics) and a log line with the sender, so the count outlives the Lambda.
+ */
+export function recordIgnored(o: Pick<ReturnType<typeof observability>, 'metrics' | 'logger'>, e: IgnoredUpdate): void {
+  o.metrics.addMetric('TelegramIgnored', 'Count', 1);
+  o.logger.warn('telegram update ignored: not on the allowlist', { userId: e.userId, chatId: e.chatId, kind: e.kind });
+}
+
 /** Builds the bot and its service from the environment's clients and secrets. */
-export async function buildWebhookDeps(env: TelegramWebhookEnv, clients: { store: StateStore; once: DynamoOnceStore; killSwitch: KillSwitchSource; publisher: SqsEventPublisher; secret: (id: string) => Promise<string> }): Promise<TelegramWebhookDeps> {
+export async function buildWebhookDeps(
+  env: TelegramWebhookEnv,
+  clients: {
+    store: StateStore;
+    once: DynamoOnceStore;
+    killSwitch: KillSwitchSource;
+    publisher: SqsEventPublisher;
+    secret: (id: string) => Promise<string>;
+    /** The artifact bucket and the research state machine (when both are configured). */
+    optimize?: Pick<CloudOptimizeDeps, 'store' | 'startExecution'>;
+  },
+): Promise<TelegramWebhookDeps> {
   const [token, webhookSecret, totp, linkSecret] = await Promise.all([
     clients.secret(env.TELEGRAM_SECRET_ID).then((t) => parseTelegramSecret(env.TELEGRAM_SECRET_ID, t)),
     clients.secret(env.WEBHOOK_SECRET_ID),
@@ -107,6 +137,7 @@ export async function buildWebhookDeps(env: TelegramWebhookEnv, clients: { store
       setKillSwitch: (state, reason) => killSwitch.set(state, reason),
       sendCommand: (c) => clients.publisher.publish(c),
       requestRetrain: (r) => clients.publisher.publish(r),
+      ...(clients.optimize ? { startOptimize: (jobId: string) => startCloudOptimize({ ...clients.optimize!, space: srSpace, symbols: env.TRADING_SYMBOLS }, jobId) } : {}),
       logCommand: async (e) => void (await clients.store.putCommandLogOnce(e)),
       periodReport: (period, at) => periodSoFarCaption(clients.store, reportConfig, period, at),
       ...(env.DASHBOARD_URL ? { dashboardLink: (userId: number) => `${env.DASHBOARD_URL!.replace(/\/$/, '')}/?t=${signDashboardToken(linkKey, userId, now())}` } : {}),
@@ -118,6 +149,7 @@ export async function buildWebhookDeps(env: TelegramWebhookEnv, clients: { store
     now,
     notify: (html) => holder.bot?.send(chatId, html) ?? Promise.resolve(),
     symbols: env.TRADING_SYMBOLS,
+    onIgnored: (e) => recordIgnored(obs, e),
   });
   const bot = createConsoleBot({
     token,
@@ -156,6 +188,7 @@ function defaultDeps(): Promise<TelegramWebhookDeps> {
         killSwitch: new CachedSsmKillSwitchSource(ssmClient(), env.KILL_SWITCH_PARAM, { fresh: true }),
         publisher: new SqsEventPublisher({ client: sqsClient(), queueUrls: { commands: env.COMMANDS_QUEUE_URL, retrain: env.RETRAIN_QUEUE_URL } }),
         secret: (id) => secrets.getSecret(id),
+        ...(env.ARTIFACT_BUCKET && env.RESEARCH_STATE_MACHINE_ARN ? { optimize: { store: new S3ObjectStore(new S3Client({}), env.ARTIFACT_BUCKET), startExecution: sfnStarter(new SFNClient({}), env.RESEARCH_STATE_MACHINE_ARN) } } : {}),
       });
     })
     .catch((e: unknown) => {

@@ -93,7 +93,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   emergency_stop: { role: 'operator', args: '', help: 'cancel every order, close every position, halt (one tap)' },
   forceexit: { role: 'operator', args: '<SYMBOL>', help: "close the symbol's position at market (one tap)" },
   backtest: { role: 'operator', args: '', help: 'backtest the traded symbols on recent candles (a job)' },
-  optimize: { role: 'operator', args: '', help: 'how to run a walk-forward optimisation' },
+  optimize: { role: 'operator', args: '', help: 'walk-forward optimisation of the default space over the candle archive (a job)' },
   ml_retrain: { role: 'operator', args: '', help: 'retrain the signal model (a job)' },
   dashboard: { role: 'operator', args: '', help: 'a short-lived link to the web dashboard' },
   help: { role: 'viewer', args: '', help: 'this list' },
@@ -117,6 +117,19 @@ export interface ConsoleServiceDeps {
   readonly notify: Notify;
   /** The symbols the deployment trades, for /forceexit (besides those with a position). */
   readonly symbols?: readonly string[];
+  /**
+   * Told of every ignored update (a sender or chat not on the allowlist), so the count outlives
+   * the process: an EMF metric on AWS, the ops log locally. Never answered; must not throw.
+   */
+  readonly onIgnored?: (e: IgnoredUpdate) => void;
+}
+
+/** An update that was ignored: who sent it, where, and what it was. */
+export interface IgnoredUpdate {
+  readonly userId: number;
+  readonly chatId: number;
+  readonly kind: 'message' | 'tap';
+  readonly at: number;
 }
 
 /** Counters for tests, logs and metrics. */
@@ -149,10 +162,7 @@ export class ConsoleService {
   /** A text message; undefined when it is ignored (not allowed, or not a command). */
   async onMessage(updateId: number, chatId: number, user: Sender, text: string): Promise<Answer | undefined> {
     const role = this.roleOf(user, chatId);
-    if (role === undefined) {
-      this.counters.ignored++;
-      return undefined;
-    }
+    if (role === undefined) return this.ignore(user, chatId, 'message');
     const m = /^\/([a-z_]+)(?:@\w+)?(?:\s+(.*))?$/is.exec(text.trim());
     if (!m) return undefined;
     const name = m[1]!.toLowerCase();
@@ -179,10 +189,7 @@ export class ConsoleService {
   /** A tapped button; undefined when the tap is ignored. */
   async onTap(updateId: number, chatId: number, user: Sender, data: string): Promise<Answer | undefined> {
     const role = this.roleOf(user, chatId);
-    if (role === undefined) {
-      this.counters.ignored++;
-      return undefined;
-    }
+    if (role === undefined) return this.ignore(user, chatId, 'tap');
     if (data === 'cancel') return { messages: [], toast: 'Cancelled', editTo: 'Cancelled.' };
     const now = this.deps.now();
     const check = verifyConfirmation(this.deps.confirmKey, data, user.id, now);
@@ -193,6 +200,16 @@ export class ConsoleService {
     else answer = await this.confirmed(check.confirmation.action, check.confirmation.arg, check.confirmation.state, user);
     await this.log(updateId, user, role, `tap ${check.ok ? check.confirmation.action : data.slice(0, 20)}`, answer);
     return answer;
+  }
+
+  private ignore(user: Sender, chatId: number, kind: IgnoredUpdate['kind']): undefined {
+    this.counters.ignored++;
+    try {
+      this.deps.onIgnored?.({ userId: user.id, chatId, kind, at: this.deps.now() });
+    } catch {
+      // Counting must not turn an ignored update into an error (or an answer).
+    }
+    return undefined;
   }
 
   private text(html: string): Answer {
@@ -275,9 +292,7 @@ export class ConsoleService {
       case 'backtest':
         return this.backtest(updateId, now);
       case 'optimize':
-        return this.text(
-          '<b>/optimize is not started from the bot</b>: a walk-forward search needs its data, space and objective chosen. Run <code>npm run optimize -- --data &lt;files&gt; --space spaces/sr.json --out &lt;dir&gt;</code> (add <code>--on aws</code> for the research runner). Nothing was queued.',
-        );
+        return this.optimize(updateId, now);
       case 'ml_retrain':
         return this.retrain(updateId, user, now);
       case 'dashboard': {
@@ -396,9 +411,22 @@ export class ConsoleService {
 
   private async backtest(updateId: number, now: number): Promise<Answer> {
     const run = this.deps.control.runBacktest;
-    if (!run) return this.text('<b>/backtest is not available here yet</b>: no backtest runner is deployed on AWS. Run <code>npm run backtest</code> on a machine with the candle archive. Nothing was queued.');
+    if (!run)
+      return this.text(
+        '<b>/backtest does not run here</b>: no backtest runner is deployed beside this bot (AWS). Nothing was queued. Instead: /optimize runs the research state machine over the candle archive (its report includes the untuned backtest of the shipped config); or, on a machine, <code>aws s3 sync s3://&lt;ArtifactBucketName&gt;/candles/ candles/</code> then <code>npm run backtest -- --data candles/ --out out/backtest</code>.',
+      );
     const jobId = `backtest-${now.toString(36)}-${updateId}`;
     return this.text(await run(jobId, this.deps.notify));
+  }
+
+  private async optimize(updateId: number, now: number): Promise<Answer> {
+    const start = this.deps.control.startOptimize;
+    if (!start)
+      return this.text(
+        '<b>/optimize is not available here</b>: no optimisation runner is wired. Run <code>npm run optimize -- --data &lt;files&gt; --space spaces/sr.json --objective sharpe --out &lt;dir&gt;</code> (add <code>--on aws</code> for the research runner). Nothing was queued.',
+      );
+    const jobId = `optimize-${now.toString(36)}-${updateId}`;
+    return this.text(await start(jobId, this.deps.notify));
   }
 
   private async retrain(updateId: number, user: Sender, now: number): Promise<Answer> {

@@ -4,7 +4,7 @@
  * this week's figures from the daily stats. Built by the runtime every push (locally) and stored
  * as the status snapshot (for the dashboard Lambda), so both pages read the same document.
  */
-import type { DailyStatsRecord } from '../state/types.js';
+import type { DailyStatsRecord, PublicationRecord } from '../state/types.js';
 import { utcDayOf } from '../state/types.js';
 import { DAY_MS } from '../core/timeframes.js';
 import type { RuntimeStatus } from '../live/status.js';
@@ -18,6 +18,23 @@ export interface PeriodStats {
   readonly fees: string;
 }
 
+/** One published report or review, as the page lists it. */
+export interface DashboardReport {
+  readonly kind: 'report' | 'review';
+  readonly period: 'daily' | 'weekly' | 'monthly';
+  readonly label: string;
+  readonly at: number;
+  readonly atIso: string;
+  readonly headline: string;
+  /** The page's key in the artifact store. */
+  readonly path: string;
+}
+
+/** The page's rows of the publication records, newest first. */
+export function dashboardReports(list: readonly PublicationRecord[]): DashboardReport[] {
+  return [...list].sort((a, b) => b.at - a.at).map((p) => ({ kind: p.kind, period: p.period, label: p.label, at: p.at, atIso: new Date(p.at).toISOString(), headline: p.headline, path: p.path }));
+}
+
 export interface DashboardData {
   readonly generatedAt: number;
   readonly generatedAtIso: string;
@@ -26,8 +43,8 @@ export interface DashboardData {
   readonly equity: readonly EquityPoint[];
   readonly drawdown: { readonly peak: number; readonly drawdownPct: number; readonly maxDrawdownPct: number } | null;
   readonly stats: { readonly today: PeriodStats | null; readonly week: PeriodStats | null };
-  /** The latest reports and reviews; none are produced yet, which the page says. */
-  readonly reports: readonly { readonly title: string; readonly at: number }[];
+  /** The latest report and review of each period (the state table's publication records), newest first. */
+  readonly reports: readonly DashboardReport[];
   /** Whether the page may show the pause and resume buttons (local only). */
   readonly controls: boolean;
 }
@@ -63,6 +80,7 @@ export function buildDashboardData(input: {
   readonly days: readonly DailyStatsRecord[];
   readonly quoteDp: number;
   readonly controls: boolean;
+  readonly publications?: readonly PublicationRecord[];
 }): DashboardData {
   return {
     generatedAt: input.now,
@@ -73,7 +91,7 @@ export function buildDashboardData(input: {
     drawdown: drawdownOf(input.equity),
     // The days of the stats are market days (a replay runs ahead of the wall clock): "today" is the market's.
     stats: periodStats(input.days, input.status.risk.asOf ?? input.status.now, input.quoteDp),
-    reports: [],
+    reports: dashboardReports(input.publications ?? []),
     controls: input.controls,
   };
 }

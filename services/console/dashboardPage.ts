@@ -63,7 +63,7 @@ td:first-child,th:first-child{text-align:left}.pos{color:#3fb950}.neg{color:#f85
 <section id="charts"><h2>Charts (levels, entries, exits, stops)</h2></section>
 <section><h2>Risk limits</h2><table id="risk"><tbody></tbody></table>
 <h2>Feed and heartbeat</h2><table id="feed"><tbody></tbody></table>
-<h2>Reports and reviews</h2><div id="reports"></div></section>
+<h2>Reports and reviews</h2><table id="reports"><thead><tr><th>what</th><th>period</th><th>generated (UTC)</th><th>headline</th><th>page</th></tr></thead><tbody></tbody></table><div id="reports-empty"></div></section>
 </main>
 <script src="${o.base ?? ''}${CHARTS_PATH}${attr(q)}"></script><script src="${o.base ?? ''}${APP_PATH}${attr(q)}"></script>
 </body></html>
@@ -144,7 +144,10 @@ function renderTables(d) {
   for (const [k, v] of Object.entries(s.feedLagMs)) row(fd, [{ t: k }, { t: v === null ? 'none yet' : (v / 1000).toFixed(1) + ' s' }]);
   row(fd, [{ t: 'frames / malformed / reconnects' }, { t: s.feed.frames + ' / ' + s.feed.malformed + ' / ' + s.feed.reconnects }]);
   row(fd, [{ t: 'status as of' }, { t: s.nowIso.slice(0, 19) + 'Z' }]);
-  $('reports').textContent = d.reports.length ? d.reports.map((x) => x.title).join(', ') : 'No reports or reviews yet: the report generator is not built.';
+  const rp = $('reports').tBodies[0];
+  rp.replaceChildren();
+  for (const x of d.reports || []) row(rp, [{ t: x.period + ' ' + x.kind }, { t: x.label }, { t: x.atIso.slice(0, 16).replace('T', ' ') }, { t: x.headline }, { t: x.path }], { 'data-kind': x.kind });
+  $('reports-empty').textContent = (d.reports || []).length ? '' : 'No report or review yet: the scheduled report and review (npm run report, npm run review) list theirs here once they have run.';
 }
 
 const sec = (ms) => Math.floor(ms / 1000);

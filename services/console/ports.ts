@@ -43,6 +43,13 @@ export interface ConsoleControl {
    * done. Undefined where no runner exists (AWS today).
    */
   readonly runBacktest?: (jobId: string, notify: Notify) => Promise<string>;
+  /**
+   * Starts the /optimize job (services/console/optimizeJob.ts: the default space over the candle
+   * archive) and resolves with the immediate answer, which says what runs; the result comes to
+   * `notify` (locally) or as an alert from the research runner's report step (AWS). Undefined
+   * where no runner exists.
+   */
+  readonly startOptimize?: (jobId: string, notify: Notify) => Promise<string>;
   /** Logs a command (the state table). Never throws into the command. */
   logCommand(entry: CommandLogRecord): Promise<void>;
   /**

@@ -386,7 +386,7 @@ export class TradingKernel {
         if (log && e.role !== 'exit' && !(e.role === 'entry' && this.executor.position(e.symbol)?.state === 'entering')) {
           const m = this.opts.exchange.market(e.symbol);
           const what = e.role === 'entry' ? 'entry bought' : `target T${parseClientOrderId(e.clientOrderId)?.attempt ?? '?'} sold`;
-          log(`${iso(e.time)} FILL   ${e.symbol} ${what} ${e.quantity.toString()} ${m.base} @ ${e.price.toString()}`);
+          log(`${iso(e.time)} FILL   ${e.symbol} ${what} ${e.quantity.toString()} ${m.base} @ ${e.price.toString()} (${e.quantity.mul(e.price).toFixed(2)} ${m.quote})`);
         }
         break;
       case 'entry_completed':

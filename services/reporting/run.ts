@@ -80,5 +80,16 @@ export async function runPeriodReport(deps: ReportRunDeps, window: PeriodWindow)
     },
     deps.channels,
   );
+  // The dashboard's "latest reports" row: after delivery, so a report that failed to build is not listed.
+  const win = figures.winRatePct === null ? 'n/a' : `${figures.winRatePct.toFixed(1)}%`;
+  await deps.store.putPublication({
+    kind: 'report',
+    period: window.period,
+    key: window.key,
+    label: window.label.slice(0, 200),
+    at: now,
+    headline: `net ${figures.netPnl} ${figures.quoteAsset}${figures.returnPct === null ? '' : ` (${figures.returnPct >= 0 ? '+' : ''}${figures.returnPct.toFixed(2)}%)`}, ${figures.trades} trades, win rate ${win}, max drawdown ${figures.maxDrawdownPct === null ? 'n/a' : `${figures.maxDrawdownPct.toFixed(2)}%`}`.slice(0, 500),
+    path: keys.html,
+  });
   return { figures, dataset, files, deliveries, ...(pngProblem ? { pngProblem } : {}) };
 }

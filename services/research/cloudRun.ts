@@ -33,6 +33,11 @@ export const cloudJobSchema = z.strictObject({
   /** Candle files in the store (uploaded under the run, or the candle archive's day files). */
   data: z.array(z.string().min(1)).min(1),
   symbols: z.array(z.string()).default([]),
+  /**
+   * Who waits for the result: a console job (Telegram /optimize). The report step answers it
+   * through the alerts queue; `ran` says what the job ran, in the answer.
+   */
+  notify: z.strictObject({ jobId: z.string().min(1).max(100), ran: z.string().max(1000) }).optional(),
 });
 export type CloudJob = z.input<typeof cloudJobSchema>;
 
@@ -150,13 +155,29 @@ export async function runWorkerBatch(store: ObjectStore, event: WorkerEvent, loa
   return { key, trials: outcomes.length, ok: outcomes.filter((o) => o.status === 'ok').length };
 }
 
+/** What the report step wrote; `report` and `notify` stay in the Lambda (the state keeps the rest). */
+export interface ReportRunResult {
+  readonly runId: string;
+  readonly verdict: string;
+  readonly reportKey: string;
+  readonly report: OptimizeReport;
+  readonly notify?: { readonly jobId: string; readonly ran: string };
+}
+
 /** The final round: the analysis and the page, written beside the log. */
-export async function reportRun(store: ObjectStore, runPrefix: string, loadData: LoadData, now: number): Promise<{ runId: string; verdict: string; reportKey: string }> {
-  const { spec, log } = await readRun(store, runPrefix, loadData);
+export async function reportRun(store: ObjectStore, runPrefix: string, loadData: LoadData, now: number): Promise<ReportRunResult> {
+  const { job, spec, log } = await readRun(store, runPrefix, loadData);
   const report: OptimizeReport = analyseRun(new WalkForwardPlanner(spec), log);
   await putJson(store, `${runPrefix}report.json`, report);
   await store.put(`${runPrefix}report.html`, enc.encode(optimizeReportHtml(report, { command: `npm run optimize -- --on aws (run ${spec.runId})`, generatedAt: now })), 'text/html');
-  return { runId: spec.runId, verdict: report.verdict.sentence, reportKey: `${runPrefix}report.json` };
+  return { runId: spec.runId, verdict: report.verdict.sentence, reportKey: `${runPrefix}report.json`, report, ...(job.notify ? { notify: job.notify } : {}) };
+}
+
+/** The job of a run, for a step that only has its prefix (the failure answer). */
+export async function readCloudJob(store: ObjectStore, runPrefix: string): Promise<z.output<typeof cloudJobSchema> | undefined> {
+  const raw = await getJson(store, `${runPrefix}job.json`);
+  const parsed = cloudJobSchema.safeParse(raw);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** Starts a run from a job description (the Telegram bot's /optimize, `npm run optimize -- --on aws`). */

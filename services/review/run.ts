@@ -168,5 +168,15 @@ export async function runReview(deps: ReviewRunDeps, window: PeriodWindow): Prom
     },
     deps.channels,
   );
+  const supported = recommendations.filter((r) => r.test.verdict === 'supported').length;
+  await deps.store.putPublication({
+    kind: 'review',
+    period: window.period,
+    key: window.key,
+    label: window.label.slice(0, 200),
+    at: now,
+    headline: `${outcome.reviewer}${outcome.model ? ` (${outcome.model})` : ''}: ${recommendations.length} recommendation(s), ${supported} supported by the test; net ${figures.netPnl} ${figures.quoteAsset} in ${figures.trades} trades`.slice(0, 500),
+    path: keys.html,
+  });
   return { facts, outcome, recommendations, ledger, files, deliveries };
 }

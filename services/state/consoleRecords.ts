@@ -50,3 +50,33 @@ export const commandLogSchema = z.object({
   command: z.string().min(1).max(256),
   result: z.string().max(1024),
 }) satisfies z.ZodType<CommandLogRecord, unknown>;
+
+/**
+ * The latest published report or review of a period (`publication`): one item per kind and
+ * period (daily, weekly, monthly), overwritten by the next, so the dashboard lists the latest six
+ * with one query. The page itself is in the artifact store under `path`.
+ */
+export interface PublicationRecord {
+  readonly kind: 'report' | 'review';
+  readonly period: 'daily' | 'weekly' | 'monthly';
+  /** The period's key (its first day, yyyy-mm-dd). */
+  readonly key: string;
+  /** For people: "2026-06-10 (UTC day)". */
+  readonly label: string;
+  /** Epoch ms it was generated (wall clock). */
+  readonly at: number;
+  /** The headline figures, one line (net PnL, trades, win rate; a review's reviewer and recommendations). */
+  readonly headline: string;
+  /** The page's key in the artifact store (reports/<period>/<key>.html, reviews/<period>/<key>/review.html). */
+  readonly path: string;
+}
+
+export const publicationSchema = z.object({
+  kind: z.enum(['report', 'review']),
+  period: z.enum(['daily', 'weekly', 'monthly']),
+  key: z.string().min(1).max(40),
+  label: z.string().max(200),
+  at: z.number().int().min(0),
+  headline: z.string().max(500),
+  path: z.string().min(1).max(300),
+}) satisfies z.ZodType<PublicationRecord, unknown>;

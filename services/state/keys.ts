@@ -4,7 +4,7 @@
  */
 import { DomainError } from '../core/errors.js';
 import type { OpsEventRecord, RecommendationRecord, UptimeRecord } from './reportRecords.js';
-import { TERMINAL_ORDER_STATES, type AuditRecord, type ClosedTradeRecord, type CommandLogRecord, type DailyStatsRecord, type EntityKind, type EntityMap, type FillRecord, type HeartbeatRecord, type LeaseRecord, type OrderRecord, type PositionRecord } from './records.js';
+import { TERMINAL_ORDER_STATES, type AuditRecord, type ClosedTradeRecord, type CommandLogRecord, type DailyStatsRecord, type EntityKind, type EntityMap, type FillRecord, type HeartbeatRecord, type LeaseRecord, type OrderRecord, type PositionRecord, type PublicationRecord } from './records.js';
 
 /** The id of the single risk-state item and of the model pointer. */
 export const SINGLETON_ID = 'main';
@@ -66,6 +66,8 @@ export function idOf<K extends EntityKind>(kind: K, value: EntityMap[K]): string
       return uptimeId((v as UptimeRecord).day, (v as UptimeRecord).owner);
     case 'recommendation':
       return (v as RecommendationRecord).id;
+    case 'publication':
+      return `${(v as PublicationRecord).kind}#${(v as PublicationRecord).period}`;
   }
   throw new DomainError(`unknown entity kind ${String(kind)}`);
 }
@@ -104,6 +106,9 @@ export function primaryKey(kind: EntityKind, id: string): { PK: string; SK: stri
       return { PK: `UPTIME#${id}`, SK: 'UPTIME' };
     case 'recommendation':
       return { PK: `REC#${id}`, SK: 'REC' };
+    case 'publication':
+      // One partition of at most six items (two kinds, three periods): the dashboard reads it whole.
+      return { PK: PUBLISHED_PK, SK: id };
   }
 }
 
@@ -112,6 +117,8 @@ export function uptimeId(day: string, owner: string): string {
   return `${day}#${owner}`;
 }
 
+/** Partition of the latest report and review of each period. */
+export const PUBLISHED_PK = 'PUBLISHED';
 /** GSI partition of positions that are not closed. */
 export const OPEN_POSITIONS_PK = 'OPEN#POS';
 /** GSI partition of orders that are not terminal. */

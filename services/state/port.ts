@@ -11,7 +11,7 @@ import type { QuarantinedItemError } from './errors.js';
 import type { IndexName } from './keys.js';
 import type { OrderState } from '../execution/orderStateMachine.js';
 import type { OpsEventRecord, RecommendationRecord, UptimeRecord } from './reportRecords.js';
-import type { AuditRecord, ClosedTradeRecord, CommandLogRecord, DailyStatsRecord, StatusSnapshotRecord, EntityKind, EntityMap, FillRecord, HeartbeatRecord, LeaseRecord, ModelPointerRecord, MutableKind, OrderRecord, PositionRecord } from './records.js';
+import type { AuditRecord, ClosedTradeRecord, CommandLogRecord, DailyStatsRecord, PublicationRecord, StatusSnapshotRecord, EntityKind, EntityMap, FillRecord, HeartbeatRecord, LeaseRecord, ModelPointerRecord, MutableKind, OrderRecord, PositionRecord } from './records.js';
 
 // ---------------------------------------------------------------------------------------------
 // The low-level table
@@ -175,6 +175,10 @@ export interface StateStore {
   getStatusSnapshot(): Promise<StatusSnapshotRecord | undefined>;
   /** Logs a console command once per id; true when it was new. */
   putCommandLogOnce(entry: CommandLogRecord): Promise<boolean>;
+  /** The latest report or review of its kind and period (last writer wins). */
+  putPublication(record: PublicationRecord): Promise<void>;
+  /** The latest report and review of each period, newest first (at most six). */
+  listPublications(): Promise<PublicationRecord[]>;
   /** The command log of a UTC day, oldest first. */
   listCommandLog(day: string, limit?: number): Promise<CommandLogRecord[]>;
   /** Stores an operations-log event once per id; true when it was new. */

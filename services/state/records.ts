@@ -14,8 +14,8 @@ import type { ClosedTrade } from '../analytics/types.js';
 import type { RiskState } from '../risk/types.js';
 import { parseRiskState } from '../risk/state.js';
 import { auditEventSchema, type AuditEvent } from '../signals/audit.js';
-import { commandLogSchema, statusSnapshotSchema, type CommandLogRecord, type StatusSnapshotRecord } from './consoleRecords.js';
-export type { CommandLogRecord, StatusSnapshotRecord } from './consoleRecords.js';
+import { commandLogSchema, publicationSchema, statusSnapshotSchema, type CommandLogRecord, type PublicationRecord, type StatusSnapshotRecord } from './consoleRecords.js';
+export type { CommandLogRecord, PublicationRecord, StatusSnapshotRecord } from './consoleRecords.js';
 import { opsEventSchema, recommendationSchema, uptimeSchema, type OpsEventRecord, type RecommendationRecord, type UptimeRecord } from './reportRecords.js';
 
 const DECIMAL_RE = /^-?\d+(\.\d+)?$/;
@@ -363,6 +363,7 @@ export interface EntityMap {
   ops: OpsEventRecord;
   uptime: UptimeRecord;
   recommendation: RecommendationRecord;
+  publication: PublicationRecord;
 }
 export type EntityKind = keyof EntityMap;
 /** Kinds written with plain versioned get/put and `applyEvent`. Fills, trades, audit events, commands and operations events are written once; leases, heartbeats and the model pointer have their own methods. */
@@ -384,4 +385,5 @@ export const ENTITY_SCHEMAS: { readonly [K in EntityKind]: z.ZodType<EntityMap[K
   ops: opsEventSchema,
   uptime: uptimeSchema,
   recommendation: recommendationSchema,
+  publication: publicationSchema,
 };

@@ -21,7 +21,8 @@ const shortText = (max: number) => z.string().max(max);
 // ---------------------------------------------------------------------------------------------
 // Operations log
 
-export const OPS_EVENT_TYPES = ['halt', 'halt_lifted', 'kill_switch', 'order_rejected', 'order_stuck', 'recovery', 'reconcile_repair'] as const;
+// `console_ignored`: a Telegram update from a sender or chat not on the allowlist (one per sender and minute).
+export const OPS_EVENT_TYPES = ['halt', 'halt_lifted', 'kill_switch', 'order_rejected', 'order_stuck', 'recovery', 'reconcile_repair', 'console_ignored'] as const;
 export type OpsEventType = (typeof OPS_EVENT_TYPES)[number];
 
 /** One operational event. */

@@ -28,6 +28,7 @@ import {
   SINGLETON_ID,
   VersionConflictError,
   commandsOfDayPk,
+  PUBLISHED_PK,
   fillsOfDayPk,
   idOf,
   itemKeys,
@@ -43,6 +44,7 @@ import {
   type AuditRecord,
   type ClosedTradeRecord,
   type CommandLogRecord,
+  type PublicationRecord,
   type DailyStatsRecord,
   type EntityKind,
   type EntityMap,
@@ -483,6 +485,15 @@ export class TableStateStore implements StateStore {
 
   async getStatusSnapshot(): Promise<StatusSnapshotRecord | undefined> {
     return (await this.read('snapshot', SINGLETON_ID))?.value;
+  }
+
+  async putPublication(record: PublicationRecord): Promise<void> {
+    await this.cas('publication', `${record.kind}#${record.period}`, () => record);
+  }
+
+  async listPublications(): Promise<PublicationRecord[]> {
+    const items = await this.list('publication', undefined, PUBLISHED_PK, undefined, 10);
+    return items.map((d) => d.value).sort((a, b) => b.at - a.at);
   }
 
   async putCommandLogOnce(entry: CommandLogRecord): Promise<boolean> {

@@ -12,6 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer-core';
+import { openLocalState } from '../../cli/localState.js';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -40,6 +41,11 @@ describe('dashboard (headless Chromium)', () => {
   it.skipIf(!existsSync(CHROMIUM))('shows the position, the charts and the equity of a running replay, live', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'dash-'));
     dirs.push(dir);
+    // A review published before the start (the runtime writes daily reports itself as the replay's days end; reviews it does not).
+    mkdirSync(join(dir, 'state'));
+    const seeded = await openLocalState({ dataDir: dir, now: () => Date.now() });
+    await seeded.store.putPublication({ kind: 'review', period: 'weekly', key: '2026-05-18', label: 'ISO week 2026-W21', at: Date.UTC(2026, 4, 25, 8, 20), headline: 'deterministic: 2 recommendation(s), 0 supported by the test', path: 'reviews/weekly/2026-05-18/review.html' });
+    await seeded.close();
     const env = { ...process.env, MEXC_PING_URL: 'http://127.0.0.1:9/api/v3/ping', MEXC_EXCHANGE_URL: '', STATUS_PORT: '', MEXC_API_KEY: '', MEXC_API_SECRET: '', TELEGRAM_BOT_TOKEN: '' };
     const proc = spawn(process.execPath, ['--import', 'tsx', 'bin/start.ts', '--status-port', '0', '--data-dir', dir, '--symbols', 'DOGEUSDT'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
@@ -68,7 +74,8 @@ describe('dashboard (headless Chromium)', () => {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    await page.setViewport({ width: 1280, height: 900 });
+    // Tall enough for the reports and reviews panel at the bottom of the right column.
+    await page.setViewport({ width: 1280, height: 1000 });
     await page.goto(`${url}/`, { waitUntil: 'domcontentloaded' });
     // Browser-side code as strings: this project's TypeScript has no DOM types.
     await page.waitForFunction('Number(document.body.dataset.rendered || 0) >= 1', { timeout: 10_000 });
@@ -84,6 +91,10 @@ describe('dashboard (headless Chromium)', () => {
     expect(rowText).toMatch(/DOGE/);
     const qty = await page.evaluate(`document.querySelector('#positions tr[data-symbol="DOGEUSDT"]')?.children[1].textContent ?? null`);
     if (qty !== null) expect(qty as string).toMatch(/^[\d.]+ DOGE$/);
+
+    // The latest reports and reviews, from the state's publication records.
+    await page.waitForSelector('#reports tr[data-kind="review"]', { timeout: 10_000 });
+    expect(String(await page.evaluate(`document.querySelector('#reports tr[data-kind="review"]').textContent`))).toContain('weekly reviewISO week 2026-W21');
 
     // The charts are drawn: some canvas of each holds pixels other than the background.
     const drawn = async (sel: string): Promise<number> =>

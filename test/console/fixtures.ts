@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileKillSwitchSource } from '../../services/adapters/file/fileKillSwitch.js';
 import type { ClosedTrade } from '../../services/analytics/types.js';
-import { ConsoleService, type AccessConfig } from '../../services/console/consoleService.js';
+import { ConsoleService, type AccessConfig, type IgnoredUpdate } from '../../services/console/consoleService.js';
 import { MemoryOnceStore, type ConsoleControl, type StatusView } from '../../services/console/ports.js';
 import { deriveKey } from '../../services/console/signing.js';
 import { base32Decode } from '../../services/console/totp.js';
@@ -130,11 +130,13 @@ export interface ConsoleHarness {
   killSwitch: KillSwitch;
   source: FileKillSwitchSource;
   notices: string[];
+  /** Updates the service ignored (its onIgnored calls). */
+  ignored: IgnoredUpdate[];
   clock: { now: number };
   setStatus(doc: RuntimeStatus | undefined): void;
 }
 
-export function consoleHarness(opts: { backtest?: ConsoleControl['runBacktest'] } = {}): ConsoleHarness {
+export function consoleHarness(opts: { backtest?: ConsoleControl['runBacktest']; optimize?: ConsoleControl['startOptimize'] } = {}): ConsoleHarness {
   const clock = { now: T };
   const now = (): number => clock.now;
   const { store } = createMemoryStore({ clock: now });
@@ -144,6 +146,7 @@ export function consoleHarness(opts: { backtest?: ConsoleControl['runBacktest'] 
   const killSwitch = new KillSwitch(source, { now, minReadIntervalMs: 0 });
   const queues = new MemoryEventQueues({ now });
   const notices: string[] = [];
+  const ignored: IgnoredUpdate[] = [];
   let status: StatusView | undefined = { doc: statusDoc(), at: T - 2000 };
   const service = new ConsoleService({
     access: ACCESS,
@@ -157,6 +160,7 @@ export function consoleHarness(opts: { backtest?: ConsoleControl['runBacktest'] 
       // The real on-demand report over the same memory store, with the default strategy config.
       periodReport: (period, at) => periodSoFarCaption(store, parseConfig({}), period, at),
       ...(opts.backtest ? { runBacktest: opts.backtest } : {}),
+      ...(opts.optimize ? { startOptimize: opts.optimize } : {}),
     },
     once: new MemoryOnceStore(now),
     confirmKey: deriveKey('webhook-secret', 'confirm'),
@@ -164,6 +168,7 @@ export function consoleHarness(opts: { backtest?: ConsoleControl['runBacktest'] 
     now,
     notify: (html) => Promise.resolve(void notices.push(html)),
     symbols: ['DOGEUSDT', 'PEPEUSDT'],
+    onIgnored: (e) => void ignored.push(e),
   });
-  return { service, store, queues, killSwitch, source, notices, clock, setStatus: (doc) => (status = doc ? { doc, at: T - 2000 } : undefined) };
+  return { service, store, queues, killSwitch, source, notices, ignored, clock, setStatus: (doc) => (status = doc ? { doc, at: T - 2000 } : undefined) };
 }

@@ -11,7 +11,8 @@ import { createDashboardHandler } from '../../lambdas/dashboard/handler.js';
 import { DynamoOnceStore } from '../../services/adapters/dynamo/dynamoOnceStore.js';
 import { startLocalDynamo, type LocalDynamo } from '../../services/adapters/dynamo/localDynamo.js';
 import { deriveKey, signDashboardToken } from '../../services/console/signing.js';
-import type { StatusSnapshotRecord } from '../../services/state/types.js';
+import { createMemoryStore } from '../../services/state/memoryStore.js';
+import type { PublicationRecord, StatusSnapshotRecord } from '../../services/state/types.js';
 import { startBotApiStandIn, type BotApiStandIn } from './botApiStandIn.js';
 import { statusDoc, T } from './fixtures.js';
 
@@ -24,7 +25,9 @@ function event(path: string, token?: string, method = 'GET'): LambdaFunctionURLE
 describe('dashboard Lambda', () => {
   let snapshot: StatusSnapshotRecord | undefined;
   let now = T;
-  const handler = createDashboardHandler(() => Promise.resolve({ store: { getStatusSnapshot: () => Promise.resolve(snapshot) }, linkKey: key, chartsJs: () => '/* charts */', now: () => now }));
+  // The publication records in a real (memory) state store; the snapshot by hand.
+  const { store } = createMemoryStore({ clock: () => now });
+  const handler = createDashboardHandler(() => Promise.resolve({ store: { getStatusSnapshot: () => Promise.resolve(snapshot), listPublications: () => store.listPublications() }, linkKey: key, chartsJs: () => '/* charts */', now: () => now }));
   type Res = { statusCode: number; headers: Record<string, string>; body: string };
   const call = async (e: LambdaFunctionURLEvent) => (await handler(e)) as Res;
 
@@ -55,6 +58,17 @@ describe('dashboard Lambda', () => {
     snapshot = { owner: 'task', at: T - 5000, data: { status: statusDoc(), charts: [], equity: [], stats: { today: null, week: null }, reports: [], controls: true } };
     const data = JSON.parse((await call(event('/api/dashboard', token))).body) as { generatedAt: number; controls: boolean; status: { equity: string } };
     expect(data).toMatchObject({ generatedAt: T - 5000, controls: false, status: { equity: '10012.3456' } });
+    expect((data as unknown as { reports: unknown[] }).reports).toEqual([]);
+    // The latest report and review of each period, newest first; a newer daily report replaces the older one.
+    const pub = (p: Partial<PublicationRecord> & Pick<PublicationRecord, 'kind' | 'period' | 'key' | 'at'>): PublicationRecord => ({ label: `${p.key} (UTC day)`, headline: `net 1 USDT`, path: `reports/${p.period}/${p.key}.html`, ...p });
+    await store.putPublication(pub({ kind: 'report', period: 'daily', key: '2026-06-08', at: T - 2 * 86_400_000 }));
+    await store.putPublication(pub({ kind: 'report', period: 'daily', key: '2026-06-09', at: T - 86_400_000, headline: 'net +3.00 USDT, 2 trades' }));
+    await store.putPublication(pub({ kind: 'review', period: 'weekly', key: '2026-06-01', at: T - 3 * 86_400_000, path: 'reviews/weekly/2026-06-01/review.html' }));
+    const withReports = JSON.parse((await call(event('/api/dashboard', token))).body) as { reports: { kind: string; period: string; label: string; atIso: string; headline: string; path: string }[] };
+    expect(withReports.reports).toEqual([
+      { kind: 'report', period: 'daily', label: '2026-06-09 (UTC day)', at: T - 86_400_000, atIso: '2026-06-09T12:00:00.000Z', headline: 'net +3.00 USDT, 2 trades', path: 'reports/daily/2026-06-09.html' },
+      { kind: 'review', period: 'weekly', label: '2026-06-01 (UTC day)', at: T - 3 * 86_400_000, atIso: '2026-06-07T12:00:00.000Z', headline: 'net 1 USDT', path: 'reviews/weekly/2026-06-01/review.html' },
+    ]);
     expect((await call(event('/api/dashboard', token, 'POST'))).statusCode).toBe(405);
   });
 });

@@ -29,6 +29,10 @@ beforeAll(async () => {
       setTimeout(() => void notify(`job ${jobId} done: 3 trades`), 10);
       return Promise.resolve(`Backtest queued as job ${jobId}`);
     },
+    optimize: (jobId, notify) => {
+      setTimeout(() => void notify(`Job ${jobId} done: walk-forward optimisation`), 10);
+      return Promise.resolve(`Optimisation queued as job ${jobId}: space spaces/sr.json`);
+    },
   });
   // Trades and daily stats worked out by hand: today +5 and -2 (net +3); yesterday +10.
   await h.store.putClosedTradeOnce(trade('t1', T - 3_600_000, '5'));
@@ -157,6 +161,12 @@ describe('access', () => {
     await say(VIEWER, VIEWER, '/help');
     expect(api.callsOf('sendMessage').length).toBe(sent + 1);
     expect(h.service.counters.ignored).toBe(ignored + 3);
+    // Each one is also handed on to be counted durably (metric on AWS, ops log locally).
+    expect(h.ignored.slice(-3).map((e) => [e.userId, e.chatId, e.kind])).toEqual([
+      [STRANGER, STRANGER, 'message'],
+      [STRANGER, GROUP, 'message'],
+      [OPERATOR, -999, 'message'],
+    ]);
   });
 
   it('a viewer cannot pause, stop, exit or resume', async () => {
@@ -255,7 +265,7 @@ describe('confirmations', () => {
 });
 
 describe('jobs and links', () => {
-  it('/ml_retrain is queued with a job id; /backtest answers now and again when done; /optimize points to npm run optimize', async () => {
+  it('/ml_retrain is queued with a job id; /backtest and /optimize answer now with a job id and again when done', async () => {
     const r = textOf(await say(OPERATOR, OPERATOR, '/ml_retrain'));
     const jobId = /job <code>(retrain-[a-z0-9]+-\d+)<\/code>/.exec(r)?.[1];
     expect(jobId).toBeDefined();
@@ -265,7 +275,11 @@ describe('jobs and links', () => {
     expect(b).toMatch(/Backtest queued as job backtest-/);
     await new Promise((res) => setTimeout(res, 50));
     expect(h.notices.some((n) => /^job backtest-.* done: 3 trades$/.test(n))).toBe(true);
-    expect(textOf(await say(OPERATOR, OPERATOR, '/optimize'))).toContain('npm run optimize');
+    const o = textOf(await say(OPERATOR, OPERATOR, '/optimize'));
+    const optimizeId = /Optimisation queued as job (optimize-[a-z0-9]+-\d+)/.exec(o)?.[1];
+    expect(optimizeId).toBeDefined();
+    await new Promise((res) => setTimeout(res, 50));
+    expect(h.notices).toContain(`Job ${optimizeId} done: walk-forward optimisation`);
     expect(textOf(await say(OPERATOR, OPERATOR, '/dashboard'))).toContain(`https://dash.example/?t=token-for-${OPERATOR}`);
   });
 

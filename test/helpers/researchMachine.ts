@@ -10,6 +10,7 @@ import { createWorkerHandler } from '../../lambdas/optimize-worker/handler.js';
 import { storeCandleLoader } from '../../lambdas/shared/researchData.js';
 import { localContext } from '../../lambdas/shared/powertools.js';
 import { BATCH_TRIALS } from '../../lib/researchRunner.js';
+import type { AlertEvent } from '../../services/events/types.js';
 import type { ObjectStore } from '../../services/ml/archive.js';
 import type { PlanResult } from '../../services/research/cloudRun.js';
 import type { TrialTask } from '../../services/research/trial.js';
@@ -21,8 +22,8 @@ export interface MachineRun {
   readonly verdict: string;
 }
 
-export async function playResearchMachine(store: ObjectStore, runPrefix: string, scratch: string): Promise<MachineRun> {
-  const control = createControlHandler(() => ({ store, loadData: storeCandleLoader(store, join(scratch, 'control')), now: () => 0 }));
+export async function playResearchMachine(store: ObjectStore, runPrefix: string, scratch: string, alert?: (e: AlertEvent) => Promise<void>): Promise<MachineRun> {
+  const control = createControlHandler(() => ({ store, loadData: storeCandleLoader(store, join(scratch, 'control')), now: () => 0, ...(alert ? { alert } : {}) }));
   const worker = createWorkerHandler(() => ({ store, loadData: storeCandleLoader(store, join(scratch, 'worker')) }));
   const ctx = localContext('research', 'local');
   let rounds = 0;

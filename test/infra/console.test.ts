@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Template } from 'aws-cdk-lib/assertions';
+import { TELEGRAM_WEBHOOK_USAGE } from '../../cli/telegramWebhook.js';
 import { parseStageConfig } from '../../lib/config.js';
 import type { ScalperStack } from '../../lib/scalperStack.js';
 import { actionsOf, logicalIdOf, mentions, resourcesOf, resourcesOfStatement, statementsOfRole, synthTestApp, type Statement } from './helpers.js';
@@ -61,6 +62,41 @@ describe('telegram webhook', () => {
     expect(table).not.toContain('dynamodb:UpdateItem');
     expect(grants(st, logicalIdOf(stack.secrets.mexcCredentials))).toEqual([]);
     for (const a of st.flatMap(actionsOf)) expect(a === '*' || a.endsWith(':*'), a).toBe(false);
+  });
+
+  it('the TelegramWebhookUrl output tells how to register it with flags npm run telegram:webhook has', () => {
+    const out = (template.toJSON().Outputs as Record<string, { Description?: string }>).TelegramWebhookUrl!;
+    const flags = out.Description?.match(/--[a-z-]+/g) ?? [];
+    expect(flags.length).toBeGreaterThan(0);
+    for (const f of flags) expect(TELEGRAM_WEBHOOK_USAGE, f).toContain(`${f} `);
+  });
+
+  it('/optimize: starts the research state machine, lists and reads the candle archive, puts objects under research/ only', () => {
+    const st = statementsOfRole(template, role());
+    expect(grants(st, logicalIdOf(stack.research.stateMachine))).toEqual(['states:StartExecution']);
+    const env = envOf(logicalIdOf(stack.telegramWebhook.fn.function));
+    expect(mentions(env.RESEARCH_STATE_MACHINE_ARN, logicalIdOf(stack.research.stateMachine))).toBe(true);
+    expect(mentions(env.ARTIFACT_BUCKET, logicalIdOf(stack.buckets.bucket))).toBe(true);
+    const bucket = logicalIdOf(stack.buckets.bucket);
+    const s3 = st.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+    for (const w of s3.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:Put') || a.startsWith('s3:Delete')))) {
+      expect(actionsOf(w).some((a) => a.startsWith('s3:Delete'))).toBe(false);
+      for (const r of resourcesOfStatement(w)) expect(JSON.stringify(r)).toContain('research/*');
+    }
+    const reads = s3.filter((s) => actionsOf(s).includes('s3:GetObject*')).flatMap(resourcesOfStatement).map((r) => JSON.stringify(r));
+    expect(reads.some((r) => r.includes('candles/*'))).toBe(true);
+    for (const r of reads) expect(r === `{"Fn::GetAtt":["${bucket}","Arn"]}` || r.includes('candles/*'), r).toBe(true);
+  });
+
+  it('the research runner answers console jobs on the alerts queue and catches failures to answer them', () => {
+    const control = stack.research.control;
+    expect(grants(statementsOfRole(template, logicalIdOf(control.role)), logicalIdOf(stack.queues.queues.alerts.queue))).toEqual(expect.arrayContaining(['sqs:SendMessage']));
+    expect(mentions(envOf(logicalIdOf(control.function)).ALERTS_QUEUE_URL, logicalIdOf(stack.queues.queues.alerts.queue))).toBe(true);
+    const sm = (template.toJSON().Resources as Record<string, Json>)[logicalIdOf(stack.research.stateMachine)]!;
+    // The definition is an Fn::Join of text and references; references sit inside strings, so text in their place keeps it JSON.
+    const join = (props(sm).DefinitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+    const def = JSON.parse(join.map((p) => (typeof p === 'string' ? p : 'REF')).join('')) as { States: Record<string, { Catch?: { ErrorEquals: string[]; Next: string; ResultPath: string }[] }> };
+    for (const state of ['Plan', 'Evaluate', 'Report']) expect(def.States[state]!.Catch, state).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'AnswerFailure' }]);
   });
 });
 

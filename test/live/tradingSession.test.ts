@@ -44,6 +44,13 @@ describe('trading session on the paper venue over a real replay', () => {
     expect(count('CLOSE')).toBe(c.positionsClosed);
     expect(run.lines.find((l) => l.includes(' ORDER  BTCUSDT'))).toMatch(/ORDER {2}BTCUSDT buy [\d.]+ BTC \(about [\d.]+ USDT\)/);
     expect(run.lines.find((l) => l.includes(' OPEN   BTCUSDT'))).toMatch(/OPEN {3}BTCUSDT [\d.]+ BTC @ [\d.]+ \([\d.]+ USDT\)/);
+    // A target fill: the base quantity and its USDT value (quantity x price, to the cent).
+    const fill = run.lines.find((l) => / FILL {3}BTCUSDT target T\d+ sold /.test(l));
+    const f = /FILL {3}BTCUSDT target T\d+ sold ([\d.]+) BTC @ ([\d.]+) \(([\d.]+) USDT\)$/.exec(fill ?? '');
+    expect(f, fill).not.toBeNull();
+    expect(f![3]).toBe(Dec.from(f![1]!).mul(Dec.from(f![2]!)).toFixed(2));
+    // A stop move: its own tag, the new stop.
+    expect(run.lines.find((l) => l.includes(' STOPMV BTCUSDT'))).toMatch(/STOPMV BTCUSDT stop moved to [\d.]+$/);
   });
 });
 

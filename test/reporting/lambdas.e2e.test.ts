@@ -130,6 +130,11 @@ describe('report Lambda', () => {
     const mail = snsm.commandCalls(PublishCommand)[0]!.args[0].input;
     expect(mail.Subject).toContain('daily report 2025-03-04');
     expect(mail.Message).toMatch(/https:\/\/artifacts\.s3\.us-east-1\.amazonaws\.com\/reports\/daily\/2025-03-04\.html\?.*X-Amz-Signature=/);
+    // The dashboard's row: the latest daily report, its headline figures (worked out above: 1 win in 3) and its page.
+    const published = await stateStore(dynamo.client, table, observability('test').logger).listPublications();
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({ kind: 'report', period: 'daily', key: '2025-03-04', at: Date.UTC(2025, 2, 5, 8), path: 'reports/daily/2025-03-04.html' });
+    expect(published[0]!.headline).toMatch(/^net -1\.4015 USDT \(-0\.14%\), 3 trades, win rate 33\.3%, max drawdown /);
   }, 60_000);
 
   it('a failing channel does not stop the others: Telegram answers 500, the archive and the e-mail still go', async () => {
@@ -222,6 +227,7 @@ describe('review Lambda', () => {
     expect(rec.test.reasons).toContain('(1) the candidate made 5 trades (need 10)');
     expect(bot.calls.map((c) => c.method)).toEqual(['sendDocument']);
     expect(bot.calls[0]!.fields.caption).toContain('not supported');
+    expect((await store.listPublications()).find((p) => p.kind === 'review')).toMatchObject({ period: 'daily', key: '2021-04-20', at: now, path: 'reviews/daily/2021-04-20/review.html', headline: expect.stringMatching(/^bedrock \(anthropic\.claude-haiku-4-5-20251001-v1:0\): 1 recommendation\(s\), 0 supported by the test/) as string });
     expect(snsm.commandCalls(PublishCommand)[0]!.args[0].input.Message).toContain('Amazon Bedrock, anthropic.claude-haiku-4-5-20251001-v1:0');
 
     // A day later the next review scores the ledger on the candles after 2021-04-21 00:00.

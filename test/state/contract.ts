@@ -565,6 +565,17 @@ export function stateStoreContract(name: string, factory: HarnessFactory): void 
         expect(await store.getStatusSnapshot()).toEqual({ owner: 'task-a', at: T0 + 30_000, data: { equity: '10001', positions: [{ symbol: 'DOGEUSDT' }] } });
       });
 
+      it('publications: the latest report and review per period, last writer wins, newest first; a bad one refused', async () => {
+        expect(await store.listPublications()).toEqual([]);
+        const pub = (kind: 'report' | 'review', period: 'daily' | 'weekly', key: string, at: number) => ({ kind, period, key, label: key, at, headline: `h ${key}`, path: `${kind}s/${period}/${key}.html` });
+        await store.putPublication(pub('report', 'daily', '2026-06-01', T0));
+        await store.putPublication(pub('review', 'daily', '2026-06-01', T0 + 1000));
+        await store.putPublication(pub('report', 'weekly', '2026-05-25', T0 + 500));
+        await store.putPublication(pub('report', 'daily', '2026-06-02', T0 + 2000));
+        expect((await store.listPublications()).map((p) => `${p.kind} ${p.period} ${p.key}`)).toEqual(['report daily 2026-06-02', 'review daily 2026-06-01', 'report weekly 2026-05-25']);
+        await expect(store.putPublication({ ...pub('report', 'daily', 'x', T0), period: 'hourly' as 'daily' })).rejects.toThrow();
+      });
+
       it('the command log: once per update id, listed by UTC day in time order', async () => {
         const entry = (id: string, at: number) => ({ id, at, userId: '42', user: '@ana', role: 'operator' as const, command: '/pause', result: 'PAUSED' });
         expect(await store.putCommandLogOnce(entry('telegram:2', T0 + 2000))).toBe(true);
