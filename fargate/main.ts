@@ -14,6 +14,7 @@ import { ConfigError } from '../services/core/errors.js';
 import { Dec } from '../services/core/money.js';
 import { CandleReplay, simMarketFromCandles } from '../services/sim/replay.js';
 import { installShutdownSignals } from '../cli/signals.js';
+import { installRejectionGuard } from './rejectionGuard.js';
 import { Runtime, type RuntimeOutput } from './runtime.js';
 import { parseRuntimeConfig, type RuntimeConfigInput } from './runtimeConfig.js';
 import { cloudWiring, signalsModeConfig } from './cloud.js';
@@ -207,6 +208,20 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
     log: (l) => out.err(l),
   });
   const stopRequested = (): boolean => reason !== 'stop requested';
+  // A rejection nobody handled: survived when it is the exchange connection's (ccxt rejects futures
+  // nobody awaits when a socket closes under it), otherwise a graceful stop with exit code 1.
+  // Kept for the process's life (ccxt may reject futures while its sockets close at the end).
+  let finished = false;
+  installRejectionGuard({
+    log: (l) => out.err(l),
+    secrets: [apiKey, secret, env.TELEGRAM_BOT_TOKEN, env.SIGNALS_SECRET, env.OPERATOR_TOKEN],
+    onFatal: (why) => {
+      if (finished) return;
+      reason = `unhandled rejection (${why})`;
+      process.exitCode = 1;
+      onStopSignal();
+    },
+  });
   try {
     if (exchangeUrl === undefined) {
       const probe = await reachable(opts.pingUrl ?? (env.MEXC_PING_URL || MEXC_PING_URL));
@@ -293,6 +308,7 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
     // workers closing) leaves at once with the run's exit code, not by Node's default action
     // (killed by the signal, exit code null).
     signalsFinished();
+    finished = true;
   }
 }
 
