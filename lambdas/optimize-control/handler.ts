@@ -15,6 +15,7 @@ import { S3ObjectStore } from '../../services/adapters/s3/s3ObjectStore.js';
 import type { ObjectStore } from '../../services/ml/archive.js';
 import { planRound, reportRun, RESEARCH_PREFIX, type LoadData, type PlanResult } from '../../services/research/cloudRun.js';
 import { commonEnv, parseEnv, required } from '../shared/env.js';
+import { parseTaskInput } from '../shared/events.js';
 import { observability } from '../shared/powertools.js';
 import { storeCandleLoader } from '../shared/researchData.js';
 
@@ -37,7 +38,9 @@ const obs = observability('optimize-control');
 /** The handler over its dependencies (tests pass a local folder store). */
 export function createControlHandler(getDeps: () => ControlDeps) {
   const lambdaHandler = async (event: unknown, _context?: Context): Promise<PlanResult | { runId: string; verdict: string; reportKey: string }> => {
-    const e = eventSchema.parse(event);
+    // A Step Functions task: a throw is how it fails (the state machine sees it), so bad input is
+    // thrown, not answered; as an EventValidationError naming the fields, not zod's raw dump.
+    const e = parseTaskInput('optimize-control', eventSchema, event);
     const deps = getDeps();
     if (e.action === 'plan') {
       const r = await planRound(deps.store, e.runPrefix, deps.loadData);
