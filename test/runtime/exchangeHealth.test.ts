@@ -165,8 +165,10 @@ describe('exchange-failure halt: the runtime on a failing simulator', () => {
       server.pushMarketData({ type: 'book', symbol: BTC, book: { time: rt.now() + 1000, bid, bidSize: 50, ask: bid * 1.0001, askSize: 50 } });
       await until('the stop exit', () => rt.session.executor.position(BTC) === undefined);
       expect(lines.some((l) => / EXIT {3}BTCUSDT stop/.test(l))).toBe(true);
+      // The exit was filled by the paper venue's own engine: that is no answer from the exchange.
+      expect(rt.exchangeHealth.problem(wall())).toBeDefined();
 
-      // The exchange answered (the exit's orders, the ticker refresh): the halt lifts, one info alert.
+      // The exchange answers (the ticker refresh): the halt lifts, one info alert.
       await refresh();
       expect(rt.exchangeHealth.problem(wall())).toBeUndefined();
       rt.checkExchangeHealth();
