@@ -513,7 +513,9 @@ export class Runtime {
       onProblem: (line) => this.out.err(`${this.iso()} JOURNAL ${line}`),
       now: () => this.marketNow,
       onAck: (ack) => {
-        this.exchangeHealth.restOk();
+        // Live, an ack is the exchange's API answering. Paper, it is the in-process engine's: the
+        // exchange's API (public data, 24h tickers) may still be failing, so it proves nothing.
+        if (cfg.mode === 'live') this.exchangeHealth.restOk();
         this.metrics.order(ack.status === 'rejected', { exchange: this.venue.name, status: ack.status, type: this.orderTypeOf(ack.clientOrderId) });
       },
       mayTrade: (s) => this.leaseProblem(s),

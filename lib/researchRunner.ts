@@ -115,6 +115,9 @@ export class ResearchRunner extends Construct {
       resultPath: sfn.JsonPath.DISCARD,
     });
     const work = new tasks.LambdaInvoke(this, 'EvaluateBatch', { lambdaFunction: this.worker.function, payloadResponseOnly: true });
+    // A batch whose input the worker refuses (EventValidationError, lambdas/shared/events.ts) would
+    // be refused again: not retried. Retriers are tried in order, so this one comes first.
+    work.addRetry({ errors: ['EventValidationError'], maxAttempts: 0 });
     work.addRetry({ errors: ['States.TaskFailed', 'States.Timeout'], maxAttempts: 2, interval: Duration.seconds(10), backoffRate: 2 });
     evaluate.itemProcessor(work);
 

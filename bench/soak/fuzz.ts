@@ -1,6 +1,7 @@
 /**
  * Soak part 3: 10,000 fuzzed inputs each for the WebSocket frame decoder, the simulator's REST
- * endpoints, candle files, config files and every Lambda's event (test/fuzz/*.ts, the same targets
+ * endpoints, candle files, config files and every Lambda's event: the ops jobs', the Function URL handlers'
+ * (signal webhook, dashboard) and the report and review jobs' (test/fuzz/*.ts, the same targets
  * npm test runs a few hundred of). Each counts every outcome by kind, collects what broke a rule,
  * and samples the resident memory (a growth without bound would show as a peak far above the start).
  */
@@ -8,6 +9,7 @@ import { fuzzCandleFiles } from '../../test/fuzz/candles.js';
 import { fuzzConfigFiles } from '../../test/fuzz/config.js';
 import { fuzzFrames } from '../../test/fuzz/frames.js';
 import { fuzzLambdaEvents } from '../../test/fuzz/lambdas.js';
+import { fuzzFunctionUrlLambdas, fuzzReportEvents } from '../../test/fuzz/lambdaUrls.js';
 import { fuzzSimRest } from '../../test/fuzz/rest.js';
 import type { FuzzResult } from '../../test/fuzz/common.js';
 import { SoakPart, type SoakOptions } from './common.js';
@@ -24,6 +26,8 @@ export async function soakFuzz(opts: SoakOptions): Promise<string> {
     ['candles', fuzzCandleFiles],
     ['config', fuzzConfigFiles],
     ['lambdas', fuzzLambdaEvents],
+    ['function-url lambdas', fuzzFunctionUrlLambdas],
+    ['report and review events', fuzzReportEvents],
   ];
   const results: FuzzResult[] = [];
   for (const [name, run] of targets) {

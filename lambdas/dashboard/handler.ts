@@ -22,6 +22,7 @@ import { dashboardReports } from '../../services/console/dashboardData.js';
 import type { StateStore } from '../../services/state/types.js';
 import { commonEnv, parseEnv, required } from '../shared/env.js';
 import { dynamoClient, secretsClient } from '../shared/clients.js';
+import { functionUrlRequest } from '../shared/events.js';
 import { observability } from '../shared/powertools.js';
 import { stateStore } from '../shared/wiring.js';
 
@@ -49,10 +50,18 @@ const obs = observability('dashboard');
 
 export function createDashboardHandler(getDeps: () => Promise<DashboardDeps>) {
   return async (event: LambdaFunctionURLEvent): Promise<APIGatewayProxyResultV2> => {
+    // Checked before anything reads it: invoked by hand with `null` or garbage, this is a 400, not a TypeError.
+    const req = functionUrlRequest(event);
+    if (!req.ok) {
+      obs.metrics.addMetric('EventsRejected', 'Count', 1);
+      obs.metrics.publishStoredMetrics();
+      obs.logger.warn('event refused: not a Function URL request', { why: req.why });
+      return { statusCode: 400, headers: { ...HEADERS, 'content-type': 'application/json' }, body: JSON.stringify({ error: `bad request: ${req.why}` }) };
+    }
     const deps = await getDeps();
-    const path = event.rawPath || '/';
-    const token = event.queryStringParameters?.t;
-    const method = event.requestContext?.http?.method ?? 'GET';
+    const path = req.request.path || '/';
+    const token = req.request.query.t;
+    const method = req.request.method ?? 'GET';
     if (method !== 'GET') return { statusCode: 405, headers: HEADERS, body: 'only GET' };
     const check = verifyDashboardToken(deps.linkKey, token, deps.now());
     if (!check.ok) {

@@ -21,6 +21,7 @@ import type { AlertEvent } from '../../services/events/types.js';
 import { planRound, readCloudJob, reportRun, RESEARCH_PREFIX, type LoadData, type PlanResult } from '../../services/research/cloudRun.js';
 import { sqsClient } from '../shared/clients.js';
 import { commonEnv, parseEnv, required } from '../shared/env.js';
+import { parseTaskInput } from '../shared/events.js';
 import { observability } from '../shared/powertools.js';
 import { storeCandleLoader } from '../shared/researchData.js';
 import { alertPublisher } from '../shared/wiring.js';
@@ -55,7 +56,9 @@ export function createControlHandler(getDeps: () => ControlDeps) {
     }
   };
   const lambdaHandler = async (event: unknown, _context?: Context): Promise<PlanResult | { runId: string; verdict: string; reportKey: string } | { answered: boolean }> => {
-    const e = eventSchema.parse(event);
+    // A Step Functions task: a throw is how it fails (the state machine sees it), so bad input is
+    // thrown, not answered; as an EventValidationError naming the fields, not zod's raw dump.
+    const e = parseTaskInput('optimize-control', eventSchema, event);
     const deps = getDeps();
     if (e.action === 'plan') {
       const r = await planRound(deps.store, e.runPrefix, deps.loadData);

@@ -15,6 +15,7 @@ import { S3ObjectStore } from '../../services/adapters/s3/s3ObjectStore.js';
 import type { ObjectStore } from '../../services/ml/archive.js';
 import { runWorkerBatch, workerEventSchema, type LoadData } from '../../services/research/cloudRun.js';
 import { commonEnv, parseEnv, required } from '../shared/env.js';
+import { parseTaskInput } from '../shared/events.js';
 import { observability } from '../shared/powertools.js';
 import { storeCandleLoader } from '../shared/researchData.js';
 
@@ -30,7 +31,9 @@ const obs = observability('optimize-worker');
 
 export function createWorkerHandler(getDeps: () => WorkerDeps) {
   const lambdaHandler = async (event: unknown, _context?: Context): Promise<{ key: string; trials: number; ok: number }> => {
-    const e = workerEventSchema.parse(event);
+    // A Step Functions task: a throw is how it fails (the state machine sees it), so bad input is
+    // thrown, not answered; as an EventValidationError naming the fields, not zod's raw dump.
+    const e = parseTaskInput('optimize-worker', workerEventSchema, event);
     const deps = getDeps();
     const r = await runWorkerBatch(deps.store, e, deps.loadData, () => performance.now());
     obs.logger.info('batch done', { runId: e.BatchInput.runId, key: r.key, trials: r.trials, ok: r.ok });

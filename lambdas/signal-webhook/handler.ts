@@ -33,6 +33,7 @@ import type { StateStore } from '../../services/state/types.js';
 import type { VenueOrder, VenueOrderRequest } from '../../services/venue/types.js';
 import { dynamoClient, secretsClient, sqsClient } from '../shared/clients.js';
 import { commonEnv, parseEnv, required } from '../shared/env.js';
+import { functionUrlRequest } from '../shared/events.js';
 import { guardedVenueFor, sleep, venueFactory } from '../shared/exchange.js';
 import { observability } from '../shared/powertools.js';
 import { stateStore } from '../shared/wiring.js';
@@ -68,11 +69,16 @@ function answer(status: number, body: unknown): APIGatewayProxyStructuredResultV
 
 export function createSignalWebhookHandler(getDeps: () => Promise<SignalWebhookDeps>) {
   async function lambdaHandler(event: APIGatewayProxyEventV2, _context: Context): Promise<APIGatewayProxyStructuredResultV2> {
+    // Checked before anything reads it: invoked by hand with `null` or garbage, this is a 400, not a TypeError.
+    const req = functionUrlRequest(event);
+    if (!req.ok || req.request.method === undefined || req.request.path === undefined) {
+      const why = req.ok ? 'no requestContext.http.method or rawPath' : req.why;
+      obs.metrics.addMetric('EventsRejected', MetricUnit.Count, 1);
+      obs.logger.warn('event refused: not a Function URL request', { why });
+      return answer(400, { ok: false, error: `bad request: ${why}` });
+    }
+    const { method, path, body, headers, sourceIp, rawQueryString } = req.request;
     const deps = await getDeps();
-    const method = event.requestContext.http.method;
-    const path = event.rawPath;
-    const body = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-    const headers = event.headers ?? {};
     if (method === 'POST' && path === '/signals') {
       const a = await handleSignalWebhook(
         { headers, body },
@@ -80,7 +86,7 @@ export function createSignalWebhookHandler(getDeps: () => Promise<SignalWebhookD
           secret: await deps.signalSecret(),
           onUnauthorized: (why) => {
             obs.metrics.addMetric('SignalsUnauthorized', MetricUnit.Count, 1);
-            obs.logger.warn('signal refused', { why, sourceIp: event.requestContext.http.sourceIp });
+            obs.logger.warn('signal refused', { why, sourceIp });
           },
           submit: async (signal): Promise<SignalResult> => {
             const now = deps.now();
@@ -111,7 +117,7 @@ export function createSignalWebhookHandler(getDeps: () => Promise<SignalWebhookD
         obs.logger.warn('exchange endpoint refused: no or wrong operator token', { path });
         return answer(403, { ok: false, error: 'the exchange endpoints need the operator token (Authorization: Bearer <token>)' });
       }
-      const a = await (await deps.endpoints()).handle(method, path, new URLSearchParams(event.rawQueryString ?? ''));
+      const a = await (await deps.endpoints()).handle(method, path, new URLSearchParams(rawQueryString));
       return answer(a.status, a.body);
     }
     return answer(404, { ok: false, error: `no such endpoint: ${method} ${path}; try POST /signals or /exchange/ping` });

@@ -9,6 +9,7 @@ import { fuzzCandleFiles } from './candles.js';
 import { fuzzConfigFiles } from './config.js';
 import { fuzzFrames } from './frames.js';
 import { fuzzLambdaEvents } from './lambdas.js';
+import { fuzzFunctionUrlLambdas, fuzzReportEvents } from './lambdaUrls.js';
 import { fuzzSimRest } from './rest.js';
 import type { FuzzResult } from './common.js';
 
@@ -53,5 +54,24 @@ describe(`fuzzing (${opts.runs} inputs each, seed ${opts.seed})`, () => {
     expect(sum(r, (k) => k.startsWith('rejected:'))).toBeGreaterThan(0);
     expect(sum(r, (k) => k.includes('batch answered'))).toBeGreaterThan(0);
     expect(sum(r, (k) => k.includes('reached its work'))).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('Function URL Lambdas: never a throw or a 5xx, a 400 for what is not a request, nothing served or queued without its secret', async () => {
+    const r = await fuzzFunctionUrlLambdas(opts);
+    expect(r.failures).toEqual([]);
+    for (const job of ['signal-webhook', 'dashboard']) {
+      expect(sum(r, (k) => k.startsWith(`accepted:${job}`)), job).toBeGreaterThan(0);
+      expect(sum(r, (k) => k === `rejected:${job} 400`), job).toBeGreaterThan(0);
+    }
+    expect(r.outcomes['signals queued']).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('report and review events: refused exactly when their documented shape does not allow them, never thrown', async () => {
+    const r = await fuzzReportEvents(opts);
+    expect(r.failures).toEqual([]);
+    for (const job of ['report', 'review']) {
+      expect(r.outcomes[`accepted:${job} (reached its work)`], job).toBeGreaterThan(0);
+      expect(r.outcomes[`rejected:${job} refused`], job).toBeGreaterThan(0);
+    }
   }, 60_000);
 });

@@ -1,9 +1,10 @@
 /**
- * Every Lambda's event (lambdas/<job>/handler.ts, through their middy and Powertools wrappers): SQS
- * batches whose records are missing, malformed or carry real event bodies (alerts, retrain
- * requests) and junk; EventBridge events (the schedule, the SSM parameter change with any detail);
- * Function URL requests (payload 2.0: the stack has no Function URL, so each handler must refuse
- * one); and any JSON at all. Rules: a handler never throws because of its event (the two jobs that
+ * The ops Lambdas' events (alert dispatcher, retrain, emergency stop, reconcile, risk sweep, through
+ * their middy and Powertools wrappers): SQS batches whose records are missing, malformed or carry
+ * real event bodies (alerts, retrain requests) and junk; EventBridge events (the schedule, the SSM
+ * parameter change with any detail); Function URL requests (payload 2.0: none of these five sits
+ * behind a Function URL, so each must refuse one); and any JSON at all. The Lambdas that do sit
+ * behind one (signal webhook, dashboard) and the report and review Lambdas are lambdaUrls.ts's. Rules: a handler never throws because of its event (the two jobs that
  * read no event fail only with their dependencies' marker, which proves the event got through to
  * their work); an SQS answer names only message ids it was given, never an empty one.
  */

@@ -52,6 +52,11 @@ describe('research runner', () => {
     expect(processor.ProcessorConfig).toMatchObject({ Mode: 'DISTRIBUTED' });
     const work = processor.States[processor.StartAt] as { Retry: Json[] };
     expect(work.Retry).toContainEqual(expect.objectContaining({ ErrorEquals: ['States.TaskFailed', 'States.Timeout'], MaxAttempts: 2 }));
+    // Bad input is not retried: a retrier before the catch-all States.TaskFailed one (the first that
+    // matches applies) gives it no attempt.
+    const at = (error: string): number => work.Retry.findIndex((r) => (r as { ErrorEquals: string[] }).ErrorEquals.includes(error));
+    expect(work.Retry[at('EventValidationError')]).toEqual({ ErrorEquals: ['EventValidationError'], MaxAttempts: 0 });
+    expect(at('EventValidationError')).toBeLessThan(at('States.TaskFailed'));
     expect(states.Report).toMatchObject({ Type: 'Task', Parameters: { action: 'report' }, Next: 'Reported' });
   });
 

@@ -67,14 +67,21 @@ export interface PushHubStats {
   readonly slowConsumersDropped: number;
   /** Upgrades refused because the connection cap was reached. */
   readonly connectionsRefused: number;
+  /** Pushes waiting to be written to all clients together, in bytes (what maxBufferedBytesTotal bounds). */
+  readonly bufferedBytes: number;
 }
 
 /** A frame held back for reordering is sent anyway after this long if no other frame follows. */
 const HELD_FRAME_FLUSH_MS = 1_000;
 /** setTimeout's largest delay (about 24.8 days); a longer one would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** The total backlog is checked every this many frames (and by the once-a-second sweep). */
-const TOTAL_CHECK_EVERY_FRAMES = 4_096;
+/**
+ * The total backlog is checked each time this fraction of maxBufferedBytesTotal has been written
+ * (and by the once-a-second sweep), so it can pass the bound by that fraction and one frame at most,
+ * whatever the frames' size. (A check every 4,096 frames let it pass by 4,096 frames: 350 KB of
+ * book pushes past a 512 KB bound.)
+ */
+const TOTAL_CHECK_FRACTION = 16;
 /** Largest inbound message (a subscription list); MEXC's requests are small. */
 const MAX_INBOUND_BYTES = 64 * 1024;
 
@@ -108,11 +115,16 @@ export class PushHub {
   private readonly channelSubs = new Map<string, Set<Conn>>();
   private connSeq = 0;
   private frames = 0;
+  /** Bytes handed to the sockets since the total backlog was last checked. */
+  private bytesSinceCheck = 0;
+  private readonly checkEveryBytes: number;
   private slowDropped = 0;
   private refused = 0;
   private closed = false;
 
-  constructor(private readonly o: PushHubOptions) {}
+  constructor(private readonly o: PushHubOptions) {
+    this.checkEveryBytes = Math.max(1, Math.floor(o.maxBufferedBytesTotal / TOTAL_CHECK_FRACTION));
+  }
 
   // ---------------------------------------------------------------- connections
 
@@ -284,9 +296,10 @@ export class PushHub {
 
   /**
    * Cuts the largest backlogs while all clients' unsent pushes together exceed the total bound.
-   * Called once a second and every few thousand frames.
+   * Called once a second and each time a sixteenth of the bound has been written.
    */
   enforceMemoryBound(): void {
+    this.bytesSinceCheck = 0;
     let total = 0;
     for (const c of this.conns) total += c.ws.bufferedAmount;
     while (total > this.o.maxBufferedBytesTotal) {
@@ -301,8 +314,12 @@ export class PushHub {
 
   stats(): PushHubStats {
     let subscriptions = 0;
-    for (const c of this.conns) subscriptions += c.subs.size;
-    return { connections: this.conns.size, subscriptions, framesSent: this.frames, slowConsumersDropped: this.slowDropped, connectionsRefused: this.refused };
+    let bufferedBytes = 0;
+    for (const c of this.conns) {
+      subscriptions += c.subs.size;
+      bufferedBytes += c.ws.bufferedAmount;
+    }
+    return { connections: this.conns.size, subscriptions, framesSent: this.frames, slowConsumersDropped: this.slowDropped, connectionsRefused: this.refused, bufferedBytes };
   }
 
   async close(): Promise<void> {
@@ -475,11 +492,19 @@ export class PushHub {
   private rawSend(c: Conn, bytes: Uint8Array): void {
     this.frames++;
     c.ws.send(bytes, { binary: true });
-    if (this.frames % TOTAL_CHECK_EVERY_FRAMES === 0) this.enforceMemoryBound();
+    this.wrote(bytes.length);
   }
 
   private sendText(c: Conn, obj: unknown): void {
-    if (this.writable(c)) c.ws.send(JSON.stringify(obj));
+    if (!this.writable(c)) return;
+    const text = JSON.stringify(obj);
+    c.ws.send(text);
+    this.wrote(text.length);
+  }
+
+  private wrote(bytes: number): void {
+    this.bytesSinceCheck += bytes;
+    if (this.bytesSinceCheck >= this.checkEveryBytes) this.enforceMemoryBound();
   }
 }
 

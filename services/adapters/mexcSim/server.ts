@@ -111,6 +111,8 @@ export interface SimServerStats {
   readonly slowConsumersDropped: number;
   /** WebSocket upgrades refused at the connection cap. */
   readonly connectionsRefused: number;
+  /** Unsent WebSocket pushes of all clients together, in bytes (bounded by maxBufferedBytesTotal). */
+  readonly wsBufferedBytes: number;
 }
 
 export interface SimServer {
@@ -481,6 +483,7 @@ class SimServerImpl implements SimServer {
       faultsInjected: this.faults.injected(),
       slowConsumersDropped: h.slowConsumersDropped,
       connectionsRefused: h.connectionsRefused,
+      wsBufferedBytes: h.bufferedBytes,
     };
   }
 
