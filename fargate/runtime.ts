@@ -937,6 +937,14 @@ export class Runtime {
         if (snap) this.journal.saveSnapshot(snap);
         break;
       }
+      case 'exit_reconciled': {
+        // Once per position (the executor asks the venue once): the state disagreed with the account.
+        const title = e.pnlKnown ? `${e.symbol}: position found sold outside the runtime` : `${e.symbol}: position gone from the account, PnL unknown`;
+        this.alert('critical', `exit-reconciled:${e.positionId}`, title, `${e.detail}. Position ${e.positionId}.`);
+        const snap = ex.snapshot(e.positionId);
+        if (snap) this.journal.saveSnapshot(snap);
+        break;
+      }
       case 'entry_expired':
         this.track(this.journal.closePosition(e.positionId, e.time, 'entry not filled in time'));
         break;

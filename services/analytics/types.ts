@@ -41,6 +41,11 @@ export interface ClosedTrade {
   readonly returnPct: number;
   /** The plan the trade was taken with and what happened while it was open (set by the executor). */
   readonly plan?: TradePlan;
+  /**
+   * Part of the position left the account outside the runtime and the exchange's fills for it were
+   * not found: that part is booked at the entry price, so the PnL shown is not the real one.
+   */
+  readonly pnlUnknown?: true;
 }
 
 /**

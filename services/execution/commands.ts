@@ -7,6 +7,7 @@
  */
 import type { SymbolId } from '../core/types.js';
 import type { OrderAck, OrderRequest } from '../model/orders.js';
+import type { Holding } from './types.js';
 
 /**
  * Place an order. `build` is called when the submitter reaches the command (not when it was
@@ -29,7 +30,22 @@ export interface CancelCommand {
   readonly time: number;
 }
 
-export type ExecutionCommand = SubmitCommand | CancelCommand;
+/**
+ * Ask the venue what the account holds of a market's base asset, and its fills of the symbol since
+ * `since`: an exit was refused for insufficient balance (`clientOrderId`), so the position's
+ * quantity is not all there (sold outside the runtime, or by an emergency stop whose fills were
+ * never booked). The executor decides from the answer; it never resends blindly.
+ */
+export interface HoldingCommand {
+  readonly kind: 'holding';
+  readonly symbol: SymbolId;
+  readonly clientOrderId: string;
+  readonly positionId: string;
+  readonly since: number;
+  readonly time: number;
+}
+
+export type ExecutionCommand = SubmitCommand | CancelCommand | HoldingCommand;
 
 /** Where the executor puts its commands. */
 export interface CommandSink {
@@ -43,4 +59,6 @@ export interface CommandResults {
   /** The venue's answer to a submit; `ack` is null when `build` returned null (nothing was sent). */
   onSubmitAck(command: SubmitCommand, ack: OrderAck | null, now: number): void;
   onCancelAck(command: CancelCommand, ack: OrderAck, now: number): void;
+  /** The venue's answer to a holding query; undefined when it could not be asked (or the port cannot). */
+  onHolding(command: HoldingCommand, holding: Holding | undefined, now: number): void;
 }

@@ -32,7 +32,9 @@ import type { Fill, MarketInfo, OrderAck, OrderRequest, OrderUpdate } from '../m
 import type { ExchangePort } from './types.js';
 import type { ClosedTrade, TradePlan } from '../analytics/types.js';
 import type { EntryProposal, RiskAccount, RiskDecision, RiskReason } from '../risk/types.js';
-import type { CancelCommand, CommandResults, CommandSink, SubmitCommand } from './commands.js';
+import type { CancelCommand, CommandResults, CommandSink, HoldingCommand, SubmitCommand } from './commands.js';
+import type { Holding } from './types.js';
+import { backoffDelayMs } from './backoff.js';
 import { clientOrderId, parseClientOrderId } from '../model/clientOrderId.js';
 import { AsyncSubmitter } from './submitter.js';
 
@@ -55,6 +57,15 @@ export type ExecutorEvent =
   | { type: 'stop_moved'; time: number; positionId: string; symbol: SymbolId; stop: number }
   | { type: 'exit_started'; time: number; positionId: string; symbol: SymbolId; reason: ExitReason; detail: string }
   | { type: 'position_closed'; time: number; trade: ClosedTrade; reason: ExitReason }
+  /**
+   * An exit was refused for insufficient balance and the venue was asked what is held: `outside`
+   * (base) left the account without the runtime (booked from the exchange's fills when they were
+   * found, `pnlKnown`), and what is still held is sold (`selling`) or was nothing sellable (the
+   * position closes as 'reconciled'). Once per position: for a critical alert.
+   */
+  | { type: 'exit_reconciled'; time: number; positionId: string; symbol: SymbolId; held: Dec; outside: Dec; selling: Dec; pnlKnown: boolean; detail: string }
+  /** An exit was refused (or the venue could not be asked about it): no new exit before `retryAt`. */
+  | { type: 'exit_backoff'; time: number; positionId: string; symbol: SymbolId; retryAt: number; detail: string }
   /** A fill was booked on a position (for the journal: the position's record changed; for the log). */
   | { type: 'fill_booked'; time: number; positionId: string; symbol: SymbolId; clientOrderId: string; role: Role; price: Dec; quantity: Dec };
 
@@ -108,8 +119,12 @@ export interface RestoredPosition {
   readonly openedAt: number;
   readonly entrySubmittedAt: number;
   readonly exitReason: ExitReason | null;
-  /** Every order placed (or about to be placed) for the position before the restart. */
-  readonly orders: readonly { clientOrderId: string; role: Role; quantity: Dec; price?: Dec }[];
+  /**
+   * Every order placed (or about to be placed) for the position before the restart. `ended`: settled
+   * for good in the journal (refused, or ended unfilled): tracked as closed, never looked up again;
+   * it still counts for the attempt numbers, so no client id is used twice.
+   */
+  readonly orders: readonly { clientOrderId: string; role: Role; quantity: Dec; price?: Dec; ended?: boolean }[];
 }
 
 interface Position {
@@ -163,12 +178,32 @@ interface Position {
   pendingExit: { reason: ExitReason; detail: string; maker: MakerExit | undefined } | undefined;
   /** Rebuilt after a restart: its targets are re-requested under their ids when the entry ends. */
   restored: boolean;
+  /** Exits refused in a row, and the time before which no new exit is sent (bounded backoff). */
+  exitRefusals: number;
+  exitRetryAt: number;
+  /** The venue was asked about an exit refused for insufficient balance (once per position). */
+  reconciled: boolean;
+  /** What the venue said is held, rounded down to the lot: the exit sells no more than that. */
+  sellCap: Dec | undefined;
+  /** Part of the exit happened outside and its fills were not found (see ClosedTrade.pnlUnknown). */
+  pnlUnknown: boolean;
   /** The target plans as exact decimals, converted once: price as planned, price on the tick, fraction. */
   readonly plans: readonly { readonly price: Dec; readonly limit: Dec; readonly fraction: Dec }[];
 }
 
 /** A maker exit as an intent asks for it. */
 type MakerExit = NonNullable<ExitIntent['maker']>;
+
+/** The attempt number in an exit's client id (`fallback` when the id is not the executor's). */
+function exitAttemptOf(id: string, fallback: number): number {
+  const n = parseClientOrderId(id);
+  return n && n.role === 'exit' ? n.attempt : fallback;
+}
+
+/** Backoff between exits refused in a row: 1 s doubling to at most 30 s (the venue calls' default cap), so a stop is retried soon after an outage ends. */
+const EXIT_BACKOFF = { baseMs: 1000, maxMs: 30_000, jitter: 0 } as const;
+/** How far before the entry the exchange's fills are read (clock differences between us and the venue). */
+const FILL_SLACK_MS = 60_000;
 
 /** Headroom reserved over an entry's notional: a market order can fill above the decision price. */
 const ENTRY_RESERVE = Dec.from('1.02');
@@ -394,6 +429,11 @@ export class Executor implements CommandResults {
       exitReason: o.exitReason,
       pendingExit: undefined,
       restored: false,
+      exitRefusals: 0,
+      exitRetryAt: 0,
+      reconciled: false,
+      sellCap: undefined,
+      pnlUnknown: false,
       plans: intent.targets.map((t) => {
         const price = Dec.from(t.price);
         return { price, limit: price.roundTo(market.tickSize), fraction: Dec.from(t.fraction) };
@@ -459,7 +499,7 @@ export class Executor implements CommandResults {
     if (!(price <= p.highPrice)) p.highPrice = price;
     if (!(price >= p.lowPrice)) p.lowPrice = price;
     if (p.state === 'open') {
-      if (price <= p.stop) this.startExit(p, p.stopKind, `price ${price} crossed the stop ${p.stop}`, now, undefined, p.stop);
+      if (price <= p.stop && now >= p.exitRetryAt) this.startExit(p, p.stopKind, `price ${price} crossed the stop ${p.stop}`, now, undefined, p.stop);
     } else if (p.makerExitId !== undefined && (now >= p.makerExitDeadline || price <= p.stop)) {
       this.makerFallback(p, now);
     }
@@ -493,6 +533,8 @@ export class Executor implements CommandResults {
       return;
     }
     if (p.state !== 'open') return;
+    // Exits refused in a row wait out their backoff: one decision, at most one attempt.
+    if (now < p.exitRetryAt) return;
     this.startExit(p, reason, detail, now, maker);
   }
 
@@ -558,7 +600,9 @@ export class Executor implements CommandResults {
 
   private exitRequest(p: Position, id: string, now: number, ref: number): OrderRequest | null {
     if (p.state !== 'closing') return null; // a target filled the rest meanwhile, or the exit reopened
-    const remaining = p.filledQty.sub(p.exitQty);
+    const left = p.filledQty.sub(p.exitQty);
+    // After an exit refused for insufficient balance: no more than the venue said it holds.
+    const remaining = p.sellCap !== undefined && p.sellCap.lt(left) ? p.sellCap : left;
     if (!remaining.isPositive()) {
       if (!p.entryWorking) this.close(p, now);
       return null;
@@ -596,6 +640,9 @@ export class Executor implements CommandResults {
       p.exitProceeds = p.exitProceeds.add(f.price.mul(f.quantity));
       p.exitFees = p.exitFees.add(feeQuote);
       p.exitFills++;
+      p.exitRefusals = 0;
+      p.exitRetryAt = 0;
+      if (p.sellCap !== undefined) p.sellCap = Dec.max(Dec.ZERO, p.sellCap.sub(f.quantity));
       if (o.ref !== undefined) p.exitSlippage = p.exitSlippage.add(Dec.from(o.ref).sub(f.price).mul(f.quantity));
       if (o.role === 'target' && p.state === 'open') p.exitReason = 'target';
     }
@@ -620,7 +667,9 @@ export class Executor implements CommandResults {
       if (p.state === 'open') this.topUpTargets(p, f.time);
       return;
     }
-    if (!p.entryWorking && !p.filledQty.sub(p.exitQty).isPositive()) this.close(p, f.time);
+    const rest = p.filledQty.sub(p.exitQty);
+    // Sold what the venue held (sellCap): less than a lot is left, which no venue takes as an order.
+    if (!p.entryWorking && (!rest.isPositive() || (p.sellCap !== undefined && rest.lt(p.market.stepSize)))) this.close(p, f.time);
   }
 
   private onOrderUpdate(u: OrderUpdate): void {
@@ -661,9 +710,100 @@ export class Executor implements CommandResults {
         if (p.makerExitId === o.clientOrderId) this.makerFallback(p, u.time);
         return;
       }
-      // The exit order did not complete (rejected or cancelled): reopen so the next price update retries.
+      if (u.status === 'rejected' && u.errorKind === 'insufficient_balance' && !p.entryWorking && !p.reconciled) {
+        // The account holds less than the position: sold outside the runtime, or flattened by an
+        // emergency stop whose fills were never booked. Resending the same sell would be refused
+        // for ever; the venue is asked what is held, and the position stays 'closing' meanwhile.
+        p.reconciled = true;
+        this.sink.push({ kind: 'holding', symbol: p.symbol, clientOrderId: o.clientOrderId, positionId: p.id, since: p.openedAt - FILL_SLACK_MS, time: u.time });
+        return;
+      }
+      // The exit order did not complete (rejected or cancelled): reopen so a later decision retries,
+      // after a backoff when it was refused.
       p.state = 'open';
+      if (u.status === 'rejected') this.backOff(p, u.time, `exit ${o.clientOrderId} refused: ${u.reason ?? 'rejected'}`);
     }
+  }
+
+  /** One more exit refused in a row: no new exit before the backoff has passed. */
+  private backOff(p: Position, now: number, detail: string): void {
+    p.exitRefusals++;
+    p.exitRetryAt = now + backoffDelayMs(p.exitRefusals, EXIT_BACKOFF);
+    this.emit({ type: 'exit_backoff', time: now, positionId: p.id, symbol: p.symbol, retryAt: p.exitRetryAt, detail });
+  }
+
+  /**
+   * The venue's answer after an exit was refused for insufficient balance (see onOrderUpdate). What
+   * left the account outside the runtime is booked as exited, from the exchange's own sells of the
+   * symbol since the entry (orders that are not this position's) when they cover it, else at the
+   * entry price and marked pnlUnknown. What is still held is sold, rounded down to the lot; when
+   * that is nothing the venue would take, the position closes as 'reconciled'. Never a blind resend.
+   */
+  onHolding(cmd: HoldingCommand, h: Holding | undefined, now: number): void {
+    const p = this.positions.get(cmd.positionId);
+    if (!p || p.state !== 'closing') return;
+    if (!h) {
+      // The venue could not be asked: reopen with a backoff, and ask again on the next refusal.
+      p.reconciled = false;
+      p.state = 'open';
+      this.backOff(p, now, `exit ${cmd.clientOrderId} refused for insufficient balance, and the balance could not be read`);
+      return;
+    }
+    const step = p.market.stepSize;
+    const remaining = p.filledQty.sub(p.exitQty);
+    const free = Dec.max(Dec.ZERO, h.free);
+    const kept = Dec.min(free, remaining);
+    const outside = remaining.sub(kept);
+    const mark = this.portfolio.lastPrice(p.symbol) ?? p.entryAvg;
+    const sellable = kept.floorTo(step);
+    const canSell = sellable.isPositive() && sellable.mul(Dec.from(mark)).gte(p.market.minNotional);
+    let pnlKnown = true;
+    if (outside.isPositive()) {
+      // The account's sells of the symbol since the entry that are not this position's orders.
+      let need = outside;
+      let qty = Dec.ZERO;
+      let proceeds = Dec.ZERO;
+      let fees = Dec.ZERO;
+      for (const f of h.fills ?? []) {
+        if (!need.isPositive()) break;
+        if (f.side !== 'sell' || f.time < cmd.since || this.orders.get(f.clientOrderId)?.positionId === p.id) continue;
+        const take = Dec.min(need, f.quantity);
+        const share = take.div(f.quantity);
+        qty = qty.add(take);
+        proceeds = proceeds.add(f.price.mul(take));
+        fees = fees.add((f.feeAsset === p.market.quote ? f.fee : f.fee.mul(f.price)).mul(share));
+        need = need.sub(take);
+      }
+      pnlKnown = h.fills !== undefined && !need.sub(step).isPositive();
+      if (need.isPositive()) {
+        // Not found (or not all): booked at the entry price, so the trade shows no made-up loss or gain.
+        proceeds = proceeds.add(p.entryCost.div(p.filledQty).mul(need));
+        qty = qty.add(need);
+      }
+      if (!pnlKnown) p.pnlUnknown = true;
+      p.exitQty = p.exitQty.add(qty);
+      p.exitProceeds = p.exitProceeds.add(proceeds);
+      p.exitFees = p.exitFees.add(fees);
+      p.exitFills++;
+      p.heldApprox = p.filledQty.sub(p.exitQty).toNumber();
+      this.portfolio.setHolding(p.symbol, free);
+    }
+    const detail =
+      `exit ${cmd.clientOrderId} refused for insufficient balance; the venue holds ${free.toString()} ${p.market.base} of the position's ${remaining.toString()}: ` +
+      (outside.isPositive() ? `${outside.toString()} left the account outside the runtime (${pnlKnown ? "PnL from the exchange's fills" : 'no fills found for it: PnL UNKNOWN, booked at the entry price'}); ` : '') +
+      (canSell ? `selling the ${sellable.toString()} held` : 'nothing sellable left: closed as reconciled');
+    this.emit({ type: 'exit_reconciled', time: now, positionId: p.id, symbol: p.symbol, held: free, outside, selling: canSell ? sellable : Dec.ZERO, pnlKnown, detail });
+    if (!canSell) {
+      p.exitReason = 'reconciled';
+      this.close(p, now);
+      return;
+    }
+    // One new exit for what is held (the decision stands; this is its one retry after the venue's answer).
+    p.sellCap = sellable;
+    const attempt = p.exitAttempts + 1;
+    p.exitAttempts = attempt;
+    const id = clientOrderId(p.id, 'exit', attempt);
+    this.sink.push({ kind: 'submit', symbol: p.symbol, clientOrderId: id, time: now, build: () => this.exitRequest(p, id, now, mark) });
   }
 
   private hasOpenExit(p: Position): boolean {
@@ -788,6 +928,7 @@ export class Executor implements CommandResults {
       exits: p.exitFills,
       returnPct: netPnl.div(p.entryCost).toNumber() * 100,
       plan,
+      ...(p.pnlUnknown ? { pnlUnknown: true as const } : {}),
     };
     for (const id of p.targetOrderIds) {
       const o = this.orders.get(id);
@@ -852,13 +993,15 @@ export class Executor implements CommandResults {
       stop: r.stop,
       openedAt: r.openedAt,
       breakevenMoved: r.breakevenMoved,
-      exitAttempts: r.orders.filter((o) => o.role === 'exit').length,
+      // The highest attempt journaled, not the count: a gap must not make the next exit reuse an id.
+      exitAttempts: r.orders.reduce((n, o) => (o.role === 'exit' ? Math.max(n + 1, exitAttemptOf(o.clientOrderId, n + 1)) : n), 0),
       exitReason: r.exitReason,
     }, entry?.price?.toNumber() ?? intent.limitPrice ?? intent.price);
     pos.restored = true;
     for (const o of r.orders) {
       const plan = o.role === 'target' && o.price ? pos.plans.findIndex((pp) => pp.limit.eq(o.price as Dec)) : -1;
-      this.track(o.clientOrderId, pos.id, o.role, o.quantity, o.price, plan);
+      const t = this.track(o.clientOrderId, pos.id, o.role, o.quantity, o.price, plan);
+      if (o.ended === true) t.open = false;
       if (o.role === 'target') {
         pos.targetOrderIds.push(o.clientOrderId);
         const n = parseClientOrderId(o.clientOrderId);

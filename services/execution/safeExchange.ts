@@ -40,7 +40,7 @@ import { ConfigError, DataValidationError, InvalidStateError } from '../core/err
 import type { BookTop, SymbolId } from '../core/types.js';
 import type { VenueClient, VenueEvent, VenueMarket, VenueOrder, VenueOrderRequest, VenueOrderType } from '../venue/types.js';
 import type { OrderAck, OrderRequest, OrderStatus } from '../model/orders.js';
-import type { ExchangeEvents, ExchangePort } from './types.js';
+import type { ExchangeEvents, ExchangePort, Holding } from './types.js';
 import { GuardedVenue, describeError } from './guardedVenue.js';
 import { shouldRetry } from './backoff.js';
 import { ExchangeError, OrderNotFoundError, isUnknownOutcome, orderErrorKind, type OrderErrorKind } from './exchangeErrors.js';
@@ -291,6 +291,19 @@ export class SafeExchange implements ExchangePort {
       adoptOne(leg);
       root.legs.push(leg);
     }
+  }
+
+  /**
+   * What the account holds of the symbol's base asset (free), and its fills of the symbol since
+   * `since` (undefined when they cannot be read): asked when an exit was refused for insufficient
+   * balance. Rejects when the balances cannot be read.
+   */
+  async holding(symbol: SymbolId, since: number): Promise<Holding> {
+    const base = this.venue.market(symbol).base;
+    const balances = await this.venue.fetchBalances();
+    const b = balances.find((x) => x.asset === base);
+    const fills = await this.venue.fetchMyTrades(symbol, since, 1000).catch(() => undefined);
+    return { free: b ? b.free : Dec.ZERO, fills };
   }
 
   /** True when the client id is tracked (placed in this run, or adopted). */

@@ -14,13 +14,14 @@
 import type { SymbolId } from '../core/types.js';
 import type { CommandResults, CommandSink, ExecutionCommand } from './commands.js';
 import type { OrderAck, OrderRequest } from '../model/orders.js';
-import type { ExchangePort } from './types.js';
+import type { ExchangePort, Holding } from './types.js';
 import { orderErrorKind, type OrderErrorKind } from './exchangeErrors.js';
 
 /** An exchange port that answers at once (the matching engine in process). */
 export interface SyncExchangePort extends ExchangePort {
   submitNow(req: OrderRequest): OrderAck;
   cancelNow(symbol: SymbolId, clientOrderId: string): OrderAck;
+  holdingNow?(symbol: SymbolId, since: number): Holding;
 }
 
 export interface SubmitterStats {
@@ -54,7 +55,8 @@ abstract class BaseSubmitter implements CommandSink {
   protected refuse(cmd: ExecutionCommand, reason: string, errorKind: OrderErrorKind): void {
     const ack: OrderAck = { clientOrderId: cmd.clientOrderId, exchangeOrderId: '', status: 'rejected', reason, errorKind };
     if (cmd.kind === 'submit') this.results?.onSubmitAck(cmd, ack, this.now());
-    else this.results?.onCancelAck(cmd, ack, this.now());
+    else if (cmd.kind === 'cancel') this.results?.onCancelAck(cmd, ack, this.now());
+    else this.results?.onHolding(cmd, undefined, this.now());
   }
 }
 
@@ -138,6 +140,17 @@ export class AsyncSubmitter extends BaseSubmitter {
       this.results?.onSubmitAck(cmd, ack, this.now());
       return;
     }
+    if (cmd.kind === 'holding') {
+      let h: Holding | undefined;
+      try {
+        h = this.port.holding ? await this.port.holding(cmd.symbol, cmd.since) : undefined;
+      } catch (e) {
+        this.stats.failures++;
+        this.onError(`submitter: holding of ${cmd.symbol} for ${cmd.clientOrderId}: ${describe(e)}`);
+      }
+      this.results?.onHolding(cmd, h, this.now());
+      return;
+    }
     let ack: OrderAck;
     try {
       ack = await this.port.cancel(cmd.symbol, cmd.clientOrderId);
@@ -188,6 +201,8 @@ export class SyncSubmitter extends BaseSubmitter {
         if (cmd.kind === 'submit') {
           const req = cmd.build();
           this.results?.onSubmitAck(cmd, req ? this.port.submitNow(req) : null, this.now());
+        } else if (cmd.kind === 'holding') {
+          this.results?.onHolding(cmd, this.port.holdingNow?.(cmd.symbol, cmd.since), this.now());
         } else {
           this.results?.onCancelAck(cmd, this.port.cancelNow(cmd.symbol, cmd.clientOrderId), this.now());
         }

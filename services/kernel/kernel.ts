@@ -402,6 +402,12 @@ export class TradingKernel {
       case 'exit_started':
         log?.(`${iso(e.time)} EXIT   ${e.symbol} ${e.reason}: ${e.detail}`);
         break;
+      case 'exit_reconciled':
+        log?.(`${iso(e.time)} RECON  ${e.symbol} ${e.detail}`);
+        break;
+      case 'exit_backoff':
+        log?.(`${iso(e.time)} BACKOFF ${e.symbol} ${e.detail}; no new exit before ${new Date(e.retryAt).toISOString()}`);
+        break;
       case 'position_closed':
         this.counters.positionsClosed++;
         this.external.delete(e.trade.id);

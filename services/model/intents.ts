@@ -15,6 +15,7 @@ export type ExitReason =
   | 'break' // high-volume break through the level
   | 'halt' // risk halt or emergency stop
   | 'external' // an external signal asked to close (services/signals)
+  | 'reconciled' // closed outside the runtime: an exit was refused and the venue holds nothing sellable
   | 'end_of_data'; // backtest ran out of candles
 
 /** One of the three scale-out targets. */

@@ -53,6 +53,17 @@ export class Portfolio {
     return this.holdings.get(symbol) ?? Dec.ZERO;
   }
 
+  /**
+   * Sets one holding to what the venue reports: the position's quantity left the account outside
+   * the runtime (its sale is not one of our fills, so cash is not touched here; a restart adopts the
+   * venue's balances). Rejects a negative quantity.
+   */
+  setHolding(symbol: SymbolId, quantity: Dec): void {
+    if (quantity.isNegative()) throw new RangeError('a holding must not be negative');
+    this.holdings.set(symbol, quantity);
+    this.holdingsApprox.set(symbol, quantity.toNumber());
+  }
+
   /** Records the latest price of a symbol, used to mark holdings to market. */
   mark(symbol: SymbolId, price: number): void {
     if (symbol === this.lastMarked && this.lastBox) {

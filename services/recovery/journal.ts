@@ -40,7 +40,7 @@ export interface JournalDeps {
   readonly onProblem?: (what: string, error: unknown) => void;
 }
 
-const EXIT_REASONS = ['stop', 'breakeven', 'trail', 'signal', 'external', 'target', 'time', 'break', 'halt', 'end_of_data'] as const;
+const EXIT_REASONS = ['stop', 'breakeven', 'trail', 'signal', 'external', 'target', 'time', 'break', 'halt', 'end_of_data', 'reconciled'] as const;
 
 /** The intent as stored in `extras.intent`: what a restart needs, without the decision log. */
 const storedIntentSchema = z.object({
@@ -108,6 +108,18 @@ export function positionIdOf(clientOrderId: string): string | undefined {
   return parseClientOrderId(clientOrderId)?.intentId;
 }
 
+/**
+ * Whether an order record is settled for good, so a restart need not ask the venue about it: the
+ * venue refused it (a definite answer: it never existed there), or it ended with nothing filled
+ * (cancelled, expired, or not found at an earlier restart). An entry is always looked up: its
+ * position's fate hangs on it, and there is one per position.
+ */
+export function orderEnded(o: OrderRecord): boolean {
+  if (o.role === 'entry') return false;
+  if (o.state === 'rejected') return true;
+  return (o.state === 'cancelled' || o.state === 'expired') && o.filledQuantity.isZero();
+}
+
 /** Rebuilds what `Executor.restore` needs from a position record and its orders' records. */
 export function restoredPosition(rec: PositionRecord, orders: readonly OrderRecord[]): RestoredPosition {
   const intent = intentOf(rec);
@@ -122,7 +134,7 @@ export function restoredPosition(rec: PositionRecord, orders: readonly OrderReco
     exitReason,
     orders: orders
       .filter((o) => o.role === 'entry' || o.role === 'target' || o.role === 'exit')
-      .map((o) => ({ clientOrderId: o.clientOrderId, role: o.role as Role, quantity: o.quantity, ...(o.price ? { price: o.price } : {}) })),
+      .map((o) => ({ clientOrderId: o.clientOrderId, role: o.role as Role, quantity: o.quantity, ...(o.price ? { price: o.price } : {}), ...(orderEnded(o) ? { ended: true } : {}) })),
   };
 }
 

@@ -7,7 +7,7 @@
 import { Dec } from '../core/money.js';
 import type { SymbolId } from '../core/types.js';
 import type { MarketInfo, OrderAck, OrderRequest } from '../model/orders.js';
-import type { ExchangeEvents } from '../execution/types.js';
+import type { ExchangeEvents, Holding } from '../execution/types.js';
 import type { SafeExchange } from '../execution/safeExchange.js';
 import type { SessionExchange } from '../live/tradingSession.js';
 import type { VenueEvent } from '../venue/types.js';
@@ -55,6 +55,11 @@ export class JournaledExchange implements SessionExchange {
 
   market(symbol: SymbolId): MarketInfo {
     return this.inner.market(symbol);
+  }
+
+  /** The account's holding and fills, asked when an exit was refused for insufficient balance (SafeExchange.holding). */
+  holding(symbol: SymbolId, since: number): Promise<Holding> {
+    return this.inner.holding(symbol, since);
   }
 
   subscribe(events: ExchangeEvents): void {

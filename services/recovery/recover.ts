@@ -32,7 +32,7 @@ import type { Executor } from '../execution/executor.js';
 import type { SafeExchange } from '../execution/safeExchange.js';
 import type { Portfolio } from '../portfolio/portfolio.js';
 import type { OrderRecord, PositionRecord, StateStore } from '../state/types.js';
-import { restoredPosition, type PositionJournal } from './journal.js';
+import { orderEnded, restoredPosition, type PositionJournal } from './journal.js';
 import { adoptedOrderRecord, completeFillLedger, holdingDisagrees } from './venueRecords.js';
 
 export class RecoveryError extends DomainError {
@@ -139,7 +139,7 @@ export async function recoverOnStart(symbols: readonly SymbolId[], opts: Recover
       continue;
     }
     for (const o of orders) {
-      if (o.role === 'stop') continue;
+      if (o.role === 'stop' || orderEnded(o)) continue;
       deps.safe.adopt({ clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, type: o.type, quantity: o.quantity, createdAt: o.createdAt });
     }
     restored.push({ rec, orders });
@@ -150,11 +150,14 @@ export async function recoverOnStart(symbols: readonly SymbolId[], opts: Recover
   const off = listen(deps.executor, (id) => closedIds.add(id));
   try {
     for (const { rec, orders } of restored) {
-      const sorted = [...orders].filter((o) => o.role !== 'stop').sort((a, b) => ROLE_ORDER[a.role as 'entry'] - ROLE_ORDER[b.role as 'entry']);
+      // Orders settled for good in the journal (refused, or ended unfilled) are not asked about again:
+      // a position whose exits kept being refused once made every start look up dozens of them.
+      const sorted = [...orders].filter((o) => o.role !== 'stop' && !orderEnded(o)).sort((a, b) => ROLE_ORDER[a.role as 'entry'] - ROLE_ORDER[b.role as 'entry']);
       for (const o of sorted) {
         const r = await ask(`reconcile order ${o.clientOrderId}`, () => deps.safe.reconcileOrder(o.symbol, o.clientOrderId));
         ordersReconciled++;
         fillsReplayed += r.fillsDelivered;
+        if (r.venueStatus === undefined && o.role !== 'entry') await settleNotFound(deps, o, problems);
       }
       if (!deps.executor.position(rec.symbol) && !closedIds.has(rec.id)) {
         // Dropped without a fill: the entry never reached the venue, or was cancelled unfilled.
@@ -295,6 +298,18 @@ export async function recoverOnStart(symbols: readonly SymbolId[], opts: Recover
     problems,
     ms: wall() - t0,
   };
+}
+
+/**
+ * An order the venue does not know after the lookup (it never reached it; SafeExchange does not
+ * resend it): its record ends as cancelled, so the next start does not ask again.
+ */
+async function settleNotFound(deps: RecoveryDeps, o: OrderRecord, problems: string[]): Promise<void> {
+  await deps.store
+    .applyEvent('order', o.clientOrderId, 'settled:not_found', (cur) =>
+      cur && !cur.filledQuantity.isPositive() && cur.state !== 'filled' ? { ...cur, state: 'cancelled', updatedAt: deps.now(), reason: 'not found on the venue at restart' } : cur,
+    )
+    .catch((e: unknown) => problems.push(`order ${o.clientOrderId}: ${String(e)}`));
 }
 
 /** Collects the ids of positions the executor closes until the returned function is called. */

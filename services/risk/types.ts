@@ -102,7 +102,7 @@ export type RiskDecision =
  * Why a trade closed. The brief's list plus the strategy's 'halt', 'signal' and 'end_of_data', so the
  * strategy's ExitReason passes through unchanged. Only 'stop' matters to the risk engine.
  */
-export type TradeExitReason = 'stop' | 'target' | 'breakeven' | 'trail' | 'signal' | 'external' | 'time' | 'break' | 'manual' | 'emergency' | 'halt' | 'end_of_data';
+export type TradeExitReason = 'stop' | 'target' | 'breakeven' | 'trail' | 'signal' | 'external' | 'time' | 'break' | 'manual' | 'emergency' | 'halt' | 'end_of_data' | 'reconciled';
 
 /** A closed trade (whole position), reported to the risk engine. */
 export interface TradeClosedEvent {

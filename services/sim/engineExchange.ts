@@ -8,7 +8,8 @@
 import type { SymbolId } from '../core/types.js';
 import type { SyncExchangePort } from '../execution/submitter.js';
 import type { MarketInfo, OrderAck, OrderRequest } from '../model/orders.js';
-import type { ExchangeEvents } from '../execution/types.js';
+import type { ExchangeEvents, Holding } from '../execution/types.js';
+import { Dec } from '../core/money.js';
 import type { SimMatchingEngine } from './matchingEngine.js';
 import { SimRejectError, type EngineEvent } from './types.js';
 import { classifyMexcError } from '../execution/exchangeErrors.js';
@@ -77,6 +78,17 @@ export class EngineExchange implements SyncExchangePort {
         ? { clientOrderId, exchangeOrderId: known.exchangeOrderId, status: known.status }
         : { clientOrderId, exchangeOrderId: '', status: 'rejected', reason: `${e.name} ${e.code}: ${e.message}`, errorKind: kindOf(e) };
     }
+  }
+
+  holdingNow(symbol: SymbolId, since: number): Holding {
+    const m = this.market(symbol);
+    const b = this.engine.balances(this.account).find((x) => x.asset === m.base);
+    const fills = this.engine.myTrades(this.account, symbol, since, 1000).map((f) => ({ tradeId: f.tradeId, clientOrderId: f.clientOrderId, symbol: f.symbol, side: f.side, price: f.price, quantity: f.quantity, fee: f.fee, feeAsset: f.feeAsset, liquidity: f.liquidity, time: f.time }));
+    return { free: b ? b.free : Dec.ZERO, fills };
+  }
+
+  holding(symbol: SymbolId, since: number): Promise<Holding> {
+    return Promise.resolve(this.holdingNow(symbol, since));
   }
 
   submit(req: OrderRequest): Promise<OrderAck> {

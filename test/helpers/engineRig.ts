@@ -82,6 +82,7 @@ export function engineRig(opts: RigOptions = {}) {
     market: (s) => exchange.market(s),
     submitNow: (r) => exchange.submitNow(r),
     cancelNow: (s, id) => exchange.cancelNow(s, id),
+    holdingNow: (s, since) => exchange.holdingNow(s, since),
     submit: (r) => exchange.submit(r),
     cancel: (s, id) => exchange.cancel(s, id),
     subscribe: (ev) =>

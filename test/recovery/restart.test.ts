@@ -30,7 +30,7 @@ import type { EnterIntent } from '../../services/model/intents.js';
 const BTC = symbolId('BTCUSDT');
 const candles = loadCandleFile('test/fixtures/candles/BTCUSDT/1m-2021-04-18_2021-04-21-slice.csv.gz', { repair: true }).candles;
 const TABLE = 'restart-test';
-const ACCOUNTS = ['a1', 'a2', 'a3', 'a4', 'a5'];
+const ACCOUNTS = ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7'];
 
 async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
@@ -259,6 +259,106 @@ describe('restart reconciliation (live against the simulator, dynalite)', () => 
     expect(Date.now()).toBeGreaterThanOrEqual(Math.min(t0, lease!.expiresAt));
     expect(lines.some((l) => /held by dead-owner .* waiting/.test(l))).toBe(true);
   });
+
+  // The soak's round 14: a position whose exits kept being refused left a journaled order per
+  // refusal, and every start looked each of them up again (50 lookups, 87 s) until the runtime no
+  // longer reached trading in time.
+  it('orders refused by the exchange or not found at a restart are settled in the journal and never looked up again', async () => {
+    const { rt } = await start('a6');
+    clock = Math.max(clock, rt.now(), Date.now());
+    push('book', lastClose);
+    await until('the book to reach the session', () => rt.session.counters.books > 0);
+    const it6 = intent(rt);
+    await rt.session.executor.handle([it6], rt.now());
+    await until('the targets to rest', async () => (await rt.venue.fetchOpenOrders(BTC)).length === 3);
+    // An exit the exchange refuses for insufficient balance (far more than is held): a definite answer.
+    const ack = await rt.exchange.submit({ clientOrderId: `${it6.id}X1`, symbol: BTC, side: 'sell', type: 'market', quantity: Dec.from('50') });
+    expect(ack).toMatchObject({ status: 'rejected', errorKind: 'insufficient_balance' });
+    await until('the refused order to be settled in the journal', async () => (await store.get('order', `${it6.id}X1`))?.value.state === 'rejected', 5000);
+    // Exits journaled and never sent (a process killed between the journal write and the send).
+    const journal = new PositionJournal({ store, now: () => clock, mode: 'live' });
+    for (let n = 2; n <= 6; n++) {
+      expect(await journal.beforeSubmit({ clientOrderId: `${it6.id}X${n}`, symbol: BTC, side: 'sell', type: 'market', quantity: Dec.from('0.01') })).toBe('journaled');
+    }
+    await crash(rt);
+
+    // First restart: the entry and 3 targets are replayed and the 5 never-sent exits looked up (not
+    // found); the refused one is not asked about.
+    const second = await start('a6');
+    expect(second.rt.recovery!.positionsRestored).toBe(1);
+    const lookedUp = (lines: string[]) => lines.flatMap((l) => /unknown_resolved.*"clientOrderId":"([^"]+)"/.exec(l)?.[1] ?? []);
+    const exitIds = (ids: string[]) => ids.filter((id) => id.startsWith(`${it6.id}X`)).sort();
+    expect(exitIds(lookedUp(second.lines))).toEqual([2, 3, 4, 5, 6].map((n) => `${it6.id}X${n}`));
+    expect(second.rt.recovery!.ordersReconciled).toBeLessThanOrEqual(4 + 5);
+    for (let n = 2; n <= 6; n++) expect((await store.get('order', `${it6.id}X${n}`))?.value.state).toBe('cancelled');
+    await crash(second.rt);
+
+    // Second restart: none of the exits is looked up again, only the live orders (the entry, the targets).
+    const third = await start('a6');
+    expect(third.rt.recovery!.positionsRestored).toBe(1);
+    expect(exitIds(lookedUp(third.lines))).toEqual([]);
+    expect(third.rt.recovery!.ordersReconciled, third.lines.filter((l) => /RECOVER|recovery|EXCH/.test(l)).join('\n')).toBeLessThanOrEqual(4);
+    // The next exit takes a new id (the market the earlier tests left may have closed it already):
+    // none of the journaled ones is ever sent, and nothing goes out twice.
+    if (third.rt.session.executor.position(BTC)) {
+      await third.rt.session.executor.exit(it6.id, 'halt', 'test', third.rt.now());
+      push('book', lastClose);
+      await until('the position to close', () => third.rt.session.executor.position(BTC) === undefined);
+    }
+    const sent = server.orderLog().filter((e) => e.account === 'a6').map((e) => e.clientOrderId);
+    expect(sent.filter((id) => /X[2-6]$/.test(id))).toEqual([]);
+    expect(sent.some((id) => /X([7-9]|\d\d)$/.test(id))).toBe(true);
+    expect(new Set(sent).size).toBe(sent.length);
+  }, 180_000);
+
+  // The soak's round 14, the other half: the holding was sold while the process was down (an
+  // emergency stop's flattening not recorded), the time stop passed meanwhile, and recovery's exit
+  // at market was refused for insufficient balance, then retried every minute for ever.
+  it('a position sold outside while down: the refused exit closes it as reconciled with the PnL of the exchange fills, once', async () => {
+    const { rt } = await start('a7');
+    clock = Math.max(clock, rt.now(), Date.now());
+    push('book', lastClose);
+    await until('the book to reach the session', () => rt.session.counters.books > 0);
+    const it7 = { ...intent(rt), expiresAt: rt.now() + 2000 };
+    await rt.session.executor.handle([it7], rt.now());
+    await until('the targets to rest', async () => (await rt.venue.fetchOpenOrders(BTC)).length === 3);
+    const held = rt.session.executor.snapshot(it7.id)!.filledQty;
+    await crash(rt);
+
+    // While down: another actor cancels the targets and sells everything.
+    const venue = venueFor('a7');
+    await venue.loadMarkets();
+    for (const o of await venue.fetchOpenOrders(BTC)) await venue.cancelOrder(BTC, o.clientOrderId);
+    await venue.createOrder({ clientOrderId: 'outside1', symbol: BTC, side: 'sell', type: 'market', quantity: held });
+    push('book', lastClose);
+    push('trade', lastClose);
+    await until('the outside sale to fill', () => server.engine.myTrades('a7', BTC, 0, 100).some((t) => t.clientOrderId === 'outside1'));
+    await venue.close();
+    await new Promise((r) => setTimeout(r, 2100)); // the time stop passes
+
+    const { rt: rt2, lines } = await start('a7');
+    expect(rt2.recovery!.exitsForDownTime).toEqual([expect.objectContaining({ positionId: it7.id, reason: 'time' })]);
+    await until('the trade to be stored', () => rt2.stats.tradesPersisted === 1);
+    expect(rt2.session.executor.position(BTC)).toBeUndefined();
+    const trades = server.engine.myTrades('a7', BTC, 0, 10_000);
+    let pnl = Dec.ZERO;
+    for (const t of trades) {
+      const notional = t.price.mul(t.quantity);
+      pnl = (t.side === 'sell' ? pnl.add(notional) : pnl.sub(notional)).sub(t.feeAsset === 'USDT' ? t.fee : t.fee.mul(t.price));
+    }
+    const day = new Date(rt2.now()).toISOString().slice(0, 10);
+    const closed = (await store.listClosedTrades(day)).filter((t) => t.id === it7.id);
+    expect(closed).toHaveLength(1);
+    expect(closed[0]!.exitReason).toBe('reconciled');
+    expect(closed[0]!.netPnl.toString()).toBe(pnl.toString());
+    expect((await store.get('position', it7.id))?.value.state).toBe('closed');
+    // One exit attempt, refused once, then nothing more (the runtime's minute-by-minute decisions included).
+    await new Promise((r) => setTimeout(r, 500));
+    const exits = server.orderLog().filter((e) => e.account === 'a7' && e.clientOrderId.startsWith(`${it7.id}X`));
+    expect(exits.length).toBeLessThanOrEqual(1);
+    expect(lines.filter((l) => /RECON/.test(l))).toHaveLength(1);
+    expect((await store.get('order', `${it7.id}X1`))?.value.state).toBe('rejected');
+  }, 180_000);
 
   it('a position record it cannot rebuild is reported, alerted as critical, and left alone, not guessed at', async () => {
     const now = Date.now();
