@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { redactSecrets } from '../services/adapters/mexc/restClient.js';
 import { createConsoleBot, startPolling } from '../services/adapters/telegram/consoleBot.js';
 import { buildDashboardData, type DashboardData } from '../services/console/dashboardData.js';
 import { APP_PATH, CHARTS_FILE, CHARTS_PATH, DASHBOARD_APP_JS, dashboardHtml } from '../services/console/dashboardPage.js';
@@ -256,8 +257,8 @@ export function localOptimizeRunner(dataDir: string, opts: LocalOptimizeOptions 
   };
 }
 
-/** Starts the bot by long polling; its stop function. */
-export async function startLocalTelegram(rt: Runtime, tg: LocalTelegramEnv, out: RuntimeOutput, wall: () => number = Date.now): Promise<{ stop: () => Promise<void> }> {
+/** Starts the bot by long polling in the background (see startPolling): returns at once. */
+export function startLocalTelegram(rt: Runtime, tg: LocalTelegramEnv, out: RuntimeOutput, wall: () => number = Date.now): { ready: Promise<boolean>; stop: () => Promise<void> } {
   const chatId = tg.access.chatId ?? tg.access.operators[0] ?? tg.access.viewers[0]!;
   // Locally there is no webhook secret: the confirmation key is derived from the bot token, which
   // only this process and Telegram know.
@@ -285,11 +286,14 @@ export async function startLocalTelegram(rt: Runtime, tg: LocalTelegramEnv, out:
   });
   const bot = createConsoleBot({ token: tg.token, ...(tg.apiRoot ? { apiRoot: tg.apiRoot } : {}), service, once: new MemoryOnceStore(wall), onProblem: (w, e) => out.err(`telegram: ${w}: ${e instanceof Error ? e.name : String(e)}`) });
   send = (chat, html) => bot.send(chat, html);
-  const polling = await startPolling(bot, (w, e) => out.err(`telegram: ${w}: ${e instanceof Error ? `${e.name}: ${e.message.replace(tg.token, '<token>')}` : String(e)}`));
+  const polling = startPolling(bot, (w, e) => out.err(`telegram: ${w}: ${e instanceof Error ? `${e.name}: ${redactSecrets(e.message, [tg.token])}` : String(e)}`));
   const onNotice = (line: string): void => void notify(line.replace(/&/g, '&amp;').replace(/</g, '&lt;'));
   rt.notices.add(onNotice);
-  out.log(`telegram: the console bot is polling (operators ${tg.access.operators.join(', ') || '-'}, viewers ${tg.access.viewers.join(', ') || '-'}${tg.totpSecret ? '' : '; /resume disabled: no TELEGRAM_TOTP_SECRET'})`);
+  void polling.ready.then((on) => {
+    if (on) out.log(`telegram: the console bot is polling (operators ${tg.access.operators.join(', ') || '-'}, viewers ${tg.access.viewers.join(', ') || '-'}${tg.totpSecret ? '' : '; /resume disabled: no TELEGRAM_TOTP_SECRET'})`);
+  });
   return {
+    ready: polling.ready,
     stop: async () => {
       rt.notices.delete(onNotice);
       await polling.stop();

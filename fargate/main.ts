@@ -287,7 +287,13 @@ export async function runtimeMain(argv: readonly string[], out: RuntimeOutput, o
     out.log(`status ${rt.statusServer?.url ?? '-'}/status, the dashboard ${rt.statusServer?.url ?? '-'}/ (Ctrl-C stops gracefully)`);
     // The Lambdas read the task through the state table: its snapshot every 30 s (AWS only, where they run).
     const snapshots = config.stateStorage === 'dynamodb' ? startSnapshots(rt, 30, out) : undefined;
-    const bot = telegram ? await startLocalTelegram(rt, telegram, out).catch((e: unknown) => void out.err(`telegram: the bot did not start (${e instanceof Error ? e.name : String(e)}); trading goes on without it`)) : undefined;
+    // The bot reaches Telegram in the background: an unreachable Bot API never holds up trading or a stop.
+    let bot: { stop: () => Promise<void> } | undefined;
+    try {
+      bot = telegram ? startLocalTelegram(rt, telegram, out) : undefined;
+    } catch (e) {
+      out.err(`telegram: the bot did not start (${e instanceof Error ? e.name : String(e)}); trading goes on without it`);
+    }
     await new Promise<void>((resolve) => {
       void stopSignal.then(resolve);
       if (duration !== undefined) {

@@ -13,6 +13,7 @@ import type { OneShotFault } from '../../services/adapters/mexcSim/faultControll
 import { Dec } from '../../services/core/money.js';
 import { dirTexts, findSecrets, canary, hostileTelegram, tableText } from '../../test/helpers/secretScan.js';
 import { launchRuntime, startLiveEnv, waitForLine, type RuntimeProcess } from '../../test/helpers/liveRig.js';
+import { startBotApiStandIn, textUpdate } from '../../test/console/botApiStandIn.js';
 import { SoakPart, sleep, type SoakOptions } from './common.js';
 
 const FAULTS: readonly OneShotFault[] = [
@@ -46,6 +47,8 @@ export async function soakSecrets(opts: SoakOptions): Promise<string> {
   const untee = [tee(process.stdout), tee(process.stderr)];
   const simLines: string[] = [];
   const env = await startLiveEnv({ key, secret, table: 'soak-secrets', speed: 300, deposit: Dec.from(10_000), simLog: (l) => simLines.push(l) });
+  const botApi = await startBotApiStandIn(token);
+  const hostile = await hostileTelegram();
   const runs: RuntimeProcess[] = [];
   const problems: string[] = [];
   const tradeMs = opts.quick ? 30_000 : 120_000;
@@ -57,20 +60,27 @@ export async function soakSecrets(opts: SoakOptions): Promise<string> {
         await sleep(part.int(300, 1500));
       }
     })();
-    // The bot needs someone on its allowlist or the runtime refuses to start (a config error).
-    const childEnv = { TELEGRAM_BOT_TOKEN: token, TELEGRAM_SECRET: token, TELEGRAM_OPERATORS: '4242' };
+    // The bot needs someone on its allowlist or the runtime refuses to start (a config error). It
+    // long-polls a local Bot API stand-in with the canary token (its notices and answers go through
+    // the token-bearing URL); the wrong-secret run's bot talks to the hostile one, whose errors
+    // quote that URL back.
+    const childEnv = { TELEGRAM_BOT_TOKEN: token, TELEGRAM_SECRET: token, TELEGRAM_OPERATORS: '4242', TELEGRAM_API_URL: botApi.apiRoot };
     for (const [i, ms] of [tradeMs / 2, tradeMs / 2].entries()) {
       const run = launchRuntime(env, { owner: 'soak-secrets', bundle: opts.bundle, extraEnv: childEnv });
       runs.push(run);
       await waitForLine(run, / running live /, 180_000).catch((e: Error) => problems.push(`run ${i + 1}: ${e.message.split('\n')[0]}`));
-      await sleep(ms);
+      // The operator asks for the status and the positions over the bot while it trades.
+      await sleep(ms / 2);
+      botApi.push(textUpdate(4242, 4242, '/status'));
+      botApi.push(textUpdate(4242, 4242, '/positions'));
+      await sleep(ms / 2);
       run.child.kill(i === 0 ? 'SIGKILL' : 'SIGTERM');
       await run.exited;
     }
     stopFeeding = true;
     await feeding;
     // A start with the wrong secret: every signed call is refused by the exchange.
-    const refused = launchRuntime(env, { owner: 'soak-secrets-wrong', bundle: opts.bundle, extraEnv: { ...childEnv, MEXC_API_SECRET: wrong } });
+    const refused = launchRuntime(env, { owner: 'soak-secrets-wrong', bundle: opts.bundle, extraEnv: { ...childEnv, MEXC_API_SECRET: wrong, TELEGRAM_API_URL: hostile.url } });
     runs.push(refused);
     const bound = setTimeout(() => refused.child.kill('SIGKILL'), 90_000);
     await refused.exited;
@@ -80,6 +90,7 @@ export async function soakSecrets(opts: SoakOptions): Promise<string> {
     const texts = new Map<string, string>();
     runs.forEach((r, i) => texts.set(`runtime run ${i + 1} output`, r.lines.join('\n')));
     texts.set('simulator log', simLines.join('\n'));
+    texts.set('what the runtime sent the Bot API (methods and payloads)', JSON.stringify(botApi.calls));
     texts.set('state table (full scan)', await tableText(env.dynamo.client, env.options.table));
     for (const [p, t] of await dirTexts(env.dir)) texts.set(`file ${p}`, t);
     texts.set('alert dispatcher output (Powertools DEBUG logs)', dispatcher.output);
@@ -94,6 +105,7 @@ export async function soakSecrets(opts: SoakOptions): Promise<string> {
       ordersSent: env.server.orderLog().length,
       faultsInjected: env.server.faults.injected(),
       wrongSecretRun: { exitCode: refused.child.exitCode, authErrors: refused.lines.filter((l) => /Authentication|700002|signature/i.test(l)).length },
+      runtimeBot: { botApiCalls: botApi.calls.length, sendMessage: botApi.callsOf('sendMessage').length, hostileRequests: hostile.requests },
       dispatcher: { alerts: dispatcher.alerts, telegramRequests: dispatcher.requests, failedRecords: dispatcher.failed },
       hits,
       problems,
@@ -105,6 +117,8 @@ export async function soakSecrets(opts: SoakOptions): Promise<string> {
     untee.forEach((u) => u());
     for (const r of runs) if (r.child.exitCode === null) r.child.kill('SIGKILL');
     await env.close();
+    await botApi.close();
+    await hostile.close();
   }
 }
 

@@ -6,7 +6,7 @@
  * racing an emergency stop; paging within Telegram's limits; and the webhook's secret header.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsoleBot, handleWebhookRequest, startPolling, type ConsoleBot } from '../../services/adapters/telegram/consoleBot.js';
+import { createConsoleBot, handleWebhookRequest, startPolling, type ConsoleBot, type Polling } from '../../services/adapters/telegram/consoleBot.js';
 import { MAX_MESSAGE_CHARS } from '../../services/console/format.js';
 import { MemoryOnceStore } from '../../services/console/ports.js';
 import { base32Decode, totp } from '../../services/console/totp.js';
@@ -18,7 +18,7 @@ const TOKEN = '123456:TEST-token';
 let api: BotApiStandIn;
 let h: ConsoleHarness;
 let bot: ConsoleBot;
-let polling: { stop: () => Promise<void> };
+let polling: Polling;
 const DAY = 86_400_000;
 
 beforeAll(async () => {
@@ -43,7 +43,8 @@ beforeAll(async () => {
   await day('2026-06-09', '9990', '10000', '10', 1, 1);
   await day('2026-06-10', '10000', '10003', '3', 2, 1);
   bot = createConsoleBot({ token: TOKEN, apiRoot: api.apiRoot, service: h.service, once: new MemoryOnceStore(() => h.clock.now) });
-  polling = await startPolling(bot, (w, e) => console.error(w, e));
+  polling = startPolling(bot, (w, e) => console.error(w, e));
+  expect(await polling.ready).toBe(true);
 });
 
 afterAll(async () => {

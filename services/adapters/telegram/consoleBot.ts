@@ -106,13 +106,82 @@ export function createConsoleBot(opts: ConsoleBotOptions): ConsoleBot {
   return { bot, counters, send: (chatId, html) => send(chatId, html) };
 }
 
-/** Long polling (local mode); resolves once polling has started. `stop()` ends it. */
-export async function startPolling(b: ConsoleBot, onProblem: (what: string, e: unknown) => void): Promise<{ stop: () => Promise<void> }> {
-  await b.bot.init();
-  // Local polling and a registered webhook exclude each other: polling needs the webhook off.
-  await b.bot.api.deleteWebhook({ drop_pending_updates: false });
-  void b.bot.start({ allowed_updates: ['message', 'callback_query'], onStart: () => undefined }).catch((e: unknown) => onProblem('polling', e));
-  return { stop: () => b.bot.stop() };
+export interface Polling {
+  /** True once polling runs; false if it was stopped first or Telegram refused the token. Never rejects. */
+  readonly ready: Promise<boolean>;
+  /** Ends polling, or the attempts to reach the Bot API; bounded by `stopWithinMs`. */
+  stop(): Promise<void>;
+}
+
+export interface PollingOptions {
+  /** First wait between attempts to reach the Bot API, doubled up to `maxRetryMs`. */
+  readonly firstRetryMs?: number;
+  readonly maxRetryMs?: number;
+  /** Longest `stop()` waits for grammY to confirm the update offset with Telegram. */
+  readonly stopWithinMs?: number;
+}
+
+/**
+ * Long polling (local mode). Returns at once: the bot reaches Telegram in the background, so an
+ * unreachable Bot API (offline, a firewall) never holds up trading or a shutdown. grammY's own
+ * `init` retries a network error for ever and silently; here each attempt is one `getMe` bounded by
+ * the client's timeout, the first failure and every tenth are reported, and `stop()` ends the
+ * attempts. A token Telegram refuses (401, 404) is reported once and the bot stays off.
+ */
+export function startPolling(b: ConsoleBot, onProblem: (what: string, e: unknown) => void, opts: PollingOptions = {}): Polling {
+  const abort = new AbortController();
+  let stopped = false;
+  const first = opts.firstRetryMs ?? 2_000;
+  const max = opts.maxRetryMs ?? 60_000;
+  const pause = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      abort.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    });
+  const report = (what: string, e: unknown): void => {
+    try {
+      onProblem(what, e);
+    } catch {
+      /* the reporter's own failure */
+    }
+  };
+  const ready = (async (): Promise<boolean> => {
+    for (let attempt = 1, wait = first; !b.bot.isInited(); attempt++, wait = Math.min(max, wait * 2)) {
+      if (stopped) return false;
+      try {
+        // grammY types its signal with its abort-controller shim; a native one is what it uses at run time.
+        b.bot.botInfo = await b.bot.api.getMe(abort.signal as unknown as Parameters<typeof b.bot.api.getMe>[0]);
+      } catch (e) {
+        if (stopped) return false;
+        const code = (e as { error_code?: unknown }).error_code;
+        if (code === 401 || code === 404) {
+          report('Telegram refused the bot token (check TELEGRAM_BOT_TOKEN); the bot is off', e);
+          return false;
+        }
+        if (attempt === 1 || attempt % 10 === 0) report(`the Bot API cannot be reached (attempt ${attempt}; trying again every ${Math.round(Math.min(max, wait) / 1000)} s at most ${Math.round(max / 1000)} s, trading goes on)`, e);
+        await pause(wait);
+      }
+    }
+    if (stopped) return false;
+    // Local polling and a registered webhook exclude each other: grammY's start deletes the webhook
+    // first. `isRunning()` is true as soon as start is called, so a stop from now on ends it.
+    void b.bot.start({ allowed_updates: ['message', 'callback_query'], drop_pending_updates: false }).catch((e: unknown) => {
+      if (!stopped) report('polling', e);
+    });
+    return true;
+  })();
+  return {
+    ready,
+    stop: async () => {
+      stopped = true;
+      abort.abort();
+      await ready;
+      if (!b.bot.isRunning()) return;
+      let t: NodeJS.Timeout | undefined;
+      await Promise.race([b.bot.stop().catch(() => undefined), new Promise<void>((r) => (t = setTimeout(r, opts.stopWithinMs ?? 5_000)))]);
+      clearTimeout(t);
+    },
+  };
 }
 
 export interface WebhookRequest {
