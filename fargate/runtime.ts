@@ -137,6 +137,10 @@ type Phase = 'starting' | 'running' | 'stopping' | 'stopped';
 
 /** Closed candles held per symbol for the archive while it cannot be written (about a week of 1m). */
 const MAX_ARCHIVE_BUFFER = 10_000;
+/** How often every tracked open order is compared with the venue (SafeExchange.sweepOpen). */
+const OPEN_ORDER_SWEEP_MS = 30_000;
+/** The private streams whose (re)connect may follow missed order updates or fills. */
+const PRIVATE_ORDER_STREAMS: ReadonlySet<string> = new Set(['orders', 'fills']);
 
 /** The PNG renderer for the local day-end report (resvg with the bundled font), or none when it cannot load. */
 async function localRenderer(out: RuntimeOutput): Promise<{ renderer?: PngRenderer }> {
@@ -591,6 +595,10 @@ export class Runtime {
       this.track(this.flushArchive());
     }
     every(15_000, () => this.track(this.safe.checkStuck(this.wall()).catch((e: unknown) => this.out.err(`stuck-order check failed: ${String(e)}`))));
+    // Fills the private stream missed (down, silent, or not yet subscribed while recovery placed
+    // orders): swept now, on every private (re)connect (onVenueEvent) and every half minute.
+    this.sweepOpenOrders('start');
+    every(OPEN_ORDER_SWEEP_MS, () => this.sweepOpenOrders('periodic'));
     every(5 * 60_000, () => this.track(this.refreshVolumes()));
     every(15_000, () => this.checkExchangeHealth());
     if (this.commandConsumer) every(2000, () => this.track(this.commandConsumer!.poll()));
@@ -830,7 +838,10 @@ export class Runtime {
   private onVenueEvent(e: VenueEvent): void {
     const t = e.type === 'trade' ? e.trade.time : e.type === 'book' ? e.book.time : e.type === 'kline' ? (e.closed ? e.candle.openTime + MINUTE_MS : e.candle.openTime) : 0;
     if (t > this.marketNow) this.marketNow = t;
-    if (e.type === 'stream_status') this.exchangeHealth.stream(e.stream, e.status, this.wall());
+    if (e.type === 'stream_status') {
+      this.exchangeHealth.stream(e.stream, e.status, this.wall());
+      if (e.status === 'connected' && PRIVATE_ORDER_STREAMS.has(e.stream) && this.phase === 'running') this.sweepOpenOrders(`${e.stream} stream connected`);
+    }
     if (e.type === 'trade') this.lastPrice.set(e.symbol, e.trade.price);
     else if (e.type === 'book') this.lastPrice.set(e.symbol, e.book.bid);
     if (e.type === 'kline' || e.type === 'trade' || e.type === 'book') {
@@ -1169,6 +1180,16 @@ export class Runtime {
     this.trading.add(s);
     this.log(`${this.iso()} LEASE ${s} re-taken by ${this.owner} after the check (state and exchange as left)`);
     this.alert('warning', `lease-retaken:${s}`, `Lease on ${s} lapsed and was re-taken`, `The process stalled past its ${this.config.leaseTtlMs / 1000} s lease on ${s} (frozen host, VM pause or GC); nobody took it, the state and the exchange were as left, so trading resumed.`);
+  }
+
+  /** Runs SafeExchange's open-order sweep and says what it found that the stream had missed. */
+  private sweepOpenOrders(why: string): void {
+    this.track(
+      this.safe.sweepOpen().then((r) => {
+        if (r.delivered > 0) this.log(`${this.iso()} EXCH  open-order sweep (${why}): ${r.delivered} fill(s) the stream had missed, delivered (${r.reconciled} of ${r.checked} open order(s) reconciled)`);
+        for (const f of r.failed) this.out.err(`open-order sweep (${why}): ${f}`);
+      }),
+    );
   }
 
   /** Alerts when the exchange-health halt starts or lifts. */

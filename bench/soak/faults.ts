@@ -89,7 +89,7 @@ export async function soakFaults(opts: SoakOptions): Promise<string> {
     const feeding = (async () => {
       while (injectedTotal() < target && part.timeLeft > 90_000) {
         await feed().catch((e: unknown) => problems.push(`feeding: ${String(e)}`));
-        await sleep(part.int(100, 400));
+        await sleep(part.int(60, 240));
       }
     })();
     while (injectedTotal() < target && part.timeLeft > 90_000) {

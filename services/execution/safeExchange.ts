@@ -51,6 +51,7 @@ import { OrderReconciler, RECONCILE_SLACK_MS } from './orderReconciler.js';
 import {
   DEFAULT_SAFE_EXCHANGE_OPTIONS,
   type PlacedOrder,
+  type OpenSweepResult,
   type ReconcileResult,
   type SafeExchangeDeps,
   type SafeExchangeEvent,
@@ -86,7 +87,11 @@ export class SafeExchange implements ExchangePort {
     rejected: 0,
     stuckCancelled: 0,
     stuckReplaced: 0,
+    openSweeps: 0,
+    sweepFillsDelivered: 0,
   };
+  /** The sweep running now: a second call while it runs shares it. */
+  private sweeping: Promise<OpenSweepResult> | undefined;
 
   /**
    * `venue` is guarded here with the transport options, unless it is a GuardedVenue already: then
@@ -266,6 +271,64 @@ export class SafeExchange implements ExchangePort {
     }
     this.tracker.report(root);
     return { clientOrderId: root.id, venueStatus: status, fillsDelivered: delivered };
+  }
+
+  /**
+   * Compares every tracked open order with the venue and delivers what the private stream missed:
+   * one `fetchOpenOrders` per symbol with open orders, then a full reconcile (its trades, then its
+   * status) of each order the venue no longer lists as open (it filled or was cancelled meanwhile)
+   * or lists with more filled than was seen. A fill pushed while the private stream was down, not
+   * yet subscribed (an order placed during a restart's recovery) or silent is found this way; the
+   * runtime runs it when a private stream (re)connects and every half minute. Orders being placed or
+   * replaced right now (busy) are left to that work. A second call while one runs shares it. Never
+   * rejects: a symbol whose open orders cannot be read is named in `failed`.
+   */
+  sweepOpen(): Promise<OpenSweepResult> {
+    this.sweeping ??= this.runSweep().finally(() => (this.sweeping = undefined));
+    return this.sweeping;
+  }
+
+  private async runSweep(): Promise<OpenSweepResult> {
+    this.counters.openSweeps++;
+    const roots = new Map<SymbolId, Tracked[]>();
+    for (const t of this.tracker.values()) {
+      if (t.rootId !== t.id || t.busy || t.replacing || !isOpen(t.order)) continue;
+      if (t.order.state === 'pending' && !t.order.sent) continue;
+      const list = roots.get(t.symbol) ?? [];
+      list.push(t);
+      roots.set(t.symbol, list);
+    }
+    let checked = 0;
+    let reconciled = 0;
+    let delivered = 0;
+    const failed: string[] = [];
+    for (const [symbol, list] of roots) {
+      let open: VenueOrder[];
+      try {
+        open = await this.venue.fetchOpenOrders(symbol);
+      } catch (e) {
+        failed.push(`${symbol}: ${describeError(e)}`);
+        continue;
+      }
+      const byId = new Map(open.map((o) => [o.clientOrderId, o]));
+      for (const root of list) {
+        checked++;
+        if (root.busy || root.replacing || !isOpen(root.order)) continue;
+        const leg = this.tracker.activeLeg(root) ?? root;
+        const vo = byId.get(leg.id);
+        // Listed as open with nothing new, and not in doubt: nothing to do.
+        if (vo && leg.order.state !== 'unknown' && vo.filledQuantity.lte(leg.order.filledQuantity) && leg.order.fillSum.gte(leg.order.filledQuantity)) continue;
+        try {
+          const r = await this.reconcileOrder(symbol, root.id);
+          reconciled++;
+          delivered += r.fillsDelivered;
+        } catch (e) {
+          failed.push(`${symbol} ${root.id}: ${describeError(e)}`);
+        }
+      }
+    }
+    this.counters.sweepFillsDelivered += delivered;
+    return { checked, reconciled, delivered, failed };
   }
 
   /**

@@ -96,7 +96,22 @@ export interface SafeExchangeStats {
   readonly duplicateFillsDropped: number;
   readonly stuckCancelled: number;
   readonly stuckReplaced: number;
+  /** Sweeps of the open orders (sweepOpen) run, and the fills they delivered that the stream had missed. */
+  readonly openSweeps: number;
+  readonly sweepFillsDelivered: number;
   readonly trackedOrders: number;
+}
+
+/** What one `sweepOpen` did. */
+export interface OpenSweepResult {
+  /** Tracked open orders (roots) compared with the venue. */
+  readonly checked: number;
+  /** Of those, the ones reconciled: gone from the venue's open list, or filled further than seen. */
+  readonly reconciled: number;
+  /** Fills delivered that the stream had missed. */
+  readonly delivered: number;
+  /** Symbols whose open orders could not be read (the venue's error, for people). */
+  readonly failed: readonly string[];
 }
 
 export interface SafeExchangeSnapshot extends GuardSnapshot {

@@ -62,7 +62,7 @@ export class FakeClock {
   }
 }
 
-type Method = 'createOrder' | 'cancelOrder' | 'fetchOrderByClientId' | 'fetchMyTrades' | 'fetchBookTop';
+type Method = 'createOrder' | 'cancelOrder' | 'fetchOrderByClientId' | 'fetchMyTrades' | 'fetchBookTop' | 'fetchOpenOrders';
 
 interface Fault {
   readonly error: () => ExchangeError;
@@ -222,7 +222,10 @@ export class FakeVenue implements VenueClient {
     return this.view(o);
   }
 
-  fetchOpenOrders(symbol?: SymbolId): Promise<VenueOrder[]> {
+  async fetchOpenOrders(symbol?: SymbolId): Promise<VenueOrder[]> {
+    await Promise.resolve();
+    this.calls.push({ method: 'fetchOpenOrders', time: this.clock.now() });
+    this.failIfScripted('fetchOpenOrders');
     return Promise.resolve([...this.orders.values()].filter((o) => (symbol === undefined || o.symbol === symbol) && (o.status === 'new' || o.status === 'partially_filled')).map((o) => this.view(o)));
   }
 

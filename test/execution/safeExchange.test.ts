@@ -302,6 +302,41 @@ describe('venue events and reconciliation', () => {
     expect(r.log).toEqual(['new E2E 0', 'fill E2E 100', 'filled E2E 100']);
   });
 
+  it('sweepOpen finds what the stream missed while it was down: a fill that ended one order and a part fill of another, each once', async () => {
+    const r = rig();
+    await r.safe.submit(buyLimit('E5E', 100, '0.19'));
+    await r.safe.submit(buyLimit('E6E', 100, '0.19'));
+    await r.safe.submit(buyLimit('E7E', 100, '0.19'));
+    r.venue.streamConnected = false;
+    r.venue.fillResting('E5E', dec(100), dec('0.19'));
+    r.venue.fillResting('E6E', dec(40), dec('0.19'));
+    r.venue.streamConnected = true; // back, with nothing replayed
+    r.log.length = 0;
+    const before = r.venue.calls.length;
+    const first = await r.safe.sweepOpen();
+    expect(first).toEqual({ checked: 3, reconciled: 2, delivered: 2, failed: [] });
+    expect(r.log).toEqual(['fill E5E 100', 'filled E5E 100', 'fill E6E 40', 'partially_filled E6E 40']);
+    // E7E had nothing new: the open-orders list was enough, no lookup of it.
+    expect(r.venue.calls.slice(before).filter((c) => c.clientOrderId === 'E7E')).toEqual([]);
+    const again = await r.safe.sweepOpen();
+    expect(again).toEqual({ checked: 2, reconciled: 0, delivered: 0, failed: [] });
+    expect(r.safe.stats()).toMatchObject({ openSweeps: 2, sweepFillsDelivered: 2, duplicateFillsDropped: 0 });
+  });
+
+  it('sweepOpen: calls at once share one sweep; a venue that cannot list open orders is named, not thrown', async () => {
+    const r = rig();
+    await r.safe.submit(buyLimit('E8E', 100, '0.19'));
+    const [a, b] = [r.safe.sweepOpen(), r.safe.sweepOpen()];
+    expect(a).toBe(b);
+    await a;
+    expect(r.venue.calls.filter((c) => c.method === 'fetchOpenOrders')).toHaveLength(1);
+    // A query is retried (503 is transient): the venue fails every attempt.
+    r.venue.failNext('fetchOpenOrders', 10, () => new ExchangeServerError('MEXC HTTP 503', { httpStatus: 503 }));
+    const failed = await r.safe.sweepOpen();
+    expect(failed.failed).toHaveLength(1);
+    expect(failed.failed[0]).toMatch(/^DOGEUSDT: .*503/);
+  });
+
   it('a final status whose fills have not arrived is held back, and the fills are fetched after the settle time', async () => {
     const r = rig();
     await r.safe.submit(buyLimit('E3E', 100, '0.19'));
