@@ -30,6 +30,7 @@ import { MINUTE_MS } from '../core/timeframes.js';
 import type { SymbolId } from '../core/types.js';
 import type { Executor } from '../execution/executor.js';
 import type { SafeExchange } from '../execution/safeExchange.js';
+import { MAX_REPLACEMENTS, STUCK_ORDER_ROLES, replacementClientOrderId } from '../execution/stuckOrders.js';
 import type { Portfolio } from '../portfolio/portfolio.js';
 import type { OrderRecord, PositionRecord, StateStore } from '../state/types.js';
 import { orderEnded, restoredPosition, type PositionJournal } from './journal.js';
@@ -86,6 +87,17 @@ export interface RecoveryReport {
 
 const ROLE_ORDER = { entry: 0, target: 1, exit: 2 } as const;
 
+/** The stuck-order replacements of `clientOrderId` the venue knows, in order (one lookup past the last). */
+async function replacementLegs(venue: SafeExchange['venue'], symbol: SymbolId, clientOrderId: string): Promise<string[]> {
+  const legs: string[] = [];
+  for (let n = 1; n <= MAX_REPLACEMENTS; n++) {
+    const id = replacementClientOrderId(clientOrderId, n);
+    if (!(await venue.fetchOrderByClientId(symbol, id))) break;
+    legs.push(id);
+  }
+  return legs;
+}
+
 /** Runs the recovery for `symbols` (those whose lease this runtime holds). See the file comment. */
 export async function recoverOnStart(symbols: readonly SymbolId[], opts: RecoveryOptions, deps: RecoveryDeps): Promise<RecoveryReport> {
   const wall = deps.wall ?? deps.now;
@@ -140,7 +152,11 @@ export async function recoverOnStart(symbols: readonly SymbolId[], opts: Recover
     }
     for (const o of orders) {
       if (o.role === 'stop' || orderEnded(o)) continue;
-      deps.safe.adopt({ clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, type: o.type, quantity: o.quantity, createdAt: o.createdAt });
+      // A stuck entry or exit may have been re-placed (policy 'replace') as <id>R1, R2, ...: the
+      // legs are not journaled, so they are found on the venue (each exists only if the one before
+      // does) and adopted with it, their fills then credited to this order, not left unexplained.
+      const legs = STUCK_ORDER_ROLES.includes(o.role) ? await ask(`look up the replacements of ${o.clientOrderId}`, () => replacementLegs(venue, o.symbol, o.clientOrderId)) : [];
+      deps.safe.adopt({ clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, type: o.type, quantity: o.quantity, createdAt: o.createdAt, ...(legs.length > 0 ? { legs } : {}) });
     }
     restored.push({ rec, orders });
   }

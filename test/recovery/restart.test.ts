@@ -26,11 +26,12 @@ import { PositionJournal } from '../../services/recovery/journal.js';
 import { CandleReplay, simMarketFromCandles } from '../../services/sim/replay.js';
 import type { StateStore } from '../../services/state/types.js';
 import type { EnterIntent } from '../../services/model/intents.js';
+import { parseConfig, type Config } from '../../services/config/schema.js';
 
 const BTC = symbolId('BTCUSDT');
 const candles = loadCandleFile('test/fixtures/candles/BTCUSDT/1m-2021-04-18_2021-04-21-slice.csv.gz', { repair: true }).candles;
 const TABLE = 'restart-test';
-const ACCOUNTS = ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7'];
+const ACCOUNTS = ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8'];
 
 async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
@@ -74,7 +75,7 @@ describe('restart reconciliation (live against the simulator, dynalite)', () => 
     for (const r of runtimes.splice(0)) await r.stop('test cleanup');
   });
 
-  async function start(account: string, over: Partial<RuntimeConfigInput> = {}, owner = `owner-${account}`): Promise<{ rt: Runtime; lines: string[]; events: MemoryEventQueues }> {
+  async function start(account: string, over: Partial<RuntimeConfigInput> = {}, owner = `owner-${account}`, strategy?: Config): Promise<{ rt: Runtime; lines: string[]; events: MemoryEventQueues }> {
     const dir = await mkdtemp(join(tmpdir(), 'restart-'));
     dirs.push(dir);
     const lines: string[] = [];
@@ -100,6 +101,7 @@ describe('restart reconciliation (live against the simulator, dynalite)', () => 
       events,
       liveSwitch: true,
       credentials: { apiKey: account, secret: `${account}-secret` },
+      ...(strategy ? { strategy } : {}),
     });
     runtimes.push(rt);
     return { rt, lines, events };
@@ -207,6 +209,42 @@ describe('restart reconciliation (live against the simulator, dynalite)', () => 
     // Nothing was sent twice: every client id reached the exchange once.
     const ids = server.orderLog().filter((e) => e.account === 'a1').map((e) => e.clientOrderId);
     expect(new Set(ids).size).toBe(ids.length);
+  }, 120_000);
+
+  it('a stuck entry re-placed as a replacement leg that fills while down: the leg is found at restart and its fill opens the position', async () => {
+    // Limit entries, and a stuck entry (no fill for 1 s) cancelled and re-placed at the best bid.
+    const strategy = parseConfig({ entry: { orderType: 'limit' }, execution: { stuckOrders: { policy: 'replace', timeoutMs: 1000 } } });
+    const { rt } = await start('a8', {}, undefined, strategy);
+    clock = Math.max(clock, rt.now(), Date.now());
+    // The ask far above the entry's limit (the signal's close): the entry rests.
+    push('book', lastClose + 100);
+    await until('the book to reach the session', () => rt.session.counters.books > 0);
+    // The stop far below the low an earlier test left in the last minute's candle (recovery checks it).
+    const it1 = { ...intent(rt), stop: lastClose * 0.9 };
+    await rt.session.executor.handle([it1], rt.now());
+    const entryId = `${it1.id}E`;
+    // The runtime's stuck check (every 15 s) replaces it at the bid: <entry>R1 rests there.
+    await until('the replacement leg to rest', () => server.engine.openOrders('a8', BTC).some((o) => o.clientOrderId === `${entryId}R1`), 40_000);
+    await crash(rt);
+
+    // While down: a trade through the replacement's price fills it (maker).
+    const legPrice = server.engine.openOrders('a8', BTC).find((o) => o.clientOrderId === `${entryId}R1`)!.price!.toNumber();
+    push('trade', legPrice - 5, 100);
+    const bought = server.engine.myTrades('a8', BTC, 0, 10_000).filter((t) => t.clientOrderId === `${entryId}R1`);
+    expect(bought.length).toBeGreaterThan(0);
+    const qty = bought.reduce((a, t) => a.add(t.quantity), Dec.ZERO);
+
+    const { rt: rt2 } = await start('a8', {}, undefined, strategy);
+    const rep = rt2.recovery!;
+    expect(rep.problems).toEqual([]);
+    expect(rep.balanceMismatches).toEqual([]);
+    expect(rep.entriesWithoutFill).toEqual([]);
+    expect(rep.unknownOrdersCancelled).toEqual([]);
+    const pos = rt2.session.executor.position(BTC);
+    expect(pos?.id).toBe(it1.id);
+    expect(pos?.quantity.toString()).toBe(qty.toString());
+    // The position's targets rest for what was bought, under the position's own ids.
+    await until('the targets to rest', () => server.engine.openOrders('a8', BTC).filter((o) => o.clientOrderId.startsWith(`${it1.id}T`)).length === 3);
   }, 120_000);
 
   it('an entry journaled but never sent: closed at restart without a trade, and never sent', async () => {
