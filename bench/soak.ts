@@ -22,7 +22,7 @@ import { machine } from './soak/common.js';
 
 const ALL = ['fuzz', 'secrets', 'sigkill', 'faults', 'race'] as const;
 /** Longest each part may take in a full run before it is stopped from outside (each also bounds itself, shorter). */
-const HARD_BOUND_MIN: Record<(typeof ALL)[number], number> = { fuzz: 35, secrets: 12, sigkill: 50, faults: 30, race: 45 };
+const HARD_BOUND_MIN: Record<(typeof ALL)[number], number> = { fuzz: 35, secrets: 12, sigkill: 50, faults: 35, race: 45 };
 
 const USAGE = `usage: npm run soak [-- --quick] [--only ${ALL.join(',')}] [--seed N]
 
