@@ -5,7 +5,9 @@
  * (test/chaos/sigkill.test.ts) and the soak (bench/soak/*.ts).
  *
  * The checks, from the simulator's order log, open orders and balances against the state table:
- * 1. no client order id was sent twice as a new order;
+ * 1. no client order id was sent twice as a new order (with `resends: 'refused-only'`, for runs that
+ *    inject faults: none was placed twice; a resend under the same id after the order was not found,
+ *    which SafeExchange does by design, may reach the exchange and be refused, and is counted);
  * 2. every order the exchange received is known to the state;
  * 3. every order still open on the exchange belongs to an open position of the state, and every
  *    holding is an open position's (within dust below the venue's minimum order);
@@ -183,21 +185,34 @@ export async function bundleRuntime(outFile: string): Promise<string> {
 
 export interface LedgerFigures {
   readonly ordersSent: number;
+  /** Attempts under a client id beyond its first that the exchange refused (its codes). */
+  readonly refusedRepeats: number;
   readonly openPositions: number;
   readonly fills: number;
   readonly exchangeTrades: number;
 }
 
 /** The checks of the file comment; `managed` is the open positions the running process lists (check 4). Problems are returned, not thrown. */
-export async function checkLedger(env: LiveEnv, managed?: readonly string[]): Promise<{ problems: string[]; figures: LedgerFigures }> {
+export async function checkLedger(env: LiveEnv, managed?: readonly string[], opts: { resends?: 'never' | 'refused-only' } = {}): Promise<{ problems: string[]; figures: LedgerFigures }> {
   const { server, store } = env;
   const { key, symbols, deposit } = env.options;
   const problems: string[] = [];
   const log = server.orderLog().filter((e) => e.account === key);
   // 1.
-  const seen = new Map<string, number>();
-  for (const e of log) seen.set(e.clientOrderId, (seen.get(e.clientOrderId) ?? 0) + 1);
-  for (const [id, n] of seen) if (n > 1) problems.push(`client order id ${id} sent ${n} times`);
+  const seen = new Map<string, { placed: number; refused: string[] }>();
+  for (const e of log) {
+    const s = seen.get(e.clientOrderId) ?? { placed: 0, refused: [] };
+    if (e.outcome === 'placed') s.placed++;
+    else s.refused.push(String(e.code ?? '?'));
+    seen.set(e.clientOrderId, s);
+  }
+  let refusedRepeats = 0;
+  for (const [id, s] of seen) {
+    const n = s.placed + s.refused.length;
+    if (n > 1) refusedRepeats += Math.min(s.refused.length, n - 1);
+    const outcomes = `placed ${s.placed}, refused ${s.refused.length}${s.refused.length ? ` (${s.refused.join(', ')})` : ''}`;
+    if (opts.resends === 'refused-only' ? s.placed > 1 : n > 1) problems.push(`client order id ${id} sent ${n} times: ${outcomes}`);
+  }
   // 2.
   for (const id of seen.keys()) if (!(await store.get('order', id))) problems.push(`order ${id} reached the exchange but is not in the state`);
   // 3.
@@ -254,17 +269,17 @@ export async function checkLedger(env: LiveEnv, managed?: readonly string[]): Pr
     const theirs = total(asset).toString();
     if (mine !== theirs) problems.push(`${asset}: the ledger says ${mine}, the exchange ${theirs}`);
   }
-  return { problems, figures: { ordersSent: log.length, openPositions: open.length, fills: fills.length, exchangeTrades } };
+  return { problems, figures: { ordersSent: log.length, refusedRepeats, openPositions: open.length, fills: fills.length, exchangeTrades } };
 }
 
 /**
  * checkLedger until it passes or `ms` is spent (every 500 ms): for a check made while the
  * runtime trades, when a fill can be on its way from the exchange to the state for a moment.
  */
-export async function checkLedgerSettled(env: LiveEnv, ms: number, managed?: () => Promise<readonly string[] | undefined>): Promise<{ problems: string[]; figures: LedgerFigures; settledMs: number }> {
+export async function checkLedgerSettled(env: LiveEnv, ms: number, managed?: () => Promise<readonly string[] | undefined>, opts: { resends?: 'never' | 'refused-only' } = {}): Promise<{ problems: string[]; figures: LedgerFigures; settledMs: number }> {
   const t0 = Date.now();
   for (;;) {
-    const r = await checkLedger(env, managed ? await managed() : undefined);
+    const r = await checkLedger(env, managed ? await managed() : undefined, opts);
     if (r.problems.length === 0 || Date.now() - t0 >= ms) return { ...r, settledMs: Date.now() - t0 };
     await new Promise((res) => setTimeout(res, 500));
   }
