@@ -63,17 +63,19 @@ export type BacktestAnswerSummary = Pick<
 
 /**
  * The answer when a run is done (Telegram HTML; plain text in an alert): the figures are the
- * backtest's, net of fees and slippage as the config charges them, and where the report is.
+ * backtest's, net of fees and slippage as the config charges them, and where the report is. Kept
+ * short: the alert dispatcher cuts a message at 700 characters (services/ops/alertFormat.ts).
  */
 export function backtestDoneText(jobId: string, s: BacktestAnswerSummary, ran: string, where: string, html = true): string {
   const e = html ? escHtml : (x: string): string => x;
   const quote = s.costs?.quoteAsset ?? 'USDT';
-  const costs = s.costs ? `taker fee ${s.costs.takerFeePct ?? 'n/a'}%, maker fee ${s.costs.makerFeePct ?? 'n/a'}%, slippage ${s.costs.slippageBps ?? 'n/a'} bps` : 'the config\'s fees and slippage';
+  const fees = s.costs ? ` (taker ${s.costs.takerFeePct ?? 'n/a'}%, maker ${s.costs.makerFeePct ?? 'n/a'}%)` : '';
+  const slippage = s.costs?.slippageBps !== undefined ? `slippage ${s.costs.slippageBps} bps in the fill prices` : "the config's slippage in the fill prices";
+  const at = (iso: string): string => iso.slice(0, 16).replace('T', ' ');
   return [
-    `Job ${e(jobId)} done: backtest of ${e(ran)}, mode ${e(s.mode)}, profile ${e(s.profile)}; ${s.candles.toLocaleString('en-US')} candles, ${e(s.start.slice(0, 16))} to ${e(s.end.slice(0, 16))} UTC.`,
+    `Job ${e(jobId)} done: backtest of ${e(ran)}, mode ${e(s.mode)}, profile ${e(s.profile)}; ${s.candles.toLocaleString('en-US')} candles, ${e(at(s.start))} to ${e(at(s.end))} UTC.`,
     `${s.trades} trades, win rate ${s.winRate === null ? 'n/a' : `${s.winRate.toFixed(1)}%`}, profit factor ${num(s.profitFactor)}.`,
-    `Net ${signed(s.netPnl)} ${e(quote)} (${pct(s.netReturnPct)}; ${s.initialBalance.toFixed(2)} to ${s.finalBalance.toFixed(2)}), after ${s.fees.toFixed(2)} ${e(quote)} fees and slippage (${e(costs)}); max drawdown ${num(s.maxDrawdownPct)}%; buy and hold ${pct(s.buyAndHoldReturnPct)}.`,
-    `A backtest, not a promise: same kernel and fill model as paper trading, on past candles.`,
+    `Net ${signed(s.netPnl)} ${e(quote)} (${pct(s.netReturnPct)}; ${s.initialBalance.toFixed(2)} to ${s.finalBalance.toFixed(2)}) after fees and slippage: fees ${s.fees.toFixed(2)} ${e(quote)}${e(fees)}, ${e(slippage)}; max drawdown ${num(s.maxDrawdownPct)}%; buy and hold ${pct(s.buyAndHoldReturnPct)}.`,
     `Report: ${e(where)}`,
   ].join('\n');
 }
