@@ -124,7 +124,8 @@ export const backtestRequestEventSchema = z.object({
   type: z.literal('backtest_request'),
   id: idSchema,
   time: timeSchema,
-  jobId: idSchema,
+  /** Names the job's folder (backtests/<jobId>/): it starts with a letter or digit, so it is never "." or "..". */
+  jobId: idSchema.regex(/^[A-Za-z0-9]/, 'a job id starts with a letter or digit'),
   /** Who asked (e.g. "telegram:12345 @name"), for the log and the answer; never a secret. */
   requestedBy: z.string().min(1).max(200),
   days: z.number().int().min(1).max(MAX_BACKTEST_DAYS).optional(),
