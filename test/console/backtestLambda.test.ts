@@ -3,20 +3,23 @@
  * candle fixture archived as day files the way the hot path writes them, the handler's SQS batch,
  * the kernel backtest, the report files under backtests/<jobId>/, and the answer as an alert.
  * The figures are checked against runBacktest over the same candles, never against numbers
- * written down here.
+ * written down here. Then the local runner of npm start, whose answer must read the same.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSeries } from '../../cli/loadSeries.js';
+import { localBacktestRunner } from '../../fargate/console.js';
 import { backtestKeys, backtestSettings, createBacktestHandler, parseBacktestEnv, type BacktestHandlerDeps } from '../../lambdas/backtest/handler.js';
 import { localContext } from '../../lambdas/shared/powertools.js';
 import { loadCandleFile } from '../../services/adapters/candleFiles.js';
 import { LocalFolderStore } from '../../services/adapters/s3/localFolderStore.js';
 import { runBacktest } from '../../services/backtest/engine.js';
+import { backtestDoneText, backtestQueuedText, type BacktestAnswerSummary } from '../../services/console/backtestJob.js';
 import { MemoryOnceStore } from '../../services/console/ports.js';
+import { parseConfig } from '../../services/config/schema.js';
 import { backtestRequestEvent, serialiseEvent, type AlertEvent } from '../../services/events/types.js';
 import { CandleArchive, type ObjectStore } from '../../services/ml/archive.js';
 import { formatAlert } from '../../services/ops/alertFormat.js';
@@ -210,4 +213,29 @@ describe('backtest Lambda', () => {
     expect(failing[0]).toMatchObject({ id: 'backtest:job:backtest-e-1', severity: 'warning', title: 'backtest job backtest-e-1 failed' });
     expect(failing[0]!.detail).toContain('S3 unavailable (after 3 attempts; the request is in the dead-letter queue)');
   }, 60_000);
+});
+
+describe('the local /backtest runner (npm start)', () => {
+  it('runs npm run backtest over the local archive in a child process and answers with the same text as the Lambda', async () => {
+    const dataDir = join(root, 'local');
+    const archive = new CandleArchive(new LocalFolderStore(join(dataDir, 'artifacts')));
+    await archive.write('BTCUSDT', loadCandleFile(BTC, { repair: true }).candles, LATER);
+    await archive.write('PEPEUSDT', loadCandleFile(PEPE, { repair: true }).candles, LATER);
+    const run = localBacktestRunner(dataDir, { symbols: ['BTCUSDT'], mode: 'standard', profile: 'conservative' });
+    let done!: (t: string) => void;
+    const answered = new Promise<string>((r) => (done = r));
+    const first = await run({ jobId: 'backtest-l-1', time: Date.UTC(2026, 5, 10), requestedBy: 'telegram 100 @op', days: 30 }, (t) => Promise.resolve(done(t)));
+    expect(first).toBe(backtestQueuedText('backtest-l-1', 4, "BTCUSDT over the candle archive's last 4 day(s) (2021-04-18 to 2021-04-21), in a child process"));
+    // One at a time.
+    expect(await run({ jobId: 'backtest-l-2', time: 0, requestedBy: 'x' }, () => Promise.resolve())).toContain('running already (job backtest-l-1)');
+    const text = await answered;
+    const out = join(dataDir, 'jobs', 'backtest-l-1');
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as BacktestAnswerSummary;
+    expect(text).toBe(backtestDoneText('backtest-l-1', summary, "BTCUSDT over the candle archive's last 4 day(s) (2021-04-18 to 2021-04-21)", join(out, 'report.html')));
+    const direct = await runBacktest({ series: loadSeries([BTC], ['BTCUSDT']).series, config: parseConfig({ mode: 'standard', risk: { profile: 'conservative' } }) });
+    expect(summary.trades).toBe(direct.trades.length);
+    expect(summary.symbols).toEqual(['BTCUSDT']);
+    // Too short: answered at once, nothing started.
+    expect(await run({ jobId: 'backtest-l-3', time: 0, requestedBy: 'x', days: 2 }, () => Promise.resolve())).toBe('Job backtest-l-3: no backtest ran. The candle archive has 2 day(s) of BTCUSDT; /backtest needs at least 3 (the archive grows by a day per day of trading).');
+  }, 180_000);
 });
