@@ -8,17 +8,12 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { runBacktest, type BacktestResult } from '../services/backtest/engine.js';
-import { computeSummary, type BacktestSummary } from '../services/analytics/index.js';
-import { createProgress, equityChartSvg, reportHtml, tradesToCsv } from '../services/report/index.js';
-import { extendedSummary } from '../services/analytics/periods.js';
-import { priceChartSvg } from '../services/report/priceChart.js';
+import type { BacktestResult } from '../services/backtest/engine.js';
+import { buildBacktestReport, DEFAULT_RESEARCH, type ResearchOptions } from '../services/backtest/report.js';
+import type { BacktestSummary } from '../services/analytics/index.js';
 import type { Config } from '../services/config/schema.js';
-import { computeBaselines, type BaselineReport } from '../services/research/baselines/baselines.js';
-import { monteCarlo, runReplays, type MonteCarloReport } from '../services/research/montecarlo/monteCarlo.js';
-import { baselinesHtml, monteCarloHtml } from '../services/research/report/researchHtml.js';
-import { strategyFactory } from '../services/research/strategies.js';
-import type { Strategy } from '../services/strategy/port.js';
+import type { BaselineReport } from '../services/research/baselines/baselines.js';
+import type { MonteCarloReport } from '../services/research/montecarlo/monteCarlo.js';
 import { parseConfig } from '../services/config/schema.js';
 import { ConfigError } from '../services/core/errors.js';
 import { loadConfigInput, UsageError, parseFlags } from './args.js';
@@ -110,20 +105,8 @@ export async function backtestCommand(argv: readonly string[], out: { log: (s: s
   return runAndWrite({ data, outDir: resolve(v.out), config, configInput, only: only.length ? only : config.symbols, log: v.log, quiet: v.quiet, research, strategy }, out);
 }
 
-/** The research sections of every report: baselines and Monte Carlo (services/research). */
-export interface ResearchOptions {
-  /** Random-entry baseline runs. */
-  readonly baselineSeeds: number;
-  /** Reshuffle and bootstrap scenarios. */
-  readonly scenarios: number;
-  /** Candle-block replays (full backtests), and the time they may take in all. */
-  readonly replays: number;
-  readonly replayBudgetMs: number;
-  readonly blockHours: number;
-  readonly seed: number;
-}
-
-export const DEFAULT_RESEARCH: ResearchOptions = { baselineSeeds: 20, scenarios: 10_000, replays: 20, replayBudgetMs: 60_000, blockHours: 24, seed: 1 };
+// The run and its files are built in services/backtest/report.ts (the backtest Lambda builds them too).
+export { DEFAULT_RESEARCH, researchSections, type ResearchOptions } from '../services/backtest/report.js';
 
 export interface RunOptions {
   data: string[];
@@ -162,112 +145,26 @@ export async function runAndWrite(o: RunOptions, out: { log: (s: string) => void
   checkOutDir(o.outDir);
   const t0 = Date.now();
   const loaded = loadSeries(o.data, o.only);
-  // Made before the run so a strategy's bad parameters stop it before any work.
-  const strategy = o.strategy ? o.strategy.factory(o.config) : undefined;
   const total = loaded.series.reduce((n, s) => n + s.candles.length, 0);
   out.err(`loaded ${loaded.files.length} file(s), ${total.toLocaleString('en-US')} candles of ${loaded.series.map((s) => s.symbol).join(', ')} in ${Date.now() - t0} ms`);
-  const progress = o.quiet ? null : createProgress({ total, label: 'backtest', write: (l) => out.err(l), now: () => Date.now(), intervalMs: 1000 });
-  // Levels for the price charts: about 300 snapshots over the run, at least 15 minutes apart.
-  const first = Math.min(...loaded.series.map((s) => s.candles[0]?.openTime ?? Infinity));
-  const last = Math.max(...loaded.series.map((s) => s.candles[s.candles.length - 1]?.openTime ?? -Infinity));
-  const levelSnapshotEveryMs = Math.max(15 * 60_000, Math.ceil((last - first) / 300 / 60_000) * 60_000);
-  const t1 = Date.now();
-  const result = await runBacktest({
-    levelSnapshotEveryMs,
+  const { summary, result, files } = await buildBacktestReport({
     series: loaded.series,
+    quality: loaded.quality,
+    dataLabels: o.data.map((d) => resolve(d)),
+    only: o.only,
     config: o.config,
-    ...(strategy ? { strategy } : {}),
-    progressEvery: 10_000,
-    onProgress: (done) => progress?.update(done),
+    ...(o.configInput ? { configInput: o.configInput } : {}),
+    ...(o.research ? { research: o.research } : {}),
+    ...(o.strategy ? { strategy: o.strategy } : {}),
     ...(o.log ? { onEvent: (line: string) => out.log(line) } : {}),
+    err: (l) => out.err(l),
+    quiet: o.quiet,
+    now: () => Date.now(),
   });
-  progress?.done(result.candles);
-  const elapsedMs = Date.now() - t1;
-  const base = computeSummary({
-    initialBalance: result.initialBalance,
-    finalBalance: result.finalBalance,
-    candles: result.candles,
-    symbols: result.symbols,
-    startTime: result.start,
-    endTime: result.end,
-    elapsedMs,
-    buyAndHold: result.symbols.map((s) => ({ symbol: s, firstOpen: result.firstOpen[s] as number, lastClose: result.lastClose[s] as number })),
-    trades: result.trades,
-    equity: result.equity,
-  });
-  const extended = extendedSummary({
-    equity: result.equity,
-    trades: result.trades,
-    initial: result.initialBalance.toNumber(),
-    final: result.finalBalance.toNumber(),
-    start: result.start,
-    end: result.end,
-  });
-  const rs = o.research ?? DEFAULT_RESEARCH;
-  const research = researchSections(loaded.series, o.config, result, rs, (l) => out.err(l), o.quiet, o.strategy?.factory);
-  const summary = {
-    ...base,
-    ...extended,
-    mode: o.config.mode,
-    profile: o.config.risk.profile,
-    strategy: o.strategy?.name ?? 'sr',
-    costs: { ...o.config.backtest },
-    riskRejections: result.rejections,
-    entryFunnel: result.funnel,
-    /** Symbols the market filters (24h quote volume, spread) still kept out at the end, with the reason. */
-    filteredAtEnd: result.filtered,
-    dataQuality: loaded.quality,
-    baselines: research.baselines,
-    monteCarlo: research.monteCarlo,
-    run: { data: o.data.map((d) => resolve(d)), symbols: [...o.only], configInput: o.configInput ?? null, strategy: o.strategy?.source ?? 'sr', research: rs },
-  };
   mkdirSync(o.outDir, { recursive: true });
-  writeFileSync(join(o.outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-  writeFileSync(join(o.outDir, 'trades.csv'), tradesToCsv(result.trades));
-  const svg = equityChartSvg(result.equity, { title: `Equity and drawdown: ${result.symbols.join(', ')} (${o.config.mode}, ${o.config.risk.profile})`, currency: o.config.backtest.quoteAsset });
-  writeFileSync(join(o.outDir, 'equity.svg'), svg);
-  writeFileSync(
-    join(o.outDir, 'report.html'),
-    reportHtml(base, svg, result.trades, {
-      mode: o.config.mode,
-      profile: o.config.risk.profile,
-      costs: o.config.backtest,
-      dataQuality: loaded.quality,
-      generatedAt: Date.now(),
-      extras: {
-        extended,
-        funnel: result.funnel,
-        rejections: result.rejections,
-        strategy: o.strategy?.name ?? 'sr',
-        priceCharts: loaded.series.map((s) => ({
-          symbol: s.symbol,
-          svg: priceChartSvg({ symbol: s.symbol, candles: s.candles, trades: result.trades, levels: result.levels[s.symbol] ?? [] }),
-        })),
-      },
-      sections: baselinesHtml(research.baselines) + monteCarloHtml(research.monteCarlo),
-    }),
-  );
+  for (const name of ['summary.json', 'trades.csv', 'equity.svg', 'report.html'] as const) writeFileSync(join(o.outDir, name), files[name]);
   out.log(formatSummary(summary, o.outDir));
   return { summary, result, outDir: o.outDir };
-}
-
-/** Baselines and Monte Carlo of a run (the replays bounded by count and time). */
-export function researchSections(
-  series: Parameters<typeof computeBaselines>[0]['series'],
-  config: Config,
-  result: BacktestResult,
-  o: ResearchOptions,
-  err: (l: string) => void,
-  quiet: boolean,
-  /** The run's own strategy (default the built-in S/R): the baselines keep its exits, the replays run it. */
-  factory: (config: Config) => Strategy = strategyFactory({ name: 'sr' }),
-): { baselines: BaselineReport; monteCarlo: MonteCarloReport } {
-  const t0 = Date.now();
-  const baselines = computeBaselines({ series, config, factory, seeds: o.baselineSeeds, seed: o.seed });
-  const replay = o.replays > 0 ? runReplays(series, config, factory, { count: o.replays, budgetMs: o.replayBudgetMs, blockHours: o.blockHours, seed: o.seed, now: () => Date.now() }) : null;
-  const mc = monteCarlo({ trades: result.trades, equity: result.equity, initialBalance: result.initialBalance.toNumber(), start: result.start, config, seed: o.seed, scenarios: o.scenarios }, replay);
-  if (!quiet) err(`baselines (${o.baselineSeeds} random-entry seeds) and Monte Carlo (${o.scenarios.toLocaleString('en-US')} scenarios, ${replay?.scenarios ?? 0} candle replays) in ${Date.now() - t0} ms`);
-  return { baselines, monteCarlo: mc };
 }
 
 const pct = (x: number | null): string => (x === null ? 'n/a' : `${x.toFixed(2)}%`);

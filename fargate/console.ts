@@ -19,6 +19,7 @@ import { buildDashboardData, type DashboardData } from '../services/console/dash
 import { APP_PATH, CHARTS_FILE, CHARTS_PATH, DASHBOARD_APP_JS, dashboardHtml } from '../services/console/dashboardPage.js';
 import { ConsoleService, type AccessConfig } from '../services/console/consoleService.js';
 import { MemoryOnceStore, type ConsoleControl, type ConsoleView, type Notify, type StatusView } from '../services/console/ports.js';
+import { backtestDataText, backtestDoneText, backtestFailedText, backtestQueuedText, backtestTooShortText, CONSOLE_BACKTEST, type BacktestAnswerSummary } from '../services/console/backtestJob.js';
 import { CONSOLE_OPTIMIZE, optimizeDoneText, optimizeRanText, pickArchiveDays } from '../services/console/optimizeJob.js';
 import type { OptimizeReport } from '../services/research/analysis.js';
 import { deriveKey } from '../services/console/signing.js';
@@ -169,37 +170,57 @@ export function localView(rt: Runtime, wall: () => number): ConsoleView {
   };
 }
 
+/** Options of the local /backtest runner: what the runtime trades, with which mode and profile. */
+export interface LocalBacktestOptions {
+  /** The traded symbols (all archived symbols when empty). */
+  readonly symbols?: readonly string[];
+  readonly mode?: string;
+  readonly profile?: string;
+  /** Longest run before the child is killed (default 10 minutes). */
+  readonly timeoutMs?: number;
+}
+
 /**
- * The local backtest job: `npm run backtest` over the runtime's candle archive, in a child process
- * (the hot path's event loop is not slowed), one at a time, bounded to 10 minutes.
+ * The local backtest job: `npm run backtest` over the runtime's candle archive (the traded
+ * symbols' last days, services/console/backtestJob.ts), in a child process (the hot path's event
+ * loop is not slowed), one at a time, bounded to 10 minutes. It answers with the same texts as
+ * the backtest Lambda on AWS.
  */
-export function localBacktestRunner(dataDir: string): NonNullable<ConsoleControl['runBacktest']> {
+export function localBacktestRunner(dataDir: string, opts: LocalBacktestOptions = {}): NonNullable<ConsoleControl['runBacktest']> {
   let running: string | undefined;
-  return (jobId: string, notify: Notify) => {
-    if (running) return Promise.resolve(`A backtest is running already (job ${running}); one at a time.`);
+  return (job, notify: Notify) => {
+    const { jobId } = job;
+    if (running) return Promise.resolve(escText(`A backtest is running already (job ${running}); one at a time.`));
     const candles = join(dataDir, 'artifacts', 'candles');
-    if (!existsSync(candles)) return Promise.resolve(`No candle archive under ${candles} yet: the runtime writes it as candles close.`);
+    if (!existsSync(candles)) return Promise.resolve(escText(`No candle archive under ${candles} yet: the runtime writes it as candles close. Nothing was queued.`));
+    const symbols = opts.symbols ?? [];
+    const pick = pickArchiveDays(filesUnder(candles), symbols, job.days ?? CONSOLE_BACKTEST.days);
+    if (pick.days < CONSOLE_BACKTEST.minDays) return Promise.resolve(backtestTooShortText(jobId, pick, symbols));
+    const ran = backtestDataText(pick);
     const out = join(dataDir, 'jobs', jobId);
     running = jobId;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/backtest.ts', '--data', candles, '--out', out, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const args = ['--import', 'tsx', 'bin/backtest.ts', ...pick.keys.flatMap((k) => ['--data', k]), '--out', out, '--quiet', ...(opts.mode ? ['--mode', opts.mode] : []), ...(opts.profile ? ['--profile', opts.profile] : [])];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10 * 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 10 * 60_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
       running = undefined;
       let text: string;
       try {
-        const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { trades: number; winRate: number | null; netPnl: number; netReturnPct: number; maxDrawdownPct: number; candles: number };
-        text = `Job ${jobId} done: backtest over ${s.candles} archived candles: ${s.trades} trades, win rate ${s.winRate === null ? 'n/a' : `${(s.winRate * (s.winRate <= 1 ? 100 : 1)).toFixed(1)}%`}, net ${s.netPnl.toFixed(2)} (${s.netReturnPct.toFixed(2)}%), max drawdown ${s.maxDrawdownPct.toFixed(2)}%. Report: ${join(out, 'report.html')}`;
+        const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as BacktestAnswerSummary;
+        text = backtestDoneText(jobId, s, ran, join(out, 'report.html'));
       } catch {
-        text = `Job ${jobId} failed (exit ${code ?? 'killed'}): ${err.trim().split('\n').pop() ?? 'no output'}`;
+        text = backtestFailedText(jobId, `exit ${code ?? 'killed'}: ${err.trim().split('\n').pop() ?? ''}`);
       }
       void notify(text);
     });
-    return Promise.resolve(`Backtest queued as job ${jobId} over the candle archive; the answer comes here when it is done.`);
+    return Promise.resolve(backtestQueuedText(jobId, pick.days, `${ran}, in a child process`));
   };
 }
+
+const escText = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /** Options of the local /optimize runner (tests give a small data set and short folds). */
 export interface LocalOptimizeOptions {
@@ -271,7 +292,7 @@ export function startLocalTelegram(rt: Runtime, tg: LocalTelegramEnv, out: Runti
     control: {
       setKillSwitch: (state, reason) => rt.killSwitch.set(state, reason),
       sendCommand: (c) => rt.events.publish(c),
-      runBacktest: localBacktestRunner(rt.config.dataDir),
+      runBacktest: localBacktestRunner(rt.config.dataDir, { symbols: [...rt.trading], mode: rt.strategy.mode, profile: rt.strategy.risk.profile }),
       startOptimize: localOptimizeRunner(rt.config.dataDir),
       logCommand: async (e) => void (await rt.store.putCommandLogOnce(e)),
       periodReport: (period, now) => periodSoFarCaption(rt.store, rt.strategy, period, now),

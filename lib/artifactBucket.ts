@@ -22,6 +22,8 @@ import { acknowledge, guardRule } from './nag.js';
 export const MODELS_PREFIX = 'models/';
 export const CANDLES_PREFIX = 'candles/';
 export const REPORTS_PREFIX = 'reports/';
+/** Telegram /backtest jobs' reports (lambdas/backtest): backtests/<jobId>/. */
+export const BACKTESTS_PREFIX = 'backtests/';
 
 export class ArtifactBuckets extends Construct {
   /** Models, candle archive, reports. */

@@ -8,6 +8,7 @@
  * | emergency-stop | the kill-switch parameter changing (EventBridge, aws.ssm), and on demand | yes (reserved concurrency 1) | state r/w, MEXC secret, kill switch, send alerts, idempotency table |
  * | alert-dispatcher | the alerts queue (partial batch failures) | no | Telegram token, publish to the alarm topic, idempotency table |
  * | retrain | EventBridge hourly, and the retrain queue (partial batch failures) | no | state r/w (model pointer), bucket models/ r/w and candles/ read |
+ * | backtest | the backtests queue (Telegram /backtest; partial batch failures, one job per invocation, two at once at most) | no | bucket candles/ read, backtests/ read and put, send alerts, PutItem on the idempotency table (one run per job) |
  *
  * The trading jobs take the symbol's lease in DynamoDB before acting on the exchange
  * (ARCHITECTURE.md); reserved concurrency 1 keeps each to one copy at a time as well.
@@ -24,15 +25,24 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { QueueName } from '../services/events/types.js';
-import { CANDLES_PREFIX, MODELS_PREFIX } from './artifactBucket.js';
+import { BACKTESTS_PREFIX, CANDLES_PREFIX, MODELS_PREFIX } from './artifactBucket.js';
+import { MAX_RECEIVE_COUNT } from './queues.js';
 import type { StageConfig } from './config.js';
 import { METRIC_NAMESPACE } from './metrics.js';
 import { REASONS, acknowledge, kmsGrantAcknowledgements, nagRef } from './nag.js';
 import type { QueuePair } from './queues.js';
+
+/**
+ * The backtest job's timeout: a 30-day backtest of four symbols with its baselines and Monte Carlo
+ * (the same report as npm run backtest) takes about 25 s on one core (172,314 candles, 470 MB at
+ * most), so 10 minutes leaves room for a 90-day run on a slower core. The queue's visibility
+ * timeout is six times this (lib/queues.ts); the job's claim lasts a minute longer than it.
+ */
+export const BACKTEST_TIMEOUT = Duration.minutes(10);
 import { ScalperFunction } from './scalperFunction.js';
 
 /** The jobs, by the name of their folder under lambdas/. */
-export const JOB_NAMES = ['reconcile', 'risk-sweep', 'emergency-stop', 'alert-dispatcher', 'retrain'] as const;
+export const JOB_NAMES = ['reconcile', 'risk-sweep', 'emergency-stop', 'alert-dispatcher', 'retrain', 'backtest'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
 /** The .wasm files of @tensorflow/tfjs-backend-wasm, copied beside the retrain bundle. */
@@ -131,7 +141,23 @@ export class Jobs extends Construct {
       },
       afterBundling: (inputDir, outputDir) => [`cp "${inputDir}/${TFJS_WASM_DIR}"/*.wasm "${outputDir}/"`],
     });
-    this.functions = { reconcile, 'risk-sweep': riskSweep, 'emergency-stop': emergencyStop, 'alert-dispatcher': alertDispatcher, retrain };
+    const backtest = fn('backtest', {
+      description: 'Telegram /backtest: the kernel backtest of the traded symbols over the candle archive, answered in the chat',
+      // More than 1,769 MB (one full vCPU: a backtest is single-threaded) for a 90-day run's candles.
+      memorySize: 3008,
+      timeout: BACKTEST_TIMEOUT,
+      environment: {
+        ARTIFACT_BUCKET: props.bucket.bucketName,
+        IDEMPOTENCY_TABLE: props.idempotencyTable.tableName,
+        ALERTS_QUEUE_URL: queues.alerts.queue.queueUrl,
+        STRATEGY_MODE: config.strategyMode,
+        RISK_PROFILE: config.riskProfile,
+        BACKTEST_LOCK_SECONDS: String(BACKTEST_TIMEOUT.toSeconds() + 60),
+        MAX_RECEIVES: String(MAX_RECEIVE_COUNT),
+        ...symbols,
+      },
+    });
+    this.functions = { reconcile, 'risk-sweep': riskSweep, 'emergency-stop': emergencyStop, 'alert-dispatcher': alertDispatcher, retrain, backtest };
 
     // Triggers.
     const schedule = (id: string, every: Duration, target: ScalperFunction) =>
@@ -154,6 +180,7 @@ export class Jobs extends Construct {
     });
     alertDispatcher.function.addEventSource(new eventSources.SqsEventSource(queues.alerts.queue, { batchSize: 10, maxBatchingWindow: Duration.seconds(5), reportBatchItemFailures: true }));
     retrain.function.addEventSource(new eventSources.SqsEventSource(queues.retrain.queue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 2 }));
+    backtest.function.addEventSource(new eventSources.SqsEventSource(queues.backtests.queue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 2 }));
 
     // Grants.
     for (const job of [reconcile, riskSweep, emergencyStop]) {
@@ -179,6 +206,20 @@ export class Jobs extends Construct {
       ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map((a) => ({ id: `AwsSolutions-IAM5[Action::${a}]`, reason: REASONS.s3GrantActions })),
       { id: `AwsSolutions-IAM5[Resource::${bucketArn}/${MODELS_PREFIX}*]`, reason: REASONS.s3Prefix(MODELS_PREFIX) },
       { id: `AwsSolutions-IAM5[Resource::${bucketArn}/${CANDLES_PREFIX}*]`, reason: `Resource <bucket>/${CANDLES_PREFIX}* is read-only: retraining reads the candle archive the hot path writes.` },
+      ...kmsGrantAcknowledgements(),
+    ]);
+
+    // The backtest job reads the candle archive, reads and writes its own job folders, answers
+    // through the alerts queue and claims its job with one conditional PutItem: nothing else.
+    props.bucket.grantRead(backtest.role, `${CANDLES_PREFIX}*`);
+    props.bucket.grantRead(backtest.role, `${BACKTESTS_PREFIX}*`);
+    props.bucket.grantPut(backtest.role, `${BACKTESTS_PREFIX}*`);
+    queues.alerts.queue.grantSendMessages(backtest.role);
+    props.idempotencyTable.grant(backtest.role, 'dynamodb:PutItem');
+    acknowledge(backtest.role, [
+      ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*'].map((a) => ({ id: `AwsSolutions-IAM5[Action::${a}]`, reason: REASONS.s3GrantActions })),
+      { id: `AwsSolutions-IAM5[Resource::${bucketArn}/${BACKTESTS_PREFIX}*]`, reason: `${REASONS.s3Prefix(BACKTESTS_PREFIX)} Read and put only (grantRead, grantPut): each job's report files and its answer marker.` },
+      { id: `AwsSolutions-IAM5[Resource::${bucketArn}/${CANDLES_PREFIX}*]`, reason: `Resource <bucket>/${CANDLES_PREFIX}* is read-only: the backtest reads the candle archive the hot path writes.` },
       ...kmsGrantAcknowledgements(),
     ]);
   }

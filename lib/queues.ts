@@ -1,6 +1,7 @@
 /**
  * The event queues (services/events/types.ts): `events` (trade closed), `alerts` (the alert
- * dispatcher), `retrain` (the retrain Lambda), `commands` (operator commands for the hot path).
+ * dispatcher), `retrain` (the retrain Lambda), `commands` (operator commands for the hot path),
+ * `backtests` (the backtest Lambda: Telegram /backtest jobs).
  * Standard queues (delivery is at least once, consumers de-duplicate on the event id), each with a
  * dead-letter queue after 5 receives, encrypted with the stack's KMS key (lib/dataKey.ts; SQS reuses
  * a data key for 5 minutes, so the KMS requests stay a few thousand a month), and a policy refusing
@@ -28,6 +29,7 @@ const VISIBILITY: Readonly<Record<QueueName, Duration>> = {
   // Read by the hot path itself (no Lambda): a command it received but did not finish (the task
   // stopped) is visible again for the next task after 30 s.
   commands: Duration.seconds(30),
+  backtests: Duration.minutes(60), // backtest timeout 10 min x 6
 };
 
 export interface QueuePair {

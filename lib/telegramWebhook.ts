@@ -8,7 +8,8 @@
  *   authenticator app (read it with `aws secretsmanager get-secret-value`).
  * - Grants, all through grant*: read the state table and write its command log; the idempotency
  *   table (update ids, taps, codes); read and write the kill-switch parameter (its change also
- *   triggers the emergency-stop Lambda); send to the commands and retrain queues; read the bot
+ *   triggers the emergency-stop Lambda); send to the commands, retrain and backtests queues (the
+ *   backtest Lambda runs /backtest and answers through the alerts queue); read the bot
  *   token, the two secrets above and the dashboard's link key; for /optimize, list and read the
  *   candle archive, write a run's job.json under research/ and start the research state machine.
  *   No exchange access: what trades is the hot path (or the emergency-stop Lambda), under the
@@ -85,6 +86,7 @@ export class TelegramWebhook extends Construct {
         KILL_SWITCH_PARAM: props.killSwitch.parameterName,
         COMMANDS_QUEUE_URL: props.queues.commands.queue.queueUrl,
         RETRAIN_QUEUE_URL: props.queues.retrain.queue.queueUrl,
+        BACKTESTS_QUEUE_URL: props.queues.backtests.queue.queueUrl,
         TELEGRAM_SECRET_ID: props.botToken.secretArn,
         WEBHOOK_SECRET_ID: this.webhookSecret.secretArn,
         TOTP_SECRET_ID: this.totpSecret.secretArn,
@@ -110,6 +112,7 @@ export class TelegramWebhook extends Construct {
     props.killSwitch.grantWrite(role);
     props.queues.commands.queue.grantSendMessages(role);
     props.queues.retrain.queue.grantSendMessages(role);
+    props.queues.backtests.queue.grantSendMessages(role);
     for (const s of [props.botToken, this.webhookSecret, this.totpSecret, props.dashboardLinkKey]) s.grantRead(role);
     if (props.research) {
       props.research.bucket.grantRead(role, `${CANDLES_PREFIX}*`);
@@ -132,7 +135,7 @@ export class TelegramWebhook extends Construct {
     }
     acknowledge(role, [
       { id: `AwsSolutions-IAM5[Resource::${nagRef(props.table)}/index/*]`, reason: REASONS.tableIndexes },
-      // Sending to the commands and retrain queues, encrypted with the stack's key since the merge with harden.
+      // Sending to the commands, retrain and backtests queues, encrypted with the stack's key since the merge with harden.
       ...kmsGrantAcknowledgements(),
     ]);
   }

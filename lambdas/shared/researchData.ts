@@ -13,22 +13,32 @@ import { DataValidationError } from '../../services/core/errors.js';
 import type { LoadData } from '../../services/research/cloudRun.js';
 import { loadSeries } from '../../cli/loadSeries.js';
 
+/**
+ * Downloads `keys` into `scratch` under their own keys (so the symbol still comes from the path)
+ * and returns the paths; a key already there is not fetched again. Throws DataValidationError for
+ * a key the store does not have.
+ */
+export async function downloadKeys(store: ObjectStore, keys: readonly string[], scratch: string): Promise<string[]> {
+  const paths: string[] = [];
+  for (const key of keys) {
+    const path = join(scratch, key);
+    if (!existsSync(path)) {
+      const body = await store.get(key);
+      if (!body) throw new DataValidationError(`research data: no object ${key} in the store`);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, body);
+    }
+    paths.push(path);
+  }
+  return paths;
+}
+
 export function storeCandleLoader(store: ObjectStore, scratch: string): LoadData {
   let cached: { key: string; series: readonly SymbolSeries[] } | null = null;
   return async (keys, symbols) => {
     const id = `${keys.join('\n')}|${symbols.join(',')}`;
     if (cached?.key === id) return cached.series;
-    const paths: string[] = [];
-    for (const key of keys) {
-      const path = join(scratch, key);
-      if (!existsSync(path)) {
-        const body = await store.get(key);
-        if (!body) throw new DataValidationError(`research data: no object ${key} in the store`);
-        mkdirSync(dirname(path), { recursive: true });
-        writeFileSync(path, body);
-      }
-      paths.push(path);
-    }
+    const paths = await downloadKeys(store, keys, scratch);
     const series = loadSeries(paths, symbols).series;
     cached = { key: id, series };
     return series;

@@ -6,7 +6,8 @@
  * update_id in the idempotency table and handled within HANDLE_BUDGET_MS, so Telegram has its 200
  * well inside its timeout. Reads come from the state table (the hot path's status snapshot, trades,
  * daily stats); changes go to the kill-switch parameter (which also triggers the emergency-stop
- * Lambda) or the commands and retrain queues, never to the exchange; /optimize writes a run's job
+ * Lambda) or the commands, retrain and backtests queues, never to the exchange (the backtest job
+ * answers /backtest through the alerts queue); /optimize writes a run's job
  * to the artifact bucket and starts the research state machine, whose report step answers in the
  * chat through the alerts queue. Every command is logged to the state table.
  *
@@ -27,6 +28,8 @@ import { S3ObjectStore } from '../../services/adapters/s3/s3ObjectStore.js';
 import { sfnStarter } from '../../services/adapters/stepfunctions/sfnExecutions.js';
 import { ConsoleService, type IgnoredUpdate } from '../../services/console/consoleService.js';
 import { startCloudOptimize, type CloudOptimizeDeps } from '../../services/console/optimizeJob.js';
+import { backtestQueuedText, CONSOLE_BACKTEST, type BacktestJobRequest } from '../../services/console/backtestJob.js';
+import { backtestRequestEvent } from '../../services/events/types.js';
 import srSpace from '../../spaces/sr.json' with { type: 'json' };
 import type { ConsoleView, StatusView } from '../../services/console/ports.js';
 import { deriveKey, signDashboardToken } from '../../services/console/signing.js';
@@ -68,6 +71,8 @@ export const telegramWebhookEnv = {
   /** With RESEARCH_STATE_MACHINE_ARN: /optimize starts the research runner over the bucket's candle archive. */
   ARTIFACT_BUCKET: z.string().min(1).optional(),
   RESEARCH_STATE_MACHINE_ARN: z.string().min(1).optional(),
+  /** /backtest queues a backtest request here (the backtest Lambda answers through the alerts queue); unset: /backtest says no runner is wired. */
+  BACKTESTS_QUEUE_URL: z.string().min(1).optional(),
 };
 export const parseTelegramWebhookEnv = (env: Readonly<Record<string, string | undefined>>) => parseEnv(telegramWebhookEnv, env, 'telegram-webhook');
 export type TelegramWebhookEnv = ReturnType<typeof parseTelegramWebhookEnv>;
@@ -137,6 +142,14 @@ export async function buildWebhookDeps(
       setKillSwitch: (state, reason) => killSwitch.set(state, reason),
       sendCommand: (c) => clients.publisher.publish(c),
       requestRetrain: (r) => clients.publisher.publish(r),
+      ...(env.BACKTESTS_QUEUE_URL
+        ? {
+            runBacktest: async (job: BacktestJobRequest) => {
+              await clients.publisher.publish(backtestRequestEvent(job));
+              return backtestQueuedText(job.jobId, job.days ?? CONSOLE_BACKTEST.days, 'run by the backtest job on AWS with this stage\'s strategy mode and risk profile');
+            },
+          }
+        : {}),
       ...(clients.optimize ? { startOptimize: (jobId: string) => startCloudOptimize({ ...clients.optimize!, space: srSpace, symbols: env.TRADING_SYMBOLS }, jobId) } : {}),
       logCommand: async (e) => void (await clients.store.putCommandLogOnce(e)),
       periodReport: (period, at) => periodSoFarCaption(clients.store, reportConfig, period, at),
@@ -186,7 +199,7 @@ function defaultDeps(): Promise<TelegramWebhookDeps> {
         store: stateStore(dynamoClient(), env.STATE_TABLE, obs.logger),
         once: new DynamoOnceStore(dynamoClient(), env.IDEMPOTENCY_TABLE, () => Date.now()),
         killSwitch: new CachedSsmKillSwitchSource(ssmClient(), env.KILL_SWITCH_PARAM, { fresh: true }),
-        publisher: new SqsEventPublisher({ client: sqsClient(), queueUrls: { commands: env.COMMANDS_QUEUE_URL, retrain: env.RETRAIN_QUEUE_URL } }),
+        publisher: new SqsEventPublisher({ client: sqsClient(), queueUrls: { commands: env.COMMANDS_QUEUE_URL, retrain: env.RETRAIN_QUEUE_URL, ...(env.BACKTESTS_QUEUE_URL ? { backtests: env.BACKTESTS_QUEUE_URL } : {}) } }),
         secret: (id) => secrets.getSecret(id),
         ...(env.ARTIFACT_BUCKET && env.RESEARCH_STATE_MACHINE_ARN ? { optimize: { store: new S3ObjectStore(new S3Client({}), env.ARTIFACT_BUCKET), startExecution: sfnStarter(new SFNClient({}), env.RESEARCH_STATE_MACHINE_ARN) } } : {}),
       });

@@ -29,6 +29,7 @@ import {
   statusBlocks,
   tradesBlocks,
 } from './consoleReports.js';
+import { CONSOLE_BACKTEST } from './backtestJob.js';
 import type { ConsoleControl, ConsoleView, Notify, OnceStore } from './ports.js';
 import { signConfirmation, verifyConfirmation, type ConfirmAction } from './signing.js';
 import { verifyTotp } from './totp.js';
@@ -92,7 +93,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   resume: { role: 'operator', args: '<code>', help: 'allow entries again (one-time code, then a tap)' },
   emergency_stop: { role: 'operator', args: '', help: 'cancel every order, close every position, halt (one tap)' },
   forceexit: { role: 'operator', args: '<SYMBOL>', help: "close the symbol's position at market (one tap)" },
-  backtest: { role: 'operator', args: '', help: 'backtest the traded symbols on recent candles (a job)' },
+  backtest: { role: 'operator', args: '[days]', help: 'backtest the traded symbols over the candle archive\'s last days (30; at most 90), net of fees and slippage (a job)' },
   optimize: { role: 'operator', args: '', help: 'walk-forward optimisation of the default space over the candle archive (a job)' },
   ml_retrain: { role: 'operator', args: '', help: 'retrain the signal model (a job)' },
   dashboard: { role: 'operator', args: '', help: 'a short-lived link to the web dashboard' },
@@ -290,7 +291,7 @@ export class ConsoleService {
       case 'resume':
         return this.askResume(args, user, now);
       case 'backtest':
-        return this.backtest(updateId, now);
+        return this.backtest(args, user, updateId, now);
       case 'optimize':
         return this.optimize(updateId, now);
       case 'ml_retrain':
@@ -409,14 +410,15 @@ export class ConsoleService {
     }
   }
 
-  private async backtest(updateId: number, now: number): Promise<Answer> {
+  private async backtest(args: readonly string[], user: Sender, updateId: number, now: number): Promise<Answer> {
     const run = this.deps.control.runBacktest;
     if (!run)
       return this.text(
-        '<b>/backtest does not run here</b>: no backtest runner is deployed beside this bot (AWS). Nothing was queued. Instead: /optimize runs the research state machine over the candle archive (its report includes the untuned backtest of the shipped config); or, on a machine, <code>aws s3 sync s3://&lt;ArtifactBucketName&gt;/candles/ candles/</code> then <code>npm run backtest -- --data candles/ --out out/backtest</code>.',
+        '<b>/backtest is not available here</b>: no backtest runner is wired beside this bot. Nothing was queued. Instead: /optimize runs the research state machine over the candle archive (its report includes the untuned backtest of the shipped config); or, on a machine, <code>aws s3 sync s3://&lt;ArtifactBucketName&gt;/candles/ candles/</code> then <code>npm run backtest -- --data candles/ --out out/backtest</code>.',
       );
+    const days = this.n(args, CONSOLE_BACKTEST.days, CONSOLE_BACKTEST.maxDays);
     const jobId = `backtest-${now.toString(36)}-${updateId}`;
-    return this.text(await run(jobId, this.deps.notify));
+    return this.text(await run({ jobId, time: now, requestedBy: `telegram ${user.id} ${nameOf(user)}`.trim().slice(0, 200), days }, this.deps.notify));
   }
 
   private async optimize(updateId: number, now: number): Promise<Answer> {

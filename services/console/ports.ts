@@ -4,6 +4,7 @@
  * queues, so one command layer serves both.
  */
 import type { KillSwitchState } from '../control/killSwitch.js';
+import type { BacktestJobRequest } from './backtestJob.js';
 import type { OperatorCommandEvent, RetrainRequestEvent } from '../events/types.js';
 import type { RuntimeStatus } from '../live/status.js';
 import type { CommandLogRecord, StateStore } from '../state/types.js';
@@ -39,10 +40,11 @@ export interface ConsoleControl {
    */
   readonly requestRetrain?: (request: RetrainRequestEvent) => Promise<void>;
   /**
-   * Starts a backtest job and resolves with the immediate answer; `notify` gets the result when
-   * done. Undefined where no runner exists (AWS today).
+   * Starts a backtest job (services/console/backtestJob.ts) and resolves with the immediate answer;
+   * the result comes to `notify` (locally: a child process) or as an alert from the backtest
+   * Lambda (AWS: the `backtests` queue). Undefined where no runner is wired.
    */
-  readonly runBacktest?: (jobId: string, notify: Notify) => Promise<string>;
+  readonly runBacktest?: (job: BacktestJobRequest, notify: Notify) => Promise<string>;
   /**
    * Starts the /optimize job (services/console/optimizeJob.ts: the default space over the candle
    * archive) and resolves with the immediate answer, which says what runs; the result comes to

@@ -1,5 +1,6 @@
 /**
- * Domain events that leave the hot path (trade closed, alert, retrain request), their schemas, the
+ * Domain events that leave the hot path (trade closed, alert, retrain request) or the console
+ * (operator command, backtest request), their schemas, the
  * ports that carry them, and which queue each goes to.
  *
  * Delivery is at-least-once (SQS standard queues, and the in-process queue that mimics them): an
@@ -15,6 +16,7 @@
  * | `alert`           | `alerts`  | the alert dispatcher (SNS, Telegram)                 |
  * | `retrain_request` | `retrain` | the retrain Lambda                                   |
  * | `operator_command`| `commands`| the hot path (an operator's /forceexit: only the lease holder trades) |
+ * | `backtest_request`| `backtests`| the backtest Lambda (an operator's /backtest, answered through `alerts`) |
  *
  * Bodies are JSON. Decimals (prices, quantities, PnL) travel as strings so no float rounding creeps
  * in; times are epoch ms. On receipt a body is validated with `domainEventSchema`; unknown keys are
@@ -27,8 +29,8 @@ import { DomainError } from '../core/errors.js';
 import type { ClosedTrade } from '../analytics/types.js';
 
 /** Logical queue names; the deployment (or localSqs) maps them to real queues, each with a DLQ. */
-export type QueueName = 'events' | 'alerts' | 'retrain' | 'commands';
-export const QUEUE_NAMES: readonly QueueName[] = ['events', 'alerts', 'retrain', 'commands'];
+export type QueueName = 'events' | 'alerts' | 'retrain' | 'commands' | 'backtests';
+export const QUEUE_NAMES: readonly QueueName[] = ['events', 'alerts', 'retrain', 'commands', 'backtests'];
 
 /** Largest message body, in UTF-8 bytes: SQS's limit (256 KiB). Bigger events are rejected at publish. */
 export const MAX_EVENT_BYTES = 256 * 1024;
@@ -110,13 +112,33 @@ export const operatorCommandEventSchema = z.object({
   requestedBy: z.string().min(1).max(200),
 });
 
+/** Longest backtest an operator may ask for, in days of the candle archive. */
+export const MAX_BACKTEST_DAYS = 90;
+
+/**
+ * An operator's backtest job (Telegram /backtest): the kernel backtest of the traded symbols over
+ * the candle archive's last `days` days (the runner's default when absent), answered in the chat.
+ * The id is derived from the job id, so a retried publish is the same event.
+ */
+export const backtestRequestEventSchema = z.object({
+  type: z.literal('backtest_request'),
+  id: idSchema,
+  time: timeSchema,
+  /** Names the job's folder (backtests/<jobId>/): it starts with a letter or digit, so it is never "." or "..". */
+  jobId: idSchema.regex(/^[A-Za-z0-9]/, 'a job id starts with a letter or digit'),
+  /** Who asked (e.g. "telegram:12345 @name"), for the log and the answer; never a secret. */
+  requestedBy: z.string().min(1).max(200),
+  days: z.number().int().min(1).max(MAX_BACKTEST_DAYS).optional(),
+});
+
 /** The schema every received body is validated with. */
-export const domainEventSchema = z.discriminatedUnion('type', [tradeClosedEventSchema, alertEventSchema, retrainRequestEventSchema, operatorCommandEventSchema]);
+export const domainEventSchema = z.discriminatedUnion('type', [tradeClosedEventSchema, alertEventSchema, retrainRequestEventSchema, operatorCommandEventSchema, backtestRequestEventSchema]);
 
 export type TradeClosedEvent = z.infer<typeof tradeClosedEventSchema>;
 export type AlertEvent = z.infer<typeof alertEventSchema>;
 export type RetrainRequestEvent = z.infer<typeof retrainRequestEventSchema>;
 export type OperatorCommandEvent = z.infer<typeof operatorCommandEventSchema>;
+export type BacktestRequestEvent = z.infer<typeof backtestRequestEventSchema>;
 /** Any event on the queues. */
 export type DomainEvent = z.infer<typeof domainEventSchema>;
 export type DomainEventType = DomainEvent['type'];
@@ -127,6 +149,7 @@ export const QUEUE_FOR_EVENT: Readonly<Record<DomainEventType, QueueName>> = {
   alert: 'alerts',
   retrain_request: 'retrain',
   operator_command: 'commands',
+  backtest_request: 'backtests',
 };
 
 /** The queue an event is published to. */
@@ -270,6 +293,18 @@ export function tradeClosedEvent(trade: ClosedTrade, time: number): TradeClosedE
       exits: trade.exits,
       returnPct: trade.returnPct,
     },
+  };
+}
+
+/** The backtest request of a console job; its id is derived from the job id, so a resend has the same id. */
+export function backtestRequestEvent(job: { jobId: string; time: number; requestedBy: string; days?: number }): BacktestRequestEvent {
+  return {
+    type: 'backtest_request',
+    id: `backtest_request:${job.jobId}`.slice(0, 128),
+    time: job.time,
+    jobId: job.jobId,
+    requestedBy: job.requestedBy.slice(0, 200),
+    ...(job.days !== undefined ? { days: job.days } : {}),
   };
 }
 

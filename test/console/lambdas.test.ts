@@ -1,20 +1,26 @@
 /**
  * The console's AWS pieces without AWS: the dashboard Lambda's handler (nothing served without a
  * valid signed link, on any path; the snapshot as the page's data), the DynamoDB OnceStore on a
- * dynalite idempotency table, and `npm run telegram:webhook` against the Bot API stand-in.
+ * dynalite idempotency table, `npm run telegram:webhook` against the Bot API stand-in, and the
+ * Telegram webhook's /backtest on a local SQS backtests queue.
  */
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { telegramWebhookCommand } from '../../cli/telegramWebhook.js';
 import { createDashboardHandler } from '../../lambdas/dashboard/handler.js';
+import { buildWebhookDeps, createTelegramWebhookHandler, parseTelegramWebhookEnv } from '../../lambdas/telegram-webhook/handler.js';
+import { startLocalSqs, type LocalSqs } from '../../services/adapters/sqs/localSqs.js';
+import { SqsEventPublisher } from '../../services/adapters/sqs/sqsEvents.js';
+import { parseEventBody } from '../../services/events/types.js';
 import { DynamoOnceStore } from '../../services/adapters/dynamo/dynamoOnceStore.js';
 import { startLocalDynamo, type LocalDynamo } from '../../services/adapters/dynamo/localDynamo.js';
 import { deriveKey, signDashboardToken } from '../../services/console/signing.js';
 import { createMemoryStore } from '../../services/state/memoryStore.js';
 import type { PublicationRecord, StatusSnapshotRecord } from '../../services/state/types.js';
-import { startBotApiStandIn, type BotApiStandIn } from './botApiStandIn.js';
-import { statusDoc, T } from './fixtures.js';
+import { startBotApiStandIn, textUpdate, type BotApiStandIn } from './botApiStandIn.js';
+import { GROUP, OPERATOR, statusDoc, T, TOTP_SECRET, VIEWER } from './fixtures.js';
 
 const key = deriveKey('link-secret', 'dashboard-link');
 
@@ -120,4 +126,85 @@ describe('npm run telegram:webhook', () => {
     await telegramWebhookCommand(['--delete', '--api-url', api.apiRoot], io);
     expect(api.callsOf('deleteWebhook')).toHaveLength(1);
   });
+});
+
+describe('telegram webhook: /backtest on the backtests queue', () => {
+  const TOKEN = '123:webhook-backtest';
+  const SECRET = 'webhook-secret-token';
+  let api: BotApiStandIn;
+  let sqs: LocalSqs;
+  let dynamo: LocalDynamo;
+  beforeAll(async () => {
+    [api, sqs, dynamo] = await Promise.all([startBotApiStandIn(TOKEN), startLocalSqs(), startLocalDynamo({})]);
+    await dynamo.client.send(new CreateTableCommand({ TableName: 'idem', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'PK', AttributeType: 'S' }, { AttributeName: 'SK', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'PK', KeyType: 'HASH' }, { AttributeName: 'SK', KeyType: 'RANGE' }] }));
+  }, 30_000);
+  afterAll(async () => Promise.all([api?.close(), sqs?.close(), dynamo?.close()]));
+
+  /** The webhook Lambda's handler over the real pieces (local SQS, dynalite, the Bot API stand-in), with or without BACKTESTS_QUEUE_URL. */
+  async function webhook(withQueue: boolean) {
+    const env = parseTelegramWebhookEnv({
+      STAGE: 'dev',
+      STATE_TABLE: 'state',
+      IDEMPOTENCY_TABLE: 'idem',
+      KILL_SWITCH_PARAM: '/k',
+      COMMANDS_QUEUE_URL: sqs.queues.commands.url,
+      RETRAIN_QUEUE_URL: sqs.queues.retrain.url,
+      ...(withQueue ? { BACKTESTS_QUEUE_URL: sqs.queues.backtests.url } : {}),
+      TELEGRAM_SECRET_ID: 'tok',
+      WEBHOOK_SECRET_ID: 'hook',
+      TOTP_SECRET_ID: 'totp',
+      DASHBOARD_LINK_SECRET_ID: 'link',
+      TELEGRAM_CHAT_ID: String(GROUP),
+      TELEGRAM_OPERATORS: String(OPERATOR),
+      TELEGRAM_VIEWERS: String(VIEWER),
+      TRADING_SYMBOLS: 'PEPEUSDT',
+      TELEGRAM_API_URL: api.apiRoot,
+    });
+    const secrets: Record<string, string> = { tok: TOKEN, hook: SECRET, totp: TOTP_SECRET, link: 'link-secret' };
+    const { store } = createMemoryStore({ clock: () => T });
+    const deps = await buildWebhookDeps(env, {
+      store,
+      once: new DynamoOnceStore(dynamo.client, 'idem', () => Date.now()),
+      killSwitch: { read: () => Promise.resolve({ value: 'RUNNING' }), write: () => Promise.resolve() },
+      publisher: new SqsEventPublisher({ client: sqs.client, queueUrls: { commands: env.COMMANDS_QUEUE_URL, retrain: env.RETRAIN_QUEUE_URL, ...(env.BACKTESTS_QUEUE_URL ? { backtests: env.BACKTESTS_QUEUE_URL } : {}) } }),
+      secret: (id) => Promise.resolve(secrets[id]!),
+    });
+    const handler = createTelegramWebhookHandler(() => Promise.resolve(deps));
+    let updateId = withQueue ? 5000 : 6000;
+    return async (text: string): Promise<string> => {
+      const before = api.callsOf('sendMessage').length;
+      const r = (await handler({ headers: { 'x-telegram-bot-api-secret-token': SECRET }, body: JSON.stringify(textUpdate(OPERATOR, GROUP, text, ++updateId)), isBase64Encoded: false } as unknown as LambdaFunctionURLEvent)) as { statusCode: number };
+      expect(r.statusCode).toBe(200);
+      await api.waitFor((c) => c.filter((x) => x.method === 'sendMessage').length > before);
+      return String(api.callsOf('sendMessage').at(-1)!.payload.text);
+    };
+  }
+
+  it('publishes a backtest request with a job id derived id, who asked and the days, and says it is queued', async () => {
+    const say = await webhook(true);
+    const answer = await say('/backtest');
+    expect(answer).toMatch(/^Backtest queued as job backtest-[0-9a-z]+-5001: the traded symbols over the candle archive's last 30 day\(s\)/);
+    expect(answer).toContain('net of fees and slippage');
+    const got = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: sqs.queues.backtests.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    expect(got.Messages).toHaveLength(1);
+    const parsed = parseEventBody(got.Messages![0]!.Body!);
+    if (!parsed.ok || parsed.event.type !== 'backtest_request') throw new Error(`not a backtest request: ${JSON.stringify(parsed)}`);
+    const jobId = /job (backtest-[0-9a-z]+-5001)/.exec(answer)![1]!;
+    expect(parsed.event).toEqual({ type: 'backtest_request', id: `backtest_request:${jobId}`, time: expect.any(Number) as number, jobId, requestedBy: `telegram ${OPERATOR} @user${OPERATOR}`, days: 30 });
+    // The days asked for travel with the request; nothing goes to the other queues.
+    expect(await say('/backtest 7')).toContain("last 7 day(s)");
+    const second = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: sqs.queues.backtests.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    expect(second.Messages!.map((m) => (JSON.parse(m.Body!) as { days: number }).days)).toEqual([7]);
+    const retrain = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: sqs.queues.retrain.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    expect(retrain.Messages ?? []).toHaveLength(0);
+  }, 30_000);
+
+  it('without BACKTESTS_QUEUE_URL: says no runner is wired and queues nothing', async () => {
+    const say = await webhook(false);
+    const answer = await say('/backtest');
+    expect(answer).toContain('/backtest is not available here');
+    expect(answer).toContain('Nothing was queued');
+    const got = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: sqs.queues.backtests.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+    expect(got.Messages ?? []).toHaveLength(0);
+  }, 30_000);
 });

@@ -24,7 +24,7 @@ const DAY = 86_400_000;
 beforeAll(async () => {
   api = await startBotApiStandIn(TOKEN);
   h = consoleHarness({
-    backtest: (jobId, notify) => {
+    backtest: ({ jobId }, notify) => {
       // A runner that finishes at once: what is tested is that the answer arrives later, by notify.
       setTimeout(() => void notify(`job ${jobId} done: 3 trades`), 10);
       return Promise.resolve(`Backtest queued as job ${jobId}`);

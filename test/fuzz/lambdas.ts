@@ -1,15 +1,20 @@
 /**
- * The ops Lambdas' events (alert dispatcher, retrain, emergency stop, reconcile, risk sweep, through
- * their middy and Powertools wrappers): SQS batches whose records are missing, malformed or carry
- * real event bodies (alerts, retrain requests) and junk; EventBridge events (the schedule, the SSM
- * parameter change with any detail); Function URL requests (payload 2.0: none of these five sits
+ * The ops Lambdas' events (alert dispatcher, retrain, emergency stop, reconcile, risk sweep, backtest,
+ * through their middy and Powertools wrappers): SQS batches whose records are missing, malformed or
+ * carry real event bodies (alerts, retrain and backtest requests) and junk; EventBridge events (the schedule, the SSM
+ * parameter change with any detail); Function URL requests (payload 2.0: none of these six sits
  * behind a Function URL, so each must refuse one); and any JSON at all. The Lambdas that do sit
  * behind one (signal webhook, dashboard) and the report and review Lambdas are lambdaUrls.ts's. Rules: a handler never throws because of its event (the two jobs that
  * read no event fail only with their dependencies' marker, which proves the event got through to
  * their work); an SQS answer names only message ids it was given, never an empty one.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import type { Context } from 'aws-lambda';
+import { LocalFolderStore } from '../../services/adapters/s3/localFolderStore.js';
+import { MemoryOnceStore } from '../../services/console/ports.js';
 import { createMemoryStore } from '../../services/state/memoryStore.js';
 import type { DomainEvent } from '../../services/events/types.js';
 import { FuzzInvariantError, fuzz, nastyString, type FuzzOptions, type FuzzResult, type Tally } from './common.js';
@@ -21,7 +26,14 @@ class DepsMarkerError extends Error {
 
 const alertBody = fc.record({ id: fc.oneof(fc.constantFrom('a-1', 'a-2'), nastyString), severity: fc.constantFrom('info', 'warning', 'critical', 'fatal'), title: nastyString, detail: nastyString, time: fc.oneof(fc.nat(), fc.double()) }).map((a) => JSON.stringify({ type: 'alert', ...a }));
 const retrainBody = fc.record({ id: nastyString, reason: nastyString, symbol: fc.constantFrom('BTCUSDT', 'x'), time: fc.nat() }).map((r) => JSON.stringify({ type: 'retrain_request', ...r }));
-const body = fc.oneof(alertBody, retrainBody, nastyString, fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)));
+const backtestBody = fc
+  .record({ id: fc.oneof(fc.constantFrom('backtest_request:backtest-a-1'), nastyString), jobId: fc.oneof(fc.constantFrom('backtest-a-1', 'backtest-b-2', '..', '.'), nastyString), requestedBy: nastyString, time: fc.oneof(fc.nat(), fc.double()), days: fc.oneof(fc.integer({ min: -5, max: 200 }), fc.constant(undefined)) }, { requiredKeys: ['id', 'jobId'] })
+  .map((b) => JSON.stringify({ type: 'backtest_request', ...b }));
+// Requests the schema accepts, so the backtest job gets past validation to its work (an empty archive: answered, nothing runs).
+const validBacktestBody = fc
+  .record({ jobId: fc.constantFrom('backtest-a-1', 'backtest-b-2', 'backtest-c-3'), days: fc.option(fc.integer({ min: 1, max: 90 }), { nil: undefined }) })
+  .map(({ jobId, days }) => JSON.stringify({ type: 'backtest_request', id: `backtest_request:${jobId}`, time: 1_700_000_000_000, jobId, requestedBy: 'telegram 1 @fuzz', ...(days !== undefined ? { days } : {}) }));
+const body = fc.oneof(alertBody, retrainBody, backtestBody, validBacktestBody, nastyString, fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)));
 const record = fc.oneof(
   { weight: 5, arbitrary: fc.record({ messageId: fc.oneof(fc.uuid(), fc.constantFrom('', 'm-1')), body, receiptHandle: fc.string(), attributes: fc.constant({}), eventSource: fc.constant('aws:sqs') }, { requiredKeys: ['messageId', 'body'] }) },
   { weight: 1, arbitrary: fc.oneof(fc.constant(null), fc.jsonValue({ maxDepth: 2 }), fc.record({ body }, { requiredKeys: [] })) },
@@ -41,7 +53,7 @@ const functionUrl = fc.record({
   isBase64Encoded: fc.boolean(),
 });
 const event = fc.oneof(sqsEvent, scheduled, ssmChange, onDemand, functionUrl, fc.jsonValue({ maxDepth: 3 }), fc.constantFrom(null, undefined, 0, '', [], {}, { Records: [null] }));
-const JOBS = ['alert-dispatcher', 'retrain', 'emergency-stop', 'reconcile', 'risk-sweep'] as const;
+const JOBS = ['alert-dispatcher', 'retrain', 'emergency-stop', 'reconcile', 'risk-sweep', 'backtest'] as const;
 type Job = (typeof JOBS)[number];
 
 type Invoke = (event: unknown, context: Context) => Promise<unknown>;
@@ -53,7 +65,7 @@ export async function fuzzLambdaEvents(opts: FuzzOptions): Promise<FuzzResult> {
   process.env['POWERTOOLS_TRACE_ENABLED'] = 'false';
   // Dev mode: Powertools writes through the global console, which the run below holds back.
   process.env['POWERTOOLS_DEV'] = 'true';
-  const [{ createAlertDispatcherHandler }, { createRetrainHandler }, { createEmergencyStopHandler, parseEmergencyStopEnv }, { createReconcileHandler }, { createRiskSweepHandler }, { localContext }, { MemoryDeliveryLedger }] = await Promise.all([
+  const [{ createAlertDispatcherHandler }, { createRetrainHandler }, { createEmergencyStopHandler, parseEmergencyStopEnv }, { createReconcileHandler }, { createRiskSweepHandler }, { localContext }, { MemoryDeliveryLedger }, { createBacktestHandler, backtestSettings, parseBacktestEnv }] = await Promise.all([
     import('../../lambdas/alert-dispatcher/handler.js'),
     import('../../lambdas/retrain/handler.js'),
     import('../../lambdas/emergency-stop/handler.js'),
@@ -61,6 +73,7 @@ export async function fuzzLambdaEvents(opts: FuzzOptions): Promise<FuzzResult> {
     import('../../lambdas/risk-sweep/handler.js'),
     import('../../lambdas/shared/powertools.js'),
     import('../../services/ops/alertDispatch.js'),
+    import('../../lambdas/backtest/handler.js'),
   ]);
   let now = 1_700_000_000_000;
   const sent: string[] = [];
@@ -79,12 +92,19 @@ export async function fuzzLambdaEvents(opts: FuzzOptions): Promise<FuzzResult> {
     now: () => now,
     sleep: () => Promise.resolve(),
   };
+  // The backtest job over an empty archive in a scratch folder: a valid request is answered (too
+  // short) through the same path as a real one, and its files land in the folder.
+  const btRoot = mkdtempSync(join(tmpdir(), 'fuzz-backtest-'));
+  const backtestAnswers: string[] = [];
+  const btEnv = parseBacktestEnv({ STAGE: 'dev', ARTIFACT_BUCKET: 'b', IDEMPOTENCY_TABLE: 'i', ALERTS_QUEUE_URL: 'q', SCRATCH_DIR: join(btRoot, 'scratch') });
+  const btDeps = { store: new LocalFolderStore(join(btRoot, 'bucket')), lock: new MemoryOnceStore(() => now), alert: (e: DomainEvent) => Promise.resolve(void backtestAnswers.push(e.id)), now: () => now, settings: backtestSettings(btEnv) };
   const handlers: Record<Job, Invoke> = {
     'alert-dispatcher': createAlertDispatcherHandler(() => Promise.resolve(alertDeps as never)),
     retrain: createRetrainHandler(() => Promise.resolve({ run: (t: { kind?: string }) => Promise.resolve((retrainRuns.push(String(t.kind)), { status: 'skipped', reason: 'fuzz' })) } as never)),
     'emergency-stop': createEmergencyStopHandler(() => Promise.resolve(esDeps as never)),
     reconcile: createReconcileHandler(() => Promise.reject(new DepsMarkerError('deps'))),
     'risk-sweep': createRiskSweepHandler(() => Promise.reject(new DepsMarkerError('deps'))),
+    backtest: createBacktestHandler(() => Promise.resolve(btDeps as never)),
   };
   let n = 0;
   // Powertools' metrics middleware warns on stderr for every invocation without a metric; ten
@@ -129,8 +149,9 @@ export async function fuzzLambdaEvents(opts: FuzzOptions): Promise<FuzzResult> {
     },
     opts,
   )
-    .then((r) => ({ ...r, outcomes: { ...r.outcomes, 'alerts delivered by the dispatcher': sent.length, 'emergency-stop alerts published': published.length, 'retrain runs': retrainRuns.length, 'powertools notices held back': notices } }))
+    .then((r) => ({ ...r, outcomes: { ...r.outcomes, 'alerts delivered by the dispatcher': sent.length, 'emergency-stop alerts published': published.length, 'retrain runs': retrainRuns.length, 'backtest jobs answered': backtestAnswers.length, 'powertools notices held back': notices } }))
     .finally(() => {
       console.warn = warn;
+      rmSync(btRoot, { recursive: true, force: true });
     });
 }

@@ -47,14 +47,17 @@ describe('telegram webhook', () => {
     expect(env.TRADING_SYMBOLS).toBe('DOGEUSDT,PEPEUSDT');
     for (const k of ['TELEGRAM_SECRET_ID', 'WEBHOOK_SECRET_ID', 'TOTP_SECRET_ID', 'DASHBOARD_LINK_SECRET_ID']) expect(env[k]).toEqual({ Ref: expect.any(String) as string });
     expect(mentions(env.COMMANDS_QUEUE_URL, logicalIdOf(stack.queues.queues.commands.queue))).toBe(true);
+    expect(mentions(env.BACKTESTS_QUEUE_URL, logicalIdOf(stack.queues.queues.backtests.queue))).toBe(true);
     expect(mentions(env.DASHBOARD_URL, logicalIdOf(stack.webDashboard.url))).toBe(true);
   });
 
-  it('may write the kill switch, send to the commands and retrain queues, log commands; nothing of MEXC', () => {
+  it('may write the kill switch, send to the commands, retrain and backtests queues, log commands; nothing of MEXC', () => {
     const st = statementsOfRole(template, role());
     expect(grants(st, logicalIdOf(stack.killSwitch.parameter))).toEqual(expect.arrayContaining(['ssm:PutParameter', 'ssm:GetParameter']));
     expect(grants(st, logicalIdOf(stack.queues.queues.commands.queue))).toEqual(expect.arrayContaining(['sqs:SendMessage']));
     expect(grants(st, logicalIdOf(stack.queues.queues.retrain.queue))).toEqual(expect.arrayContaining(['sqs:SendMessage']));
+    expect(grants(st, logicalIdOf(stack.queues.queues.backtests.queue))).toEqual(expect.arrayContaining(['sqs:SendMessage']));
+    expect(grants(st, logicalIdOf(stack.queues.queues.backtests.queue))).not.toContain('sqs:ReceiveMessage');
     expect(grants(st, logicalIdOf(stack.queues.queues.alerts.queue))).toEqual([]);
     const table = grants(st, logicalIdOf(stack.stateTable.table));
     expect(table).toContain('dynamodb:PutItem');

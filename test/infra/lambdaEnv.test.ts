@@ -62,7 +62,7 @@ describe('handler environments', () => {
       expect(() => parse(env), `${job} with ${JSON.stringify(env)}`).not.toThrow();
       checked.push(job);
     }
-    expect(checked).toEqual(expect.arrayContaining(['reconcile', 'risk-sweep', 'emergency-stop', 'alert-dispatcher', 'retrain', 'telegram-webhook', 'dashboard']));
+    expect(checked).toEqual(expect.arrayContaining(['reconcile', 'risk-sweep', 'emergency-stop', 'alert-dispatcher', 'retrain', 'backtest', 'telegram-webhook', 'dashboard']));
   }, 120_000);
 
   it('the schemas are strict enough to catch a missing variable (the check above can fail)', async () => {
@@ -71,5 +71,15 @@ describe('handler environments', () => {
     const env = deployedEnv('alert-dispatcher');
     delete env.ALERT_TOPIC_ARN;
     expect(() => parse!(env)).toThrow(/ALERT_TOPIC_ARN/);
+  }, 120_000);
+
+  it('the backtest job gets the stage\'s mode, profile and symbols (the config the hot path trades with) and names a missing variable', async () => {
+    const parse = await envParser('backtest');
+    const env = deployedEnv('backtest');
+    expect(parse!(env)).toMatchObject({ STRATEGY_MODE: 'standard', RISK_PROFILE: 'conservative', TRADING_SYMBOLS: ['DOGEUSDT', 'PEPEUSDT'], BACKTEST_LOCK_SECONDS: 660, MAX_RECEIVES: 5 });
+    const hotPath = ((template.toJSON().Resources as Record<string, { Properties: { ContainerDefinitions?: { Environment: { Name: string; Value: unknown }[] }[] } }>)[logicalIdOf(stack.hotPath.taskDefinition)]!.Properties.ContainerDefinitions![0]!.Environment);
+    for (const name of ['STRATEGY_MODE', 'RISK_PROFILE', 'TRADING_SYMBOLS']) expect(env[name], name).toBe(hotPath.find((e) => e.Name === name)?.Value);
+    delete env.IDEMPOTENCY_TABLE;
+    expect(() => parse!(env)).toThrow(/IDEMPOTENCY_TABLE/);
   }, 120_000);
 });

@@ -133,29 +133,29 @@ describe('secrets', () => {
 });
 
 describe('queues', () => {
-  it('has events, alerts, retrain and commands queues, each with its own DLQ after 5 receives', () => {
+  it('has events, alerts, retrain, commands and backtests queues, each with its own DLQ after 5 receives', () => {
     const queues = resourcesOf(template, 'AWS::SQS::Queue');
-    // The four event queues and the signals queue (lib/signalWebhook.ts), each with its DLQ.
-    expect(queues).toHaveLength(10);
+    // The five event queues and the signals queue (lib/signalWebhook.ts), each with its DLQ.
+    expect(queues).toHaveLength(12);
     const main = queues.filter(([, q]) => props(q).RedrivePolicy !== undefined);
-    expect(main).toHaveLength(5);
+    expect(main).toHaveLength(6);
     const dlqIds = new Set<string>();
     for (const [, q] of main) {
       const redrive = props(q).RedrivePolicy as { maxReceiveCount: number; deadLetterTargetArn: { 'Fn::GetAtt': [string, string] } };
       expect(redrive.maxReceiveCount).toBe(5);
       dlqIds.add(redrive.deadLetterTargetArn['Fn::GetAtt'][0]);
     }
-    expect(dlqIds.size).toBe(5);
+    expect(dlqIds.size).toBe(6);
     const all = template.toJSON().Resources as Record<string, Json>;
     for (const id of dlqIds) expect(props(all[id]!).RedrivePolicy).toBeUndefined();
-    for (const name of ['events', 'alerts', 'retrain', 'commands'] as const) {
+    for (const name of ['events', 'alerts', 'retrain', 'commands', 'backtests'] as const) {
       expect(dlqIds.has(logicalIdOf(stack.queues.queues[name].deadLetterQueue))).toBe(true);
     }
   });
 
   it('encrypts every queue with the stack\'s KMS key and refuses non-TLS access to each', () => {
     const queues = resourcesOf(template, 'AWS::SQS::Queue');
-    expect(queues).toHaveLength(10);
+    expect(queues).toHaveLength(12);
     for (const [, q] of queues) expect(props(q).KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [dataKeyId(), 'Arn'] });
     const policies = resourcesOf(template, 'AWS::SQS::QueuePolicy');
     for (const [id] of queues) {
@@ -299,9 +299,9 @@ describe('lambdas', () => {
   const fnId = (job: keyof ScalperStack['jobs']['functions']) => logicalIdOf(stack.jobs.functions[job].function);
   const roleId = (job: keyof ScalperStack['jobs']['functions']) => logicalIdOf(stack.jobs.functions[job].role);
 
-  it('are twelve functions (five jobs, the Telegram webhook, the dashboard, the signal webhook, the research runner control and worker, report, review), ARM64 but for report (x86_64 for its native PNG renderer), on nodejs22.x, handler "handler", logging to a group with the stage retention', () => {
+  it('are thirteen functions (six jobs, the Telegram webhook, the dashboard, the signal webhook, the research runner control and worker, report, review), ARM64 but for report (x86_64 for its native PNG renderer), on nodejs22.x, handler "handler", logging to a group with the stage retention', () => {
     const fns = resourcesOf(template, 'AWS::Lambda::Function');
-    expect(fns).toHaveLength(12);
+    expect(fns).toHaveLength(13);
     const resources = template.toJSON().Resources as Record<string, Json>;
     const reportFn = logicalIdOf(stack.reporting.function.function);
     for (const [id, fn] of fns) {
@@ -322,6 +322,17 @@ describe('lambdas', () => {
     expect(reserved('emergency-stop')).toBe(1);
     expect(reserved('alert-dispatcher')).toBeUndefined();
     expect(reserved('retrain')).toBeUndefined();
+    expect(reserved('backtest')).toBeUndefined();
+  });
+
+  it('gives backtest a full vCPU and more (a backtest is single-threaded), a timeout the queue\'s visibility covers six times, and its claim a minute longer than the timeout', () => {
+    const p = props((template.toJSON().Resources as Record<string, Json>)[fnId('backtest')]!);
+    expect(p.MemorySize as number).toBeGreaterThanOrEqual(1769);
+    expect(p.Timeout).toBe(600);
+    const vars = (p.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(vars).toMatchObject({ BACKTEST_LOCK_SECONDS: '660', MAX_RECEIVES: '5', STRATEGY_MODE: 'standard', RISK_PROFILE: 'conservative', ALERTS_QUEUE_URL: { Ref: logicalIdOf(stack.queues.queues.alerts.queue) } });
+    const queue = props((template.toJSON().Resources as Record<string, Json>)[logicalIdOf(stack.queues.queues.backtests.queue)]!);
+    expect(queue.VisibilityTimeout).toBe(6 * 600);
   });
 
   it('gives retrain at least 3008 MB, 15 minutes and extra ephemeral storage', () => {
@@ -350,19 +361,40 @@ describe('lambdas', () => {
     expect(p.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': [fnId('emergency-stop'), 'Arn'] } })]);
   });
 
-  it('feeds the alert dispatcher from the alerts queue and retrain from the retrain queue, with partial batch failures', () => {
+  it('feeds the alert dispatcher from the alerts queue, retrain from the retrain queue and backtest from the backtests queue, with partial batch failures', () => {
     const mappings = resourcesOf(template, 'AWS::Lambda::EventSourceMapping').map(([, m]) => props(m));
-    expect(mappings).toHaveLength(2);
+    expect(mappings).toHaveLength(3);
     expect(mappings).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ FunctionName: { Ref: fnId('alert-dispatcher') }, EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(stack.queues.queues.alerts.queue), 'Arn'] }, FunctionResponseTypes: ['ReportBatchItemFailures'] }),
         expect.objectContaining({ FunctionName: { Ref: fnId('retrain') }, EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(stack.queues.queues.retrain.queue), 'Arn'] }, FunctionResponseTypes: ['ReportBatchItemFailures'] }),
+        expect.objectContaining({ FunctionName: { Ref: fnId('backtest') }, EventSourceArn: { 'Fn::GetAtt': [logicalIdOf(stack.queues.queues.backtests.queue), 'Arn'] }, FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 1, ScalingConfig: { MaximumConcurrency: 2 } }),
       ]),
     );
   });
 
+  it('the backtest job reads only candles/ and backtests/, writes only backtests/, sends only to alerts, and only claims in the idempotency table', () => {
+    const statements = statementsOfRole(template, roleId('backtest'));
+    const bucket = logicalIdOf(stack.buckets.bucket);
+    const objects = (prefix: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, `/${prefix}*`]] });
+    const s3 = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+    const objectResources = s3.flatMap(resourcesOfStatement).filter((r) => JSON.stringify(r).includes('Fn::Join'));
+    expect(objectResources).toEqual(expect.arrayContaining([objects('candles/'), objects('backtests/')]));
+    for (const r of objectResources) expect([objects('candles/'), objects('backtests/')]).toContainEqual(r);
+    const puts = s3.filter((s) => actionsOf(s).includes('s3:PutObject'));
+    expect(puts.flatMap(resourcesOfStatement)).toEqual([objects('backtests/')]);
+    expect(s3.some((s) => actionsOf(s).some((a) => a.startsWith('s3:DeleteObject')))).toBe(false);
+    const sends = statements.filter((s) => actionsOf(s).includes('sqs:SendMessage'));
+    expect(sends.flatMap(resourcesOfStatement)).toEqual([{ 'Fn::GetAtt': [logicalIdOf(stack.queues.queues.alerts.queue), 'Arn'] }]);
+    const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo.flatMap(actionsOf)).toEqual(['dynamodb:PutItem']);
+    expect(dynamo.flatMap(resourcesOfStatement)).toEqual([{ 'Fn::GetAtt': [logicalIdOf(stack.idempotencyTable.table), 'Arn'] }]);
+    expect(statements.some((s) => mentions(s.Resource, logicalIdOf(stack.stateTable.table)))).toBe(false);
+    expect(statements.some((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')))).toBe(false);
+  });
+
   it('use their own roles with no managed policy (only their own log group for logs)', () => {
-    for (const job of ['reconcile', 'risk-sweep', 'emergency-stop', 'alert-dispatcher', 'retrain'] as const) {
+    for (const job of ['reconcile', 'risk-sweep', 'emergency-stop', 'alert-dispatcher', 'retrain', 'backtest'] as const) {
       const role = props((template.toJSON().Resources as Record<string, Json>)[roleId(job)]!);
       expect(role.ManagedPolicyArns, job).toBeUndefined();
       const logs = statementsOfRole(template, roleId(job)).filter((s) => actionsOf(s).includes('logs:PutLogEvents'));
@@ -385,13 +417,13 @@ describe('lambdas', () => {
       expect(statements.some((s) => mentions(s.Resource, telegram)), job).toBe(false);
       expect(statements.some((s) => actionsOf(s).includes('secretsmanager:GetSecretValue') && mentions(s.Resource, logicalIdOf(stack.secrets.mexcCredentials))), job).toBe(true);
     }
-    for (const job of ['reconcile', 'risk-sweep', 'emergency-stop', 'alert-dispatcher', 'retrain'] as const) {
+    for (const job of ['reconcile', 'risk-sweep', 'emergency-stop', 'alert-dispatcher', 'retrain', 'backtest'] as const) {
       expect(statementsOfRole(template, roleId(job)).some((s) => actionsOf(s).includes('ssm:PutParameter')), job).toBe(false);
     }
   });
 
   it('no function role has a wildcard action or a bare "*" resource', () => {
-    for (const job of ['reconcile', 'risk-sweep', 'emergency-stop', 'alert-dispatcher', 'retrain'] as const) {
+    for (const job of ['reconcile', 'risk-sweep', 'emergency-stop', 'alert-dispatcher', 'retrain', 'backtest'] as const) {
       for (const s of statementsOfRole(template, roleId(job))) {
         expect(resourcesOfStatement(s), job).not.toContain('*');
         for (const a of actionsOf(s)) expect(a === '*' || a.endsWith(':*'), `${job} ${a}`).toBe(false);
@@ -452,7 +484,7 @@ describe('observability', () => {
 
   it('sends every alarm (ALARM and OK) to the topic, which mails the configured address', () => {
     const all = alarms();
-    expect(all).toHaveLength(22); // 12, plus the two console Lambdas' errors and the commands DLQ, the signal webhook's errors and dead letters, the report and review Lambdas' errors, and the task's CPU, memory and disk
+    expect(all).toHaveLength(24); // 12, plus the two console Lambdas' errors and the commands DLQ, the signal webhook's errors and dead letters, the report and review Lambdas' errors, the task's CPU, memory and disk, and the backtest Lambda's errors and its DLQ
     for (const a of all) {
       expect(a.AlarmActions).toEqual([topicRef()]);
       expect(a.OKActions).toEqual([topicRef()]);
@@ -482,8 +514,8 @@ describe('observability', () => {
     expect(alarms()).toContainEqual(expect.objectContaining({ Namespace: 'MexcScalper', MetricName: 'DailyLossPct', Threshold: 1.6, ComparisonOperator: 'GreaterThanOrEqualToThreshold' }));
   });
 
-  it('alarms on any message in each of the three DLQs', () => {
-    for (const name of ['events', 'alerts', 'retrain'] as const) {
+  it('alarms on any message in each of the event queues\' DLQs', () => {
+    for (const name of ['events', 'alerts', 'retrain', 'commands', 'backtests'] as const) {
       const dlq = logicalIdOf(stack.queues.queues[name].deadLetterQueue);
       expect(alarms(), name).toContainEqual(
         expect.objectContaining({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }], Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' }),
