@@ -202,6 +202,9 @@ export class Runtime {
   halted = false;
   /** Resolves when the emergency procedure has finished (undefined before one started). */
   emergency: Promise<void> | undefined;
+  private emergencyRunning = false;
+  /** Why the emergency flatten must run once more after the one under way (flattenAgain). */
+  private emergencyAgain: string | undefined;
   killState: KillSwitchState | undefined;
   /** Counters for tests and the status line. */
   readonly stats = { heartbeats: 0, tradesPersisted: 0, tradeEventsPublished: 0, retrainRequests: 0, leaseRenewals: 0, persistErrors: 0 };
@@ -867,8 +870,40 @@ export class Runtime {
     const logged = this.opsLog.halt({ halted: false }, true);
     if (logged) this.track(logged);
     this.log(`${this.iso()} HALT  EMERGENCY_STOP: halt latched (until a restart); cancelling every open order and closing every position`);
-    this.emergency = this.emergencyFlatten('emergency stop');
+    this.emergency = this.flattenUntilDone('emergency stop');
     this.track(this.emergency);
+  }
+
+  /**
+   * Under the emergency halt, something new to flatten: a position that opened after the flatten
+   * looked (an entry in flight at the switch, its fill arriving later) or a symbol whose lease is
+   * ours again (it lapsed while the process was frozen, so the flatten skipped it). The soak's race
+   * part ended a round with a position open under EMERGENCY_STOP that way. Runs the flatten again,
+   * after the one under way if there is one.
+   */
+  private flattenAgain(why: string): void {
+    if (!this.halted || this.phase === 'stopped') return;
+    if (this.emergencyRunning) {
+      this.emergencyAgain ??= why;
+      return;
+    }
+    this.emergency = this.flattenUntilDone(why);
+    this.track(this.emergency);
+  }
+
+  /** The emergency flatten, then again while flattenAgain asked for it meanwhile (at most 10 passes). */
+  private async flattenUntilDone(why: string): Promise<void> {
+    this.emergencyRunning = true;
+    try {
+      let reason: string | undefined = why;
+      for (let pass = 0; reason !== undefined && pass < 10; pass++) {
+        this.emergencyAgain = undefined;
+        await this.emergencyFlatten(reason);
+        reason = this.emergencyAgain;
+      }
+    } finally {
+      this.emergencyRunning = false;
+    }
   }
 
   /**
@@ -881,12 +916,13 @@ export class Runtime {
   private async emergencyFlatten(why: string): Promise<void> {
     const t0 = this.wall();
     const ex = this.session.executor;
+    // After the orders in flight are settled: an entry sent just before the switch is a position by then.
+    await this.session.idle();
     const symbols = [...this.trading];
     const positions = symbols.flatMap((s) => {
       const p = ex.position(s);
       return p ? [p] : [];
     });
-    await this.session.idle();
     for (const p of positions) {
       try {
         await ex.exit(p.id, 'halt', why, this.marketNow);
@@ -939,6 +975,7 @@ export class Runtime {
       case 'stop_moved':
       case 'exit_started':
       case 'fill_booked': {
+        if (e.type === 'position_opened' && this.halted) this.flattenAgain(`emergency stop: ${e.symbol} opened after the halt (an entry in flight)`);
         // A stop decision: compared with the reference afterwards, alert only (the exit is already out).
         if (e.type === 'exit_started' && (e.reason === 'stop' || e.reason === 'breakeven') && this.priceCheck) {
           const price = this.lastPrice.get(e.symbol);
@@ -1179,6 +1216,8 @@ export class Runtime {
     this.refused.delete(s);
     this.trading.add(s);
     this.log(`${this.iso()} LEASE ${s} re-taken by ${this.owner} after the check (state and exchange as left)`);
+    // Under the emergency halt the flatten skipped this symbol while its lease was lapsed.
+    if (this.halted) this.flattenAgain(`emergency stop: ${s} is ours again after its lease lapsed`);
     this.alert('warning', `lease-retaken:${s}`, `Lease on ${s} lapsed and was re-taken`, `The process stalled past its ${this.config.leaseTtlMs / 1000} s lease on ${s} (frozen host, VM pause or GC); nobody took it, the state and the exchange were as left, so trading resumed.`);
   }
 

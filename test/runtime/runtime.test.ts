@@ -106,7 +106,7 @@ describe('fargate runtime (paper, simulator, dynalite in memory)', () => {
 
   let seq = 0;
   /** Opens a position through the executor at the current price: a book at it, then an enter intent. */
-  async function openPosition(rt: Runtime, symbol: SymbolId = BTC): Promise<void> {
+  async function openPosition(rt: Runtime, symbol: SymbolId = BTC, waitOpen = true): Promise<void> {
     const t = rt.now() + 1000;
     server.pushMarketData({ type: 'book', symbol, book: { time: t, bid: lastClose - 1, bidSize: 50, ask: lastClose, askSize: 50 } });
     await until('the book to reach the session', () => rt.session.counters.books > 0);
@@ -129,7 +129,7 @@ describe('fargate runtime (paper, simulator, dynalite in memory)', () => {
       expiresAt: rt.now() + 4 * 3600_000,
     };
     await rt.session.executor.handle([intent], rt.now());
-    await until('the position to open', () => rt.session.executor.position(symbol)?.state === 'open');
+    if (waitOpen) await until('the position to open', () => rt.session.executor.position(symbol)?.state === 'open');
   }
 
   it('validates its config, naming the field', () => {
@@ -330,6 +330,26 @@ describe('fargate runtime (paper, simulator, dynalite in memory)', () => {
     expect(st.positions.map((p) => p.id)).toEqual([id]);
     // Given back for the restart's reconciliation, not held.
     expect(await store.getLease(BTC)).toBeUndefined();
+  }, 30_000);
+
+  it('an entry in flight at an emergency stop: its position, opened after the halt\'s flatten looked, is flattened too', async () => {
+    // The race soak ended a round with a position open under EMERGENCY_STOP: the runtime was frozen
+    // between deciding an entry and sending it, the halt's flatten found nothing, and the entry's
+    // fill opened a position afterwards that nothing closed. Here the late entry is handed to the
+    // executor after the flatten is done, as the frozen process's decision was.
+    const { rt, ks, lines } = await start({ onShutdown: 'leave' });
+    // The book the decision saw reaches the session before the switch (halted, nothing does).
+    server.pushMarketData({ type: 'book', symbol: BTC, book: { time: rt.now() + 1000, bid: lastClose - 1, bidSize: 50, ask: lastClose, askSize: 50 } });
+    await until('the book to reach the session', () => rt.session.counters.books > 0);
+    await ks.write('EMERGENCY_STOP', 'test: an entry in flight');
+    await until('the first flatten', () => lines.some((l) => /HALT {2}emergency stop done in \d+ ms: 0 position/.test(l)));
+    await openPosition(rt, BTC, false);
+    await until('the entry to fill', () => lines.some((l) => /OPEN {3}BTCUSDT/.test(l)));
+    await until('the late position to be closed', () => rt.session.executor.position(BTC) === undefined, 20_000);
+    await rt.emergency;
+    expect(lines.some((l) => /HALT {2}emergency stop: BTCUSDT opened after the halt \(an entry in flight\) done in \d+ ms: 1 position\(s\), 1 closed by the executor/.test(l))).toBe(true);
+    expect(rt.portfolio.holding(BTC).isZero()).toBe(true);
+    expect(await rt.venue.fetchOpenOrders(BTC)).toEqual([]);
   }, 30_000);
 
   it('PAUSED: no new entries (the session’s entry gate refuses them) while candles and prices still flow', async () => {
