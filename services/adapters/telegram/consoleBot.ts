@@ -133,10 +133,18 @@ export function startPolling(b: ConsoleBot, onProblem: (what: string, e: unknown
   let stopped = false;
   const first = opts.firstRetryMs ?? 2_000;
   const max = opts.maxRetryMs ?? 60_000;
+  // Each wait removes its abort listener when it ends: offline for a day is about 1,500 waits.
   const pause = (ms: number): Promise<void> =>
     new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      abort.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      const onAbort = (): void => {
+        clearTimeout(t);
+        resolve();
+      };
+      const t = setTimeout(() => {
+        abort.signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      abort.signal.addEventListener('abort', onAbort, { once: true });
     });
   const report = (what: string, e: unknown): void => {
     try {
@@ -158,7 +166,7 @@ export function startPolling(b: ConsoleBot, onProblem: (what: string, e: unknown
           report('Telegram refused the bot token (check TELEGRAM_BOT_TOKEN); the bot is off', e);
           return false;
         }
-        if (attempt === 1 || attempt % 10 === 0) report(`the Bot API cannot be reached (attempt ${attempt}; trying again every ${Math.round(Math.min(max, wait) / 1000)} s at most ${Math.round(max / 1000)} s, trading goes on)`, e);
+        if (attempt === 1 || attempt % 10 === 0) report(`the Bot API cannot be reached (attempt ${attempt}; next try in ${Math.round(wait / 1000)} s, backing off to one every ${Math.round(max / 1000)} s; trading goes on)`, e);
         await pause(wait);
       }
     }
