@@ -292,8 +292,10 @@ export class SafeExchange implements ExchangePort {
     this.counters.openSweeps++;
     const roots = new Map<SymbolId, Tracked[]>();
     for (const t of this.tracker.values()) {
-      if (t.rootId !== t.id || t.busy || t.replacing || !isOpen(t.order)) continue;
-      if (t.order.state === 'pending' && !t.order.sent) continue;
+      if (t.rootId !== t.id || t.busy || t.replacing) continue;
+      // A replaced order's root is cancelled on the venue: its last leg is what is open.
+      const live = this.tracker.activeLeg(t) ?? t;
+      if (!isOpen(live.order) || (live.order.state === 'pending' && !live.order.sent)) continue;
       const list = roots.get(t.symbol) ?? [];
       list.push(t);
       roots.set(t.symbol, list);
@@ -313,8 +315,8 @@ export class SafeExchange implements ExchangePort {
       const byId = new Map(open.map((o) => [o.clientOrderId, o]));
       for (const root of list) {
         checked++;
-        if (root.busy || root.replacing || !isOpen(root.order)) continue;
         const leg = this.tracker.activeLeg(root) ?? root;
+        if (root.busy || root.replacing || !isOpen(leg.order)) continue;
         const vo = byId.get(leg.id);
         // Listed as open with nothing new, and not in doubt: nothing to do.
         if (vo && leg.order.state !== 'unknown' && vo.filledQuantity.lte(leg.order.filledQuantity) && leg.order.fillSum.gte(leg.order.filledQuantity)) continue;

@@ -419,6 +419,19 @@ describe('stuck orders', () => {
     expect(r.safe.stats().stuckReplaced).toBe(1);
   });
 
+  it('sweepOpen follows a replaced order to its live leg: a fill of the leg the stream missed reaches the executor under the original id', async () => {
+    const r = rig({ stuckOrderPolicy: 'replace' });
+    await r.safe.submit(buyLimit('G4E', 100, '0.19'));
+    r.venue.setBook(DOGE, 0.195, 0.196);
+    r.clock.advance(60_001);
+    expect((await r.safe.checkStuck(r.clock.now()))[0]).toMatchObject({ action: 'replaced', replacementId: 'G4ER1' });
+    r.venue.streamConnected = false;
+    r.venue.fillResting('G4ER1', dec(100), dec('0.195'));
+    r.venue.streamConnected = true;
+    expect(await r.safe.sweepOpen()).toEqual({ checked: 1, reconciled: 1, delivered: 1, failed: [] });
+    expect(r.log).toEqual(['new G4E 0', 'fill G4E 100', 'filled G4E 100']);
+  });
+
   it("the executor's cancel of a replaced order cancels the live replacement", async () => {
     const r = rig({ stuckOrderPolicy: 'replace' });
     await r.safe.submit(buyLimit('G3E', 100, '0.19'));
