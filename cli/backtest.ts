@@ -9,7 +9,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BacktestResult } from '../services/backtest/engine.js';
-import { buildBacktestReport, DEFAULT_RESEARCH, type ResearchOptions } from '../services/backtest/report.js';
+import { buildBacktestReport, DEFAULT_RESEARCH, type ResearchOptions } from '../services/research/backtestReport.js';
 import type { BacktestSummary } from '../services/analytics/index.js';
 import type { Config } from '../services/config/schema.js';
 import type { BaselineReport } from '../services/research/baselines/baselines.js';
@@ -105,8 +105,8 @@ export async function backtestCommand(argv: readonly string[], out: { log: (s: s
   return runAndWrite({ data, outDir: resolve(v.out), config, configInput, only: only.length ? only : config.symbols, log: v.log, quiet: v.quiet, research, strategy }, out);
 }
 
-// The run and its files are built in services/backtest/report.ts (the backtest Lambda builds them too).
-export { DEFAULT_RESEARCH, researchSections, type ResearchOptions } from '../services/backtest/report.js';
+// The run and its files are built in services/research/backtestReport.ts (the backtest Lambda builds them too).
+export { DEFAULT_RESEARCH, researchSections, type ResearchOptions } from '../services/research/backtestReport.js';
 
 export interface RunOptions {
   data: string[];

@@ -5,7 +5,7 @@
  * symbols over the candle archive's last days in the artifact bucket (`candles/`), with the
  * stage's strategy mode and risk profile (the config the hot path trades with: parseConfig of
  * STRATEGY_MODE and RISK_PROFILE), writes the same files as `npm run backtest`
- * (services/backtest/report.ts) under `backtests/<jobId>/`, and answers through the alerts queue,
+ * (services/research/backtestReport.ts) under `backtests/<jobId>/`, and answers through the alerts queue,
  * which the alert dispatcher sends to the chat. Figures are net of fees and slippage.
  *
  * Once per job, however often SQS delivers the request:
@@ -40,7 +40,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoOnceStore } from '../../services/adapters/dynamo/dynamoOnceStore.js';
 import { S3ObjectStore } from '../../services/adapters/s3/s3ObjectStore.js';
-import { buildBacktestReport, DEFAULT_RESEARCH, REPORT_CONTENT_TYPES, type BacktestReportFiles, type ResearchOptions } from '../../services/backtest/report.js';
+import { buildBacktestReport, DEFAULT_RESEARCH, REPORT_CONTENT_TYPES, type BacktestReportFiles, type ResearchOptions } from '../../services/research/backtestReport.js';
 import { backtestDataText, backtestDoneText, backtestFailedText, backtestTooShortText, type BacktestAnswerSummary } from '../../services/console/backtestJob.js';
 import { pickArchiveDays } from '../../services/console/optimizeJob.js';
 import type { OnceStore } from '../../services/console/ports.js';

@@ -1,5 +1,5 @@
 /**
- * The console's /backtest job: the kernel backtest (services/backtest/report.ts, the same run and
+ * The console's /backtest job: the kernel backtest (services/research/backtestReport.ts, the same run and
  * report as `npm run backtest`) of the traded symbols over the candle archive's last days, with the
  * deployment's strategy mode and risk profile. Under `npm start` it runs in a child process over
  * the local archive (fargate/console.ts); on AWS the webhook queues a `backtest_request` and the

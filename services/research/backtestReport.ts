@@ -12,12 +12,12 @@ import { extendedSummary } from '../analytics/periods.js';
 import type { Config } from '../config/schema.js';
 import { createProgress, equityChartSvg, reportHtml, tradesToCsv } from '../report/index.js';
 import { priceChartSvg } from '../report/priceChart.js';
-import { computeBaselines, type BaselineReport } from '../research/baselines/baselines.js';
-import { monteCarlo, runReplays, type MonteCarloReport } from '../research/montecarlo/monteCarlo.js';
-import { baselinesHtml, monteCarloHtml } from '../research/report/researchHtml.js';
-import { strategyFactory } from '../research/strategies.js';
+import { computeBaselines, type BaselineReport } from './baselines/baselines.js';
+import { monteCarlo, runReplays, type MonteCarloReport } from './montecarlo/monteCarlo.js';
+import { baselinesHtml, monteCarloHtml } from './report/researchHtml.js';
+import { strategyFactory } from './strategies.js';
 import type { Strategy } from '../strategy/port.js';
-import { runBacktest, type BacktestResult, type SymbolSeries } from './engine.js';
+import { runBacktest, type BacktestResult, type SymbolSeries } from '../backtest/engine.js';
 
 /** The research sections of every report: baselines and Monte Carlo (services/research). */
 export interface ResearchOptions {
