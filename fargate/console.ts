@@ -17,6 +17,7 @@ import { redactSecrets } from '../services/adapters/mexc/restClient.js';
 import { createConsoleBot, startPolling } from '../services/adapters/telegram/consoleBot.js';
 import { buildDashboardData, type DashboardData } from '../services/console/dashboardData.js';
 import { APP_PATH, CHARTS_FILE, CHARTS_PATH, DASHBOARD_APP_JS, dashboardHtml } from '../services/console/dashboardPage.js';
+import { esc } from '../services/console/format.js';
 import { ConsoleService, type AccessConfig } from '../services/console/consoleService.js';
 import { MemoryOnceStore, type ConsoleControl, type ConsoleView, type Notify, type StatusView } from '../services/console/ports.js';
 import { backtestDataText, backtestDoneText, backtestFailedText, backtestQueuedText, backtestTooShortText, CONSOLE_BACKTEST, type BacktestAnswerSummary } from '../services/console/backtestJob.js';
@@ -190,9 +191,9 @@ export function localBacktestRunner(dataDir: string, opts: LocalBacktestOptions 
   let running: string | undefined;
   return (job, notify: Notify) => {
     const { jobId } = job;
-    if (running) return Promise.resolve(escText(`A backtest is running already (job ${running}); one at a time.`));
+    if (running) return Promise.resolve(esc(`A backtest is running already (job ${running}); one at a time.`));
     const candles = join(dataDir, 'artifacts', 'candles');
-    if (!existsSync(candles)) return Promise.resolve(escText(`No candle archive under ${candles} yet: the runtime writes it as candles close. Nothing was queued.`));
+    if (!existsSync(candles)) return Promise.resolve(esc(`No candle archive under ${candles} yet: the runtime writes it as candles close. Nothing was queued.`));
     const symbols = opts.symbols ?? [];
     const pick = pickArchiveDays(filesUnder(candles), symbols, job.days ?? CONSOLE_BACKTEST.days);
     if (pick.days < CONSOLE_BACKTEST.minDays) return Promise.resolve(backtestTooShortText(jobId, pick, symbols));
@@ -219,8 +220,6 @@ export function localBacktestRunner(dataDir: string, opts: LocalBacktestOptions 
     return Promise.resolve(backtestQueuedText(jobId, pick.days, `${ran}, in a child process`));
   };
 }
-
-const escText = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /** Options of the local /optimize runner (tests give a small data set and short folds). */
 export interface LocalOptimizeOptions {
@@ -270,11 +269,11 @@ export function localOptimizeRunner(dataDir: string, opts: LocalOptimizeOptions 
         const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as OptimizeReport;
         text = optimizeDoneText(jobId, report, ran, join(out, 'report.html'));
       } catch {
-        text = `Job ${jobId} failed (exit ${code ?? 'killed'}): ${err.trim().split('\n').pop() ?? 'no output'}`.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+        text = esc(`Job ${jobId} failed (exit ${code ?? 'killed'}): ${err.trim().split('\n').pop() ?? 'no output'}`);
       }
       void notify(text);
     });
-    return Promise.resolve(`Optimisation queued as job ${jobId}: ${ran}. The answer comes here when it is done (minutes).`.replace(/&/g, '&amp;').replace(/</g, '&lt;'));
+    return Promise.resolve(esc(`Optimisation queued as job ${jobId}: ${ran}. The answer comes here when it is done (minutes).`));
   };
 }
 
@@ -308,7 +307,7 @@ export function startLocalTelegram(rt: Runtime, tg: LocalTelegramEnv, out: Runti
   const bot = createConsoleBot({ token: tg.token, ...(tg.apiRoot ? { apiRoot: tg.apiRoot } : {}), service, once: new MemoryOnceStore(wall), onProblem: (w, e) => out.err(`telegram: ${w}: ${e instanceof Error ? e.name : String(e)}`) });
   send = (chat, html) => bot.send(chat, html);
   const polling = startPolling(bot, (w, e) => out.err(`telegram: ${w}: ${e instanceof Error ? `${e.name}: ${redactSecrets(e.message, [tg.token])}` : String(e)}`));
-  const onNotice = (line: string): void => void notify(line.replace(/&/g, '&amp;').replace(/</g, '&lt;'));
+  const onNotice = (line: string): void => void notify(esc(line));
   rt.notices.add(onNotice);
   void polling.ready.then((on) => {
     if (on) out.log(`telegram: the console bot is polling (operators ${tg.access.operators.join(', ') || '-'}, viewers ${tg.access.viewers.join(', ') || '-'}${tg.totpSecret ? '' : '; /resume disabled: no TELEGRAM_TOTP_SECRET'})`);
